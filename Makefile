@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup run test bench dist deb screenshots clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+# Starts the desktop application in demo mode: embedded SQLite store in ./var/demo,
+# simulated reader and camera where no hardware is attached, the reference platform on loopback.
+run: setup
+	$(VENV)/bin/counter-app demo start --home var/demo
+
+# The whole suite, headless.
+test: setup
+	QT_QPA_PLATFORM=offscreen COUNTER_APP_KEYSTORE=file $(PY) -m pytest -q -p no:cacheprovider
+
+bench: setup
+	QT_QPA_PLATFORM=offscreen COUNTER_APP_KEYSTORE=file $(PY) bench/run.py
+
+screenshots: setup
+	QT_QPA_PLATFORM=offscreen COUNTER_APP_KEYSTORE=file $(VENV)/bin/counter-app ui screenshots screenshots
+
+dist: setup
+	$(PY) -m pip install --quiet -e '.[dist]'
+	$(PY) -m PyInstaller --noconfirm --clean build.spec
+
+deb: dist
+	$(PY) packaging/debian/build_deb.py
+
+clean:
+	rm -rf build dist .pytest_cache

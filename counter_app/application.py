@@ -1,0 +1,351 @@
+"""The application (联办申请) as a typed value, and its JSON form (the case import/export format).
+
+The JSON layout is documented in ``docs/case-schema.json`` (JSON Schema) and is what the
+printing and sync layers consume. ``parse_application`` never raises on bad input: it
+returns the best application it could build plus a list of problems, so a clerk's typing
+is never thrown away because one field is wrong.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Mapping
+
+from counter_app.problems import Problem
+from counter_app.scheme import (
+    ITEMS,
+    FamilyMode,
+    HouseholdType,
+    IdDocument,
+    Intention,
+    MedicalChoice,
+    PensionChoice,
+    RetirementType,
+)
+
+SCHEMA_ID = "counter-app/case/v1"
+
+
+@dataclass
+class Applicant:
+    name: str = ""
+    sex: str = ""                 # 男 / 女
+    birth_date: str = ""          # YYYY-MM-DD
+    ethnicity: str = ""           # 民族, e.g. 汉
+    id_number: str = ""           # 公民身份号码 (normalised)
+    id_document: IdDocument = IdDocument.RESIDENT_ID_CARD
+    political_status: str = ""    # 政治面貌
+    education: str = ""           # 学历
+    marital_status: str = ""      # 婚姻状况
+    phone: str = ""               # 联系电话
+    backup_contact: str = ""      # 备用联系人
+    backup_relation: str = ""     # 备用联系人（关系）
+    backup_phone: str = ""        # 联系人电话
+    placement_place: str = ""     # 拟安置地
+    current_address: str = ""     # 现居住地址
+
+
+@dataclass
+class DataSharing:
+    """Values the platform verifies (数据共享校验); None = not verified yet."""
+
+    henan_hukou_before_enlistment: bool | None = None  # 入伍前是否河南户籍
+    hukou_cancelled: bool | None = None                # 原户籍是否注销
+    property_verified: bool | None = None              # 房屋产权信息 verified
+
+
+@dataclass
+class VeteranAffairs:
+    bank_account: str = ""        # 社保卡银行账户卡号 (数据共享)
+    bank_name: str = ""           # 开户行 (数据共享)
+    intention: Intention | None = None  # 学历提升或就业创业意向
+    settlement_letter: bool = False     # □ 开具落户介绍信
+
+
+@dataclass
+class Hukou:
+    pre_enlistment_address: str = ""          # 入伍前户籍地址
+    household_type: HouseholdType | None = None
+    family_mode: FamilyMode | None = None
+    relation_to_head: str = ""                # 与户主关系
+    head_name: str = ""                       # 户主姓名
+    head_id_number: str = ""                  # 户主身份证号
+    head_phone: str = ""                      # 户主联系方式
+    property_info: str = ""                   # 房屋产权信息
+    target_address: str = ""                  # 拟申请落户地址
+    police_station: str = ""                  # 拟落户地公安派出所
+    # Restoring hukou somewhere other than where it was cancelled (material 9 condition).
+    restore_elsewhere: bool = False
+
+
+@dataclass
+class Pension:
+    choice: PensionChoice | None = None
+    card_bank: str = ""                # 发卡银行
+    card_mailing_address: str = ""     # 社保卡邮寄送达地址
+
+
+@dataclass
+class Medical:
+    choice: MedicalChoice | None = None
+    flexible_city: str = ""            # 参加灵活就业 __市
+    flexible_county: str = ""          # __县（市、区）
+    transfer_from: str = ""            # 缴费起止时间 YYYY-MM
+    transfer_to: str = ""              # YYYY-MM
+    insured_city: str = ""             # 城乡居民 参保地 __市
+    insured_county: str = ""
+    insured_town: str = ""             # 乡镇（街道）
+    insured_village: str = ""          # 村（社区）
+
+
+@dataclass
+class MaterialRecord:
+    """What the clerk did with one material: original seen, files attached (SHA-256 hashes)."""
+
+    number: int
+    original_seen: bool = False
+    attachments: list[str] = field(default_factory=list)
+    watermarked: bool = False
+
+
+@dataclass
+class Application:
+    items: list[int] = field(default_factory=list)
+    retirement_type: RetirementType | None = None
+    applicant: Applicant = field(default_factory=Applicant)
+    data_sharing: DataSharing = field(default_factory=DataSharing)
+    veteran_affairs: VeteranAffairs = field(default_factory=VeteranAffairs)
+    hukou: Hukou = field(default_factory=Hukou)
+    pension: Pension = field(default_factory=Pension)
+    medical: Medical = field(default_factory=Medical)
+    materials: dict[int, MaterialRecord] = field(default_factory=dict)
+    photo: str | None = None          # SHA-256 of the 358×441 photo
+    signature: str | None = None      # SHA-256 of the signature PNG
+    application_date: str = ""        # 申请日期 YYYY-MM-DD
+    source: str = "walk_in"           # walk_in / online
+    online_application_id: str = ""   # the platform's id for an online application
+
+    # ---- conveniences -------------------------------------------------
+    def has_item(self, number: int) -> bool:
+        return number in self.items
+
+    def material(self, number: int) -> MaterialRecord:
+        rec = self.materials.get(number)
+        if rec is None:
+            rec = MaterialRecord(number)
+            self.materials[number] = rec
+        return rec
+
+    def copy(self) -> "Application":
+        return application_from_dict(application_to_dict(self))
+
+
+# ---------------------------------------------------------------- JSON
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def application_to_dict(app: Application) -> dict[str, Any]:
+    d = {
+        "items": sorted(app.items),
+        "retirement_type": _plain(app.retirement_type),
+        "applicant": _plain(asdict(app.applicant)),
+        "data_sharing": _plain(asdict(app.data_sharing)),
+        "veteran_affairs": _plain(asdict(app.veteran_affairs)),
+        "hukou": _plain(asdict(app.hukou)),
+        "pension": _plain(asdict(app.pension)),
+        "medical": _plain(asdict(app.medical)),
+        "materials": [_plain(asdict(m)) for _, m in sorted(app.materials.items())],
+        "photo": app.photo,
+        "signature": app.signature,
+        "application_date": app.application_date,
+        "source": app.source,
+        "online_application_id": app.online_application_id,
+    }
+    return d
+
+
+# Exclusive choice groups: the JSON may carry a list (e.g. from two ticked boxes);
+# more than one value is refused with this message.
+_EXCLUSIVE = {
+    ("hukou", "household_type"): (HouseholdType, "户口类型只能选择“居民家庭户”或“单位集体户”其中一项。"),
+    ("hukou", "family_mode"): (FamilyMode, "居民家庭户只能选择“投靠亲属入户”或“新立户”其中一项。"),
+    ("pension", "choice"): (PensionChoice, "养老保险只能选择“灵活就业养老保险参保登记”或“城乡居民养老保险参保登记”其中一项。"),
+    ("medical", "choice"): (MedicalChoice, "医疗保险只能选择“以灵活就业人员身份参加城镇职工基本医疗保险”或“城乡居民医保参保登记”其中一项。"),
+    ("veteran_affairs", "intention"): (Intention, "学历提升或就业创业意向只能选择一项。"),
+}
+_ENUM_FIELDS = {("applicant", "id_document"): IdDocument}
+_BOOL_OR_NONE = {("data_sharing", f.name) for f in fields(DataSharing)}
+_BOOLS = {("veteran_affairs", "settlement_letter"), ("hukou", "restore_elsewhere")}
+
+
+def parse_application(data: Any) -> tuple[Application, list[Problem]]:
+    """Build an Application from case JSON; never raises. Unknown keys are ignored."""
+    problems: list[Problem] = []
+    app = Application()
+    if not isinstance(data, Mapping):
+        problems.append(Problem("", "not_object", "申请数据格式不正确：应为JSON对象。"))
+        return app, problems
+    # Case JSON may wrap the application: {"case_no":..., "application": {...}}.
+    if isinstance(data.get("application"), Mapping):
+        data = data["application"]
+
+    raw_items = data.get("items", [])
+    if not isinstance(raw_items, list):
+        problems.append(Problem("items", "type", "联办事项格式不正确，应为事项编号列表。"))
+        raw_items = []
+    items: list[int] = []
+    for raw in raw_items:
+        try:
+            n = int(raw)
+        except (TypeError, ValueError):
+            problems.append(Problem("items", "unknown_item", f"未知的联办事项：{raw!r}。"))
+            continue
+        if n not in ITEMS:
+            problems.append(Problem("items", "unknown_item", f"未知的联办事项编号：{n}（应为1至11）。"))
+        elif n not in items:
+            items.append(n)
+    app.items = sorted(items)
+
+    rt = data.get("retirement_type")
+    if isinstance(rt, list):
+        if len(rt) > 1:
+            problems.append(Problem("retirement_type", "exclusive", "退役类型只能选择一项。"))
+        rt = rt[0] if rt else None
+    if rt not in (None, ""):
+        try:
+            app.retirement_type = RetirementType(rt)
+        except ValueError:
+            problems.append(Problem("retirement_type", "unknown_value", f"未知的退役类型：{rt!r}。"))
+
+    sections = {
+        "applicant": app.applicant, "data_sharing": app.data_sharing,
+        "veteran_affairs": app.veteran_affairs, "hukou": app.hukou,
+        "pension": app.pension, "medical": app.medical,
+    }
+    for sname, target in sections.items():
+        raw = data.get(sname, {})
+        if raw is None:
+            continue
+        if not isinstance(raw, Mapping):
+            problems.append(Problem(sname, "type", f"“{sname}”部分格式不正确，应为JSON对象。"))
+            continue
+        for f in fields(target):
+            if f.name not in raw:
+                continue
+            value = raw[f.name]
+            key = (sname, f.name)
+            fname = f"{sname}.{f.name}"
+            if key in _EXCLUSIVE:
+                enum_cls, msg = _EXCLUSIVE[key]
+                if isinstance(value, list):
+                    if len(value) > 1:
+                        problems.append(Problem(fname, "exclusive", msg))
+                    value = value[0] if value else None
+                if value in (None, ""):
+                    setattr(target, f.name, None)
+                    continue
+                try:
+                    setattr(target, f.name, enum_cls(value))
+                except ValueError:
+                    problems.append(Problem(fname, "unknown_value", f"选项值无效：{value!r}。"))
+            elif key in _ENUM_FIELDS:
+                try:
+                    setattr(target, f.name, _ENUM_FIELDS[key](value))
+                except ValueError:
+                    problems.append(Problem(fname, "unknown_value", f"证件类型无效：{value!r}。"))
+            elif key in _BOOL_OR_NONE:
+                if value is None or isinstance(value, bool):
+                    setattr(target, f.name, value)
+                else:
+                    problems.append(Problem(fname, "type", "应填写“是”或“否”（true/false）。"))
+            elif key in _BOOLS:
+                if isinstance(value, bool):
+                    setattr(target, f.name, value)
+                else:
+                    problems.append(Problem(fname, "type", "应为 true 或 false。"))
+            else:
+                if value is None:
+                    value = ""
+                if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                    problems.append(Problem(fname, "type", "应为文字。"))
+                    continue
+                setattr(target, f.name, str(value).strip())
+
+    raw_materials = data.get("materials", [])
+    if isinstance(raw_materials, Mapping):
+        raw_materials = [dict(v, number=k) if isinstance(v, Mapping) else v for k, v in raw_materials.items()]
+    if not isinstance(raw_materials, list):
+        problems.append(Problem("materials", "type", "材料清单格式不正确。"))
+        raw_materials = []
+    for raw in raw_materials:
+        if not isinstance(raw, Mapping):
+            problems.append(Problem("materials", "type", "材料记录格式不正确。"))
+            continue
+        try:
+            n = int(raw.get("number"))
+        except (TypeError, ValueError):
+            problems.append(Problem("materials", "unknown_material", "材料编号无效。"))
+            continue
+        if not 1 <= n <= 12:
+            problems.append(Problem("materials", "unknown_material", f"未知的材料编号：{n}（应为1至12）。"))
+            continue
+        atts = raw.get("attachments", [])
+        if not isinstance(atts, list) or not all(isinstance(a, str) and _is_sha256(a) for a in atts):
+            problems.append(Problem(f"materials.{n}", "attachment", "附件应为SHA-256摘要列表。"))
+            atts = [a for a in atts if isinstance(a, str) and _is_sha256(a)] if isinstance(atts, list) else []
+        app.materials[n] = MaterialRecord(n, bool(raw.get("original_seen", False)), list(atts),
+                                          bool(raw.get("watermarked", False)))
+
+    for key in ("photo", "signature"):
+        v = data.get(key)
+        if v in (None, ""):
+            continue
+        if isinstance(v, str) and _is_sha256(v):
+            setattr(app, key, v.lower())
+        else:
+            problems.append(Problem(key, "attachment", "附件应为SHA-256摘要。"))
+    for key in ("application_date", "source", "online_application_id"):
+        v = data.get(key)
+        if isinstance(v, str):
+            setattr(app, key, v.strip())
+    if app.source not in ("walk_in", "online"):
+        problems.append(Problem("source", "unknown_value", "来源应为 walk_in（现场）或 online（网上申请）。"))
+        app.source = "walk_in"
+    return app, problems
+
+
+def application_from_dict(data: Any) -> Application:
+    """Strict variant for trusted data (our own store): raises ValueError on structural problems."""
+    app, problems = parse_application(data)
+    hard = [p for p in problems if p.code in ("not_object", "type", "unknown_value", "unknown_item",
+                                              "unknown_material", "attachment")]
+    if hard:
+        raise ValueError("; ".join(p.message for p in hard))
+    return app
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def parse_date(text: str) -> _dt.date | None:
+    try:
+        return _dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+__all__ = [
+    "Applicant", "Application", "DataSharing", "Hukou", "MaterialRecord", "Medical", "Pension",
+    "VeteranAffairs", "application_from_dict", "application_to_dict", "parse_application", "parse_date",
+    "replace", "SCHEMA_ID",
+]

@@ -1,0 +1,617 @@
+"""Cases in the local store: create, edit while a draft, finalize (seal + queue), correct.
+
+This is where a case is queued: :meth:`CaseService.finalize` writes the case, its outbox entry
+and the audit entry in one ``BEGIN IMMEDIATE`` transaction, so after a crash either all three
+exist or none does.
+
+Thread contract: a CaseService may be shared between threads; each call opens its own
+session. Calls block on disk I/O, so the GUI calls them from a worker.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from counter_app import audit
+from counter_app.application import Application, application_from_dict, application_to_dict, parse_application
+from counter_app.case_number import CaseNumber
+from counter_app.identity import normalise_id_number, normalise_phone
+from counter_app.lifecycle import (
+    EDITABLE_STATES, ITEM_DONE_FOR_SLA, OPEN_STATES, CaseState, IllegalTransition, ItemStatus,
+    check_case_transition, check_item_transition, item_path,
+)
+from counter_app.masking import mask_id_number, mask_name
+from counter_app.problems import Problem
+from counter_app.rules import blocking, normalise, validate
+from counter_app.security.vault import Vault
+from counter_app.store.files import FileStore
+from counter_app.store.models import (
+    Attachment, CaseAttachment, CaseRow, CaseTransition, DailySequence, ItemProgress, ItemStatusEvent,
+    OutboxEntry,
+)
+from counter_app.workdays import WorkCalendar, plan_deadlines, sla_state
+
+CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
+
+
+class CaseError(Exception):
+    """An operation refused for a reason the clerk can understand (Chinese message)."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None, existing_case_no: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or []
+        self.existing_case_no = existing_case_no
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    role: str = "clerk"  # clerk / supervisor / it_admin / system
+
+
+SYSTEM = Actor("system", "system")
+
+
+@dataclass
+class CaseSummary:
+    """What lists show: no personal data beyond the masked name and ID number."""
+
+    id: str
+    case_no: str
+    version: int
+    state: CaseState
+    masked_name: str
+    masked_id: str
+    items: list[int]
+    retirement_type: str | None
+    accepted_on: _dt.date | None
+    operator: str
+    synced: bool
+    sla: str | None = None
+    rating: str | None = None
+    source: str = "walk_in"
+
+
+@dataclass
+class CaseRecord:
+    id: str
+    case_no: str
+    version: int
+    state: CaseState
+    application: Application
+    center_code: str
+    window_no: str
+    operator: str
+    created_at: _dt.datetime
+    accepted_on: _dt.date | None
+    finalized_at: _dt.datetime | None
+    supersedes_id: str | None
+    content_digest: str | None
+    seal: dict | None
+    progress: list[dict] = field(default_factory=list)
+    transitions: list[dict] = field(default_factory=list)
+    attachments: list[dict] = field(default_factory=list)
+    outbox: dict | None = None
+    rating: str | None = None
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+class CaseService:
+    def __init__(self, sessions: sessionmaker[Session], vault: Vault, files: FileStore, calendar: WorkCalendar,
+                 *, center_code: str, window_no: str, clock: Callable[[], _dt.datetime] | None = None,
+                 sealer: Any = None, center_name: str = ""):
+        self.sessions = sessions
+        self.vault = vault
+        self.files = files
+        self.calendar = calendar
+        self.center_code = center_code
+        self.center_name = center_name
+        self.window_no = window_no
+        self.clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
+        self.sealer = sealer  # security.seal.Sealer, optional until keys exist
+
+    # ---- helpers -----------------------------------------------------------------
+    def _today(self) -> _dt.date:
+        return self.clock().astimezone(CHINA_TZ).date()
+
+    def _encrypt_app(self, row_id: str, app: Application) -> bytes:
+        return self.vault.encrypt(canonical_json(application_to_dict(app)),
+                                  Vault.associated_data("cases", "payload_enc", row_id))
+
+    def _decrypt_app(self, row: CaseRow) -> Application:
+        if row.payload_enc is None:
+            return Application()
+        raw = self.vault.decrypt(row.payload_enc, Vault.associated_data("cases", "payload_enc", row.id))
+        return application_from_dict(json.loads(raw))
+
+    def id_index(self, id_number: str) -> str:
+        return self.vault.blind_index("id_number", normalise_id_number(id_number))
+
+    def phone_index(self, phone: str) -> str:
+        return self.vault.blind_index("phone", normalise_phone(phone))
+
+    def _next_case_number(self, s: Session, day: _dt.date) -> CaseNumber:
+        seq = s.get(DailySequence, (day, self.center_code, self.window_no))
+        if seq is None:
+            seq = DailySequence(day=day, center_code=self.center_code, window_no=self.window_no, last=0)
+            s.add(seq)
+        seq.last += 1
+        return CaseNumber(self.center_code, self.window_no, day, seq.last)
+
+    def _transition(self, s: Session, row: CaseRow, target: CaseState, actor: Actor, reason: str = "") -> None:
+        current = CaseState(row.state)
+        check_case_transition(current, target)
+        row.state = target.value
+        row.updated_at = self.clock()
+        s.add(CaseTransition(case_id=row.id, from_state=current.value, to_state=target.value, at=self.clock(),
+                             operator=actor.username, reason=reason))
+
+    def _open_case_for(self, s: Session, id_bidx: str, exclude: Iterable[str] = ()) -> CaseRow | None:
+        q = select(CaseRow).where(CaseRow.id_bidx == id_bidx, CaseRow.state.in_([st.value for st in OPEN_STATES]))
+        for row in s.execute(q).scalars():
+            if row.id in exclude:
+                continue
+            return row
+        return None
+
+    # ---- create / edit -------------------------------------------------------------
+    def create_draft(self, app: Application, actor: Actor, *, supersedes: CaseRow | None = None) -> CaseRecord:
+        app = normalise(app.copy())
+        if not app.application_date:
+            app.application_date = self._today().isoformat()
+        id_problems = [p for p in validate(app, today=self._today()) if p.field == "applicant.id_number"]
+        if id_problems:
+            raise CaseError(id_problems[0].message, id_problems)
+        bidx = self.id_index(app.applicant.id_number)
+        with self.sessions.begin() as s:
+            existing = self._open_case_for(s, bidx, exclude=[supersedes.id] if supersedes else [])
+            if existing is not None:
+                raise CaseError(f"该公民身份号码已有未办结的办件：{existing.case_no}，请在工作台打开该办件继续办理。",
+                                existing_case_no=existing.case_no)
+            row_id = uuid.uuid4().hex
+            if supersedes is not None:
+                case_no, version = supersedes.case_no, supersedes.version + 1
+            else:
+                case_no, version = str(self._next_case_number(s, self._today())), 1
+            row = CaseRow(
+                id=row_id, case_no=case_no, version=version, supersedes_id=supersedes.id if supersedes else None,
+                state=CaseState.DRAFT.value, source=app.source, online_application_id=app.online_application_id or None,
+                center_code=self.center_code, window_no=self.window_no, operator=actor.username,
+                retirement_type=app.retirement_type.value if app.retirement_type else None,
+                items=",".join(map(str, app.items)), id_bidx=bidx,
+                phone_bidx=self.phone_index(app.applicant.phone) if app.applicant.phone else None,
+                payload_enc=self._encrypt_app(row_id, app), created_at=self.clock(), updated_at=self.clock(),
+            )
+            s.add(row)
+            s.flush()
+            s.add(CaseTransition(case_id=row_id, from_state=None, to_state=CaseState.DRAFT.value, at=self.clock(),
+                                 operator=actor.username, reason="更正" if supersedes else "新建"))
+            audit.append(s, actor.username, "correction" if supersedes else "case_create", case_no,
+                         {"version": version, "source": app.source})
+        return self.get(row_id)
+
+    def save_draft(self, case_id: str, app: Application, actor: Actor) -> CaseRecord:
+        app = normalise(app.copy())
+        with self.sessions.begin() as s:
+            row = self._row(s, case_id)
+            if CaseState(row.state) not in EDITABLE_STATES:
+                raise CaseError(f"办件{row.case_no}已定稿，不能修改；如需更正请发起更正（生成新版本）。")
+            new_bidx = self.id_index(app.applicant.id_number)
+            if new_bidx != row.id_bidx:
+                existing = self._open_case_for(s, new_bidx, exclude=[row.id, row.supersedes_id or ""])
+                if existing is not None:
+                    raise CaseError(f"该公民身份号码已有未办结的办件：{existing.case_no}。",
+                                    existing_case_no=existing.case_no)
+            row.payload_enc = self._encrypt_app(row.id, app)
+            row.id_bidx = new_bidx
+            row.phone_bidx = self.phone_index(app.applicant.phone) if app.applicant.phone else None
+            row.items = ",".join(map(str, app.items))
+            row.retirement_type = app.retirement_type.value if app.retirement_type else None
+            row.updated_at = self.clock()
+        return self.get(case_id)
+
+    def transition(self, case_id: str, target: CaseState, actor: Actor, reason: str = "") -> CaseRecord:
+        with self.sessions.begin() as s:
+            row = self._row(s, case_id)
+            try:
+                self._transition(s, row, target, actor, reason)
+            except IllegalTransition as exc:
+                raise CaseError(exc.message) from None
+            if target in (CaseState.REJECTED, CaseState.WITHDRAWN):
+                audit.append(s, actor.username, "transition", row.case_no, {"to": target.value})
+        return self.get(case_id)
+
+    def put_attachment(self, data: bytes, mime: str) -> str:
+        """Store bytes (encrypted, content-addressed); returns the SHA-256. Idempotent."""
+        digest = self.files.put(data)
+        with self.sessions.begin() as s:
+            if s.get(Attachment, digest) is None:
+                s.add(Attachment(sha256=digest, size=len(data), mime=mime, created_at=self.clock()))
+        return digest
+
+    # ---- finalize ------------------------------------------------------------------
+    def finalize(self, case_id: str, app: Application, actor: Actor, *, form_pdf: bytes | None = None,
+                 signed_scan: bytes | None = None) -> CaseRecord:
+        """Validate, seal and queue: case (SIGNED → QUEUED), outbox entry and audit entry in one transaction."""
+        app = normalise(app.copy())
+        problems = blocking(validate(app, today=self._today(), for_finalize=True))
+        if problems:
+            raise CaseError("还有未完成的内容，不能提交：" + problems[0].message, problems)
+        extra: list[tuple[str, str, int | None]] = []
+        if form_pdf is not None:
+            extra.append((self.put_attachment(form_pdf, "application/pdf"), "form_pdf", None))
+        if signed_scan is not None:
+            extra.append((self.put_attachment(signed_scan, "application/pdf"), "signed_form", None))
+        refs: list[tuple[str, str, int | None]] = list(extra)
+        if app.photo:
+            refs.append((app.photo, "photo", None))
+        if app.signature:
+            refs.append((app.signature, "signature", None))
+        for n, rec in app.materials.items():
+            for h in rec.attachments:
+                refs.append((h, "material", n))
+        now = self.clock()
+        with self.sessions.begin() as s:
+            row = self._row(s, case_id)
+            state = CaseState(row.state)
+            if state not in EDITABLE_STATES:
+                raise CaseError(f"办件{row.case_no}已提交，不能重复提交。")
+            for h, _, _ in refs:
+                if s.get(Attachment, h) is None or not self.files.exists(h):
+                    raise CaseError(f"附件{h[:12]}…不在本机存储中，请重新扫描或导入。")
+            row.payload_enc = self._encrypt_app(row.id, app)
+            row.items = ",".join(map(str, app.items))
+            row.retirement_type = app.retirement_type.value if app.retirement_type else None
+            row.id_bidx = self.id_index(app.applicant.id_number)
+            for target in (CaseState.IDENTITY_VERIFIED, CaseState.MATERIALS_COMPLETE):
+                if target in _LATER_EDIT_STATES[CaseState(row.state)]:
+                    self._transition(s, row, target, actor)
+            for h, role, material in refs:
+                s.add(CaseAttachment(case_id=row.id, sha256=h, role=role, material=material))
+            s.flush()
+            accepted = now.astimezone(CHINA_TZ).date()
+            row.accepted_on = accepted
+            row.finalized_at = now
+            # The immutability trigger fires on any later UPDATE of the sealed columns, so the
+            # digest must go out in the same UPDATE as finalized_at: no flush until it is set.
+            with s.no_autoflush:
+                case_json = self._export(s, row, app)
+            digest = hashlib.sha256(canonical_json(_sealable(case_json))).hexdigest()
+            row.content_digest = digest
+            if self.sealer is not None:
+                row.seal = self.sealer.seal(digest, sorted(h for h, _, _ in refs))
+            self._transition(s, row, CaseState.SIGNED, actor, "申请人签字确认")
+            plan = plan_deadlines(self.calendar, accepted, app.items)
+            for n in app.items:
+                d = plan[n]
+                s.add(ItemProgress(case_id=row.id, item=n, status=ItemStatus.PENDING_PUSH.value, updated_at=now,
+                                   due=d.due, sla=sla_state(self.calendar, d, accepted).value))
+            self._transition(s, row, CaseState.QUEUED, actor, "进入上报队列")
+            s.add(OutboxEntry(case_id=row.id, idempotency_key=str(uuid.uuid4()),
+                              business_key=f"{row.case_no}/v{row.version}", status="waiting",
+                              next_attempt_at=now, created_at=now))
+            if row.supersedes_id:
+                old = s.get(CaseRow, row.supersedes_id)
+                if old is not None and CaseState.SUPERSEDED in _transitions_from(old.state):
+                    self._transition(s, old, CaseState.SUPERSEDED, actor, f"被第{row.version}版更正")
+            audit.append(s, actor.username, "finalize", row.case_no,
+                         {"version": row.version, "digest": digest, "items": app.items})
+        return self.get(case_id)
+
+    def confirm_shown(self, case_id: str) -> None:
+        """The clerk saw the "accepted" confirmation; cases committed but never confirmed
+        (a crash between commit and screen) are offered again on restart."""
+        with self.sessions.begin() as s:
+            row = self._row(s, case_id)
+            row.confirmed_at = self.clock()
+
+    def unconfirmed(self) -> list[CaseSummary]:
+        with self.sessions() as s:
+            rows = s.execute(select(CaseRow).where(CaseRow.finalized_at.is_not(None), CaseRow.confirmed_at.is_(None),
+                                                   CaseRow.purged_at.is_(None))).scalars().all()
+            return [self._summary(s, r) for r in rows]
+
+    # ---- corrections ------------------------------------------------------------------
+    def start_correction(self, case_id: str, actor: Actor, reason: str) -> CaseRecord:
+        if not reason.strip():
+            raise CaseError("请填写更正原因。")
+        with self.sessions() as s:
+            old = self._row(s, case_id)
+            if old.finalized_at is None:
+                raise CaseError("办件尚未提交，直接修改即可，无需更正。")
+            if CaseState(old.state) in (CaseState.SUPERSEDED, CaseState.WITHDRAWN):
+                raise CaseError("该版本已被更正或撤回，请打开最新版本。")
+            newer = s.execute(select(CaseRow).where(CaseRow.supersedes_id == old.id)).scalar_one_or_none()
+            if newer is not None:
+                raise CaseError(f"该办件已有更正中的第{newer.version}版。")
+            app = self._decrypt_app(old)
+        rec = self.create_draft(app, actor, supersedes=old)
+        with self.sessions.begin() as s:
+            s.add(CaseTransition(case_id=rec.id, from_state=CaseState.DRAFT.value, to_state=CaseState.DRAFT.value,
+                                 at=self.clock(), operator=actor.username, reason=f"更正原因：{reason}"))
+        return self.get(rec.id)
+
+    # ---- department progress ------------------------------------------------------------
+    def record_item_status(self, case_id: str, item: int, status: ItemStatus, *, at: _dt.datetime | None = None,
+                           source: str = "platform", note: str = "", actor: Actor = SYSTEM) -> bool:
+        """Apply a department status; intermediate steps are filled in when the platform skips
+        ahead. Returns False when it is not news (same or earlier status)."""
+        at = at or self.clock()
+        with self.sessions.begin() as s:
+            row = self._row(s, case_id)
+            prog = s.execute(select(ItemProgress).where(ItemProgress.case_id == row.id, ItemProgress.item == item)
+                             ).scalar_one_or_none()
+            if prog is None:
+                raise CaseError(f"办件{row.case_no}没有事项{item}。")
+            current = ItemStatus(prog.status)
+            if current == status:
+                return False
+            path = item_path(item, status)
+            if current not in path:
+                try:
+                    check_item_transition(item, current, status)
+                except IllegalTransition as exc:
+                    raise CaseError(exc.message) from None
+                steps = [status]
+            else:
+                steps = path[path.index(current) + 1:]
+            prev = current
+            for st in steps:
+                s.add(ItemStatusEvent(case_id=row.id, item=item, from_status=prev.value, to_status=st.value, at=at,
+                                      source=source, operator=actor.username, note=note if st == status else ""))
+                prev = st
+            prog.status = status.value
+            prog.updated_at = at
+            prog.note = note
+            self._refresh_case_state(s, row, actor)
+        return True
+
+    def _refresh_case_state(self, s: Session, row: CaseRow, actor: Actor) -> None:
+        progress = s.execute(select(ItemProgress).where(ItemProgress.case_id == row.id)).scalars().all()
+        statuses = {ItemStatus(p.status) for p in progress}
+        state = CaseState(row.state)
+        from counter_app.lifecycle import ITEM_FINAL
+
+        if state == CaseState.ACKNOWLEDGED and statuses - {ItemStatus.PENDING_PUSH, ItemStatus.PUSHED}:
+            self._transition(s, row, CaseState.IN_PROGRESS, actor, "部门开始办理")
+            state = CaseState.IN_PROGRESS
+        if state == CaseState.IN_PROGRESS and progress and all(ItemStatus(p.status) in ITEM_FINAL for p in progress):
+            self._transition(s, row, CaseState.COMPLETED, actor, "全部事项办理结束")
+
+    def mark_acknowledged(self, s: Session, row: CaseRow, actor: Actor = SYSTEM) -> None:
+        if CaseState(row.state) == CaseState.QUEUED:
+            self._transition(s, row, CaseState.ACKNOWLEDGED, actor, "省平台已接收")
+            for p in s.execute(select(ItemProgress).where(ItemProgress.case_id == row.id)).scalars():
+                if p.status == ItemStatus.PENDING_PUSH.value:
+                    s.add(ItemStatusEvent(case_id=row.id, item=p.item, from_status=p.status,
+                                          to_status=ItemStatus.PUSHED.value, at=self.clock(), source="platform"))
+                    p.status = ItemStatus.PUSHED.value
+
+    def refresh_sla(self, today: _dt.date | None = None) -> int:
+        """Recompute every open item's due date and SLA state (after progress or a new day)."""
+        today = today or self._today()
+        changed = 0
+        with self.sessions.begin() as s:
+            rows = s.execute(select(CaseRow).where(CaseRow.accepted_on.is_not(None),
+                                                   CaseRow.state.in_([CaseState.QUEUED.value, CaseState.ACKNOWLEDGED.value,
+                                                                      CaseState.IN_PROGRESS.value]))).scalars().all()
+            for row in rows:
+                changed += self._refresh_row_sla(s, row, today)
+        return changed
+
+    def _refresh_row_sla(self, s: Session, row: CaseRow, today: _dt.date) -> int:
+        progress = s.execute(select(ItemProgress).where(ItemProgress.case_id == row.id)).scalars().all()
+        completed: dict[int, _dt.date] = {}
+        for p in progress:
+            if ItemStatus(p.status) in ITEM_DONE_FOR_SLA:
+                completed[p.item] = p.updated_at.astimezone(CHINA_TZ).date()
+        plan = plan_deadlines(self.calendar, row.accepted_on, [p.item for p in progress], completed)
+        changed = 0
+        for p in progress:
+            d = plan[p.item]
+            done = ItemStatus(p.status) in ITEM_DONE_FOR_SLA or ItemStatus(p.status) in (
+                ItemStatus.NOT_ACCEPTED, ItemStatus.DISAPPROVED)
+            new = sla_state(self.calendar, d, today, done=done).value
+            if new != p.sla or d.due != p.due:
+                p.sla, p.due = new, d.due
+                changed += 1
+        return changed
+
+    # ---- reading ----------------------------------------------------------------------
+    def _row(self, s: Session, case_id: str) -> CaseRow:
+        row = s.get(CaseRow, case_id)
+        if row is None:
+            raise CaseError("找不到该办件。")
+        return row
+
+    def get(self, case_id: str) -> CaseRecord:
+        with self.sessions() as s:
+            row = self._row(s, case_id)
+            return self._record(s, row)
+
+    def get_by_number(self, case_no: str, version: int | None = None) -> CaseRecord:
+        try:
+            canonical = str(CaseNumber.parse(case_no))
+        except ValueError as exc:
+            raise CaseError(str(exc)) from None
+        with self.sessions() as s:
+            q = select(CaseRow).where(CaseRow.case_no == canonical)
+            q = q.where(CaseRow.version == version) if version else q.order_by(CaseRow.version.desc())
+            row = s.execute(q.limit(1)).scalar_one_or_none()
+            if row is None:
+                raise CaseError(f"找不到办件 {canonical}。")
+            return self._record(s, row)
+
+    def _record(self, s: Session, row: CaseRow) -> CaseRecord:
+        outbox = s.execute(select(OutboxEntry).where(OutboxEntry.case_id == row.id)).scalar_one_or_none()
+        return CaseRecord(
+            id=row.id, case_no=row.case_no, version=row.version, state=CaseState(row.state),
+            application=self._decrypt_app(row), center_code=row.center_code, window_no=row.window_no,
+            operator=row.operator, created_at=row.created_at, accepted_on=row.accepted_on,
+            finalized_at=row.finalized_at, supersedes_id=row.supersedes_id, content_digest=row.content_digest,
+            seal=row.seal, rating=row.rating,
+            progress=[{"item": p.item, "status": p.status, "updated_at": _iso(p.updated_at), "note": p.note,
+                       "due": p.due.isoformat() if p.due else None, "sla": p.sla} for p in row.progress],
+            transitions=[{"from": t.from_state, "to": t.to_state, "at": _iso(t.at), "operator": t.operator,
+                          "reason": t.reason} for t in row.transitions],
+            attachments=[{"sha256": a.sha256, "role": a.role, "material": a.material} for a in row.attachments],
+            outbox=({"status": outbox.status, "attempts": outbox.attempts, "last_error": outbox.last_error,
+                     "idempotency_key": outbox.idempotency_key} if outbox else None),
+        )
+
+    def _summary(self, s: Session, row: CaseRow) -> CaseSummary:
+        if row.payload_enc is not None:
+            app = self._decrypt_app(row)
+            name, idn = mask_name(app.applicant.name), mask_id_number(app.applicant.id_number)
+        else:
+            ms = row.masked_summary or {}
+            name, idn = ms.get("name", ""), ms.get("id_number", "")
+        outbox = s.execute(select(OutboxEntry.status).where(OutboxEntry.case_id == row.id)).scalar_one_or_none()
+        worst = None
+        order = ["overdue", "at_risk", "on_time", "no_deadline", "done"]
+        for p in row.progress:
+            if p.sla and (worst is None or order.index(p.sla) < order.index(worst)):
+                worst = p.sla
+        return CaseSummary(id=row.id, case_no=row.case_no, version=row.version, state=CaseState(row.state),
+                           masked_name=name, masked_id=idn,
+                           items=[int(x) for x in row.items.split(",") if x], retirement_type=row.retirement_type,
+                           accepted_on=row.accepted_on, operator=row.operator, synced=outbox == "acked",
+                           sla=worst, rating=row.rating, source=row.source)
+
+    def list_cases(self, *, day: _dt.date | None = None, states: Iterable[CaseState] | None = None,
+                   include_superseded: bool = False, limit: int | None = None) -> list[CaseSummary]:
+        with self.sessions() as s:
+            q = select(CaseRow).order_by(CaseRow.created_at.desc())
+            if day is not None:
+                start = _dt.datetime.combine(day, _dt.time(), CHINA_TZ)
+                q = q.where((CaseRow.accepted_on == day) |
+                            ((CaseRow.accepted_on.is_(None)) & (CaseRow.created_at >= start.astimezone(_dt.timezone.utc))
+                             & (CaseRow.created_at < (start + _dt.timedelta(days=1)).astimezone(_dt.timezone.utc))))
+            if states is not None:
+                q = q.where(CaseRow.state.in_([st.value for st in states]))
+            elif not include_superseded:
+                q = q.where(CaseRow.state != CaseState.SUPERSEDED.value)
+            if limit:
+                q = q.limit(limit)
+            return [self._summary(s, r) for r in s.execute(q).scalars()]
+
+    def find_by_id_number(self, id_number: str) -> list[CaseSummary]:
+        bidx = self.id_index(id_number)
+        with self.sessions() as s:
+            rows = s.execute(select(CaseRow).where(CaseRow.id_bidx == bidx).order_by(CaseRow.created_at.desc())).scalars()
+            return [self._summary(s, r) for r in rows]
+
+    def find_by_phone(self, phone: str) -> list[CaseSummary]:
+        bidx = self.phone_index(phone)
+        with self.sessions() as s:
+            rows = s.execute(select(CaseRow).where(CaseRow.phone_bidx == bidx)).scalars()
+            return [self._summary(s, r) for r in rows]
+
+    def open_case_number(self, id_number: str) -> str | None:
+        with self.sessions() as s:
+            row = self._open_case_for(s, self.id_index(id_number))
+            return row.case_no if row else None
+
+    def count(self) -> int:
+        with self.sessions() as s:
+            return s.execute(select(func.count()).select_from(CaseRow)).scalar_one()
+
+    # ---- export / import --------------------------------------------------------------
+    def export(self, case_id: str) -> dict:
+        with self.sessions() as s:
+            row = self._row(s, case_id)
+            return self._export(s, row, self._decrypt_app(row))
+
+    def _export(self, s: Session, row: CaseRow, app: Application) -> dict:
+        atts = []
+        for a in s.execute(select(CaseAttachment, Attachment).join(Attachment, Attachment.sha256 == CaseAttachment.sha256)
+                           .where(CaseAttachment.case_id == row.id)).all():
+            ca, at = a
+            atts.append({"sha256": ca.sha256, "role": ca.role, "material": ca.material, "mime": at.mime, "size": at.size})
+        outbox = s.execute(select(OutboxEntry).where(OutboxEntry.case_id == row.id)).scalar_one_or_none()
+        deadlines = []
+        if row.accepted_on:
+            plan = plan_deadlines(self.calendar, row.accepted_on, app.items)
+            deadlines = [d.to_dict() for d in plan.values()]
+        progress = s.execute(select(ItemProgress).where(ItemProgress.case_id == row.id).order_by(ItemProgress.item)).scalars()
+        return {
+            "schema": "counter-app/case/v1",
+            "case_no": row.case_no,
+            "version": row.version,
+            "supersedes": _supersedes_no(s, row),
+            "state": row.state,
+            "center_code": row.center_code,
+            "center_name": self.center_name,
+            "window_no": row.window_no,
+            "operator": row.operator,
+            "created_at": _iso(row.created_at),
+            "accepted_at": _iso(row.finalized_at),
+            "finalized_at": _iso(row.finalized_at),
+            "application": application_to_dict(app),
+            "items_progress": [{"item": p.item, "status": p.status, "updated_at": _iso(p.updated_at), "note": p.note}
+                               for p in progress],
+            "deadlines": deadlines,
+            "attachments": sorted(atts, key=lambda a: (a["role"], a["sha256"])),
+            "platform": {"acknowledged": bool(outbox and outbox.status == "acked"),
+                         "acknowledged_at": _iso(outbox.acked_at) if outbox else None,
+                         "receipt": outbox.receipt if outbox else None},
+            "content_digest": row.content_digest,
+            "seal": row.seal,
+        }
+
+    def import_case(self, data: Any, actor: Actor) -> tuple[CaseRecord, list[Problem]]:
+        """A case JSON (or a bare application) becomes a new draft; problems are returned, not raised,
+        except those that make a draft impossible (a bad ID number, a duplicate open case)."""
+        app, problems = parse_application(data)
+        hard = [p for p in problems if p.code in ("not_object",)]
+        if hard:
+            raise CaseError(hard[0].message, problems)
+        rec = self.create_draft(app, actor)
+        problems.extend(validate(rec.application, today=self._today()))
+        return rec, problems
+
+
+_LATER_EDIT_STATES = {
+    CaseState.DRAFT: {CaseState.IDENTITY_VERIFIED, CaseState.MATERIALS_COMPLETE},
+    CaseState.IDENTITY_VERIFIED: {CaseState.MATERIALS_COMPLETE},
+    CaseState.MATERIALS_COMPLETE: set(),
+}
+
+
+def _transitions_from(state: str) -> frozenset[CaseState]:
+    from counter_app.lifecycle import CASE_TRANSITIONS
+
+    return CASE_TRANSITIONS[CaseState(state)]
+
+
+def _sealable(case_json: dict) -> dict:
+    """The parts of the case JSON the seal covers: everything that cannot change after signing."""
+    keep = ("schema", "case_no", "version", "supersedes", "center_code", "window_no", "operator", "finalized_at",
+            "application", "attachments")
+    return {k: case_json[k] for k in keep}
+
+
+def _supersedes_no(s: Session, row: CaseRow) -> str | None:
+    if not row.supersedes_id:
+        return None
+    old = s.get(CaseRow, row.supersedes_id)
+    return f"{old.case_no}/v{old.version}" if old else None
+
+
+def _iso(value: _dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.timezone.utc)
+    return value.astimezone(CHINA_TZ).isoformat(timespec="seconds")

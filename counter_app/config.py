@@ -1,0 +1,159 @@
+"""The window's settings: each declared once, with its type, default and Chinese label.
+
+Settings live in ``config.toml`` in the data directory (non-secret values only: the platform
+credential is in the OS keyring, never in a file). ``COUNTER_APP_PLATFORM_URL`` and
+``COUNTER_APP_PLATFORM_TOKEN`` override the configured address and credential for scripted
+installs and tests.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    name: str
+    type: type
+    default: Any
+    label: str
+    check: str = ""  # regex the string form must match
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("center_code", str, "410702", "服务中心代码（6位行政区划代码）", r"\d{6}"),
+    SettingSpec("center_name", str, "新乡市红旗区退役军人服务中心", "服务中心名称"),
+    SettingSpec("county_va_name", str, "新乡市红旗区退役军人事务局", "县（区）退役军人事务部门名称"),
+    SettingSpec("military_office", str, "新乡市红旗区人民武装部", "县级兵役机关名称"),
+    SettingSpec("military_office_address", str, "新乡市红旗区人民路100号", "县级兵役机关地址"),
+    SettingSpec("window_no", str, "01", "窗口号（01–99）", r"(0[1-9]|[1-9]\d)"),
+    SettingSpec("platform_url", str, "http://127.0.0.1:8800", "省一体化政务服务平台接口地址", r"https?://\S+"),
+    SettingSpec("lookup_url", str, "https://www.hnzwfw.gov.cn/ythj/", "办件进度查询地址（回执二维码）", r"https?://\S+"),
+    SettingSpec("ca_bundle", str, "", "政务外网CA证书文件（留空使用系统证书）"),
+    SettingSpec("pinned_cert_sha256", str, "", "证书固定（SHA-256指纹，可留空）", r"([0-9a-fA-F]{64})?"),
+    SettingSpec("reader_port", str, "", "身份证阅读器串口（留空自动查找）"),
+    SettingSpec("camera_index", int, 0, "照相机编号"),
+    SettingSpec("document_camera_index", int, 1, "高拍仪编号"),
+    SettingSpec("scan_import_dir", str, "", "扫描仪导入文件夹"),
+    SettingSpec("idle_lock_minutes", int, 5, "无操作自动锁屏（分钟）"),
+    SettingSpec("lockout_attempts", int, 5, "密码连续错误锁定次数"),
+    SettingSpec("lockout_minutes", int, 15, "账户锁定时长（分钟）"),
+    SettingSpec("stale_warn_minutes", int, 60, "待上报超过此时间提醒（分钟）"),
+    SettingSpec("stale_block_days", int, 3, "最早待上报办件超过此天数停止受理（天）"),
+    SettingSpec("retention_days", int, 30, "办结后个人信息保留天数"),
+    SettingSpec("crypto_algorithm", str, "aes-256-gcm", "加密算法（aes-256-gcm 或 sm4-gcm）", r"aes-256-gcm|sm4-gcm"),
+    SettingSpec("sync_interval_seconds", int, 30, "进度同步间隔（秒）"),
+    SettingSpec("demo_mode", bool, False, "演示模式（模拟设备）"),
+)
+SPEC_BY_NAME = {s.name: s for s in SPECS}
+
+
+@dataclass
+class Settings:
+    values: dict[str, Any] = field(default_factory=lambda: {s.name: s.default for s in SPECS})
+    path: Path | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("values")
+        if values is not None and name in values:
+            return values[name]
+        raise AttributeError(name)
+
+    def set(self, name: str, value: Any) -> None:
+        self.values[name] = coerce(name, value)
+
+    @property
+    def platform_url_effective(self) -> str:
+        return os.environ.get("COUNTER_APP_PLATFORM_URL") or self.values["platform_url"]
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or self.path
+        if path is None:
+            raise ConfigError("没有配置文件路径。")
+        lines = ["# 退役军人服务“一件事”窗口配置（不含密码等机密信息）\n"]
+        for spec in SPECS:
+            v = self.values[spec.name]
+            lines.append(f"# {spec.label}\n{spec.name} = {_toml_value(v)}\n")
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(lines), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{s}"'
+
+
+def coerce(name: str, value: Any) -> Any:
+    spec = SPEC_BY_NAME.get(name)
+    if spec is None:
+        raise ConfigError(f"未知的配置项：{name}。")
+    try:
+        if spec.type is bool:
+            if isinstance(value, str):
+                if value.lower() in ("true", "1", "yes", "是"):
+                    value = True
+                elif value.lower() in ("false", "0", "no", "否"):
+                    value = False
+                else:
+                    raise ValueError
+            elif not isinstance(value, bool):
+                raise ValueError
+        elif spec.type is int:
+            if isinstance(value, bool):
+                raise ValueError
+            value = int(value)
+            if value < 0:
+                raise ValueError
+        else:
+            if not isinstance(value, (str, int)):
+                raise ValueError
+            value = str(value).strip()
+    except (TypeError, ValueError):
+        raise ConfigError(f"配置项“{spec.label}”（{name}）的值无效：{value!r}。") from None
+    if spec.check and not re.fullmatch(spec.check, str(value)):
+        raise ConfigError(f"配置项“{spec.label}”（{name}）的值格式不正确：{value!r}。")
+    return value
+
+
+def parse_settings(data: Any, *, strict: bool = True) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ConfigError("配置格式不正确。")
+    out = {}
+    for k, v in data.items():
+        if k not in SPEC_BY_NAME:
+            if strict:
+                raise ConfigError(f"未知的配置项：{k}。")
+            continue
+        out[k] = coerce(k, v)
+    return out
+
+
+def load_settings(path: Path) -> Settings:
+    settings = Settings(path=path)
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"配置文件 {path} 格式错误：{exc}。请改正或删除后重新配置。") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"配置文件 {path} 不是UTF-8文本。") from None
+        settings.values.update(parse_settings(data, strict=False))
+    return settings
+
+
+_unused = fields

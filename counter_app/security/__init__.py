@@ -1,0 +1,1 @@
+"""Security: keys, encryption at rest, blind indexes, masking, audit chain, seals, operators."""

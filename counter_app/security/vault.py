@@ -1,0 +1,168 @@
+"""Encryption at rest (GB/T 35273 storage encryption; PIPL minimum exposure).
+
+- Personal fields and attachment files are sealed with an AEAD cipher: AES-256-GCM (default)
+  or SM4-GCM (national algorithm), chosen per installation and recorded in every blob.
+- Nonces are 96 random bits per encryption (unique with overwhelming probability at our volumes).
+- Associated data binds each blob to where it lives (table, column, row id), so a ciphertext
+  copied into another row or column fails to decrypt instead of silently moving data.
+- Data keys are random and stored only wrapped (AES-GCM) by the master key from the key store;
+  ``rotate_master`` re-wraps them without touching the data.
+- Lookup without plaintext: a keyed blind index (HMAC-SHA256 with its own key) of normalised values.
+
+Blob layout: b"CV1" | alg (1) | key id (4, big-endian) | nonce (12) | ciphertext+tag.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import struct
+import threading
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from counter_app.security.keystore import KeyStore, KeyStoreError, new_key
+
+MAGIC = b"CV1"
+ALG_AES_GCM = 1
+ALG_SM4_GCM = 2
+ALGORITHMS = {"aes-256-gcm": ALG_AES_GCM, "sm4-gcm": ALG_SM4_GCM}
+
+
+class DecryptionError(Exception):
+    """Ciphertext that does not open: tampered, moved, or the wrong key."""
+
+
+def _sm4_gcm_encrypt(key: bytes, nonce: bytes, data: bytes, ad: bytes) -> bytes:
+    enc = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+    enc.authenticate_additional_data(ad)
+    return enc.update(data) + enc.finalize() + enc.tag
+
+
+def _sm4_gcm_decrypt(key: bytes, nonce: bytes, data: bytes, ad: bytes) -> bytes:
+    if len(data) < 16:
+        raise InvalidTag()
+    dec = Cipher(algorithms.SM4(key), modes.GCM(nonce, data[-16:])).decryptor()
+    dec.authenticate_additional_data(ad)
+    return dec.update(data[:-16]) + dec.finalize()
+
+
+@dataclass
+class _DataKey:
+    key_id: int
+    alg: int
+    key: bytes
+
+
+class Vault:
+    """Encrypts and decrypts; thread-safe (AEAD objects are created per call)."""
+
+    WRAP_NAME = "wrapped-data-keys"
+
+    def __init__(self, keystore: KeyStore, *, algorithm: str = "aes-256-gcm"):
+        if algorithm not in ALGORITHMS:
+            raise KeyStoreError(f"未知的加密算法：{algorithm}（可选 aes-256-gcm、sm4-gcm）。")
+        self._ks = keystore
+        self._lock = threading.Lock()
+        master = keystore.get("master-key")
+        if master is None:
+            master = new_key(32)
+            keystore.set("master-key", master)
+        self._master = master
+        self._keys: dict[int, _DataKey] = {}
+        self._load_or_create(ALGORITHMS[algorithm])
+
+    # ---- key management --------------------------------------------------------
+    def _unwrap_all(self, blob: bytes, master: bytes) -> dict[int, _DataKey]:
+        nonce, body = blob[:12], blob[12:]
+        try:
+            plain = AESGCM(master).decrypt(nonce, body, b"counter-app data keys")
+        except InvalidTag:
+            raise KeyStoreError("无法解开数据密钥：主密钥不匹配或密钥文件被改动。请联系技术人员恢复密钥库。") from None
+        keys = {}
+        for i in range(0, len(plain), 4 + 1 + 32 + 32):
+            chunk = plain[i:i + 69]
+            kid, alg = struct.unpack(">IB", chunk[:5])
+            keys[kid] = _DataKey(kid, alg, chunk[5:37])
+            keys[-kid] = _DataKey(-kid, alg, chunk[37:69])  # blind-index key lives at the negative id
+        return keys
+
+    def _wrap_all(self, master: bytes) -> bytes:
+        plain = b"".join(struct.pack(">IB", k.key_id, k.alg) + k.key + self._keys[-k.key_id].key
+                         for k in sorted(self._keys.values(), key=lambda x: x.key_id) if k.key_id > 0)
+        nonce = os.urandom(12)
+        return nonce + AESGCM(master).encrypt(nonce, plain, b"counter-app data keys")
+
+    def _load_or_create(self, alg: int) -> None:
+        wrapped = self._ks.get(self.WRAP_NAME)
+        if wrapped:
+            self._keys = self._unwrap_all(wrapped, self._master)
+        if not self._keys or self._current().alg != alg:
+            kid = max([k for k in self._keys if k > 0], default=0) + 1
+            self._keys[kid] = _DataKey(kid, alg, new_key(32 if alg == ALG_AES_GCM else 16))
+            # The blind-index key stays the same across data-key changes, or lookups of old rows break.
+            bidx = self._keys[-(kid - 1)].key if kid > 1 else new_key(32)
+            self._keys[-kid] = _DataKey(-kid, 0, bidx)
+            self._ks.set(self.WRAP_NAME, self._wrap_all(self._master))
+
+    def _current(self) -> _DataKey:
+        return self._keys[max(k for k in self._keys if k > 0)]
+
+    def rotate_master(self) -> None:
+        """New master key; data keys re-wrapped. Data itself is unchanged."""
+        with self._lock:
+            master = new_key(32)
+            wrapped = self._wrap_all(master)
+            # Write the wrapped keys first: if we crash between the two writes the old master
+            # no longer opens them, so keep the old master until the new wrap is stored.
+            self._ks.set("previous-master-key", self._master)
+            self._ks.set(self.WRAP_NAME, wrapped)
+            self._ks.set("master-key", master)
+            self._master = master
+
+    @property
+    def algorithm(self) -> str:
+        return {ALG_AES_GCM: "aes-256-gcm", ALG_SM4_GCM: "sm4-gcm"}[self._current().alg]
+
+    # ---- fields ---------------------------------------------------------------
+    @staticmethod
+    def associated_data(table: str, column: str, row_id: str) -> bytes:
+        return f"{table}\x1f{column}\x1f{row_id}".encode()
+
+    def encrypt(self, plaintext: bytes, ad: bytes) -> bytes:
+        key = self._current()
+        nonce = os.urandom(12)
+        if key.alg == ALG_AES_GCM:
+            body = AESGCM(key.key).encrypt(nonce, plaintext, ad)
+        else:
+            body = _sm4_gcm_encrypt(key.key, nonce, plaintext, ad)
+        return MAGIC + struct.pack(">BI", key.alg, key.key_id) + nonce + body
+
+    def decrypt(self, blob: bytes, ad: bytes) -> bytes:
+        if not blob or blob[:3] != MAGIC or len(blob) < 3 + 5 + 12 + 16:
+            raise DecryptionError("密文格式不正确")
+        alg, kid = struct.unpack(">BI", blob[3:8])
+        key = self._keys.get(kid)
+        if key is None or key.alg != alg:
+            raise DecryptionError("找不到对应的数据密钥")
+        nonce, body = blob[8:20], blob[20:]
+        try:
+            if alg == ALG_AES_GCM:
+                return AESGCM(key.key).decrypt(nonce, body, ad)
+            return _sm4_gcm_decrypt(key.key, nonce, body, ad)
+        except InvalidTag:
+            raise DecryptionError("数据校验失败（被改动或位置不符）") from None
+
+    def encrypt_field(self, table: str, column: str, row_id: str, value: str) -> bytes:
+        return self.encrypt(value.encode("utf-8"), self.associated_data(table, column, row_id))
+
+    def decrypt_field(self, table: str, column: str, row_id: str, blob: bytes) -> str:
+        return self.decrypt(blob, self.associated_data(table, column, row_id)).decode("utf-8")
+
+    def blind_index(self, kind: str, value: str) -> str:
+        """HMAC of a normalised value; equal inputs give equal tokens, nothing else leaks."""
+        key = self._keys[-self._current().key_id].key
+        return hmac.new(key, f"{kind}\x1f{value}".encode("utf-8"), hashlib.sha256).hexdigest()

@@ -1,0 +1,72 @@
+"""Wiring: open one window's services from its data directory.
+
+Everything the UI and the CLI use is built here once and passed in (no globals):
+settings, the database, the vault, the attachment store, the working-day calendar and
+the case service. Tests build their own in a temporary ``COUNTER_APP_HOME``.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from counter_app.cases import CaseService
+from counter_app.config import Settings, load_settings
+from counter_app.paths import data_home
+from counter_app.security.keystore import KeyStore, open_keystore
+from counter_app.security.vault import Vault
+from counter_app.store.db import open_database
+from counter_app.store.files import FileStore
+from counter_app.workdays import WorkCalendar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Window:
+    home: Path
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    keystore: KeyStore
+    vault: Vault
+    files: FileStore
+    calendar: WorkCalendar
+    cases: CaseService
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "counter.sqlite3"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def keystore_namespace(home: Path) -> str:
+    """One keyring entry set per data directory, so two installs on one PC never share keys."""
+    return "w-" + hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:16]
+
+
+def open_window(home: Path | None = None, *, migrate: bool = True) -> Window:
+    home = Path(home) if home else data_home()
+    home.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(home / "config.toml")
+    keystore = open_keystore(home, keystore_namespace(home))
+    vault = Vault(keystore, algorithm=settings.crypto_algorithm)
+    engine, sessions = open_database(home / "counter.sqlite3", migrate=migrate)
+    files = FileStore(home / "attachments", vault)
+    calendar = WorkCalendar.default(extra_dirs=[home / "holidays"])
+    sealer = None
+    try:
+        from counter_app.security.seal import Sealer
+
+        sealer = Sealer.from_keystore(keystore)
+    except ImportError:
+        pass
+    cases = CaseService(sessions, vault, files, calendar, center_code=settings.center_code,
+                        window_no=settings.window_no, sealer=sealer, center_name=settings.center_name)
+    return Window(home, settings, engine, sessions, keystore, vault, files, calendar, cases)

@@ -1,0 +1,1 @@
+"""The window's local store: SQLite through SQLAlchemy 2.x, schema under Alembic."""
