@@ -19,10 +19,14 @@ from typing import Callable, Sequence
 # ``sub`` is the argparse sub-parsers action; every parser it adds must set
 # ``func`` (a callable taking the parsed args and returning an int exit code).
 EXTENSION_MODULES: tuple[str, ...] = (
-    "counter_app.commands",
-    "devices.cli",
-    "printing.cli",
-    "ui.cli",
+    "counter_app.commands",         # db, case, rules, sla, demo, report
+    "counter_app.sync.cli",         # sync run/status/export
+    "counter_app.refplatform.cli",  # platform serve/import (the reference platform server)
+    "counter_app.security.cli",     # keys, audit, archive, operators
+    "counter_app.deploy_cli",       # configure, diagnostics
+    "devices.cli",                  # idcard, devices, photo, scan
+    "printing.cli",                 # form/receipt/letter render, print, printers
+    "ui.cli",                       # ui screenshots
 )
 
 

@@ -4,9 +4,13 @@ The master key (wrapping the data keys) and the window's signing key are kept in
 keyring (Windows Credential Manager, macOS Keychain, Secret Service on Linux desktops).
 A headless or CI machine has no usable keyring; there an *explicitly configured* file-backed
 store is used with a warning. There is never a silent plaintext fallback: with keyring's
-``fail`` or plaintext backends and no explicit configuration, opening the key store refuses.
+``fail``, ``null`` or plaintext backends (or a chainer with nothing usable behind it) and no
+explicit configuration, opening the key store refuses.
 
 Configuration: ``COUNTER_APP_KEYSTORE`` = ``keyring`` (default) or ``file`` or ``file:/path``.
+
+Thread contract: a key store is read at start-up and written only at key creation and
+rotation; callers serialise writes (the vault holds its lock while rotating).
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import base64
 import logging
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import Protocol
 
@@ -35,47 +40,108 @@ class KeyStore(Protocol):
 
     def set(self, name: str, value: bytes) -> None: ...
 
+    def delete(self, name: str) -> None: ...
+
+
+def _backend_name(backend: object) -> str:
+    return type(backend).__module__ + "." + type(backend).__name__
+
+
+def insecure_backend_reason(backend: object) -> str | None:
+    """Why a keyring backend must not hold our keys, or None when it is acceptable.
+
+    ``fail`` stores nothing, ``null`` silently drops secrets, plaintext backends (keyrings.alt)
+    write them unencrypted; a chainer is only as good as the backends behind it.
+    """
+    from keyring.backends import fail
+
+    name = _backend_name(backend)
+    lowered = name.lower()
+    if isinstance(backend, fail.Keyring) or lowered.startswith("keyring.backends.fail"):
+        return "fail"
+    if "null" in lowered:
+        return "null"
+    if "plaintext" in lowered or "uncrypted" in lowered:
+        return "plaintext"
+    if lowered.startswith("keyring.backends.chainer"):
+        children = list(getattr(backend, "backends", []) or [])
+        usable = [b for b in children if insecure_backend_reason(b) is None]
+        if not usable:
+            return "chainer-empty"
+    return None
+
 
 class KeyringKeyStore:
     kind = "keyring"
 
     def __init__(self, namespace: str):
         import keyring
-        from keyring.backends import fail
 
         backend = keyring.get_keyring()
-        name = type(backend).__module__ + "." + type(backend).__name__
-        insecure = isinstance(backend, fail.Keyring) or "plaintext" in name.lower() or "null" in name.lower()
-        if insecure:
+        reason = insecure_backend_reason(backend)
+        if reason is not None:
             raise KeyStoreError(
-                "本机没有可用的系统密钥库（keyring 后端：" + name + "）。为保护个人信息，程序拒绝以明文保存密钥。"
+                "本机没有可用的系统密钥库（keyring 后端：" + _backend_name(backend) + "）。为保护个人信息，程序拒绝以明文保存密钥。"
                 "请联系技术人员：在有桌面环境的电脑上启用系统密钥库，或在配置中明确指定文件密钥库"
                 "（环境变量 COUNTER_APP_KEYSTORE=file）。")
         self._keyring = keyring
         self._ns = namespace
+        self.backend_name = _backend_name(backend)
+
+    def _user(self, name: str) -> str:
+        return f"{self._ns}:{name}"
 
     def get(self, name: str) -> bytes | None:
-        value = self._keyring.get_password(SERVICE, f"{self._ns}:{name}")
+        value = self._keyring.get_password(SERVICE, self._user(name))
         return base64.b64decode(value) if value else None
 
     def set(self, name: str, value: bytes) -> None:
-        self._keyring.set_password(SERVICE, f"{self._ns}:{name}", base64.b64encode(value).decode())
+        self._keyring.set_password(SERVICE, self._user(name), base64.b64encode(value).decode())
+        # A backend that accepts a secret and then cannot return it would lose the master key.
+        if self.get(name) != value:
+            raise KeyStoreError("系统密钥库没有正确保存密钥，请联系技术人员检查密钥库。")
+
+    def delete(self, name: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            self._keyring.delete_password(SERVICE, self._user(name))
+        except PasswordDeleteError:
+            pass
 
 
 class FileKeyStore:
-    """Secrets in a file readable only by the owner. Only when explicitly configured."""
+    """Secrets in a file readable only by the owner. Only when explicitly configured.
+
+    The file is created with mode 0600 in a 0700 directory; on POSIX a file that other
+    users could read is refused, because its keys must then be presumed copied.
+    """
 
     kind = "file"
 
     def __init__(self, path: Path):
-        self.path = path
-        log.warning("使用文件密钥库 %s：仅适用于无桌面的测试或演示机器，生产窗口请使用系统密钥库。", path)
+        self.path = Path(path)
+        log.warning("使用文件密钥库 %s：仅适用于无桌面的测试或演示机器，生产窗口请使用系统密钥库。", self.path)
+        self._check_permissions()
+
+    def _check_permissions(self) -> None:
+        if os.name != "posix" or not self.path.exists():
+            return
+        mode = stat.S_IMODE(self.path.stat().st_mode)
+        if mode & 0o077:
+            raise KeyStoreError(
+                f"密钥文件 {self.path} 的权限过宽（{mode:o}），其他用户可能已读取密钥。"
+                "请联系技术人员：确认密钥未泄露后执行 chmod 600，并轮换主密钥（counter-app keys rotate）。")
 
     def _load(self) -> dict[str, str]:
         if not self.path.exists():
             return {}
         out = {}
-        for line in self.path.read_text(encoding="ascii").splitlines():
+        try:
+            text = self.path.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise KeyStoreError(f"无法读取密钥文件 {self.path}：{exc}。请联系技术人员。") from None
+        for line in text.splitlines():
             if "=" in line:
                 k, v = line.split("=", 1)
                 out[k.strip()] = v.strip()
@@ -85,17 +151,25 @@ class FileKeyStore:
         value = self._load().get(name)
         return base64.b64decode(value) if value else None
 
-    def set(self, name: str, value: bytes) -> None:
-        data = self._load()
-        data[name] = base64.b64encode(value).decode()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
+    def _write(self, data: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write("".join(f"{k}={v}\n" for k, v in sorted(data.items())))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
+
+    def set(self, name: str, value: bytes) -> None:
+        data = self._load()
+        data[name] = base64.b64encode(value).decode()
+        self._write(data)
+
+    def delete(self, name: str) -> None:
+        data = self._load()
+        if data.pop(name, None) is not None:
+            self._write(data)
 
 
 def open_keystore(data_dir: Path, namespace: str, setting: str | None = None) -> KeyStore:

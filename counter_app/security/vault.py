@@ -57,71 +57,148 @@ class _DataKey:
     key: bytes
 
 
+# Wrapped key list, version 2: b"K2" then per data key: id (4) | alg (1) | len (1) | key | len (1) | blind-index key.
+# Version 1 (no prefix) had fixed 69-byte entries and could not hold 16-byte SM4 keys.
+_WRAP_V2 = b"K2"
+_WRAP_AD = b"counter-app data keys"
+KEY_SIZES = {ALG_AES_GCM: 32, ALG_SM4_GCM: 16}
+
+
 class Vault:
-    """Encrypts and decrypts; thread-safe (AEAD objects are created per call)."""
+    """Encrypts and decrypts; thread-safe (AEAD objects are created per call; key changes hold a lock)."""
 
     WRAP_NAME = "wrapped-data-keys"
+    MASTER_NAME = "master-key"
+    # A master rotation in progress: the new master is stored here first, so a crash between
+    # the key store writes always leaves one master that opens the stored wrap.
+    PENDING_NAME = "pending-master-key"
 
     def __init__(self, keystore: KeyStore, *, algorithm: str = "aes-256-gcm"):
         if algorithm not in ALGORITHMS:
             raise KeyStoreError(f"未知的加密算法：{algorithm}（可选 aes-256-gcm、sm4-gcm）。")
         self._ks = keystore
         self._lock = threading.Lock()
-        master = keystore.get("master-key")
-        if master is None:
-            master = new_key(32)
-            keystore.set("master-key", master)
-        self._master = master
         self._keys: dict[int, _DataKey] = {}
+        self._master = self._open_master()
         self._load_or_create(ALGORITHMS[algorithm])
 
     # ---- key management --------------------------------------------------------
+    def _open_master(self) -> bytes:
+        master = self._ks.get(self.MASTER_NAME)
+        pending = self._ks.get(self.PENDING_NAME)
+        wrapped = self._ks.get(self.WRAP_NAME)
+        if master is None:
+            if wrapped:
+                # Encrypted data may exist; inventing a new master would orphan it.
+                raise KeyStoreError("密钥库中有加密的数据密钥但缺少主密钥，无法解密已存数据。请联系技术人员从备份恢复密钥库。")
+            master = new_key(32)
+            self._ks.set(self.MASTER_NAME, master)
+            return master
+        if wrapped and pending is not None and not self._opens(wrapped, master) and self._opens(wrapped, pending):
+            # Crashed after writing the new wrap but before the new master: finish the rotation.
+            self._ks.set(self.MASTER_NAME, pending)
+            master = pending
+        if pending is not None:
+            self._ks.delete(self.PENDING_NAME)
+        return master
+
+    @staticmethod
+    def _opens(blob: bytes, master: bytes) -> bool:
+        try:
+            AESGCM(master).decrypt(blob[:12], blob[12:], _WRAP_AD)
+            return True
+        except (InvalidTag, ValueError):
+            return False
+
     def _unwrap_all(self, blob: bytes, master: bytes) -> dict[int, _DataKey]:
         nonce, body = blob[:12], blob[12:]
         try:
-            plain = AESGCM(master).decrypt(nonce, body, b"counter-app data keys")
-        except InvalidTag:
+            plain = AESGCM(master).decrypt(nonce, body, _WRAP_AD)
+        except (InvalidTag, ValueError):
             raise KeyStoreError("无法解开数据密钥：主密钥不匹配或密钥文件被改动。请联系技术人员恢复密钥库。") from None
-        keys = {}
+        keys: dict[int, _DataKey] = {}
+        if plain.startswith(_WRAP_V2):
+            i = len(_WRAP_V2)
+            while i < len(plain):
+                kid, alg, klen = struct.unpack(">IBB", plain[i:i + 6])
+                i += 6
+                key = plain[i:i + klen]
+                i += klen
+                blen = plain[i]
+                bidx = plain[i + 1:i + 1 + blen]
+                i += 1 + blen
+                keys[kid] = _DataKey(kid, alg, key)
+                keys[-kid] = _DataKey(-kid, 0, bidx)  # blind-index key lives at the negative id
+            return keys
         for i in range(0, len(plain), 4 + 1 + 32 + 32):
             chunk = plain[i:i + 69]
             kid, alg = struct.unpack(">IB", chunk[:5])
             keys[kid] = _DataKey(kid, alg, chunk[5:37])
-            keys[-kid] = _DataKey(-kid, alg, chunk[37:69])  # blind-index key lives at the negative id
+            keys[-kid] = _DataKey(-kid, 0, chunk[37:69])
         return keys
 
     def _wrap_all(self, master: bytes) -> bytes:
-        plain = b"".join(struct.pack(">IB", k.key_id, k.alg) + k.key + self._keys[-k.key_id].key
-                         for k in sorted(self._keys.values(), key=lambda x: x.key_id) if k.key_id > 0)
+        parts = [_WRAP_V2]
+        for k in sorted(self._keys.values(), key=lambda x: x.key_id):
+            if k.key_id <= 0:
+                continue
+            bidx = self._keys[-k.key_id].key
+            parts.append(struct.pack(">IBB", k.key_id, k.alg, len(k.key)) + k.key + bytes([len(bidx)]) + bidx)
         nonce = os.urandom(12)
-        return nonce + AESGCM(master).encrypt(nonce, plain, b"counter-app data keys")
+        return nonce + AESGCM(master).encrypt(nonce, b"".join(parts), _WRAP_AD)
+
+    def _add_data_key(self, alg: int) -> _DataKey:
+        kid = max([k for k in self._keys if k > 0], default=0) + 1
+        key = _DataKey(kid, alg, new_key(KEY_SIZES[alg]))
+        # The blind-index key stays the same across data-key changes, or lookups of old rows break.
+        bidx = self._keys[-(kid - 1)].key if kid > 1 else new_key(32)
+        self._keys[kid] = key
+        self._keys[-kid] = _DataKey(-kid, 0, bidx)
+        return key
 
     def _load_or_create(self, alg: int) -> None:
         wrapped = self._ks.get(self.WRAP_NAME)
         if wrapped:
             self._keys = self._unwrap_all(wrapped, self._master)
         if not self._keys or self._current().alg != alg:
-            kid = max([k for k in self._keys if k > 0], default=0) + 1
-            self._keys[kid] = _DataKey(kid, alg, new_key(32 if alg == ALG_AES_GCM else 16))
-            # The blind-index key stays the same across data-key changes, or lookups of old rows break.
-            bidx = self._keys[-(kid - 1)].key if kid > 1 else new_key(32)
-            self._keys[-kid] = _DataKey(-kid, 0, bidx)
+            self._add_data_key(alg)
             self._ks.set(self.WRAP_NAME, self._wrap_all(self._master))
 
     def _current(self) -> _DataKey:
         return self._keys[max(k for k in self._keys if k > 0)]
 
     def rotate_master(self) -> None:
-        """New master key; data keys re-wrapped. Data itself is unchanged."""
+        """New master key; data keys re-wrapped. Data itself is unchanged.
+
+        Crash-safe order: pending master, then the new wrap, then the master, then drop the
+        pending entry. At every point one stored master opens the stored wrap, and
+        ``_open_master`` completes an interrupted rotation. The old master is not kept.
+        """
         with self._lock:
             master = new_key(32)
             wrapped = self._wrap_all(master)
-            # Write the wrapped keys first: if we crash between the two writes the old master
-            # no longer opens them, so keep the old master until the new wrap is stored.
-            self._ks.set("previous-master-key", self._master)
+            self._ks.set(self.PENDING_NAME, master)
             self._ks.set(self.WRAP_NAME, wrapped)
-            self._ks.set("master-key", master)
+            self._ks.set(self.MASTER_NAME, master)
+            self._ks.delete(self.PENDING_NAME)
+            self._ks.delete("previous-master-key")  # left behind by earlier versions of this module
             self._master = master
+
+    def rotate_data_key(self) -> int:
+        """Start a new data key for new writes (old blobs keep opening with their key id).
+        Returns the new key id."""
+        with self._lock:
+            key = self._add_data_key(self._current().alg)
+            self._ks.set(self.WRAP_NAME, self._wrap_all(self._master))
+            return key.key_id
+
+    @property
+    def key_ids(self) -> list[int]:
+        return sorted(k for k in self._keys if k > 0)
+
+    def master_fingerprint(self) -> str:
+        """Short SHA-256 of the master key: lets IT staff see that a rotation happened without revealing it."""
+        return hashlib.sha256(b"counter-app master fingerprint\x00" + self._master).hexdigest()[:16]
 
     @property
     def algorithm(self) -> str:

@@ -111,6 +111,8 @@ class CardReader:
             return self._finish(CardEvent(CardEventKind.ERROR, message="读卡已停止"))
         self._last_poll = self._clock()
         with self._io_lock:
+            if self._closed.is_set():  # closed while we waited for the lock
+                return self._finish(CardEvent(CardEventKind.ERROR, message="读卡已停止"))
             try:
                 event = self._poll_locked()
             except ReaderConnectionError as exc:

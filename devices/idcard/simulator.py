@@ -303,6 +303,11 @@ class SimulatedSamModule:
     def set_faults(self, faults: FaultSet | Iterable[str]) -> None:
         self.logic.faults = faults if isinstance(faults, FaultSet) else FaultSet.parse(faults)
 
+    def send_raw(self, data: bytes) -> None:
+        """Put bytes on the line now, outside any exchange (a glitch, a late answer).
+        Call it while no exchange is in progress."""
+        self._write_all(data)
+
     # ---------------------------------------------------------------- observation (tests)
     @property
     def received(self) -> list[ReceivedCommand]:

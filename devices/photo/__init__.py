@@ -1,0 +1,32 @@
+"""The 358×441 white-background photo (material 12, 白底一寸免冠照片电子版).
+
+Public API:
+
+- :func:`make_compliant_photo` ``(image_bgr, limits=DEFAULT_LIMITS) -> PhotoResult`` — one picture
+  to the finished JPEG, with every check (name, measured value, limit, passed, Chinese message)
+  and the geometry measured again on the output.
+- :class:`LiveChecker` ``.check_frame(frame) -> LiveVerdict`` — fast per-frame guidance and
+  automatic capture (``verdict.capture`` and ``checker.best_frame``).
+- :func:`draw_overlay` ``(frame, verdict, mirror=False) -> ndarray`` — the preview frame with
+  guide oval, face box, progress bar and the hint in Chinese, ready for display.
+- :class:`PhotoLimits`, :data:`DEFAULT_LIMITS`, :func:`load_limits` — the one table of numbers.
+"""
+from .checks import Check
+from .limits import DEFAULT_LIMITS, PhotoLimits, load_limits
+from .live import LiveChecker, LiveState, LiveVerdict, draw_overlay
+from .pipeline import OutputGeometry, PhotoResult, make_compliant_photo, measure_output
+
+__all__ = [
+    "Check",
+    "DEFAULT_LIMITS",
+    "LiveChecker",
+    "LiveState",
+    "LiveVerdict",
+    "OutputGeometry",
+    "PhotoLimits",
+    "PhotoResult",
+    "draw_overlay",
+    "load_limits",
+    "make_compliant_photo",
+    "measure_output",
+]

@@ -125,7 +125,7 @@ class FaceDetector:
         boxes.sort(key=lambda b: b[2] * b[3], reverse=True)
         return boxes
 
-    def find_eyes(self, gray: np.ndarray, box: Box) -> tuple[Point, Point] | None:
+    def find_eyes(self, gray: np.ndarray, box: Box, search_width: int | None = None) -> tuple[Point, Point] | None:
         """The two eye centres inside a face box, or ``None`` when no plausible pair shows.
 
         Searched on the upper part of the face at a fixed scale; the pair must sit one in each
@@ -137,10 +137,10 @@ class FaceDetector:
         if x1 - x0 < 8 or y1 - y0 < 8:
             return None
         roi = gray[y0:y1, x0:x1]
-        k = self.EYE_SEARCH_FACE_WIDTH / float(w)
+        fw = search_width or self.EYE_SEARCH_FACE_WIDTH
+        k = fw / float(w)
         roi = cv2.resize(roi, None, fx=k, fy=k, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
         roi = cv2.equalizeHist(roi)
-        fw = self.EYE_SEARCH_FACE_WIDTH
         eyes = self._eyes.detectMultiScale(roi, scaleFactor=1.1, minNeighbors=3,
                                            minSize=(int(fw * 0.12), int(fw * 0.12)),
                                            maxSize=(int(fw * 0.42), int(fw * 0.42)))

@@ -1,0 +1,405 @@
+"""Core subcommands of ``counter-app``: db, case, rules, sla, demo, report.
+
+Readable Chinese for people; ``--json`` for machines. Bad input gives a one-line message
+and a non-zero exit, and writes nothing partial (each write is one transaction).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from counter_app.cli import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    db = sub.add_parser("db", help="本机数据库").add_subparsers(dest="db_command", metavar="ACTION")
+    p = db.add_parser("upgrade", help="升级数据库结构（保留数据）")
+    p.set_defaults(func=cmd_db_upgrade)
+    p = db.add_parser("status", help="数据库结构版本")
+    p.set_defaults(func=cmd_db_status)
+
+    case = sub.add_parser("case", help="办件").add_subparsers(dest="case_command", metavar="ACTION")
+    p = case.add_parser("create", help="从JSON文件新建办件（草稿）")
+    p.add_argument("--json", dest="json_file", required=True, metavar="FILE")
+    p.add_argument("--operator", default=os.environ.get("COUNTER_APP_OPERATOR", "cli"))
+    p.add_argument("--output-json", action="store_true", help="以JSON输出结果")
+    p.set_defaults(func=cmd_case_create)
+    p = case.add_parser("show", help="显示办件（默认脱敏）")
+    p.add_argument("case_no")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--reveal", action="store_true", help="显示完整个人信息（需授权，记入审计）")
+    p.add_argument("--user", default=os.environ.get("COUNTER_APP_OPERATOR", ""))
+    p.set_defaults(func=cmd_case_show)
+    p = case.add_parser("list", help="列出办件（脱敏）")
+    p.add_argument("--date", help="受理日期 YYYY-MM-DD")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_case_list)
+
+    rules = sub.add_parser("rules", help="规则检查").add_subparsers(dest="rules_command", metavar="ACTION")
+    p = rules.add_parser("check", help="检查申请：所需材料与问题")
+    p.add_argument("--json", dest="json_file", required=True, metavar="FILE")
+    p.add_argument("--output-json", action="store_true")
+    p.add_argument("--final", action="store_true", help="按提交要求检查（含材料、签名）")
+    p.set_defaults(func=cmd_rules_check)
+
+    sla = sub.add_parser("sla", help="办理时限").add_subparsers(dest="sla_command", metavar="ACTION")
+    p = sla.add_parser("due", help="计算各事项到期日（工作日）")
+    p.add_argument("--accepted", required=True, help="受理日期 YYYY-MM-DD")
+    p.add_argument("--items", required=True, help="事项编号，如 1,4,8")
+    p.add_argument("--today", help="用于判断是否超时的日期（默认今天）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sla_due)
+
+    demo = sub.add_parser("demo", help="演示数据与演示模式").add_subparsers(dest="demo_command", metavar="ACTION")
+    p = demo.add_parser("seed", help="生成逼真的合成申请人")
+    p.add_argument("--count", type=int, default=20)
+    p.add_argument("--finalized", action="store_true", help="生成已签字提交并进入上报队列的完整办件")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_demo_seed)
+    p = demo.add_parser("start", help="以演示模式启动（模拟设备、本机参考平台）")
+    p.add_argument("--home", default="var/demo")
+    p.add_argument("--port", type=int, default=8800)
+    p.add_argument("--no-gui", action="store_true", help="只准备演示环境并启动平台（测试用）")
+    p.set_defaults(func=cmd_demo_start)
+
+    report = sub.add_parser("report", help="报表").add_subparsers(dest="report_command", metavar="ACTION")
+    p = report.add_parser("daily", help="每日受理报表（PDF）")
+    p.add_argument("--date", required=True)
+    p.add_argument("--window", dest="window_no")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--operator", default=os.environ.get("COUNTER_APP_OPERATOR", "cli"))
+    p.set_defaults(func=cmd_report_daily)
+
+
+# ------------------------------------------------------------------ helpers
+
+def _open():
+    from counter_app.config import ConfigError
+    from counter_app.security.keystore import KeyStoreError
+    from counter_app.services import open_window
+
+    try:
+        return open_window()
+    except (KeyStoreError, ConfigError) as exc:
+        raise UserError(exc.message) from None
+
+
+def _read_json(path: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"找不到文件：{path}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"文件不是UTF-8编码的文本：{path}") from None
+    except OSError as exc:
+        raise UserError(f"无法读取文件 {path}：{exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"文件不是有效的JSON（第{exc.lineno}行第{exc.colno}列）：{path}") from None
+
+
+def _date(text: str, what: str) -> _dt.date:
+    try:
+        return _dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise UserError(f"{what}格式不正确：{text!r}（应为 YYYY-MM-DD，如 2026-11-30）") from None
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _case_error(exc: Exception) -> UserError:
+    return UserError(getattr(exc, "message", str(exc)))
+
+
+# ------------------------------------------------------------------ db
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from counter_app.paths import data_home
+    from counter_app.store.db import current_revision, head_revision, make_engine, upgrade
+
+    path = data_home() / "counter.sqlite3"
+    engine = make_engine(path)
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    engine.dispose()
+    if before == after:
+        print(f"数据库已是最新结构（{after}）：{path}")
+    else:
+        print(f"数据库结构已升级：{before or '空'} → {after}（目标 {head_revision()}）：{path}")
+    return 0
+
+
+def cmd_db_status(args: argparse.Namespace) -> int:
+    from counter_app.paths import data_home
+    from counter_app.store.db import current_revision, head_revision, make_engine
+
+    engine = make_engine(data_home() / "counter.sqlite3")
+    print(f"当前结构版本：{current_revision(engine) or '未初始化'}；程序需要：{head_revision()}")
+    engine.dispose()
+    return 0
+
+
+# ------------------------------------------------------------------ case
+
+def cmd_case_create(args: argparse.Namespace) -> int:
+    from counter_app.cases import Actor, CaseError
+
+    data = _read_json(args.json_file)
+    w = _open()
+    try:
+        rec, problems = w.cases.import_case(data, Actor(args.operator))
+    except CaseError as exc:
+        raise _case_error(exc) from None
+    finally:
+        w.close()
+    if args.output_json:
+        _print_json({"case_no": rec.case_no, "version": rec.version, "state": rec.state.value,
+                     "problems": [p.to_dict() for p in problems]})
+    else:
+        print(f"已新建办件（草稿）：{rec.case_no}")
+        for p in problems:
+            print(f"  {'×' if p.blocking else '!'} {p.message}")
+    return 0
+
+
+def cmd_case_show(args: argparse.Namespace) -> int:
+    from counter_app.cases import CaseError
+    from counter_app.masking import mask_address, mask_bank_account, mask_id_number, mask_name, mask_phone
+
+    w = _open()
+    try:
+        if args.reveal:
+            data = _reveal(w, args)
+        else:
+            rec = w.cases.get_by_number(args.case_no)
+            data = w.cases.export(rec.id)
+            a = data["application"]["applicant"]
+            a["name"] = mask_name(a["name"])
+            a["id_number"] = mask_id_number(a["id_number"])
+            for k in ("phone", "backup_phone"):
+                a[k] = mask_phone(a[k])
+            a["backup_contact"] = mask_name(a["backup_contact"])
+            a["current_address"] = mask_address(a["current_address"])
+            h = data["application"]["hukou"]
+            h["head_name"], h["head_id_number"] = mask_name(h["head_name"]), mask_id_number(h["head_id_number"])
+            h["head_phone"] = mask_phone(h["head_phone"])
+            h["target_address"] = mask_address(h["target_address"])
+            h["pre_enlistment_address"] = mask_address(h["pre_enlistment_address"])
+            va = data["application"]["veteran_affairs"]
+            va["bank_account"] = mask_bank_account(va["bank_account"])
+            pn = data["application"]["pension"]
+            pn["card_mailing_address"] = mask_address(pn["card_mailing_address"])
+            data["masked"] = True
+    except CaseError as exc:
+        raise _case_error(exc) from None
+    finally:
+        w.close()
+    if args.json:
+        _print_json(data)
+        return 0
+    _print_case_text(data)
+    return 0
+
+
+def _reveal(w: Any, args: argparse.Namespace) -> dict:
+    try:
+        from counter_app.security import access
+    except ImportError:  # pragma: no cover - security layer ships with the app
+        raise UserError("本版本不支持查看完整信息。") from None
+    if not args.user:
+        raise UserError("查看完整个人信息须以授权账号登录：请加 --user 用户名（密码从环境变量 COUNTER_APP_PASSWORD 或提示输入）。")
+    password = os.environ.get("COUNTER_APP_PASSWORD")
+    if password is None:
+        import getpass
+
+        password = getpass.getpass("密码：")
+    try:
+        actor = access.authenticate(w, args.user, password)
+        return access.reveal_case(w, actor, args.case_no)
+    except Exception as exc:  # the access layer raises errors carrying a Chinese message
+        msg = getattr(exc, "message", None)
+        if msg is None:
+            raise
+        raise UserError(msg) from None
+
+
+def _print_case_text(data: dict) -> None:
+    from counter_app.lifecycle import CaseState, ItemStatus
+    from counter_app.scheme import ITEMS, RetirementType
+
+    app = data["application"]
+    a = app["applicant"]
+    print(f"办件编号：{data['case_no']}（第{data['version']}版）  状态：{CaseState(data['state']).title}")
+    rt = app.get("retirement_type")
+    print(f"申请人：{a['name']}  {a['sex']}  公民身份号码：{a['id_number']}  退役类型：{RetirementType(rt).title if rt else '未选'}")
+    print(f"联系电话：{a['phone']}  现居住地址：{a['current_address']}")
+    due = {d["item"]: d["due"] for d in data.get("deadlines", [])}
+    status = {p["item"]: p["status"] for p in data.get("items_progress", [])}
+    print("联办事项：")
+    for n in app["items"]:
+        st = ItemStatus(status[n]).title if n in status else "—"
+        print(f"  {n:>2}. {ITEMS[n].title}  [{st}]  到期：{due.get(n) or '—'}")
+    if None in due:
+        print(f"全案办结时限：{due[None]}")
+    print(f"上报平台：{'已确认' if data['platform']['acknowledged'] else '待上报'}")
+
+
+def cmd_case_list(args: argparse.Namespace) -> int:
+    day = _date(args.date, "日期") if args.date else None
+    w = _open()
+    try:
+        rows = w.cases.list_cases(day=day)
+    finally:
+        w.close()
+    if args.json:
+        _print_json([{"case_no": r.case_no, "version": r.version, "state": r.state.value, "name": r.masked_name,
+                      "id_number": r.masked_id, "items": r.items, "accepted_on": r.accepted_on,
+                      "operator": r.operator, "synced": r.synced, "sla": r.sla} for r in rows])
+        return 0
+    if not rows:
+        print("没有办件。")
+    for r in rows:
+        print(f"{r.case_no}  v{r.version}  {r.masked_name:<6} {r.masked_id}  {r.state.title:<8} "
+              f"事项{','.join(map(str, r.items))}  {'已上报' if r.synced else '待上报'}")
+    return 0
+
+
+# ------------------------------------------------------------------ rules / sla
+
+def cmd_rules_check(args: argparse.Namespace) -> int:
+    from counter_app.application import parse_application
+    from counter_app.rules import item_applicability, required_materials, validate
+
+    data = _read_json(args.json_file)
+    app, parse_problems = parse_application(data)
+    problems = parse_problems + validate(app, for_finalize=args.final)
+    mats = required_materials(app)
+    blocking = [p for p in problems if p.blocking]
+    if args.output_json:
+        _print_json({"required_materials": [m.to_dict() for m in mats],
+                     "items": [{"number": i.number, "applicable": i.applicable, "reason": i.reason}
+                               for i in item_applicability(app)],
+                     "problems": [p.to_dict() for p in problems], "ok": not blocking})
+    else:
+        print("所需材料：")
+        for m in mats:
+            print(f"  {m.number:>2}. {m.title} —— {m.reason}")
+        print("问题：" if problems else "没有发现问题。")
+        for p in problems:
+            print(f"  {'×' if p.blocking else '!'} [{p.field or '整体'}] {p.message}")
+    return 1 if blocking else 0
+
+
+def cmd_sla_due(args: argparse.Namespace) -> int:
+    from counter_app.scheme import ITEMS
+    from counter_app.workdays import HolidayTableError, WorkCalendar, plan_deadlines, sla_state
+
+    accepted = _date(args.accepted, "受理日期")
+    today = _date(args.today, "日期") if args.today else _dt.date.today()
+    try:
+        items = sorted({int(x) for x in args.items.replace("，", ",").split(",") if x.strip()})
+    except ValueError:
+        raise UserError(f"事项编号格式不正确：{args.items!r}（应如 1,4,8）") from None
+    bad = [n for n in items if n not in ITEMS]
+    if bad or not items:
+        raise UserError(f"未知的事项编号：{bad or args.items}（应为1至11）")
+    from counter_app.paths import data_home
+
+    try:
+        cal = WorkCalendar.default(extra_dirs=[data_home() / "holidays"])
+    except HolidayTableError as exc:
+        raise UserError(str(exc)) from None
+    plan = plan_deadlines(cal, accepted, items)
+    rows = []
+    for key in items + [None]:
+        d = plan[key]
+        rows.append({**d.to_dict(), "title": ITEMS[key].title if key else "全案（18个工作日）",
+                     "state": sla_state(cal, d, today).value})
+    if args.json:
+        _print_json({"accepted": accepted, "today": today, "deadlines": rows})
+        return 0
+    print(f"受理日期：{accepted}（受理当日不计入）")
+    for r in rows:
+        flag = "" if r["verified"] else "（该年度节假日安排未发布，按周末推算，仅供参考）"
+        print(f"  {(str(r['item']) + '.') if r['item'] else '  '} {r['title']}：{r['due'] or '无时限'} {r['note']}{flag}")
+    return 0
+
+
+# ------------------------------------------------------------------ demo
+
+def cmd_demo_seed(args: argparse.Namespace) -> int:
+    from counter_app.demo_seed import seed
+
+    if args.count < 1 or args.count > 200_000:
+        raise UserError("数量应在1到200000之间。")
+    w = _open()
+    try:
+        created = seed(w, args.count, finalized=args.finalized, seed=args.seed)
+    finally:
+        w.close()
+    if args.json:
+        _print_json({"created": len(created), "case_nos": created[:50]})
+    else:
+        print(f"已生成{len(created)}个{'已提交' if args.finalized else '草稿'}办件。")
+    return 0
+
+
+def cmd_demo_start(args: argparse.Namespace) -> int:
+    from counter_app.demo_seed import prepare_demo_home
+
+    home = Path(args.home).resolve()
+    info = prepare_demo_home(home, port=args.port)
+    os.environ["COUNTER_APP_HOME"] = str(home)
+    os.environ["COUNTER_APP_KEYSTORE"] = os.environ.get("COUNTER_APP_KEYSTORE", "file")
+    server = info.start_platform()
+    print(f"演示环境：{home}\n参考平台：{server.url}\n演示账号：clerk01 / supervisor01 / it01，密码均为 demo1234")
+    sys.stdout.flush()
+    try:
+        if args.no_gui:
+            return 0
+        from ui.app import run_gui
+
+        return run_gui([], home=home, demo=True)
+    finally:
+        if not args.no_gui:
+            server.stop()
+
+
+# ------------------------------------------------------------------ report
+
+def cmd_report_daily(args: argparse.Namespace) -> int:
+    from counter_app.reports import daily_report_data
+
+    day = _date(args.date, "日期")
+    w = _open()
+    try:
+        data = daily_report_data(w, day, args.window_no, operator=args.operator)
+        from printing.report import render_daily_report
+
+        result = render_daily_report(data)
+        out = Path(args.output)
+        try:
+            out.write_bytes(result.pdf)
+        except OSError as exc:
+            raise UserError(f"无法写入 {out}：{exc.strerror}") from None
+        try:
+            from counter_app import audit
+
+            with w.sessions.begin() as s:
+                audit.append(s, args.operator, "print", f"daily-report:{day}", {"cases": len(data.cases)})
+        except Exception:  # noqa: BLE001 - printing the report must not fail on the audit
+            pass
+    finally:
+        w.close()
+    print(f"已生成{day}的受理报表：{out}")
+    return 0

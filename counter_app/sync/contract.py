@@ -1,0 +1,95 @@
+"""The platform contract shared by the window's client and the reference platform server.
+
+The authoritative description is ``docs/openapi.yaml`` (OpenAPI 3.1, ``/api/v1``). This module
+holds the few rules both sides must compute identically, so they cannot drift apart:
+
+- the case's *content digest*: SHA-256 of the canonical JSON of the sealed parts of the case
+  (what cannot change after the applicant signed). The platform recomputes it on receipt, and it
+  is the payload identity used for deduplication: a resend carries the same digest even when the
+  informational parts of the case JSON (its current state, deadlines computed with a newer holiday
+  table, the center's display name) have changed meanwhile;
+- the business key ``case_no/vN`` and the header names;
+- the error codes a server returns, and which of them mean "this case's data is wrong".
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+API_PREFIX = "/api/v1"
+SERVICE_NAME = "henan-veteran-one-thing-platform"
+CASE_SCHEMA = "counter-app/case/v1"
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+UPLOAD_OFFSET_HEADER = "Upload-Offset"
+UPLOAD_LENGTH_HEADER = "Upload-Length"
+
+# The parts of the case JSON the seal and the content digest cover (they never change after
+# signing). Must match the window core's sealing rule; tests/sync checks they agree.
+SEALED_KEYS: tuple[str, ...] = ("schema", "case_no", "version", "supersedes", "center_code", "window_no",
+                                "operator", "finalized_at", "application", "attachments")
+# Parts of the exported case JSON that describe the window's local view and change over time;
+# they are not sent.
+LOCAL_ONLY_KEYS: tuple[str, ...] = ("state", "items_progress", "platform")
+
+# Error codes (the ``code`` field of an error body). Those in DATA_ERRORS mean the submission
+# itself is wrong: the window puts the case in its quarantine lane and goes on with the others.
+E_INVALID_CASE = "invalid_case"
+E_DIGEST_MISMATCH = "digest_mismatch"
+E_KEY_REUSED = "idempotency_key_reused"
+E_BUSINESS_KEY_CONFLICT = "business_key_conflict"
+E_ATTACHMENTS_MISSING = "attachments_missing"
+E_ATTACHMENT_HASH = "attachment_hash_mismatch"
+E_UPLOAD_OFFSET = "upload_offset_mismatch"
+E_TOO_LARGE = "too_large"
+E_UNAUTHORIZED = "unauthorized"
+E_INVALID_REQUEST = "invalid_request"
+E_NOT_FOUND = "not_found"
+DATA_ERRORS = frozenset({E_INVALID_CASE, E_DIGEST_MISMATCH, E_KEY_REUSED, E_BUSINESS_KEY_CONFLICT,
+                         E_ATTACHMENT_HASH, E_TOO_LARGE, E_INVALID_REQUEST})
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+UPLOAD_CHUNK_BYTES = 1024 * 1024
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+BUSINESS_KEY_RE = re.compile(r"^(\d{6}-\d{2}-\d{8}-\d{4}-[0-9X])/v([1-9]\d*)$")
+
+DATA_SHARING_CHECKS: tuple[str, ...] = ("henan_hukou_before_enlistment", "hukou_cancelled", "property_record",
+                                        "social_security_bank_account")
+RATING_STAGES: tuple[str, ...] = ("acceptance", "completion")
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def business_key(case_no: str, version: int) -> str:
+    return f"{case_no}/v{version}"
+
+
+def sealed_part(case: dict) -> dict:
+    return {k: case.get(k) for k in SEALED_KEYS}
+
+
+def content_digest(case: dict) -> str:
+    return hashlib.sha256(canonical_json(sealed_part(case))).hexdigest()
+
+
+def submission_case(exported: dict) -> dict:
+    """The case JSON as sent: the window's export without its local-only parts."""
+    return {k: v for k, v in exported.items() if k not in LOCAL_ONLY_KEYS}
+
+
+def attachment_hashes(case: dict) -> list[str]:
+    return sorted({a["sha256"] for a in case.get("attachments") or [] if isinstance(a, dict) and "sha256" in a})
+
+
+def error_body(code: str, message: str, **detail: Any) -> dict:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if detail:
+        body["detail"] = detail
+    return body

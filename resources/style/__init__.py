@@ -1,0 +1,1 @@
+"""The Qt style sheet (app.qss) shipped with the application."""

@@ -1,0 +1,125 @@
+"""The command line: readable Chinese for people, --json for machines, no tracebacks."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from counter_app.application import application_to_dict
+from counter_app.cli import main
+from tests.core.builders import valid_application
+
+
+@pytest.fixture
+def app_file(tmp_path):
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps(application_to_dict(valid_application()), ensure_ascii=False), encoding="utf-8")
+    return f
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_rules_check_lists_materials_with_reasons(capsys, app_file):
+    code, out, _ = run(capsys, "rules", "check", "--json", str(app_file), "--output-json")
+    data = json.loads(out)
+    assert code == 0 and data["ok"]
+    assert {m["number"] for m in data["required_materials"]} == {1, 2, 3, 4, 5, 7, 8, 12}
+
+
+def test_rules_check_exits_non_zero_with_problems(capsys, tmp_path):
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps({"items": [2], "retirement_type": "monthly_pension"}), encoding="utf-8")
+    code, out, _ = run(capsys, "rules", "check", "--json", str(f))
+    assert code == 1 and "仅适用于自主就业退役士兵" in out
+
+
+def test_case_create_show_list(capsys, app_file):
+    code, out, _ = run(capsys, "case", "create", "--json", str(app_file), "--output-json")
+    assert code == 0
+    case_no = json.loads(out)["case_no"]
+    code, out, _ = run(capsys, "case", "show", case_no, "--json")
+    shown = json.loads(out)
+    assert shown["masked"] and shown["application"]["applicant"]["name"] == "刘*军"
+    assert "13803731234" not in out
+    code, out, _ = run(capsys, "case", "list", "--json")
+    assert json.loads(out)[0]["case_no"] == case_no
+    code, out, _ = run(capsys, "case", "show", case_no)
+    assert "办件编号" in out and "刘*军" in out
+
+
+def test_duplicate_case_refused_with_existing_number(capsys, app_file):
+    run(capsys, "case", "create", "--json", str(app_file))
+    code, _, err = run(capsys, "case", "create", "--json", str(app_file))
+    assert code == 2 and "已有未办结的办件" in err
+
+
+@pytest.mark.parametrize("content,fragment", [
+    ("{not json", "不是有效的JSON"),
+    ('{"applicant": {"id_number": "123"}}', "18位"),
+    ("[1,2]", "格式不正确"),
+])
+def test_bad_case_files_give_a_message_and_write_nothing(capsys, tmp_path, content, fragment):
+    from counter_app.services import open_window
+
+    f = tmp_path / "x.json"
+    f.write_text(content, encoding="utf-8")
+    code, _, err = run(capsys, "case", "create", "--json", str(f))
+    assert code == 2 and fragment in err and "Traceback" not in err
+    w = open_window()
+    assert w.cases.count() == 0
+    w.close()
+
+
+def test_missing_file(capsys, tmp_path):
+    code, _, err = run(capsys, "rules", "check", "--json", str(tmp_path / "nope.json"))
+    assert code == 2 and "找不到文件" in err
+
+
+def test_sla_due_text_and_json(capsys):
+    code, out, _ = run(capsys, "sla", "due", "--accepted", "2026-11-02", "--items", "1,4,8", "--json")
+    data = json.loads(out)
+    due = {d["item"]: d["due"] for d in data["deadlines"]}
+    assert due[1] == "2026-11-03" and due[None] == "2026-11-26"
+    code, out, _ = run(capsys, "sla", "due", "--accepted", "2026-12-28", "--items", "4")
+    assert "仅供参考" in out  # 2027 has no published schedule in the package
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["sla", "due", "--accepted", "2026-13-01", "--items", "1"], "格式不正确"),
+    (["sla", "due", "--accepted", "2026-11-02", "--items", "1,12"], "未知的事项编号"),
+    (["sla", "due", "--accepted", "2026-11-02", "--items", "a"], "格式不正确"),
+    (["case", "show", "410702-01-20261130-0001-0"], "校验位"),
+    (["case", "list", "--date", "yesterday"], "格式不正确"),
+])
+def test_bad_arguments(capsys, args, fragment):
+    code, _, err = run(capsys, *args)
+    assert code == 2 and fragment in err
+
+
+def test_demo_seed_creates_valid_finalized_cases(capsys):
+    code, out, _ = run(capsys, "demo", "seed", "--count", "3", "--finalized", "--json")
+    assert code == 0 and json.loads(out)["created"] == 3
+    code, out, _ = run(capsys, "case", "list", "--json")
+    rows = json.loads(out)
+    assert len(rows) == 3 and all(r["state"] == "queued" for r in rows)
+
+
+def test_db_upgrade_is_idempotent(capsys):
+    assert run(capsys, "db", "upgrade")[0] == 0
+    code, out, _ = run(capsys, "db", "upgrade")
+    assert code == 0 and "已是最新" in out
+
+
+def test_installed_console_script_never_shows_a_traceback(tmp_path):
+    env = dict(os.environ, COUNTER_APP_HOME=str(tmp_path / "h"), COUNTER_APP_KEYSTORE="file")
+    exe = os.path.join(os.path.dirname(sys.executable), "counter-app")
+    r = subprocess.run([exe, "case", "create", "--json", str(tmp_path / "missing.json")], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "找不到文件" in r.stderr and "Traceback" not in r.stderr

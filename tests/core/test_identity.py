@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from counter_app.identity import check_id_number, check_phone, normalise_id_number
+from counter_app.rules import validate
+from tests.core.builders import APPLICANT_ID, TODAY, idn, valid_application
+
+
+@pytest.mark.parametrize("raw", [
+    APPLICANT_ID, APPLICANT_ID.lower(), " ".join([APPLICANT_ID[:6], APPLICANT_ID[6:14], APPLICANT_ID[14:]]),
+    APPLICANT_ID.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")),
+])
+def test_normalisation_of_full_width_spaces_and_lowercase(raw):
+    assert normalise_id_number(raw) == APPLICANT_ID
+    assert check_id_number(raw).ok
+
+
+def test_lowercase_x_check_digit_is_accepted():
+    number = idn("11010519491231002")
+    assert number.endswith("X")
+    assert check_id_number(number.lower()).ok
+
+
+@pytest.mark.parametrize("raw,code", [
+    ("", "empty"),
+    ("41070219980216", "length"),
+    ("41070219980216607A", "format"),
+    (APPLICANT_ID[:-1] + ("0" if APPLICANT_ID[-1] != "0" else "1"), "checksum"),
+    (idn("41070219981316607"), "birth_date"),
+    (idn("99070219980216607"), "region"),
+])
+def test_invalid_numbers_are_refused_with_a_reason(raw, code):
+    r = check_id_number(raw)
+    assert not r.ok and r.code == code and r.message
+
+
+def test_future_birth_date_is_refused():
+    assert check_id_number(idn("41070220300101001"), today=TODAY).code == "birth_date"
+
+
+def test_old_holder_with_later_division_code_is_accepted():
+    # Numbers were first issued in 1984: a holder born in 1956 carries a code "assigned" in 1983.
+    assert check_id_number(idn("41072119560101001")).ok
+
+
+def test_sex_and_birth_date_must_match_the_number():
+    app = valid_application(applicant__sex="女")
+    assert ("applicant.sex", "id_mismatch") in {(p.field, p.code) for p in validate(app, today=TODAY)}
+    app = valid_application(applicant__birth_date="1998-02-17")
+    assert ("applicant.birth_date", "id_mismatch") in {(p.field, p.code) for p in validate(app, today=TODAY)}
+
+
+def test_seventeenth_digit_gives_the_sex():
+    assert check_id_number(idn("41070219980216607")).sex == "男"
+    assert check_id_number(idn("41070219980216608")).sex == "女"
+
+
+@pytest.mark.parametrize("raw,ok", [
+    ("13803731234", True), ("138 0373 1234", True), ("+86 138-0373-1234".replace("-", ""), True),
+    ("0373-3021234", True), ("03733021234", True), ("010-12345678-123", True),
+    ("1380373123", False), ("23803731234", False), ("12345", False), ("", False), ("电话", False),
+])
+def test_phone_numbers(raw, ok):
+    assert (check_phone(raw)[1] is None) is ok

@@ -1,0 +1,98 @@
+"""Look of the acceptance screens: the bundled Chinese font and one small style sheet.
+
+A service-center PC may have no CJK font, and the offscreen platform used by the tests and
+``counter-app ui screenshots`` certainly has none, so the bundled 文泉驿正黑 is registered with
+Qt before any acceptance widget is built (idempotent). Sizes are in logical pixels, which Qt
+scales on high-DPI screens; nothing is smaller than 14 px (the issue's readability bar).
+
+Thread contract: GUI thread only.
+"""
+from __future__ import annotations
+
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
+
+BASE_PX = 15        # body text
+SMALL_PX = 14       # hints and reasons: the floor
+TITLE_PX = 20
+FAMILY = "WenQuanYi Zen Hei"
+
+_registered: list[str] = []
+
+# Colours: readable on the window's light background; status colours double as text colours.
+OK = "#1b7a3a"
+WARN = "#a35a00"
+ERROR = "#b3261e"
+MUTED = "#555555"
+ACCENT = "#0b57d0"
+
+STYLE_SHEET = f"""
+QWidget {{ font-size: {BASE_PX}px; }}
+QLabel[role="title"] {{ font-size: {TITLE_PX}px; font-weight: bold; }}
+QLabel[role="hint"] {{ color: {MUTED}; font-size: {SMALL_PX}px; }}
+QLabel[role="error"] {{ color: {ERROR}; font-size: {SMALL_PX}px; }}
+QLabel[role="warning"] {{ color: {WARN}; font-size: {SMALL_PX}px; }}
+QLabel[role="ok"] {{ color: {OK}; font-size: {SMALL_PX}px; }}
+QLabel[role="banner-error"] {{ background: #fdecea; color: {ERROR}; border: 1px solid #f4b4ae;
+                               padding: 6px 10px; border-radius: 4px; }}
+QLabel[role="banner-warning"] {{ background: #fff4e5; color: {WARN}; border: 1px solid #f5c98b;
+                                 padding: 6px 10px; border-radius: 4px; }}
+QLabel[role="banner-ok"] {{ background: #e8f5ec; color: {OK}; border: 1px solid #a8d5b5;
+                            padding: 6px 10px; border-radius: 4px; }}
+QLabel[role="banner-info"] {{ background: #e8f0fe; color: #174ea6; border: 1px solid #aecbfa;
+                              padding: 6px 10px; border-radius: 4px; }}
+QListWidget#stepList {{ font-size: 16px; border: none; background: #f3f5f8; }}
+QListWidget#stepList::item {{ padding: 9px 8px; }}
+QListWidget#stepList::item:selected {{ background: {ACCENT}; color: white; }}
+QPushButton {{ padding: 5px 14px; min-height: 26px; }}
+QPushButton[role="primary"] {{ background: {ACCENT}; color: white; border-radius: 4px; font-weight: bold; }}
+QPushButton[role="primary"]:disabled {{ background: #9bb7e6; }}
+QLineEdit[invalid="true"], QComboBox[invalid="true"] {{ border: 2px solid {ERROR}; }}
+QGroupBox {{ font-weight: bold; margin-top: 14px; }}
+QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
+"""
+
+
+def ensure_ui_fonts() -> str:
+    """Register the bundled CJK font once and make it the application default; returns the family."""
+    app = QApplication.instance()
+    if app is None:
+        raise RuntimeError("QApplication must exist before building acceptance widgets")
+    if not _registered:
+        family = FAMILY
+        try:
+            from printing.fonts import qt_font_file
+
+            path = qt_font_file()
+        except ImportError:  # printing trimmed away: fall back to the resource path
+            from counter_app.paths import resource_path
+
+            path = resource_path("fonts/wqy-zenhei.ttc")
+        if FAMILY not in QFontDatabase.families():
+            font_id = QFontDatabase.addApplicationFont(str(path))
+            families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+            if families:
+                family = families[0]
+        _registered.append(family)
+        font = QFont(app.font())
+        font.setFamilies([_registered[0], *font.families()])
+        font.setPixelSize(BASE_PX)
+        app.setFont(font)
+    return _registered[0]
+
+
+def set_role(widget, role: str) -> None:
+    """Set the style-sheet role of a label or button and re-polish it (role can change at run time)."""
+    widget.setProperty("role", role)
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
+
+
+def set_invalid(widget, invalid: bool) -> None:
+    if bool(widget.property("invalid")) == invalid:
+        return
+    widget.setProperty("invalid", invalid)
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)

@@ -1,0 +1,146 @@
+"""The status bar every screen shares: platform online/offline, the outbox (waiting and the
+quarantine lane), each device's state, and the stale-queue warning.
+
+It only displays what it is given: sync snapshots through :meth:`show_sync_status` (connected
+to ``SyncBridge.status_changed``) and device rows through :meth:`show_devices` /
+:meth:`set_device`. Thread contract: GUI thread only.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Iterable
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+# Device states as the devices package names them (devices.base.DeviceState values).
+_DEVICE_LEVEL = {"ready": "ok", "busy": "warn", "not_connected": "bad", "error": "bad"}
+_DEVICE_LABEL = {"ready": "就绪", "busy": "忙", "not_connected": "未连接", "error": "故障"}
+
+
+def _set_state(label: QLabel, state: str) -> None:
+    """Colour comes from the style sheet's ``QLabel[state=...]`` rules; re-polish to apply."""
+    if label.property("state") != state:
+        label.setProperty("state", state)
+        label.style().unpolish(label)
+        label.style().polish(label)
+
+
+def waiting_minutes(oldest: Any, now: _dt.datetime | None = None) -> int | None:
+    if not isinstance(oldest, _dt.datetime):
+        return None
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=_dt.timezone.utc)
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    return max(0, int((now - oldest).total_seconds() // 60))
+
+
+class CounterStatusBar(QStatusBar):
+    def __init__(self, *, stale_warn_minutes: int = 60, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setSizeGripEnabled(False)
+        self.stale_warn_minutes = stale_warn_minutes
+        self.platform_label = QLabel("省平台：未知")
+        self.platform_label.setObjectName("platformState")
+        self.outbox_label = QLabel("待上报：–")
+        self.outbox_label.setObjectName("outboxState")
+        self.quarantine_label = QLabel("")
+        self.quarantine_label.setObjectName("quarantineState")
+        self.quarantine_label.hide()
+        self.stale_label = QLabel("")
+        self.stale_label.setObjectName("staleWarning")
+        self.stale_label.hide()
+        self.operator_label = QLabel("")
+        for w in (self.platform_label, self.outbox_label, self.quarantine_label, self.stale_label):
+            self.addWidget(w)
+        self.addPermanentWidget(self.operator_label)
+        self._device_labels: dict[str, QLabel] = {}
+        self.last_status: Any = None
+
+    # ---- sync --------------------------------------------------------------------------------
+    @Slot(object)
+    def show_sync_status(self, status: Any) -> None:
+        self.last_status = status
+        online = getattr(status, "online", None)
+        if online is None:
+            self.platform_label.setText("省平台：未知")
+            _set_state(self.platform_label, "warn")
+        elif online:
+            self.platform_label.setText("省平台：在线")
+            _set_state(self.platform_label, "ok")
+        else:
+            self.platform_label.setText("省平台：离线（办件保存在本机，恢复后自动上报）")
+            _set_state(self.platform_label, "bad")
+        self.platform_label.setToolTip(str(getattr(status, "last_error", "") or ""))
+
+        waiting = int(getattr(status, "waiting", 0) or 0)
+        self.outbox_label.setText(f"待上报：{waiting} 件")
+        _set_state(self.outbox_label, "ok" if waiting == 0 else "warn")
+
+        quarantined = int(getattr(status, "quarantined", 0) or 0)
+        if quarantined:
+            self.quarantine_label.setText(f"需人工处理：{quarantined} 件")
+            self.quarantine_label.setToolTip("这些办件被省平台拒收，请值班长在“值班长”页查看原因并处理。")
+            _set_state(self.quarantine_label, "bad")
+            self.quarantine_label.show()
+        else:
+            self.quarantine_label.hide()
+
+        self._show_stale(status)
+
+    def _show_stale(self, status: Any) -> None:
+        blocked = bool(getattr(status, "blocked", False))
+        minutes = waiting_minutes(getattr(status, "oldest_waiting_at", None))
+        stale = bool(getattr(status, "stale", False)) or (minutes is not None and minutes >= self.stale_warn_minutes)
+        if blocked:
+            reason = getattr(status, "block_reason", "") or "最早的待上报办件积压过久"
+            self.stale_label.setText(f"已停止受理新办件：{reason}。请联系技术人员恢复网络。")
+            _set_state(self.stale_label, "bad")
+            self.stale_label.show()
+        elif stale:
+            waited = f"已等待{_duration(minutes)}" if minutes is not None else "积压过久"
+            self.stale_label.setText(f"注意：最早的待上报办件{waited}，请检查网络或联系技术人员。")
+            _set_state(self.stale_label, "warn")
+            self.stale_label.show()
+        else:
+            self.stale_label.hide()
+
+    # ---- devices --------------------------------------------------------------------------
+    def set_device(self, kind: str, name: str, state: str, detail: str = "") -> None:
+        """One device's state (``state`` is a ``devices.base.DeviceState`` value)."""
+        label = self._device_labels.get(kind)
+        if label is None:
+            label = QLabel()
+            label.setObjectName(f"device_{kind}")
+            self._device_labels[kind] = label
+            self.insertPermanentWidget(max(0, len(self._device_labels) - 1), label)
+        label.setText(f"{name}：{_DEVICE_LABEL.get(state, state)}")
+        label.setToolTip(detail)
+        _set_state(label, _DEVICE_LEVEL.get(state, "warn"))
+
+    @Slot(object)
+    def show_devices(self, rows: Iterable[Any]) -> None:
+        """``devices.base.DeviceInfo`` rows (or objects with kind/name/state/last_error)."""
+        for row in rows:
+            state = getattr(row, "state", "")
+            state = getattr(state, "value", state)
+            self.set_device(str(getattr(row, "kind", "")), str(getattr(row, "name", "")), str(state),
+                            str(getattr(row, "last_error", "") or ""))
+
+    def device_text(self, kind: str) -> str:
+        label = self._device_labels.get(kind)
+        return label.text() if label else ""
+
+    def set_operator(self, text: str) -> None:
+        self.operator_label.setText(text)
+
+
+def _duration(minutes: int | None) -> str:
+    if minutes is None:
+        return ""
+    if minutes < 60:
+        return f"{minutes}分钟"
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}小时{rest}分钟" if rest else f"{hours}小时"
+    return f"{hours // 24}天"

@@ -1,0 +1,111 @@
+"""The sync worker seen from Qt: its status snapshots arrive on the GUI thread as a signal.
+
+The sync engineer's ``counter_app.sync.SyncWorker(window)`` is plain ``threading`` (the core
+imports no Qt) and reports each change by calling the listeners it was given, on *its own*
+thread. :class:`SyncBridge` registers one such listener that does nothing but emit a private
+signal; Qt queues it to the bridge (which lives on the GUI thread), and the bridge re-emits
+``status_changed`` there. Widgets connect to ``status_changed`` and may touch themselves freely.
+
+Thread contract:
+- create, ``start``, ``stop``, ``wake``, ``pull_now`` on the GUI thread (they only signal the
+  worker's thread; none blocks except ``stop``, which joins for at most a few seconds at exit);
+- ``publish`` may be called from any thread;
+- ``status_changed`` is always emitted on the GUI thread.
+
+The status object is the sync package's ``SyncStatus`` snapshot; the UI reads these
+attributes (missing ones are treated as unknown): ``online``, ``waiting``, ``quarantined``,
+``oldest_waiting_at``, ``stale``, ``last_error``, ``last_success_at``, ``blocked`` / ``block_reason``.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+def acceptance_allowed(window) -> tuple[bool, str]:
+    """May the window accept a new case now? ``(False, reason)`` when the oldest case waiting to
+    sync is too old (``settings.stale_block_days``): the sync package owns that rule.
+
+    Blocks on the database: call it through ``ctx.tasks.db``.
+    """
+    try:
+        from counter_app.sync import acceptance_allowed as rule
+    except ImportError:
+        return True, ""
+    result = rule(window)
+    if isinstance(result, tuple):
+        allowed, reason = result[0], (result[1] if len(result) > 1 else "")
+        return bool(allowed), str(reason or "")
+    return bool(result), ""
+
+
+class SyncBridge(QObject):
+    status_changed = Signal(object)  # SyncStatus, on the GUI thread
+    _incoming = Signal(object)       # emitted from the worker's thread
+
+    def __init__(self, worker: Any = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self._worker = worker
+        self._last: Any = None
+        self._started = False
+        self._incoming.connect(self._deliver)
+        if worker is not None:
+            worker.add_listener(self.publish)
+
+    @classmethod
+    def for_window(cls, window, parent: QObject | None = None) -> "SyncBridge | None":
+        """A bridge around a new ``SyncWorker(window)``; None when the sync package is absent."""
+        try:
+            from counter_app.sync import SyncWorker
+        except ImportError:
+            log.info("同步模块（counter_app.sync）未安装：不与省平台同步")
+            return None
+        return cls(SyncWorker(window), parent)
+
+    @property
+    def worker(self) -> Any:
+        return self._worker
+
+    @property
+    def last_status(self) -> Any:
+        """The latest snapshot delivered on the GUI thread (None before the first one)."""
+        return self._last
+
+    # ---- control (GUI thread) ------------------------------------------------------------
+    def start(self) -> None:
+        if self._worker is not None and not self._started:
+            self._worker.start()
+            self._started = True
+
+    def stop(self) -> None:
+        if self._worker is not None and self._started:
+            self._started = False
+            try:
+                self._worker.stop()
+            except Exception:  # shutting down: log, never raise into the closing window
+                log.exception("停止同步线程时出错")
+
+    def wake(self) -> None:
+        """Try the outbox now (after a case was finalized) instead of waiting for the interval."""
+        if self._worker is not None:
+            self._worker.wake()
+
+    def pull_now(self) -> None:
+        """Fetch the worklist and department progress now (the clerk pressed 立即同步)."""
+        if self._worker is not None:
+            fn = getattr(self._worker, "pull_now", None) or self._worker.wake
+            fn()
+
+    # ---- delivery ---------------------------------------------------------------------------
+    def publish(self, status: Any) -> None:
+        """Any thread: hand a snapshot to the GUI thread. Only emits; never touches widgets."""
+        self._incoming.emit(status)
+
+    @Slot(object)
+    def _deliver(self, status: Any) -> None:
+        self._last = status
+        self.status_changed.emit(status)

@@ -1,0 +1,82 @@
+"""Background work for the GUI: run a function off the GUI thread, get the result back on it.
+
+Usage (from the GUI thread)::
+
+    tasks.run(ctx.window.cases.finalize, case_id, app, actor,
+              on_success=self._finalized, on_failure=self._show_error)
+
+Thread contract: ``fn`` runs on a worker thread and must not touch widgets; ``on_success`` /
+``on_failure`` are called on the GUI thread (delivered through a queued Qt signal).
+Database writes go to a single-thread runner (``TaskRunners.db``) so they never race;
+network, device and rendering work goes to ``TaskRunners.io``.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class TaskRunner(QObject):
+    """Runs callables on a thread pool; callbacks arrive on the thread that owns this object."""
+
+    _done = Signal(object, object, object)  # callback, payload, future
+
+    def __init__(self, name: str, max_workers: int = 1, parent: QObject | None = None):
+        super().__init__(parent)
+        self.name = name
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"ui-{name}")
+        self._pending: set[Future] = set()
+        self._done.connect(self._deliver)
+
+    def run(self, fn: Callable[..., Any], *args: Any, on_success: Callable[[Any], None] | None = None,
+            on_failure: Callable[[BaseException], None] | None = None, **kwargs: Any) -> Future:
+        future = self._pool.submit(fn, *args, **kwargs)
+        self._pending.add(future)
+
+        def finished(f: Future) -> None:  # runs on the worker thread: only emit
+            exc = f.exception()
+            if exc is not None:
+                if on_failure is None:
+                    log.error("后台任务失败（%s）：%s", self.name, "".join(traceback.format_exception(exc)))
+                self._done.emit(on_failure, exc, f)
+            else:
+                self._done.emit(on_success, f.result(), f)
+
+        future.add_done_callback(finished)
+        return future
+
+    @Slot(object, object, object)
+    def _deliver(self, callback: Callable[[Any], None] | None, payload: Any, future: Future) -> None:
+        self._pending.discard(future)
+        if callback is not None:
+            callback(payload)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+
+class TaskRunners(QObject):
+    """The two runners every screen shares: ``db`` (one thread, serialised writes) and ``io``."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.db = TaskRunner("db", 1, self)
+        self.io = TaskRunner("io", 3, self)
+
+    @property
+    def busy(self) -> bool:
+        return self.db.busy or self.io.busy
+
+    def shutdown(self) -> None:
+        self.db.shutdown()
+        self.io.shutdown()
