@@ -30,11 +30,12 @@ from counter_app.lifecycle import (
 from counter_app.masking import mask_id_number, mask_name
 from counter_app.problems import Problem
 from counter_app.rules import blocking, normalise, validate
+from counter_app.security.roles import Permission, allowed, denial_message
 from counter_app.security.vault import Vault
 from counter_app.store.files import FileStore
 from counter_app.store.models import (
-    Attachment, CaseAttachment, CaseRow, CaseTransition, DailySequence, ItemProgress, ItemStatusEvent,
-    OutboxEntry,
+    Attachment, AuditEntry, CaseAttachment, CaseRow, CaseTransition, DailySequence, ItemProgress, ItemStatusEvent,
+    Operator, OutboxEntry,
 )
 from counter_app.workdays import WorkCalendar, plan_deadlines, sla_state
 
@@ -58,6 +59,14 @@ class Actor:
 
 
 SYSTEM = Actor("system", "system")
+
+
+class AccessDenied(CaseError):
+    """The actor's role does not allow the operation (checked in the core, not only in the UI)."""
+
+
+# What the unattended "system" actor (imports, demo seeding, the sync worker) may do.
+_SYSTEM_PERMISSIONS = frozenset({Permission.HANDLE_CASE})
 
 
 @dataclass
@@ -120,6 +129,7 @@ class CaseService:
         self.window_no = window_no
         self.clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
         self.sealer = sealer  # security.seal.Sealer, optional until keys exist
+        self._pending_meta: dict[str, tuple[int, str]] = {}  # sha256 -> (size, mime) not yet in a row
 
     # ---- helpers -----------------------------------------------------------------
     def _today(self) -> _dt.date:
@@ -167,6 +177,7 @@ class CaseService:
 
     # ---- create / edit -------------------------------------------------------------
     def create_draft(self, app: Application, actor: Actor, *, supersedes: CaseRow | None = None) -> CaseRecord:
+        self._require(actor, Permission.HANDLE_CASE)
         app = normalise(app.copy())
         if not app.application_date:
             app.application_date = self._today().isoformat()
@@ -233,17 +244,31 @@ class CaseService:
         return self.get(case_id)
 
     def put_attachment(self, data: bytes, mime: str) -> str:
-        """Store bytes (encrypted, content-addressed); returns the SHA-256. Idempotent."""
+        """Store bytes (encrypted, content-addressed, fsynced); returns the SHA-256. Idempotent.
+
+        Only the file is written here; its ``attachments`` row is inserted by the transaction
+        that first makes a case refer to it (finalize), so scanning costs no database commit.
+        A file no finalized case refers to is a draft's scan (its hash is in the draft) or,
+        after a crash, an orphan that ``FileStore`` garbage collection may remove."""
         digest = self.files.put(data)
-        with self.sessions.begin() as s:
-            if s.get(Attachment, digest) is None:
-                s.add(Attachment(sha256=digest, size=len(data), mime=mime, created_at=self.clock()))
+        self._pending_meta[digest] = (len(data), mime)
         return digest
+
+    def _ensure_attachment_row(self, s: Session, digest: str) -> None:
+        if s.get(Attachment, digest) is not None:
+            return
+        meta = self._pending_meta.pop(digest, None)
+        if meta is None:  # stored by an earlier run of the program: read it back for size and type
+            data = self.files.get(digest)
+            meta = (len(data), _sniff_mime(data))
+        s.add(Attachment(sha256=digest, size=meta[0], mime=meta[1], created_at=self.clock()))
 
     # ---- finalize ------------------------------------------------------------------
     def finalize(self, case_id: str, app: Application, actor: Actor, *, form_pdf: bytes | None = None,
                  signed_scan: bytes | None = None) -> CaseRecord:
-        """Validate, seal and queue: case (SIGNED → QUEUED), outbox entry and audit entry in one transaction."""
+        """Validate, seal and queue: case (SIGNED → QUEUED), outbox entry and audit entry in one transaction.
+        A correction (a version superseding another) is refused until a supervisor approved it."""
+        self._require(actor, Permission.HANDLE_CASE)
         app = normalise(app.copy())
         problems = blocking(validate(app, today=self._today(), for_finalize=True))
         if problems:
@@ -267,9 +292,12 @@ class CaseService:
             state = CaseState(row.state)
             if state not in EDITABLE_STATES:
                 raise CaseError(f"办件{row.case_no}已提交，不能重复提交。")
+            if row.supersedes_id:
+                self._check_correction_approved(s, row, app)
             for h, _, _ in refs:
-                if s.get(Attachment, h) is None or not self.files.exists(h):
+                if not self.files.exists(h):
                     raise CaseError(f"附件{h[:12]}…不在本机存储中，请重新扫描或导入。")
+                self._ensure_attachment_row(s, h)
             row.payload_enc = self._encrypt_app(row.id, app)
             row.items = ",".join(map(str, app.items))
             row.retirement_type = app.retirement_type.value if app.retirement_type else None
@@ -324,6 +352,7 @@ class CaseService:
 
     # ---- corrections ------------------------------------------------------------------
     def start_correction(self, case_id: str, actor: Actor, reason: str) -> CaseRecord:
+        self._require(actor, Permission.START_CORRECTION)
         if not reason.strip():
             raise CaseError("请填写更正原因。")
         with self.sessions() as s:
@@ -341,6 +370,88 @@ class CaseService:
             s.add(CaseTransition(case_id=rec.id, from_state=CaseState.DRAFT.value, to_state=CaseState.DRAFT.value,
                                  at=self.clock(), operator=actor.username, reason=f"更正原因：{reason}"))
         return self.get(rec.id)
+
+    # ---- roles, correction approval, reveal ------------------------------------------------
+    # Role matrix: counter_app/security/roles.py. Approval and reveal trust only the operators
+    # table (active account, current role), not the role an Actor object claims.
+    def _require(self, actor: Actor, permission: Permission) -> None:
+        if actor.role == "system" and permission in _SYSTEM_PERMISSIONS:
+            return
+        if not allowed(actor.role, permission):
+            raise AccessDenied(denial_message(actor.role, permission))
+
+    def _require_operator(self, s: Session, actor: Actor, permission: Permission) -> None:
+        op = s.get(Operator, actor.username)
+        if op is None or not op.active:
+            raise AccessDenied("当前账户不存在或已停用，请重新登录。")
+        if op.role != actor.role or not allowed(op.role, permission):
+            raise AccessDenied(denial_message(op.role, permission))
+
+    @staticmethod
+    def correction_content_digest(app: Application) -> str:
+        """What a supervisor approves: the corrected application except the applicant's signature,
+        which is collected on the corrected form after approval."""
+        data = application_to_dict(app)
+        data.pop("signature", None)
+        return hashlib.sha256(canonical_json(data)).hexdigest()
+
+    def _approval_entry(self, s: Session, row: CaseRow) -> AuditEntry | None:
+        q = (select(AuditEntry).where(AuditEntry.action == "correction_approved", AuditEntry.subject == row.case_no)
+             .order_by(AuditEntry.seq.desc()))
+        for entry in s.execute(q).scalars():
+            if (entry.detail or {}).get("case_id") == row.id:
+                return entry
+        return None
+
+    def _check_correction_approved(self, s: Session, row: CaseRow, app: Application) -> None:
+        entry = self._approval_entry(s, row)
+        if entry is None:
+            raise CaseError(f"办件{row.case_no}的更正（第{row.version}版）须经审核负责人审批后才能提交。")
+        if entry.detail.get("content_sha256") != self.correction_content_digest(app):
+            raise CaseError("更正内容在审批后又被修改，请重新提交审核负责人审批。")
+
+    def approve_correction(self, case_id: str, actor: Actor) -> CaseRecord:
+        """A supervisor approves a correction draft as it stands now (later edits void it).
+        Refused for a clerk, for the supervisor who accepted the original version and for the
+        one who started the correction: nobody approves their own case."""
+        self._require(actor, Permission.APPROVE_CORRECTION)
+        with self.sessions.begin() as s:
+            self._require_operator(s, actor, Permission.APPROVE_CORRECTION)
+            row = self._row(s, case_id)
+            if not row.supersedes_id or CaseState(row.state) not in EDITABLE_STATES:
+                raise CaseError("只能审批尚未提交的更正版本。")
+            original = self._row(s, row.supersedes_id)
+            if actor.username in (original.operator, row.operator):
+                raise AccessDenied("不能审批自己受理或自己发起的办件更正，请由其他审核负责人审批。")
+            digest = self.correction_content_digest(self._decrypt_app(row))
+            s.add(CaseTransition(case_id=row.id, from_state=row.state, to_state=row.state, at=self.clock(),
+                                 operator=actor.username, reason="更正已审批"))
+            audit.append(s, actor.username, "correction_approved", row.case_no,
+                         {"case_id": row.id, "version": row.version, "content_sha256": digest})
+        return self.get(case_id)
+
+    def correction_approval(self, case_id: str) -> dict | None:
+        """The approval of a correction draft (approver, time, still valid for the stored draft), or None."""
+        with self.sessions() as s:
+            row = self._row(s, case_id)
+            entry = self._approval_entry(s, row)
+            if entry is None:
+                return None
+            current = self.correction_content_digest(self._decrypt_app(row)) if row.payload_enc else None
+            return {"approver": entry.operator, "at": _iso(entry.at),
+                    "valid": current == entry.detail.get("content_sha256")}
+
+    def reveal(self, case_id: str, actor: Actor) -> dict:
+        """The full, unmasked case JSON for an authorised role; every reveal is audited."""
+        self._require(actor, Permission.REVEAL)
+        with self.sessions.begin() as s:
+            self._require_operator(s, actor, Permission.REVEAL)
+            row = self._row(s, case_id)
+            if row.purged_at is not None:
+                raise CaseError(f"办件{row.case_no}的个人信息已按保留期限清除，只保留脱敏回执。")
+            data = self._export(s, row, self._decrypt_app(row))
+            audit.append(s, actor.username, "reveal", row.case_no, {"version": row.version})
+        return data
 
     # ---- department progress ------------------------------------------------------------
     def record_item_status(self, case_id: str, item: int, status: ItemStatus, *, at: _dt.datetime | None = None,
@@ -587,6 +698,16 @@ _LATER_EDIT_STATES = {
     CaseState.IDENTITY_VERIFIED: {CaseState.MATERIALS_COMPLETE},
     CaseState.MATERIALS_COMPLETE: set(),
 }
+
+
+def _sniff_mime(data: bytes) -> str:
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"%PDF"):
+        return "application/pdf"
+    return "application/octet-stream"
 
 
 def _transitions_from(state: str) -> frozenset[CaseState]:

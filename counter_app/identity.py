@@ -7,6 +7,7 @@ birth date, region code) rather than by hand. A 军人公民身份号码登记�
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -45,7 +46,11 @@ _MESSAGES = {
 
 
 def check_id_number(raw: str | None, *, today: _dt.date | None = None) -> IdNumberCheck:
-    number = normalise_id_number(raw)
+    return _check_id_number(normalise_id_number(raw), today)
+
+
+@functools.lru_cache(maxsize=4096)  # pure; the region table lookup is the slow part
+def _check_id_number(number: str, today: _dt.date | None) -> IdNumberCheck:
     if not number:
         return IdNumberCheck(number, False, "empty", _MESSAGES["empty"])
     if len(number) != 18:

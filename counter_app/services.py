@@ -57,7 +57,12 @@ def open_window(home: Path | None = None, *, migrate: bool = True) -> Window:
     settings = load_settings(home / "config.toml")
     keystore = open_keystore(home, keystore_namespace(home))
     vault = Vault(keystore, algorithm=settings.crypto_algorithm)
-    engine, sessions = open_database(home / "counter.sqlite3", migrate=migrate)
+    if migrate:
+        # Back up, migrate, restore on failure (raises UpgradeRefused/UpgradeFailed with a Chinese message).
+        from counter_app.upgrade import safe_upgrade
+
+        safe_upgrade(home / "counter.sqlite3")
+    engine, sessions = open_database(home / "counter.sqlite3", migrate=False)
     files = FileStore(home / "attachments", vault)
     calendar = WorkCalendar.default(extra_dirs=[home / "holidays"])
     sealer = None

@@ -147,7 +147,7 @@ def find_page(image_bgr: np.ndarray, min_area_fraction: float = 0.15) -> np.ndar
         # a contour that ran from the sheet into the desk's texture gives a hull with a side
         # lying on nothing: every side of a real sheet lies on an edge along its length
         support = _edge_support(_order_corners(quad), edges)
-        if support < 0.6:
+        if support < 0.6 or not _paper_inside(quad, gray):
             continue
         score = area * support * support
         if score > best_score:
@@ -155,6 +155,20 @@ def find_page(image_bgr: np.ndarray, min_area_fraction: float = 0.15) -> np.ndar
     if best is None:
         return None
     return _order_corners(best / k)
+
+
+def _paper_inside(quad: np.ndarray, gray: np.ndarray) -> bool:
+    """True when the quadrilateral is lighter just inside its edge than just outside: a sheet
+    on the mat, not a printed photo or table on a sheet that already fills the view."""
+    mask = np.zeros(gray.shape, np.uint8)
+    cv2.fillConvexPoly(mask, np.rint(quad).astype(np.int32), 1)
+    band = max(3, int(0.015 * max(gray.shape)))
+    kernel = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
+    inner = mask - cv2.erode(mask, kernel)
+    outer = cv2.dilate(mask, kernel) - mask
+    if not outer.any() or not inner.any():
+        return False
+    return float(gray[inner > 0].mean()) >= float(gray[outer > 0].mean()) + 8.0
 
 
 def _edge_support(quad: np.ndarray, edges: np.ndarray, samples: int = 60) -> float:

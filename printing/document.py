@@ -74,9 +74,10 @@ class DocWriter:
 
     # ---- text -------------------------------------------------------------
     def heading(self, text: str, size: float = 16, align: str = "center", space_after: float = 8,
-                bold: bool = True) -> None:
+                bold: bool = True, keep_next: float = 0.0) -> None:
+        """A one-line heading; ``keep_next``: height of what follows that must share its page."""
         h = size * 1.3
-        self.ensure(h + size * 2)  # never leave a heading alone at the foot of a page
+        self.ensure(h + size * 2 + keep_next)  # never leave a heading alone at the foot of a page
         y = self.y - size
         x = {"center": self.left + self.width / 2, "left": self.left, "right": self.left + self.width}[align]
         self.op(lambda pen: pen.draw(x, y, text, size, align=align, bold=bold))
@@ -103,10 +104,25 @@ class DocWriter:
         self.y -= space_after
 
     # ---- tables -------------------------------------------------------------
+    def table_height(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, size: float = 9.5,
+                     leading: float | None = None, header: bool = True, min_row: float = 0.0) -> float:
+        """Height the table would take if it were not split."""
+        leading = leading or size * 1.35
+        scale = self.width / sum(c.width for c in columns)
+        total = 0.0
+        for cells in ([[c.title for c in columns]] if header else []) + [list(r) for r in rows]:
+            lines = max(len(wrap_text(str(t), size, c.width * scale - 2 * CELL_PAD_X)) for t, c in zip(cells, columns))
+            total += max(lines * leading + 2 * CELL_PAD_Y, min_row)
+        return total
+
     def table(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, size: float = 9.5,
               leading: float | None = None, header: bool = True, header_fill=(0.92, 0.92, 0.92),
-              min_row: float = 0.0, space_after: float = 8) -> None:
-        """A ruled table; a row never splits, and the header row repeats on each new page."""
+              min_row: float = 0.0, space_after: float = 8, keep_with: float = 0.0) -> None:
+        """A ruled table; a row never splits, and the header row repeats on each new page.
+
+        A table shorter than a third of a page starts on a new page rather than split;
+        ``keep_with`` is the height of what must stay on the same page before it (its heading).
+        """
         leading = leading or size * 1.35
         widths = [c.width for c in columns]
         scale = self.width / sum(widths)
@@ -154,11 +170,15 @@ class DocWriter:
             if head is not None:
                 emit(head[0], head[1], header_fill)
 
-        first_h = measure(rows[0], size)[1] if rows else 0.0
-        self.ensure((head[1] if head else 0.0) + first_h)
+        measured = [measure(row, size) for row in rows]
+        head_h = head[1] if head else 0.0
+        whole = head_h + sum(h for _, h in measured)
+        if whole <= (self.top - self.bottom) / 3:
+            self.ensure(whole)
+        else:
+            self.ensure(head_h + (measured[0][1] if measured else 0.0))
         emit_header()
-        for row in rows:
-            wrapped, h = measure(row, size)
+        for wrapped, h in measured:
             if h > self.room():
                 self.new_page()
                 emit_header()
@@ -177,7 +197,7 @@ class DocWriter:
             chunk = list(pairs[i:i + columns])
             chunk += [("", "")] * (columns - len(chunk))
             rows.append([t for pair in chunk for t in pair])
-        self.table(cols, rows, size=size, header=False, min_row=size * 2.2, space_after=space_after)
+        self.table(cols, rows, size=size, header=False, min_row=size * 2.1, space_after=space_after)
 
     # ---- output -------------------------------------------------------------
     def render(self, pen: Pen, footer: Callable[[Pen, int, int], None] | None = None,

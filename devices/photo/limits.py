@@ -58,9 +58,11 @@ class PhotoLimits:
 
     # --- live guidance -----------------------------------------------------------------
     live_analysis_width: int = 320       # frames are analysed at this width for speed
-    live_min_face_fraction: float = 0.16 # face width / frame width: below → 请靠近一点
-    live_max_face_fraction: float = 0.50 # above → 请离远一点
-    live_max_center_offset: float = 0.12 # |face centre − frame centre| / frame width
+    # face size as a share of the frame *height*: landscape camera frames are height-limited
+    # for a head-and-shoulders picture
+    live_min_face_fraction: float = 0.25 # below → 请靠近一点
+    live_max_face_fraction: float = 0.60 # above → 请离远一点 (crown and shoulders must stay in view)
+    live_max_center_offset: float = 0.12 # |face centre − guide centre| / frame size
     live_max_roll_deg: float = 6.0       # stricter than the final limit: roll is corrected, but less is better
     live_frames_to_capture: int = 6      # consecutive good frames before automatic capture
 

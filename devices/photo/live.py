@@ -154,9 +154,9 @@ class LiveChecker:
                             light.brightness <= lim.max_face_brightness
                             and light.clipped_fraction <= lim.max_clipped_fraction,
                             light.clipped_fraction, f"≤ {lim.max_clipped_fraction:g}", "光线太强，请调暗补光灯"))
-        frac = box[2] / float(w)
+        frac = box[3] / float(h)
         checks.append(check("face_size", "距离", lim.live_min_face_fraction <= frac <= lim.live_max_face_fraction,
-                            frac, f"脸宽占画面 {lim.live_min_face_fraction:.0%}–{lim.live_max_face_fraction:.0%}",
+                            frac, f"脸高占画面 {lim.live_min_face_fraction:.0%}–{lim.live_max_face_fraction:.0%}",
                             "请靠近一点" if frac < lim.live_min_face_fraction else "请离远一点"))
         cx = (box[0] + box[2] / 2.0) / w - 0.5
         cy = (box[1] + box[3] / 2.0) / h - 0.45   # faces sit a little above the middle in a portrait
@@ -194,7 +194,8 @@ class LiveChecker:
                 self._track = (x0 + fx, y0 + fy, fw, fh)
                 return [self._track]
         self._frames_since_full = 0
-        min_face = max(20, int(small.shape[1] * lim.live_min_face_fraction * 0.6))
+        # well below the "come closer" size, so that hint can be given at all
+        min_face = max(20, int(small.shape[0] * lim.live_min_face_fraction * 0.45))
         boxes = det.face_boxes(small, min_face, scale_factor=1.15, min_neighbors=4,
                                max_face_px=int(min(small.shape[:2]) * 0.95))
         self._track = boxes[0] if boxes else None
@@ -245,7 +246,7 @@ _COLOURS = {
 
 
 def draw_overlay(frame: np.ndarray, verdict: LiveVerdict, painter: TextPainter | None = None,
-                 mirror: bool = False) -> np.ndarray:
+                 mirror: bool = False, limits: PhotoLimits = DEFAULT_LIMITS) -> np.ndarray:
     """A new BGR frame with the guide oval, the face box, the capture progress and the hint.
 
     ``mirror`` flips the picture horizontally first (applicants expect a mirror image of
@@ -260,8 +261,8 @@ def draw_overlay(frame: np.ndarray, verdict: LiveVerdict, painter: TextPainter |
 
     # where the face should be: the live distance and centring rules drawn as an oval
     cx, cy = w // 2, int(0.45 * h)
-    axis_x = int(w * (DEFAULT_LIMITS.live_min_face_fraction + DEFAULT_LIMITS.live_max_face_fraction) / 4.0)
-    cv2.ellipse(out, (cx, cy), (axis_x, int(axis_x * 1.3)), 0, 0, 360, (235, 235, 235), 1, cv2.LINE_AA)
+    axis_y = int(h * (limits.live_min_face_fraction + limits.live_max_face_fraction) / 4.0 * 1.25)
+    cv2.ellipse(out, (cx, cy), (int(axis_y / 1.3), axis_y), 0, 0, 360, (235, 235, 235), 1, cv2.LINE_AA)
 
     if verdict.face_box is not None:
         x, y, bw, bh = verdict.face_box

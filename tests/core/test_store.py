@@ -174,3 +174,16 @@ def test_case_numbers_count_per_window_and_day(window):
                                                     applicant__birth_date="1999-01-01"), CLERK)
     na, nb = CaseNumber.parse(a.case_no), CaseNumber.parse(b.case_no)
     assert (na.center, na.window) == ("410702", "01") and nb.sequence == na.sequence + 1
+
+
+def test_exported_case_matches_the_documented_json_schema(window):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "case-schema.json").read_text("utf-8"))
+    rec = finalized_case(window)
+    jsonschema.validate(window.cases.export(rec.id), schema)
+    sample = json.loads((Path(__file__).resolve().parents[1] / "data" / "sample_case.json").read_text("utf-8"))
+    jsonschema.validate(sample, schema)

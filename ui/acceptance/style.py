@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
-BASE_PX = 15        # body text
+BASE_PX = 16        # body text (the shell's app.qss uses the same)
 SMALL_PX = 14       # hints and reasons: the floor
 TITLE_PX = 20
 FAMILY = "WenQuanYi Zen Hei"
@@ -24,7 +24,7 @@ OK = "#1b7a3a"
 WARN = "#a35a00"
 ERROR = "#b3261e"
 MUTED = "#555555"
-ACCENT = "#0b57d0"
+ACCENT = "#1f6fbf"
 
 STYLE_SHEET = f"""
 QWidget {{ font-size: {BASE_PX}px; }}
@@ -54,31 +54,39 @@ QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
 
 
 def ensure_ui_fonts() -> str:
-    """Register the bundled CJK font once and make it the application default; returns the family."""
+    """Register the bundled CJK font once and make it the application default; returns the family.
+
+    Uses the shell's ``ui.app.ensure_application`` (font + app.qss) when it is installed, so the
+    acceptance screens look the same alone (tests, screenshots) as inside the main window.
+    """
     app = QApplication.instance()
     if app is None:
         raise RuntimeError("QApplication must exist before building acceptance widgets")
-    if not _registered:
-        family = FAMILY
-        try:
-            from printing.fonts import qt_font_file
+    if _registered:
+        return _registered[0]
+    try:
+        from ui.app import ensure_application, install_fonts
 
-            path = qt_font_file()
-        except ImportError:  # printing trimmed away: fall back to the resource path
-            from counter_app.paths import resource_path
+        ensure_application()
+        families = install_fonts()
+        _registered.append(families[0] if families else FAMILY)
+        return _registered[0]
+    except ImportError:
+        pass
+    family = FAMILY
+    if FAMILY not in QFontDatabase.families():
+        from counter_app.paths import resource_path
 
-            path = resource_path("fonts/wqy-zenhei.ttc")
-        if FAMILY not in QFontDatabase.families():
-            font_id = QFontDatabase.addApplicationFont(str(path))
-            families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
-            if families:
-                family = families[0]
-        _registered.append(family)
-        font = QFont(app.font())
-        font.setFamilies([_registered[0], *font.families()])
-        font.setPixelSize(BASE_PX)
-        app.setFont(font)
-    return _registered[0]
+        font_id = QFontDatabase.addApplicationFont(str(resource_path("fonts/wqy-zenhei.ttc")))
+        families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+        if families:
+            family = families[0]
+    _registered.append(family)
+    font = QFont(app.font())
+    font.setFamilies([family, *font.families()])
+    font.setPixelSize(BASE_PX)
+    app.setFont(font)
+    return family
 
 
 def set_role(widget, role: str) -> None:

@@ -1,0 +1,90 @@
+"""Synthetic data the reference platform serves: the center's worklist and the 数据共享 answers.
+
+Both are deterministic (seeded by the center and day, or by the ID number), so a demo or a test
+sees the same applicants and the same verification answers every time it asks.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import random
+
+from counter_app.application import application_to_dict
+from counter_app.demo import BANKS, make_application
+from counter_app.identity import normalise_id_number
+
+WORKLIST_PER_DAY = 6
+
+
+def _rng(*parts: str) -> random.Random:
+    seed = hashlib.sha256("\x1f".join(parts).encode()).digest()[:8]
+    return random.Random(int.from_bytes(seed, "big"))
+
+
+def worklist_for(center_code: str, day: _dt.date, count: int = WORKLIST_PER_DAY) -> list[dict]:
+    """Online applications approved by county VA that the center's windows should confirm on site."""
+    rng = _rng("worklist", center_code, day.isoformat())
+    out = []
+    for i in range(1, count + 1):
+        platform_id = f"YSB{center_code}{day:%Y%m%d}{i:03d}"
+        app = make_application(rng, today=day)
+        app.source = "online"
+        app.online_application_id = platform_id
+        approved_on = day - _dt.timedelta(days=rng.randint(0, 3))
+        uploaded = sorted(rng.sample([2, 3, 4, 5], k=rng.randint(2, 4)))
+        out.append({
+            "platform_id": platform_id,
+            "center_code": center_code,
+            "applied_on": (approved_on - _dt.timedelta(days=rng.randint(1, 3))).isoformat(),
+            "approved_on": approved_on.isoformat(),
+            "approved_by": "县（区）退役军人事务局",
+            "visit_before": (approved_on + _dt.timedelta(days=15)).isoformat(),
+            "uploaded_materials": uploaded,
+            "application": application_to_dict(app),
+        })
+    return out
+
+
+def _luhn_complete(body: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+def data_sharing_answers(id_number: str, checks: list[str], now: _dt.datetime) -> dict:
+    """What shared government data says about this person (数据共享校验)."""
+    number = normalise_id_number(id_number)
+    rng = _rng("data-sharing", number)
+    henan = number[:2] == "41" and rng.random() < 0.92
+    cancelled = rng.random() < 0.85
+    has_property = rng.random() < 0.4
+    has_card = rng.random() < 0.75
+    checked_at = now.isoformat(timespec="seconds")
+    out: dict[str, dict] = {}
+    if "henan_hukou_before_enlistment" in checks:
+        out["henan_hukou_before_enlistment"] = {"verified": True, "value": henan, "source": "河南省公安厅人口信息库",
+                                                "checked_at": checked_at}
+    if "hukou_cancelled" in checks:
+        # Only Henan's own register can confirm a cancellation in Henan.
+        out["hukou_cancelled"] = ({"verified": True, "value": cancelled, "source": "河南省公安厅人口信息库",
+                                   "checked_at": checked_at} if henan else
+                                  {"verified": False, "value": None, "source": "河南省公安厅人口信息库",
+                                   "checked_at": checked_at, "note": "入伍前非河南户籍，无法通过数据共享核验，请提供户口注销证明。"})
+    if "property_record" in checks:
+        out["property_record"] = {"verified": True, "found": has_property, "checked_at": checked_at,
+                                  "source": "河南省不动产登记信息平台",
+                                  "certificate_no": (f"豫（{now.year - rng.randint(1, 10)}）不动产权第{rng.randint(1000000, 9999999)}号"
+                                                     if has_property else None)}
+    if "social_security_bank_account" in checks:
+        bank = rng.choice(BANKS)
+        account = _luhn_complete("621" + "".join(str(rng.randint(0, 9)) for _ in range(15))) if has_card else None
+        out["social_security_bank_account"] = {"verified": True, "found": has_card, "checked_at": checked_at,
+                                               "source": "河南省人力资源和社会保障厅社保卡信息库",
+                                               "bank_name": bank if has_card else None, "account": account}
+    return out

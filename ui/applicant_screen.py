@@ -1,0 +1,363 @@
+"""The applicant-facing screen: review the form, sign it, rate the service (好差评).
+
+It is a top-level window of its own, full screen on a second monitor when one is attached (the
+monitor turned towards the applicant), otherwise an ordinary window beside the clerk's. It
+follows monitors being plugged in or out while the program runs.
+
+What the applicant sees, in turn: a welcome page; the generated form (pages rendered from the
+PDF with pypdfium2 on ``ctx.tasks.io``, never on the GUI thread) with the signature area under
+the declaration; the rating buttons. The applicant's signature is checked with
+``devices.signature.Signature.validate`` before it is accepted: a blank or implausible one is
+refused on this screen with the reason.
+
+The rating belongs to the applicant: this screen records it itself (``record_rating`` on the
+``ctx.tasks.db`` worker) and only then tells the clerk's side ``rating_saved(case_id)`` — the level
+is never emitted, so the clerk's screen cannot show or steer the choice.
+
+Thread contract: GUI thread only; blocking work goes through ``ctx.tasks``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap, QScreen
+from PySide6.QtWidgets import (
+    QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy,
+    QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from counter_app.scheme import DECLARATION, RATINGS
+from devices.signature import Signature
+from ui.acceptance.style import STYLE_SHEET, ensure_ui_fonts, set_role
+from ui.print_preview import render_pdf_pages
+from ui.signature_pad import SignaturePad
+
+log = logging.getLogger(__name__)
+
+RATING_STAGE = "acceptance"
+REASON_MAX = 500
+
+
+class RatingError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def record_rating(window: Any, case_id: str, level: str, reason: str = "", *, stage: str = RATING_STAGE) -> None:
+    """Store the applicant's rating (GB/T 39735 five levels). Blocks on the database: ``ctx.tasks.db``.
+
+    One rating per case and stage: a second submission is refused (the first one stands).
+    The level is written to ``ratings`` (synced to the platform by the sync worker) and to the
+    case row for the lists; the audit trail records that a rating was given, not the level.
+    """
+    if level not in RATINGS:
+        raise RatingError(f"评价等级无效：{level}。")
+    reason = (reason or "").strip()[:REASON_MAX]
+    try:  # a core function, when the core grows one, owns the rule
+        from counter_app.ratings import record_rating as core_record  # type: ignore[import-not-found]
+    except ImportError:
+        core_record = None
+    if core_record is not None:
+        core_record(window, case_id, level, reason, stage=stage)
+        return
+    from sqlalchemy import select
+
+    from counter_app import audit
+    from counter_app.store.models import CaseRow, Rating
+
+    with window.sessions.begin() as s:
+        row = s.get(CaseRow, case_id)
+        if row is None:
+            raise RatingError("找不到该办件，评价未保存。")
+        if row.finalized_at is None:
+            raise RatingError("办件尚未提交，暂不能评价。")
+        existing = s.execute(select(Rating).where(Rating.case_id == case_id, Rating.stage == stage)).first()
+        if existing is not None:
+            raise RatingError("本次受理已经评价过，感谢您的反馈。")
+        s.add(Rating(case_id=case_id, stage=stage, level=level, reason=reason,
+                     at=_dt.datetime.now(_dt.timezone.utc), synced=False))
+        row.rating = level
+        audit.append(s, "applicant", "rating", row.case_no, {"stage": stage})
+
+
+class ApplicantScreen(QWidget):
+    """See the module docstring. Signals: ``signature_accepted(Signature)``, ``signature_refused(str)``,
+    ``rating_saved(str case_id)``, ``rating_failed(str message)``, ``form_shown(int pages)``."""
+
+    signature_accepted = Signal(object)
+    signature_refused = Signal(str)
+    rating_saved = Signal(str)
+    rating_failed = Signal(str)
+    form_shown = Signal(int)
+
+    PAGE_WELCOME, PAGE_FORM, PAGE_MESSAGE, PAGE_RATING = range(4)
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None):
+        super().__init__(parent, Qt.WindowType.Window)
+        ensure_ui_fonts()
+        self.ctx = ctx
+        self.setWindowTitle("申请人确认屏")
+        self.setStyleSheet(STYLE_SHEET + "QWidget { font-size: 20px; } QPushButton { min-height: 44px; }")
+        self._generation = 0
+        self._rating_case: str | None = None
+        self._signing = False
+        self.form_pages: list[QImage] = []
+
+        self.stack = QStackedWidget()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 16, 24, 16)
+        header = QLabel("退役军人服务“一件事”综合受理窗口")
+        header.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        header.setStyleSheet("font-size: 24px; font-weight: bold; color: #1f4e79;")
+        outer.addWidget(header)
+        outer.addWidget(self.stack, 1)
+
+        # welcome --------------------------------------------------------------
+        welcome = QLabel("您好！工作人员正在为您办理业务。\n请在此屏幕上核对申请信息并签名。")
+        welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        welcome.setStyleSheet("font-size: 28px; color: #1f2d3d;")
+        self.stack.addWidget(welcome)
+
+        # form + signature ----------------------------------------------------------
+        form_page = QWidget()
+        fl = QHBoxLayout(form_page)
+        fl.setContentsMargins(0, 0, 0, 0)
+        self.pages_scroll = QScrollArea()
+        self.pages_scroll.setWidgetResizable(True)
+        self.pages_host = QWidget()
+        self.pages_layout = QVBoxLayout(self.pages_host)
+        self.pages_layout.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.pages_scroll.setWidget(self.pages_host)
+        self.pages_status = QLabel("正在生成申请表……")
+        set_role(self.pages_status, "hint")
+        left = QVBoxLayout()
+        left.addWidget(QLabel("请核对您的申请表："))
+        left.addWidget(self.pages_scroll, 1)
+        left.addWidget(self.pages_status)
+        fl.addLayout(left, 3)
+        right = QVBoxLayout()
+        self.declaration = QLabel("申请承诺：" + DECLARATION)
+        self.declaration.setWordWrap(True)
+        self.declaration.setStyleSheet("font-size: 18px;")
+        right.addWidget(self.declaration)
+        self.sign_title = QLabel("请在下方框内签写您的姓名：")
+        right.addWidget(self.sign_title)
+        self.pad = SignaturePad()
+        self.pad.setMinimumHeight(200)
+        right.addWidget(self.pad, 1)
+        self.sign_error = QLabel("")
+        self.sign_error.setWordWrap(True)
+        set_role(self.sign_error, "error")
+        self.sign_error.setStyleSheet("font-size: 18px;")
+        right.addWidget(self.sign_error)
+        buttons = QHBoxLayout()
+        self.clear_button = QPushButton("清除重签")
+        self.confirm_button = QPushButton("确认签名")
+        set_role(self.confirm_button, "primary")
+        buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.confirm_button)
+        right.addLayout(buttons)
+        fl.addLayout(right, 2)
+        self.stack.addWidget(form_page)
+        self.clear_button.clicked.connect(self._clear_signature)
+        self.confirm_button.clicked.connect(self.confirm_signature)
+        self.pad.changed.connect(lambda: self.sign_error.setText(""))
+
+        # message --------------------------------------------------------------
+        self.message = QLabel("")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("font-size: 28px; color: #1f2d3d;")
+        self.stack.addWidget(self.message)
+
+        # rating ----------------------------------------------------------------
+        rating = QWidget()
+        rl = QVBoxLayout(rating)
+        q = QLabel("请您对本次受理服务进行评价")
+        q.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        q.setStyleSheet("font-size: 28px; font-weight: bold;")
+        rl.addWidget(q)
+        grid = QGridLayout()
+        self.rating_group = QButtonGroup(self)
+        self.rating_group.setExclusive(True)
+        self.rating_buttons: dict[str, QPushButton] = {}
+        for i, level in enumerate(RATINGS):
+            b = QPushButton(level)
+            b.setCheckable(True)
+            b.setMinimumHeight(72)
+            b.setStyleSheet("QPushButton { font-size: 24px; } QPushButton:checked { background: #1f6fbf; color: white; }")
+            self.rating_group.addButton(b, i)
+            self.rating_buttons[level] = b
+            grid.addWidget(b, 0, i)
+        rl.addLayout(grid)
+        rl.addWidget(QLabel("您的意见或建议（可不填）："))
+        self.reason = QPlainTextEdit()
+        self.reason.setPlaceholderText("例如：哪里让您满意或不满意")
+        self.reason.setMaximumHeight(140)
+        rl.addWidget(self.reason)
+        self.rating_error = QLabel("")
+        set_role(self.rating_error, "error")
+        rl.addWidget(self.rating_error)
+        self.submit_rating_button = QPushButton("提交评价")
+        set_role(self.submit_rating_button, "primary")
+        self.submit_rating_button.setEnabled(False)
+        rl.addWidget(self.submit_rating_button)
+        rl.addStretch(1)
+        self.stack.addWidget(rating)
+        self.rating_group.idClicked.connect(lambda _i: self.submit_rating_button.setEnabled(True))
+        self.submit_rating_button.clicked.connect(self.submit_rating)
+
+        app = QGuiApplication.instance()
+        app.screenAdded.connect(lambda _s: self.place())
+        app.screenRemoved.connect(lambda _s: self.place())
+
+    # ------------------------------------------------------------------ placement
+    def applicant_qscreen(self) -> QScreen | None:
+        """The monitor facing the applicant: any screen other than the primary one, else None."""
+        primary = QGuiApplication.primaryScreen()
+        others = [s for s in QGuiApplication.screens() if s is not primary]
+        return others[0] if others else None
+
+    def place(self) -> None:
+        """Full screen on the second monitor when present, else a normal window."""
+        screen = self.applicant_qscreen()
+        if screen is not None:
+            self.setScreen(screen)
+            self.setGeometry(screen.geometry())
+            self.showFullScreen()
+        else:
+            if self.isFullScreen():
+                self.showNormal()
+            self.resize(QSize(1180, 760))
+            self.show()
+
+    @property
+    def on_second_monitor(self) -> bool:
+        return self.applicant_qscreen() is not None
+
+    # ------------------------------------------------------------------ pages
+    def show_welcome(self) -> None:
+        self._signing = False
+        self.stack.setCurrentIndex(self.PAGE_WELCOME)
+
+    def show_message(self, text: str) -> None:
+        self._signing = False
+        self.message.setText(text)
+        self.stack.setCurrentIndex(self.PAGE_MESSAGE)
+
+    def show_form(self, pdf: bytes, *, sign: bool = True) -> None:
+        """Show the form for review; with ``sign`` the signature area is active and cleared."""
+        self._generation += 1
+        generation = self._generation
+        self._signing = sign
+        self.pad.clear()
+        self.sign_error.setText("")
+        for w in (self.pad, self.clear_button, self.confirm_button, self.sign_title):
+            w.setEnabled(sign)
+        self.pages_status.setText("正在生成申请表……")
+        self.stack.setCurrentIndex(self.PAGE_FORM)
+        self.ctx.tasks.io.run(render_pdf_pages, pdf, dpi=100.0,
+                              on_success=lambda pages: self._pages_ready(generation, pages),
+                              on_failure=lambda exc: self._pages_failed(generation, exc))
+
+    def _pages_ready(self, generation: int, pages: list[QImage]) -> None:
+        if generation != self._generation:
+            return
+        while self.pages_layout.count():
+            item = self.pages_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.form_pages = pages
+        width = max(400, self.pages_scroll.viewport().width() - 24)
+        for img in pages:
+            label = QLabel()
+            label.setPixmap(QPixmap.fromImage(img).scaledToWidth(width, Qt.TransformationMode.SmoothTransformation))
+            label.setStyleSheet("background: white; border: 1px solid #b9c0ca;")
+            label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            self.pages_layout.addWidget(label)
+        self.pages_status.setText(f"申请表共 {len(pages)} 页，可上下滚动查看")
+        self.form_shown.emit(len(pages))
+
+    def _pages_failed(self, generation: int, exc: BaseException) -> None:
+        if generation == self._generation:
+            self.pages_status.setText(getattr(exc, "message", None) or "申请表显示失败，请告知工作人员。")
+
+    # ------------------------------------------------------------------ signature
+    def _clear_signature(self) -> None:
+        self.pad.clear()
+        self.sign_error.setText("")
+
+    def confirm_signature(self) -> None:
+        if not self._signing:
+            return
+        sig: Signature = self.pad.signature()
+        problems = sig.validate()
+        if problems:
+            text = problems[0].message
+            self.sign_error.setText(text + "。请点击“清除重签”后重新签名。")
+            self.signature_refused.emit(text)
+            return
+        self._signing = False
+        for w in (self.pad, self.clear_button, self.confirm_button):
+            w.setEnabled(False)
+        self.sign_error.setText("")
+        self.signature_accepted.emit(sig)
+
+    # ------------------------------------------------------------------ rating
+    def ask_rating(self, case_id: str) -> None:
+        self._rating_case = case_id
+        self.rating_group.setExclusive(False)
+        for b in self.rating_buttons.values():
+            b.setChecked(False)
+            b.setEnabled(True)
+        self.rating_group.setExclusive(True)
+        self.reason.clear()
+        self.rating_error.setText("")
+        self.submit_rating_button.setEnabled(False)
+        self.stack.setCurrentIndex(self.PAGE_RATING)
+
+    def choose_rating(self, level: str) -> None:
+        """Select a level as the applicant's tap does (the button's own click path)."""
+        self.rating_buttons[level].click()
+
+    def submit_rating(self) -> None:
+        case_id = self._rating_case
+        checked = self.rating_group.checkedButton()
+        if case_id is None or checked is None:
+            self.rating_error.setText("请先选择一个评价等级。")
+            return
+        level, reason = checked.text(), self.reason.toPlainText()
+        self.submit_rating_button.setEnabled(False)
+        for b in self.rating_buttons.values():
+            b.setEnabled(False)
+
+        def saved(_result: object) -> None:
+            self._rating_case = None
+            self.show_message("感谢您的评价！")
+            self.rating_saved.emit(case_id)
+
+        def failed(exc: BaseException) -> None:
+            message = getattr(exc, "message", None) or "评价保存失败，请再点一次“提交评价”。"
+            self.rating_error.setText(message)
+            self.submit_rating_button.setEnabled(True)
+            for b in self.rating_buttons.values():
+                b.setEnabled(True)
+            self.rating_failed.emit(message)
+
+        self.ctx.tasks.db.run(record_rating, self.ctx.window, case_id, level, reason, on_success=saved,
+                              on_failure=failed)
+
+
+def applicant_screen_for(ctx: Any) -> ApplicantScreen:
+    """The context's applicant screen, created (and placed) on first use."""
+    screen = getattr(ctx, "applicant_screen", None)
+    if screen is None:
+        screen = ApplicantScreen(ctx)
+        ctx.applicant_screen = screen
+    if not screen.isVisible():
+        screen.place()
+    return screen

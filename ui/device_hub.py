@@ -1,0 +1,416 @@
+"""The window's devices as Qt signals: ID-card reader, camera with live photo guidance, device states.
+
+``DeviceHub`` owns
+
+* the **ID-card reader**: ``devices.idcard.CardReader`` polled by :class:`CardReaderWorker`, a plain
+  ``QObject`` moved to its own ``QThread`` ("idcard-reader"). ``poll_once`` blocks (it keeps the
+  ≥300 ms spacing GA 467 modules need, then talks to the module); a ``threading.Event`` stops the
+  loop and ``CardReader.close`` cuts a wait short. The card photo (WLT) is decoded on the same
+  thread right after a read, when a vendor decoder is installed;
+* the **camera**: ``devices.camera.CaptureWorker`` (the photo engineer's capture thread). Its
+  ``on_frame`` callback runs on the capture thread, where ``devices.photo.LiveChecker`` judges the
+  frame and ``draw_overlay`` draws the guide; the hub then emits a *copied* ``QImage``. The worker
+  hands out no new frame until :meth:`DeviceHub.frame_done` is called by the view that painted the
+  last one, so the preview never queues stale frames;
+* **device states** (``devices.base.DeviceInfo`` rows) for the status bar and the IT screen;
+* in **demo mode** the simulated SAM module on a pseudo-terminal (the real driver and frame parser
+  talk to it) and a simulated camera replaying a portrait (scikit-image's astronaut, cropped as a
+  camera at a counter would frame her, or any picture file).
+
+Signals (all delivered on the GUI thread):
+``card_read(IdCardData)``, ``card_photo(IdCardData, QImage | None, str message)``, ``card_removed()``,
+``card_error(str)``, ``reader_status(str)``, ``frame_ready(QImage, LiveVerdict | None)``,
+``photo_captured(numpy BGR array)`` (automatic capture: the sharpest frame of the good run),
+``camera_status(str)``, ``states_changed(list[DeviceInfo])``.
+
+Thread contract: create, call and destroy the hub on the GUI thread; ``frame_done`` may be
+called from any thread. Nothing here blocks the GUI thread except :meth:`shutdown`, which waits
+up to 2 s for the reader thread when the application closes.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtGui import QImage
+
+from devices.base import DeviceInfo, DeviceState
+from devices.idcard import CardEvent, CardEventKind, CardReader, IdCardData
+
+log = logging.getLogger(__name__)
+
+DEMO_CARD = "resident_xinxiang"
+CAMERA_RESOLUTION = (1280, 720)
+DEMO_CAMERA_RESOLUTION = (640, 480)
+# The astronaut's face sits at (175, 67, 96, 96) in scikit-image's 512×512 picture; this 4:3 crop
+# frames her as a counter camera frames an applicant (face about a quarter of the width, eyes a
+# little above the middle), which the live guidance accepts.
+_ASTRONAUT_CROP = (43, 0, 360, 270)   # x, y, width, height
+
+
+def demo_portrait() -> np.ndarray:
+    """The demo camera's picture (BGR): a real photograph from scikit-image, cropped as a portrait."""
+    import cv2
+    from skimage import data
+
+    img = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    x, y, w, h = _ASTRONAUT_CROP
+    return np.ascontiguousarray(img[y:y + h, x:x + w])
+
+
+def bgr_to_qimage(frame: np.ndarray) -> QImage:
+    """A detached QImage of a BGR (or grey) frame; safe to build on any thread."""
+    frame = np.ascontiguousarray(frame)
+    h, w = frame.shape[:2]
+    if frame.ndim == 2:
+        return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_Grayscale8).copy()
+    return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+class CardReaderWorker(QObject):
+    """Polls the reader on its QThread until :meth:`stop`. No event loop runs there: control is by
+    the thread-safe :meth:`stop`, not by queued signals."""
+
+    event = Signal(object)               # CardEvent, only when something changed
+    photo = Signal(object, object, str)  # card, QImage | None, message
+    finished = Signal()
+
+    def __init__(self, make_reader: Callable[[], CardReader]):
+        super().__init__()
+        self._make_reader = make_reader
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._reader: CardReader | None = None
+        self._decoder = None
+
+    @property
+    def reader(self) -> CardReader | None:
+        return self._reader
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            reader = self._make_reader()
+            with self._lock:
+                self._reader = reader
+            if self._stop.is_set():
+                reader.close()
+            while not self._stop.is_set():
+                event = reader.poll_once()   # blocks ≥ 300 ms between polls
+                if self._stop.is_set():
+                    break
+                if event.changed:
+                    self.event.emit(event)
+                if event.kind is CardEventKind.NEW_CARD and event.card is not None:
+                    self._decode_photo(event.card)
+        except Exception:  # a driver bug must not kill the thread silently: tell the clerk
+            log.exception("ID-card reader loop failed")
+            self.event.emit(CardEvent(CardEventKind.ERROR, message="读卡器程序出错，请重新启动程序；仍不行请改用人工录入。"))
+        finally:
+            reader = self._reader
+            if reader is not None:
+                reader.close()
+            self.finished.emit()
+
+    def _decode_photo(self, card: IdCardData) -> None:
+        from devices.idcard import load_wlt_decoder
+
+        if self._decoder is None:
+            self._decoder = load_wlt_decoder()
+        image = None
+        message = self._decoder.status_message if not self._decoder.available else ""
+        if card.photo_wlt and self._decoder.available:
+            try:
+                bmp = self._decoder.decode(card.photo_wlt)
+            except Exception:
+                log.exception("WLT decoder failed")
+                bmp = None
+            if bmp:
+                image = QImage.fromData(bmp)
+                if image.isNull():
+                    image = None
+            if image is None:
+                message = "证件照片解码失败，请使用现场拍照"
+        self.photo.emit(card, image, message)
+
+    def stop(self) -> None:
+        """Ask the loop to end (any thread); cuts the poll wait and any exchange short."""
+        self._stop.set()
+        with self._lock:
+            reader = self._reader
+        if reader is not None:
+            reader.close()
+
+
+class DeviceHub(QObject):
+    """See the module docstring. ``ctx_or_settings``: the ``AppContext`` (its window's settings and
+    ``demo`` flag are used) or a ``counter_app.config.Settings`` (reader port, camera index) or None;
+    ``demo``: simulated reader and camera (default: the context's / settings' demo flag);
+    ``portrait``: the demo camera's picture (path or BGR array; default the astronaut)."""
+
+    card_read = Signal(object)
+    card_photo = Signal(object, object, str)
+    card_removed = Signal()
+    card_error = Signal(str)
+    reader_status = Signal(str)
+    frame_ready = Signal(QImage, object)
+    photo_captured = Signal(object)
+    camera_status = Signal(str)
+    states_changed = Signal(list)
+
+    # internal, emitted from the capture thread; queued to the hub's own slots
+    _frame_from_camera = Signal(int, QImage, object)
+    _capture_from_camera = Signal(int, object)
+    _camera_state_from_camera = Signal(int, object, str)
+
+    def __init__(self, ctx_or_settings: Any = None, *, demo: bool | None = None,
+                 portrait: str | Path | np.ndarray | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        settings = ctx_or_settings
+        if hasattr(ctx_or_settings, "window") and hasattr(ctx_or_settings, "tasks"):  # an AppContext
+            settings = ctx_or_settings.window.settings
+            if demo is None:
+                demo = bool(ctx_or_settings.demo)
+        if demo is None:
+            demo = bool(getattr(settings, "demo_mode", False)) if settings is not None else False
+        self.settings = settings
+        self.demo = demo
+        self.portrait = portrait
+        self.sam_module = None          # SimulatedSamModule in demo mode
+        self._reader_thread: QThread | None = None
+        self._reader_worker: CardReaderWorker | None = None
+        self._capture = None            # devices.camera.CaptureWorker
+        self._capture_gen = 0
+        self._live = None               # LiveChecker, used on the capture thread only
+        self._live_reset = threading.Event()
+        self._analyse = True
+        self._mirror = True
+        self.current_card: IdCardData | None = None
+        self.reader_message = "读卡器未启动"
+        self._idcard_info = DeviceInfo("idcard", "二代身份证读卡器", "", DeviceState.NOT_CONNECTED, "")
+        self._camera_info = DeviceInfo("camera", "摄像头", "", DeviceState.NOT_CONNECTED, "",
+                                       {"note": "拍照时自动打开"})
+        self._frame_from_camera.connect(self._on_frame, Qt.ConnectionType.QueuedConnection)
+        self._capture_from_camera.connect(self._on_capture, Qt.ConnectionType.QueuedConnection)
+        self._camera_state_from_camera.connect(self._on_camera_state, Qt.ConnectionType.QueuedConnection)
+
+    # ------------------------------------------------------------------------------ life cycle
+    def start(self) -> None:
+        """Start the reader thread (and, in demo mode, the simulated SAM module first)."""
+        if self._reader_thread is not None:
+            return
+        port: str | None = None
+        if self.demo:
+            from devices.idcard import SimulatedSamModule
+
+            self.sam_module = SimulatedSamModule(None)
+            port = self.sam_module.start()
+            self._camera_info = DeviceInfo("camera", "模拟摄像头（演示）", "demo", DeviceState.READY, "",
+                                           {"note": "拍照时自动打开"})
+        elif self.settings is not None and getattr(self.settings, "reader_port", ""):
+            port = self.settings.reader_port
+        self._idcard_info = DeviceInfo("idcard", "二代身份证读卡器", port or "", DeviceState.BUSY, "",
+                                       {"note": "正在连接"})
+        worker = CardReaderWorker(lambda: CardReader(port=port))
+        thread = QThread(self)
+        thread.setObjectName("idcard-reader")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        # The worker has no event loop of its own; quit the thread straight from its signal.
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        worker.event.connect(self._on_card_event)
+        worker.photo.connect(self._on_card_photo)
+        self._reader_worker, self._reader_thread = worker, thread
+        thread.start()
+        self._emit_states()
+
+    def shutdown(self) -> None:
+        """Stop everything (application exit). Waits up to 2 s for the reader thread."""
+        self.stop_camera()
+        worker, thread = self._reader_worker, self._reader_thread
+        self._reader_worker = self._reader_thread = None
+        if worker is not None:
+            worker.stop()
+        if thread is not None:
+            thread.quit()
+            if not thread.wait(2000):
+                log.warning("ID-card reader thread did not stop within 2 s")
+        if self.sam_module is not None:
+            self.sam_module.stop()
+            self.sam_module = None
+
+    # ------------------------------------------------------------------------------ demo card
+    def demo_card_names(self) -> list[str]:
+        from devices.idcard import sample_card_names
+
+        return sample_card_names()
+
+    def place_demo_card(self, name: str = DEMO_CARD) -> None:
+        """Demo: lay a sample card on the simulated reader (the poller reads it within ~0.3 s)."""
+        if self.sam_module is None:
+            self.card_error.emit("当前不是演示模式，请把证件放在读卡器上。")
+            return
+        from devices.idcard import sample_card
+        from devices.idcard.errors import CardDataError
+
+        try:
+            card = sample_card(name)
+        except CardDataError as exc:
+            self.card_error.emit(exc.message)
+            return
+        self.sam_module.remove_card()
+        self.sam_module.place_card(card)
+
+    def place_card_data(self, card: IdCardData) -> None:
+        """Demo and tests: lay an arbitrary card on the simulated reader."""
+        if self.sam_module is None:
+            self.card_error.emit("当前不是演示模式，请把证件放在读卡器上。")
+            return
+        self.sam_module.remove_card()
+        self.sam_module.place_card(card)
+
+    def remove_demo_card(self) -> None:
+        if self.sam_module is not None:
+            self.sam_module.remove_card()
+
+    # ------------------------------------------------------------------------------ reader slots
+    @Slot(object)
+    def _on_card_event(self, event: CardEvent) -> None:
+        reader = self._reader_worker.reader if self._reader_worker else None
+        if reader is not None:
+            self._idcard_info = reader.device_info()
+        self.reader_message = event.message
+        self.reader_status.emit(event.message)
+        if event.kind is CardEventKind.NEW_CARD and event.card is not None:
+            self.current_card = event.card
+            self.card_read.emit(event.card)
+        elif event.kind is CardEventKind.NO_CARD:
+            if self.current_card is not None:
+                self.current_card = None
+                self.card_removed.emit()
+        elif event.kind is CardEventKind.ERROR:
+            self.card_error.emit(event.message)
+        self._emit_states()
+
+    @Slot(object, object, str)
+    def _on_card_photo(self, card: IdCardData, image: QImage | None, message: str) -> None:
+        self.card_photo.emit(card, image, message)
+
+    # ------------------------------------------------------------------------------ camera
+    def _camera_factory(self):
+        from devices.camera import OpenCvCamera, SimulatedCamera
+
+        if self.demo:
+            portrait = self.portrait if self.portrait is not None else demo_portrait()
+            media = [portrait] if isinstance(portrait, np.ndarray) else [Path(portrait)]
+            return SimulatedCamera(media, fps=15.0)
+        return OpenCvCamera()
+
+    @property
+    def camera_running(self) -> bool:
+        return self._capture is not None
+
+    def start_camera(self, *, analyse: bool = True, mirror: bool = True) -> None:
+        """Open the camera and stream frames with live guidance (``analyse``) to ``frame_ready``."""
+        if self._capture is not None:
+            self.reset_live_checker()
+            return
+        from devices.camera import CaptureWorker
+        from devices.photo import LiveChecker
+
+        self._analyse, self._mirror = analyse, mirror
+        self._capture_gen += 1
+        gen = self._capture_gen
+        self._live = LiveChecker() if analyse else None
+        self._live_reset.clear()
+        source = 0
+        resolution = DEMO_CAMERA_RESOLUTION if self.demo else CAMERA_RESOLUTION
+        if not self.demo and self.settings is not None:
+            source = int(getattr(self.settings, "camera_index", 0) or 0)
+        self._capture = CaptureWorker(
+            self._camera_factory, source=source, resolution=resolution,
+            on_frame=lambda frame: self._frame_on_capture_thread(gen, frame),
+            on_state=lambda state, message: self._camera_state_from_camera.emit(gen, state, message),
+            name="camera-capture")
+        self._capture.start()
+
+    def stop_camera(self) -> None:
+        """Stop streaming. Does not wait for the capture thread (it ends on its own within a frame)."""
+        capture, self._capture = self._capture, None
+        self._capture_gen += 1
+        if capture is not None:
+            capture.stop(timeout=0)
+
+    def frame_done(self) -> None:
+        """The view painted the last frame: the capture thread may hand out the next one."""
+        capture = self._capture
+        if capture is not None:
+            capture.frame_done()
+
+    def reset_live_checker(self) -> None:
+        """Start a new automatic capture (after the clerk discarded a photo). Any thread."""
+        self._live_reset.set()
+
+    def latest_frame(self) -> np.ndarray | None:
+        """The newest raw frame (for a manual capture), or None."""
+        capture = self._capture
+        if capture is None:
+            return None
+        latest = capture.latest()
+        return None if latest is None else latest.image.copy()
+
+    def _frame_on_capture_thread(self, gen: int, frame) -> None:
+        """Runs on the capture thread: judge the frame, draw the guide, emit a detached image."""
+        from devices.photo import draw_overlay
+
+        if gen != self._capture_gen:
+            return
+        live = self._live
+        verdict = None
+        image = frame.image
+        if live is not None:
+            if self._live_reset.is_set():
+                self._live_reset.clear()
+                live.reset()
+            verdict = live.check_frame(image)
+            shown = draw_overlay(image, verdict, mirror=self._mirror)
+            if verdict.capture and live.best_frame is not None:
+                self._capture_from_camera.emit(gen, live.best_frame.copy())
+        else:
+            import cv2
+
+            shown = cv2.flip(image, 1) if self._mirror else image
+        self._frame_from_camera.emit(gen, bgr_to_qimage(shown), verdict)
+
+    @Slot(int, QImage, object)
+    def _on_frame(self, gen: int, image: QImage, verdict) -> None:
+        if gen != self._capture_gen:
+            return
+        self.frame_ready.emit(image, verdict)
+
+    @Slot(int, object)
+    def _on_capture(self, gen: int, frame: np.ndarray) -> None:
+        if gen == self._capture_gen:
+            self.photo_captured.emit(frame)
+
+    @Slot(int, object, str)
+    def _on_camera_state(self, gen: int, state: DeviceState, message: str) -> None:
+        name = "模拟摄像头（演示）" if self.demo else "摄像头"
+        if gen == self._capture_gen:
+            self._camera_info = DeviceInfo("camera", name, "demo" if self.demo else str(
+                getattr(self.settings, "camera_index", 0) if self.settings is not None else 0),
+                state, "" if state is DeviceState.READY else message)
+            self.camera_status.emit(message)
+            self._emit_states()
+
+    # ------------------------------------------------------------------------------ states
+    @property
+    def states(self) -> list[DeviceInfo]:
+        return [self._idcard_info, self._camera_info]
+
+    def _emit_states(self) -> None:
+        self.states_changed.emit(self.states)

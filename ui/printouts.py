@@ -1,0 +1,204 @@
+"""Documents the shell prints (reprints from the case detail, the daily report) and the printer
+chosen for each document type.
+
+Rendering is the printing package's (PDF bytes from data); this module only picks the document,
+feeds it the case JSON, and sends the PDF to the printer configured for that document type.
+The choice "which printer prints which document" is stored in the window database's
+``settings`` table (``printer.<doc_type>``), not in config.toml, because IT sets it from the
+settings page per PC and it holds no secret.
+
+Thread contract: every function here blocks (database, rendering, spooling): call them through
+``ctx.tasks.io`` (rendering/printing) or ``ctx.tasks.db`` (printer settings).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+# Document types with a printer of their own (label shown on the settings page).
+DOC_TYPES: dict[str, str] = {
+    "form": "联办申请表",
+    "receipt": "受理回执",
+    "settlement_letter": "落户介绍信",
+    "reserve_reminder": "预备役登记提醒",
+    "daily_report": "每日受理报表",
+}
+DEFAULT_PRINTER = ""  # "" = the system's default printer
+
+
+class PrintoutError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Reprint:
+    doc_type: str
+    label: str
+    module: str
+    function: str
+    needs_item: int | None = None  # only for cases with this joint item
+
+    def renderer(self) -> Callable | None:
+        try:
+            return getattr(importlib.import_module(self.module), self.function)
+        except (ImportError, AttributeError):
+            return None
+
+
+REPRINTS: tuple[Reprint, ...] = (
+    Reprint("form", "联办申请表", "printing.form", "render_application_form"),
+    Reprint("receipt", "受理回执", "printing.receipt", "render_receipt"),
+    Reprint("settlement_letter", "落户介绍信", "printing.letters", "render_settlement_letter", needs_item=4),
+    Reprint("reserve_reminder", "预备役登记提醒", "printing.letters", "render_reserve_reminder", needs_item=11),
+)
+
+
+# ---------------------------------------------------------------------- printer settings
+
+def printer_for(window, doc_type: str) -> str:
+    from counter_app.store.models import Setting
+
+    with window.sessions() as s:
+        row = s.get(Setting, f"printer.{doc_type}")
+        return str(row.value) if row is not None and row.value else DEFAULT_PRINTER
+
+
+def printer_map(window) -> dict[str, str]:
+    return {t: printer_for(window, t) for t in DOC_TYPES}
+
+
+def save_printer_map(window, mapping: dict[str, str]) -> None:
+    from counter_app.store.models import Setting
+
+    with window.sessions.begin() as s:
+        for doc_type, printer in mapping.items():
+            if doc_type not in DOC_TYPES:
+                raise PrintoutError(f"未知的单据类型：{doc_type}。")
+            row = s.get(Setting, f"printer.{doc_type}")
+            if row is None:
+                s.add(Setting(key=f"printer.{doc_type}", value=printer or ""))
+            else:
+                row.value = printer or ""
+
+
+def available_printers() -> list[str]:
+    """Printer names the system knows (the printing package's list when it has one)."""
+    try:
+        from printing.printers import list_printers  # type: ignore[import-not-found]
+
+        return [getattr(p, "name", str(p)) for p in list_printers()]
+    except ImportError:
+        pass
+    from PySide6.QtPrintSupport import QPrinterInfo
+
+    return [p.printerName() for p in QPrinterInfo.availablePrinters()]
+
+
+# ---------------------------------------------------------------------- rendering
+
+def render_reprint(window, case_id: str, doc_type: str) -> tuple[bytes, str]:
+    """PDF bytes and a title for one reprint. The signed form is reprinted from the archived
+    copy when there is one (the very bytes that were sealed), otherwise re-rendered."""
+    spec = next((r for r in REPRINTS if r.doc_type == doc_type), None)
+    if spec is None:
+        raise PrintoutError(f"没有名为“{doc_type}”的单据。")
+    record = window.cases.get(case_id)
+    title = f"{spec.label}-{record.case_no}-v{record.version}"
+    if doc_type == "form":
+        for att in record.attachments:
+            if att["role"] == "form_pdf" and window.files.exists(att["sha256"]):
+                return window.files.get(att["sha256"]), title
+    render = spec.renderer()
+    if render is None:
+        raise PrintoutError(f"本机的打印模块不能生成“{spec.label}”，请联系技术人员更新程序。")
+    case = window.cases.export(case_id)
+    kwargs: dict[str, Any] = {}
+    app = record.application
+    if doc_type == "form":
+        kwargs["photo_jpeg"] = window.files.get(app.photo) if app.photo else None
+        kwargs["signature_png"] = window.files.get(app.signature) if app.signature else None
+    result = render(case, **kwargs)
+    return result.pdf, title
+
+
+# ---------------------------------------------------------------------- printing
+
+def print_pdf(window, pdf: bytes, doc_type: str, title: str) -> str:
+    """Send ``pdf`` to the printer chosen for ``doc_type``; returns a sentence for the clerk.
+
+    Uses the printing package's spooler when it has one; otherwise Qt's printer (pages rendered
+    at 300 dpi with pdfium). In demo mode with no printer installed, the "printer" is a PDF file
+    in the data directory, so a newcomer sees what would come out.
+    """
+    printer = printer_for(window, doc_type)
+    try:
+        from printing.printers import print_pdf as spool  # type: ignore[import-not-found]
+    except ImportError:
+        spool = None
+    if spool is not None:
+        spool(pdf, printer=printer or None, title=title)
+        return f"已发送到打印机{('“' + printer + '”') if printer else ''}：{title}"
+    return _qt_print(window, pdf, printer, title)
+
+
+def _qt_print(window, pdf: bytes, printer_name: str, title: str) -> str:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setDocName(title)
+    names = [p.printerName() for p in QPrinterInfo.availablePrinters()]
+    to_file: Path | None = None
+    if printer_name and printer_name in names:
+        printer.setPrinterName(printer_name)
+    elif printer_name:
+        raise PrintoutError(f"找不到打印机“{printer_name}”。请检查打印机电源和连接，或请技术人员在“系统设置”中重新选择。")
+    elif not names or not QPrinterInfo.defaultPrinter().printerName():
+        if not window.settings.demo_mode:
+            raise PrintoutError("本机没有可用的打印机。请连接打印机，或请技术人员在“系统设置”中选择打印机。")
+        folder = window.home / "printouts"
+        folder.mkdir(parents=True, exist_ok=True)
+        to_file = folder / f"{_safe(title)}-{_dt.datetime.now():%H%M%S}.pdf"
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(to_file))
+
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        painter = QPainter()
+        if not painter.begin(printer):
+            raise PrintoutError("打印机无法开始打印，请检查打印机是否缺纸或脱机。")
+        try:
+            for i in range(len(doc)):
+                if i:
+                    printer.newPage()
+                page = doc[i]
+                bitmap = page.render(scale=300 / 72).to_pil().convert("RGB")
+                data = bitmap.tobytes()
+                image = QImage(data, bitmap.width, bitmap.height, bitmap.width * 3, QImage.Format.Format_RGB888)
+                target = QRectF(printer.pageLayout().paintRectPixels(printer.resolution()))
+                target.moveTo(0, 0)
+                scale = min(target.width() / image.width(), target.height() / image.height())
+                painter.drawImage(QRectF(0, 0, image.width() * scale, image.height() * scale), image)
+        finally:
+            painter.end()
+    finally:
+        doc.close()
+    if to_file is not None:
+        return f"演示模式没有打印机，已生成PDF：{to_file}"
+    return f"已发送到打印机：{title}"
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[\\/:*?\"<>|\s]+", "_", text)

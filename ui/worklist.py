@@ -1,0 +1,485 @@
+"""The clerk's worklist: today's online-approved applications and the window's cases, with
+department progress, coloured by SLA state; search by ID number, name or case number.
+
+Loading and searching (:func:`load_worklist`, :func:`search_worklist`) run on ``ctx.tasks.db``
+(they decrypt and query); the page and its model live on the GUI thread and hold only masked
+values: a full name or ID number never reaches a widget here.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget,
+)
+
+from ui.context import AppContext
+from ui.errors import user_message
+
+log = logging.getLogger(__name__)
+
+CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
+
+SLA_TITLES = {"on_time": "按时", "at_risk": "临近时限", "overdue": "已超时", "done": "已办结",
+              "no_deadline": "无时限", None: ""}
+# Row colours by SLA state (the SLA column repeats it in words, so colour is never the only cue).
+SLA_BACKGROUND = {"on_time": "#e3f4e6", "at_risk": "#fff1c7", "overdue": "#fbd9d6"}
+SLA_FOREGROUND = {"on_time": "#0f4d1c", "at_risk": "#6b4700", "overdue": "#8c0016"}
+
+ONLINE = "online"  # a row that is an online application not yet taken at the window
+CASE = "case"
+
+
+@dataclass
+class WorklistRow:
+    kind: str                    # ONLINE or CASE
+    key: str                     # platform id (ONLINE) or case id (CASE)
+    case_no: str
+    masked_name: str
+    masked_id: str
+    items: list[int] = field(default_factory=list)
+    state: str = ""              # CaseState value, or "online"
+    state_title: str = ""
+    sla: str | None = None
+    done_items: int = 0
+    source: str = "walk_in"
+    accepted_on: _dt.date | None = None
+    version: int = 1
+
+    @property
+    def editable(self) -> bool:
+        return self.kind == ONLINE or self.state in ("draft", "identity_verified", "materials_complete")
+
+    @property
+    def progress_text(self) -> str:
+        if self.kind == ONLINE or not self.items:
+            return f"{len(self.items)}项" if self.items else ""
+        if self.state in ("draft", "identity_verified", "materials_complete"):
+            return f"{len(self.items)}项（受理中）"
+        return f"{self.done_items}/{len(self.items)}项办结"
+
+
+@dataclass
+class SearchResult:
+    rows: list[WorklistRow]
+    message: str = ""
+
+
+# ---------------------------------------------------------------------- loading (worker thread)
+
+def today_local(window) -> _dt.date:
+    clock = getattr(window.cases, "clock", None)
+    now = clock() if clock else _dt.datetime.now(_dt.timezone.utc)
+    return now.astimezone(CHINA_TZ).date()
+
+
+def _done_counts(window, case_ids: list[str]) -> dict[str, int]:
+    """Items at their department's end (办结 or further) per case: one query for the whole list."""
+    if not case_ids:
+        return {}
+    from sqlalchemy import select
+
+    from counter_app.lifecycle import ITEM_FINAL, ItemStatus
+    from counter_app.store.models import ItemProgress
+
+    finished = {s.value for s in ITEM_FINAL} | {ItemStatus.CARD_MAKING.value, ItemStatus.MAILED.value}
+    counts: dict[str, int] = {}
+    with window.sessions() as s:
+        for case_id, status in s.execute(select(ItemProgress.case_id, ItemProgress.status)
+                                         .where(ItemProgress.case_id.in_(case_ids))):
+            if status in finished:
+                counts[case_id] = counts.get(case_id, 0) + 1
+    return counts
+
+
+def _case_rows(window, summaries) -> list[WorklistRow]:
+    done = _done_counts(window, [c.id for c in summaries])
+    return [WorklistRow(kind=CASE, key=c.id, case_no=c.case_no, masked_name=c.masked_name, masked_id=c.masked_id,
+                        items=list(c.items), state=c.state.value, state_title=c.state.title, sla=c.sla,
+                        done_items=done.get(c.id, 0), source=c.source, accepted_on=c.accepted_on,
+                        version=c.version)
+            for c in summaries]
+
+
+_SLA_ORDER = ("overdue", "at_risk", "on_time", "no_deadline", "done")
+
+
+def _record_row(record) -> WorklistRow:
+    """A row from a full CaseRecord (a search by case number), masked like the list."""
+    from counter_app.lifecycle import ITEM_FINAL, ItemStatus
+    from counter_app.masking import mask_id_number, mask_name
+
+    finished = {s.value for s in ITEM_FINAL} | {ItemStatus.CARD_MAKING.value, ItemStatus.MAILED.value}
+    slas = [p["sla"] for p in record.progress if p.get("sla") in _SLA_ORDER]
+    worst = min(slas, key=_SLA_ORDER.index) if slas else None
+    app = record.application
+    return WorklistRow(kind=CASE, key=record.id, case_no=record.case_no, masked_name=mask_name(app.applicant.name),
+                       masked_id=mask_id_number(app.applicant.id_number), items=list(app.items),
+                       state=record.state.value, state_title=record.state.title, sla=worst,
+                       done_items=sum(1 for p in record.progress if p["status"] in finished),
+                       source=app.source, accepted_on=record.accepted_on, version=record.version)
+
+
+def decode_worklist_entry(window, entry) -> dict:
+    """The decrypted payload of a ``WorklistEntry`` (the platform's online application).
+
+    The sync package writes these rows; when it offers a decoder, that one is used so the two
+    sides cannot disagree about the encryption's associated data.
+    """
+    try:
+        from counter_app.sync.worklist import decode_entry  # type: ignore[import-not-found]
+    except ImportError:
+        decode_entry = None
+    if decode_entry is not None:
+        return decode_entry(window, entry)
+    from counter_app.security.vault import Vault
+
+    raw = window.vault.decrypt(entry.payload_enc, Vault.associated_data("worklist", "payload_enc", entry.platform_id))
+    return json.loads(raw)
+
+
+def _applicant_of(payload: dict) -> tuple[str, str, list[int]]:
+    app = payload.get("application", payload) if isinstance(payload, dict) else {}
+    applicant = app.get("applicant", {}) if isinstance(app, dict) else {}
+    items = app.get("items", []) if isinstance(app, dict) else []
+    return (str(applicant.get("name", "") or ""), str(applicant.get("id_number", "") or ""),
+            [int(i) for i in items if str(i).isdigit()])
+
+
+def _online_rows(window, *, id_bidx: str | None = None, name: str | None = None) -> list[WorklistRow]:
+    """Online applications not yet taken at the window (optionally filtered)."""
+    from sqlalchemy import select
+
+    from counter_app.masking import mask_id_number, mask_name
+    from counter_app.store.models import WorklistEntry
+
+    rows: list[WorklistRow] = []
+    with window.sessions() as s:
+        q = select(WorklistEntry).where(WorklistEntry.taken_case_id.is_(None)).order_by(WorklistEntry.fetched_at)
+        if id_bidx is not None:
+            q = q.where(WorklistEntry.id_bidx == id_bidx)
+        entries = list(s.execute(q).scalars())
+        for e in entries:
+            try:
+                full_name, id_number, items = _applicant_of(decode_worklist_entry(window, e))
+            except Exception:  # one damaged row must not hide the others
+                log.warning("无法读取网上申请 %s", e.platform_id)
+                full_name, id_number, items = "", "", []
+            if name is not None and name not in full_name:
+                continue
+            rows.append(WorklistRow(kind=ONLINE, key=e.platform_id, case_no="（网上申请）",
+                                    masked_name=mask_name(full_name) or "（无法读取）",
+                                    masked_id=mask_id_number(id_number), items=items, state=ONLINE,
+                                    state_title="网上已审核，待窗口核验", source="online",
+                                    accepted_on=e.approved_on))
+    return rows
+
+
+def load_worklist(window, today: _dt.date | None = None) -> list[WorklistRow]:
+    """Online applications waiting, then today's cases, then older cases still open.
+
+    Blocks (database, decryption): call through ``ctx.tasks.db``.
+    """
+    from counter_app.lifecycle import OPEN_STATES
+
+    today = today or today_local(window)
+    try:
+        window.cases.refresh_sla(today)
+    except Exception:  # stale colours are better than no list
+        log.exception("刷新时限状态失败")
+    todays = window.cases.list_cases(day=today)
+    seen = {c.id for c in todays}
+    older_open = [c for c in window.cases.list_cases(states=OPEN_STATES) if c.id not in seen]
+    return _online_rows(window) + _case_rows(window, todays) + _case_rows(window, older_open)
+
+
+_ID_NUMBER = re.compile(r"^\d{17}[\dX]$|^\d{15}$")
+
+
+def classify_query(text: str) -> str:
+    """"id_number", "case_no" or "name" for what the clerk typed."""
+    from counter_app.case_number import looks_like_case_number
+    from counter_app.identity import normalise_id_number
+
+    compact = normalise_id_number(text)
+    if looks_like_case_number(compact) or looks_like_case_number(text.strip()):
+        return "case_no"
+    if _ID_NUMBER.match(compact):
+        return "id_number"
+    return "name"
+
+
+def search_worklist(window, text: str, today: _dt.date | None = None) -> SearchResult:
+    """Find by ID number (blind index), case number, or name (decrypt-and-filter over today's and
+    open cases, since names are encrypted and have no index). Blocks: call through ``ctx.tasks.db``."""
+    from counter_app.cases import CaseError
+    from counter_app.lifecycle import OPEN_STATES
+
+    text = (text or "").strip()
+    if not text:
+        return SearchResult(load_worklist(window, today))
+    kind = classify_query(text)
+    if kind == "id_number":
+        cases = window.cases.find_by_id_number(text)
+        rows = _online_rows(window, id_bidx=window.cases.id_index(text)) + _case_rows(window, cases)
+        return SearchResult(rows, "" if rows else "没有找到该公民身份号码的办件或网上申请。请核对号码，或按F2新建受理。")
+    if kind == "case_no":
+        try:
+            record = window.cases.get_by_number(text)
+        except CaseError as exc:
+            return SearchResult([], exc.message)
+        return SearchResult([_record_row(record)])
+    # Name: no index on purpose (names are encrypted); scan what a clerk can be looking for.
+    today = today or today_local(window)
+    candidates = {c.id: c for c in window.cases.list_cases(day=today)}
+    for c in window.cases.list_cases(states=OPEN_STATES):
+        candidates.setdefault(c.id, c)
+    matches = []
+    for c in candidates.values():
+        try:
+            if text in window.cases.get(c.id).application.applicant.name:
+                matches.append(c)
+        except Exception:
+            log.warning("无法读取办件 %s", c.case_no)
+    rows = _online_rows(window, name=text) + _case_rows(window, matches)
+    return SearchResult(rows, "" if rows else f"今日及未办结的办件中没有姓名含“{text}”的申请人。"
+                                              "更早的办件请用公民身份号码或办件编号查找。")
+
+
+# ---------------------------------------------------------------------- model (GUI thread)
+
+COLUMNS = ("办件编号", "申请人", "公民身份号码", "来源", "状态", "事项进度", "时限")
+
+
+class WorklistModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list[WorklistRow] = []
+
+    def set_rows(self, rows: list[WorklistRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> WorklistRow:
+        return self._rows[row]
+
+    @property
+    def rows(self) -> list[WorklistRow]:
+        return list(self._rows)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return r.case_no + (f"（第{r.version}版）" if r.version > 1 else "")
+            if col == 1:
+                return r.masked_name
+            if col == 2:
+                return r.masked_id
+            if col == 3:
+                return "网上申请" if r.source == "online" else "窗口受理"
+            if col == 4:
+                return r.state_title
+            if col == 5:
+                return r.progress_text
+            if col == 6:
+                return SLA_TITLES.get(r.sla, r.sla or "")
+        if role == Qt.ItemDataRole.BackgroundRole and r.sla in SLA_BACKGROUND:
+            return QBrush(QColor(SLA_BACKGROUND[r.sla]))
+        if role == Qt.ItemDataRole.ForegroundRole and r.sla in SLA_FOREGROUND:
+            return QBrush(QColor(SLA_FOREGROUND[r.sla]))
+        if role == Qt.ItemDataRole.ToolTipRole and col == 6 and r.sla:
+            return {"on_time": "各事项均在办理时限内", "at_risk": "有事项剩余不超过1个工作日",
+                    "overdue": "有事项已超过办理时限，请联系相关部门催办"}.get(r.sla, "")
+        if role == Qt.ItemDataRole.UserRole:
+            return r
+        return None
+
+
+# ---------------------------------------------------------------------- page (GUI thread)
+
+class WorklistPage(QWidget):
+    """``open_online(platform_id)`` / ``open_case(case_id, state)``: the clerk chose a row
+    (Enter or double click); the main window decides which screen handles it."""
+
+    open_online = Signal(str)
+    open_case = Signal(str, str)
+    new_walk_in = Signal()
+    loaded = Signal()  # after every (re)load or search, for tests and the status line
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("worklistPage")
+        title = QLabel("今日工作台")
+        title.setProperty("role", "title")
+        self.search = QLineEdit()
+        self.search.setObjectName("worklistSearch")
+        self.search.setPlaceholderText("公民身份号码、姓名或办件编号，回车查找（F3）")
+        self.search.setClearButtonEnabled(True)
+        self.search_button = QPushButton("查找(&S)")
+        self.clear_button = QPushButton("全部(&A)")
+        self.refresh_button = QPushButton("刷新 F5")
+        self.new_button = QPushButton("新建受理 F2")
+        self.new_button.setProperty("role", "primary")
+        self.new_button.setObjectName("newWalkInButton")
+        top = QHBoxLayout()
+        top.addWidget(title)
+        top.addSpacing(12)
+        top.addWidget(self.search, 1)
+        for b in (self.search_button, self.clear_button, self.refresh_button, self.new_button):
+            top.addWidget(b)
+
+        self.model = WorklistModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("worklistTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(36)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.activated.connect(self._activated)
+
+        self.summary = QLabel("")
+        self.summary.setObjectName("worklistSummary")
+        self.message = QLabel("")
+        self.message.setObjectName("worklistMessage")
+        self.message.setProperty("role", "hint")
+        self.message.setWordWrap(True)
+        legend = QLabel("颜色：绿＝按时　黄＝临近时限　红＝已超时　　回车打开所选办件")
+        legend.setProperty("role", "hint")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(self.table, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.summary, 1)
+        bottom.addWidget(legend)
+        layout.addLayout(bottom)
+
+        self.search.returnPressed.connect(self.run_search)
+        self.search_button.clicked.connect(self.run_search)
+        self.clear_button.clicked.connect(self.show_all)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.new_button.clicked.connect(self.new_walk_in)
+        # Down arrow from the search box goes into the list: search, arrow, Enter.
+        QShortcut(QKeySequence(Qt.Key.Key_Down), self.search, self._into_table,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        QWidget.setTabOrder(self.search, self.search_button)
+        QWidget.setTabOrder(self.search_button, self.table)
+        self._loading = False
+        self._query = ""
+
+    # ---- loading -------------------------------------------------------------------------
+    @Slot()
+    def refresh(self) -> None:
+        """Reload with the current query (or the whole list)."""
+        self._start(self._query)
+
+    @Slot()
+    def show_all(self) -> None:
+        self.search.clear()
+        self._start("")
+
+    @Slot()
+    def run_search(self) -> None:
+        self._start(self.search.text().strip())
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _start(self, query: str) -> None:
+        self._query = query
+        self._loading = True
+        self.message.setText("正在查找……" if query else "正在载入……")
+        window = self.ctx.window
+        if query:
+            self.ctx.tasks.db.run(search_worklist, window, query, on_success=self._show, on_failure=self._failed)
+        else:
+            self.ctx.tasks.db.run(load_worklist, window, on_success=self._show_rows, on_failure=self._failed)
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    def _show_rows(self, rows: list[WorklistRow]) -> None:
+        self._show(SearchResult(rows))
+
+    def _show(self, result: SearchResult) -> None:
+        self._loading = False
+        current = self.selected_row()
+        self.model.set_rows(result.rows)
+        self.message.setText(result.message)
+        counts = {k: sum(1 for r in result.rows if r.sla == k) for k in ("on_time", "at_risk", "overdue")}
+        online = sum(1 for r in result.rows if r.kind == ONLINE)
+        self.summary.setText(f"共{len(result.rows)}件（网上申请待核验{online}件）：按时{counts['on_time']}，"
+                             f"临近时限{counts['at_risk']}，已超时{counts['overdue']}")
+        if result.rows:
+            target = 0
+            if current is not None:
+                target = next((i for i, r in enumerate(result.rows) if r.key == current.key), 0)
+            self.table.selectRow(target)
+        self.loaded.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._loading = False
+        self.message.setText(user_message(exc, "载入工作台"))
+        self.loaded.emit()
+
+    # ---- choosing -------------------------------------------------------------------------
+    def selected_row(self) -> WorklistRow | None:
+        idx = self.table.currentIndex()
+        if not idx.isValid() or idx.row() >= self.model.rowCount():
+            return None
+        return self.model.row_at(idx.row())
+
+    def _into_table(self) -> None:
+        if self.model.rowCount():
+            self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            if not self.table.currentIndex().isValid():
+                self.table.selectRow(0)
+
+    @Slot(QModelIndex)
+    def _activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_row(self.model.row_at(index.row()))
+
+    def open_selected(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self.open_row(row)
+
+    def open_row(self, row: WorklistRow) -> None:
+        if row.kind == ONLINE:
+            self.open_online.emit(row.key)
+        else:
+            self.open_case.emit(row.key, row.state)
