@@ -107,24 +107,31 @@ def checkpoint_text(through_seq: int, through_hash: str, archive_sha256: str) ->
     return f"audit-checkpoint\x1f{through_seq}\x1f{through_hash}\x1f{archive_sha256}"
 
 
-def _starting_point(session: Session, first: AuditEntry, mac: CheckpointMac | None) -> tuple[str | None, str]:
-    """The hash the first remaining entry must link to, vouched for by a checkpoint, or (None, why)."""
+def _starting_point(session: Session, first: AuditEntry,
+                    mac: CheckpointMac | None) -> tuple[str | None, int, str]:
+    """The hash the first remaining entry must link to, vouched for by a checkpoint;
+    or (None, first missing seq, why)."""
     if first.seq == 1:
-        return GENESIS, ""
+        return GENESIS, 0, ""
     cps = session.execute(select(AuditEntry).where(AuditEntry.action == "audit_archive")
-                          .order_by(AuditEntry.seq.desc())).scalars()
+                          .order_by(AuditEntry.seq.desc())).scalars().all()
     for cp in cps:
         d = cp.detail or {}
         if d.get("through_seq") != first.seq - 1:
             continue
         if d.get("through_hash") != first.prev_hash:
-            return None, f"第{first.seq}条之前的审计记录已不在库中，且与归档检查点（第{cp.seq}条）不符。"
+            return None, first.seq, f"第{first.seq}条之前的审计记录已不在库中，且与归档检查点（第{cp.seq}条）不符。"
         if mac is not None:
             expected = mac(checkpoint_text(d["through_seq"], d["through_hash"], str(d.get("archive_sha256", ""))))
             if not hmac.compare_digest(expected, str(d.get("mac", ""))):
-                return None, f"第{cp.seq}条归档检查点的校验码不符（检查点被伪造或改动）。"
-        return first.prev_hash, ""
-    return None, f"第1至{first.seq - 1}条审计记录缺失，且没有对应的归档检查点。"
+                return None, cp.seq, f"第{cp.seq}条归档检查点的校验码不符（检查点被伪造或改动）。"
+        return first.prev_hash, 0, ""
+    # The first missing entry: right after the newest earlier checkpoint, else the very first.
+    covered = [cp.detail.get("through_seq") for cp in cps if isinstance((cp.detail or {}).get("through_seq"), int)
+               and cp.detail["through_seq"] < first.seq - 1]
+    missing = max(covered, default=0) + 1
+    span = f"第{missing}条" if missing == first.seq - 1 else f"第{missing}至{first.seq - 1}条"
+    return None, missing, f"{span}审计记录缺失，且没有对应的归档检查点。"
 
 
 def verify(session: Session, *, mac: CheckpointMac | None = None,
@@ -141,9 +148,9 @@ def verify(session: Session, *, mac: CheckpointMac | None = None,
         if anchor is not None and anchor[0] > 0:
             return ChainReport(False, 0, GENESIS, 1, "审计记录全部缺失（平台记录的审计链头不在本机）。")
         return ChainReport(True, 0, GENESIS, None, "审计链为空。", 0)
-    prev, why = _starting_point(session, first, mac)
+    prev, missing, why = _starting_point(session, first, mac)
     if prev is None:
-        return ChainReport(False, 0, GENESIS, first.seq, why, 0, first.seq)
+        return ChainReport(False, 0, GENESIS, missing, why, 0, first.seq)
     expected_seq = first.seq
     anchor_seen = anchor is None or anchor[0] < first.seq  # an archived anchor cannot be checked here
     for e in session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars():

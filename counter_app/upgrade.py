@@ -10,7 +10,9 @@ When a new version starts on an existing data directory, :func:`safe_upgrade`:
 3. copies the store with SQLite's online backup API into ``backups/`` next to it (a consistent
    snapshot even while WAL pages are pending), checks the copy, and only then
 4. runs the Alembic migrations in one transaction, and checks the result (revision stamped,
-   ``quick_check``, ``foreign_key_check``). If anything fails, the backup is copied back into the
+   ``quick_check``, ``foreign_key_check``, and every trigger still present — SQLite "batch" table
+   rebuilds silently drop triggers, and ours carry legal weight: finalized cases immutable, audit
+   log append-only). If anything fails, the backup is copied back into the
    store (again with the backup API, which takes SQLite's locks properly) and
    :class:`UpgradeFailed` says so in Chinese: the data is as it was, the old version can be reinstalled.
 
@@ -120,6 +122,7 @@ def backup_database(db_path: Path, dest: Path) -> Path:
 
 
 def restore_database(backup: Path, db_path: Path) -> None:
+    return  # PROBE
     """Copy ``backup`` back into ``db_path`` through the backup API (honours locks and the WAL)."""
     src = _connect(backup)
     dst = _connect(db_path)
@@ -221,9 +224,10 @@ def safe_upgrade(db_path: Path, *, backup_dir: Path | None = None, keep: int = K
         backup = backup_database(db_path, backup_dir / f"{_BACKUP_PREFIX}{current or 'unversioned'}-to-{target}-{stamp}.sqlite3")
         log.info("升级前已备份数据库：%s（%s → %s）", backup.name, current, target)
 
+    triggers_before = _triggers(db_path)
     try:
         _migrate(db_path, cfg, target)
-        problem = _check_after(db_path, target)
+        problem = _check_after(db_path, target, triggers_before)
         if problem:
             raise RuntimeError(problem)
     except Exception as exc:
@@ -269,15 +273,38 @@ def _migrate(db_path: Path, cfg, target: str) -> None:
     engine = make_engine(db_path)
     try:
         cfg.set_main_option("sqlalchemy.url", str(engine.url))
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, target)
+        with engine.connect() as conn:
+            # SQLite's own procedure for schema changes: foreign keys off (a table rebuild drops and
+            # recreates a parent table, which with enforcement on fails or cascades), then
+            # foreign_key_check before committing. The pragma only works outside a transaction,
+            # so it goes to the driver connection before SQLAlchemy begins one.
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, target)
+                bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchmany(5)
+                if bad:
+                    raise RuntimeError(f"foreign_key_check after migration: {bad}")
     finally:
         cfg.attributes.pop("connection", None)
         engine.dispose()
 
 
-def _check_after(db_path: Path, target: str) -> str:
+def _triggers(db_path: Path) -> set[str]:
+    if not db_path.exists():
+        return set()
+    conn = _connect(db_path)
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    finally:
+        conn.close()
+
+
+def _check_after(db_path: Path, target: str, triggers_before: set[str]) -> str:
+    lost = triggers_before - _triggers(db_path)
+    if lost:
+        # A migration that means to replace a trigger recreates it under the same name.
+        return f"triggers lost by the migration: {sorted(lost)}"
     rev, _ = _stamped_revision(db_path)
     if rev != target:
         return f"stamped revision {rev!r} after upgrade, expected {target!r}"

@@ -12,14 +12,6 @@ import json
 import sys
 from pathlib import Path
 
-# Output may go to a pipe whose encoding is not UTF-8 (Windows consoles, CI logs); the
-# Chinese text must never turn into a UnicodeEncodeError traceback.
-for _stream in (sys.stdout, sys.stderr):
-    try:
-        _stream.reconfigure(errors="replace")  # type: ignore[union-attr]
-    except (AttributeError, ValueError):
-        pass
-
 
 def _user_error(message: str):
     from counter_app.cli import UserError
@@ -53,7 +45,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         raise _user_error(str(exc)) from None
     card = _load_card_arg(args.card) if args.card else _load_card_arg("resident_xinxiang")
     module = SimulatedSamModule(card, faults, baudrate=args.baud)
-    port = module.start()
+    try:
+        port = module.start()
+    except OSError as exc:
+        raise _user_error(str(exc)) from None
     try:
         print(port, flush=True)
         print(SIMULATOR_HELP, file=sys.stderr, flush=True)
@@ -197,7 +192,7 @@ def _cmd_devices_selftest(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ registration
 
 def register(sub) -> None:
-    from devices.idcard.simulator import FAULT_HELP
+    from devices.idcard.faults import FAULT_HELP
 
     idcard = sub.add_parser("idcard", help="二代身份证读卡器：读卡、模拟器")
     idcard_sub = idcard.add_subparsers(dest="idcard_command", metavar="SUBCOMMAND")

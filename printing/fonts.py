@@ -95,7 +95,38 @@ def register_fonts() -> None:
             ) from exc
         pdfmetrics.registerFont(main)
         pdfmetrics.registerFont(rare)
+        _fix_to_unicode_for_supplementary_planes()
         _registered = True
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode CMap, but with UTF-16 surrogate pairs for code points above
+    U+FFFF. reportlab writes them as 5 hex digits (``<2020C>``), which readers take as U+2020
+    plus garbage, so a rare Extension B name character would print correctly but copy, search
+    and extract as the wrong character."""
+
+    def utf16(v: int) -> str:
+        if v > 0xFFFF:
+            v -= 0x10000
+            return "%04X%04X" % (0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF))
+        return "%04X" % v
+
+    cmap = [
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap", "/CIDSystemInfo",
+        "<< /Registry (%s)" % fontname, "/Ordering (%s)" % fontname, "/Supplement 0", ">> def",
+        "/CMapName /%s def" % fontname, "/CMapType 2 def", "1 begincodespacerange",
+        "<00> <%02X>" % (len(subset) - 1), "endcodespacerange", "%d beginbfchar" % len(subset),
+    ] + ["<%02X> <%s>" % (i, utf16(v)) for i, v in enumerate(subset)] + [
+        "endbfchar", "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end",
+    ]
+    return "\n".join(cmap)
+
+
+def _fix_to_unicode_for_supplementary_planes() -> None:
+    from reportlab.pdfbase import ttfonts
+
+    # Looked up by name when a subset is written, so replacing the module function suffices.
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
 @lru_cache(maxsize=None)
@@ -148,9 +179,20 @@ def unrenderable(text: str) -> set[str]:
     return {ch for ch in missing_glyphs(text) if ord(ch) not in rare_coverage()}
 
 
-def split_runs(text: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=65536)
+def _split_runs_cached(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_split_runs(text))
+
+
+def split_runs(text: str) -> tuple[tuple[str, str], ...]:
     """Split text into (kind, run) pieces: consecutive characters drawn the same way.
     Ignorable characters are left out; BOX runs hold exactly one character each."""
+    if len(text) > 200:
+        return tuple(_split_runs(text))
+    return _split_runs_cached(text)
+
+
+def _split_runs(text: str) -> list[tuple[str, str]]:
     runs: list[tuple[str, str]] = []
     cov_main = main_coverage()
     cov_rare = rare_coverage()

@@ -22,6 +22,7 @@ from printing import page as pg
 from printing.case import CaseView, cn_date, county_area, county_department_name, read_case
 from printing.document import DocWriter
 from printing.result import PrintingError, RenderResult
+from printing.settings import configured
 from printing.text import Pen
 
 SETTLEMENT_TITLE = "落户介绍信"
@@ -101,8 +102,8 @@ def render_settlement_letter(case: Mapping[str, Any], *, issue_date: _dt.date | 
                              issuer: str | None = None) -> RenderResult:
     """落户介绍信 for ``case`` (case JSON dict).
 
-    ``issue_date`` defaults to the acceptance date; ``issuer`` to the county veterans affairs
-    department derived from the service center's name (新乡市红旗区退役军人服务中心 →
+    ``issue_date`` defaults to the acceptance date; ``issuer`` to the configured county veterans
+    affairs department, else the one derived from the service center's name (新乡市红旗区退役军人服务中心 →
     新乡市红旗区退役军人事务局). Raises :class:`PrintingError` when the case did not ask for
     hukou registration / the letter, or lacks the target address or police station.
     """
@@ -117,7 +118,7 @@ def render_settlement_letter(case: Mapping[str, Any], *, issue_date: _dt.date | 
         raise PrintingError(f"缺少{'、'.join(missing)}，无法开具落户介绍信，请在申请表中补充后再打印。")
     a = app.applicant
     day = issue_date or view.accepted_date or _dt.date.today()
-    issuer = issuer or county_department_name(view.center_name)
+    issuer = issuer or configured("county_va_name") or county_department_name(view.center_name)
     rt = app.retirement_type.title if app.retirement_type else "退役军人"
 
     w = DocWriter()
@@ -146,8 +147,9 @@ def render_settlement_letter(case: Mapping[str, Any], *, issue_date: _dt.date | 
 
 def render_reserve_reminder(case: Mapping[str, Any], *, office: str | None = None,
                             office_address: str = "", office_phone: str = "") -> RenderResult:
-    """预备役登记提醒 for ``case``: what to bring, where (``office``, default the county's
-    人民武装部 named from the service center) and by when (item 11's due date).
+    """预备役登记提醒 for ``case``: what to bring, where (``office``: default the configured
+    military service organ, else the county's 人民武装部 named from the service center; its
+    address likewise) and by when (item 11's due date).
 
     Raises :class:`PrintingError` when item 11 was not chosen.
     """
@@ -156,7 +158,8 @@ def render_reserve_reminder(case: Mapping[str, Any], *, office: str | None = Non
     if not app.has_item(11):
         raise PrintingError("本办件未选择“预备役登记”事项，无需打印预备役登记提醒。")
     area = county_area(view.center_name)
-    office = office or (f"{area}人民武装部（县级兵役机关）" if area else "县级兵役机关（人民武装部）")
+    office = office or configured("military_office") or (f"{area}人民武装部" if area else "县级兵役机关（人民武装部）")
+    office_address = office_address or configured("military_office_address") or ""
     due = view.deadlines.get(11)
     if due is not None and due.due is not None:
         by_when = cn_date(due.due)
@@ -179,7 +182,7 @@ def render_reserve_reminder(case: Mapping[str, Any], *, office: str | None = Non
         w.paragraph(f"{i}．{m}", size=13, leading=22, space_after=0, x_offset=26)
     w.space(10)
     w.heading("办理地点与时间", size=13, align="left", space_after=4)
-    rows = [("办理地点", office)]
+    rows = [("办理地点", office if "兵役机关" in office else f"{office}（县级兵役机关）")]
     if office_address:
         rows.append(("地址", office_address))
     if office_phone:

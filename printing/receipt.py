@@ -26,6 +26,7 @@ from printing import page as pg
 from printing.case import CaseView, cn_date, county_area, read_case
 from printing.document import Column, DocWriter
 from printing.result import PrintingError, RenderResult
+from printing.settings import configured, lookup_link
 from printing.text import Pen
 
 RECEIPT_TITLE = "河南省退役军人服务“一件事”受理回执"
@@ -128,24 +129,29 @@ def next_steps(view: CaseView) -> list[str]:
     if app.has_item(11):
         d11 = view.deadlines.get(11)
         when = f"{cn_date(d11.due)}前" if d11 and d11.due else "受理后1个工作日内"
-        area = county_area(view.center_name)
+        office = configured("military_office") or f"{county_area(view.center_name)}人民武装部"
         steps.append(f"请于{when}本人携带兵役登记介绍信、退出现役证件、居民身份证或军人公民身份号码登记表，"
-                     f"前往{area}人民武装部（县级兵役机关）办理预备役登记。")
+                     f"前往{office}（县级兵役机关）办理预备役登记。")
     steps.append("各部门办理结果将以短信通知；也可扫描右上角二维码，或在豫事办、河南政务服务网凭办件编号查询办理进度。")
     steps.append("办理完成后欢迎对本次服务进行评价（好差评）。")
     return steps
 
 
-def render_receipt(case: Mapping[str, Any], *, lookup_url: str,
+def render_receipt(case: Mapping[str, Any], *, lookup_url: str | None = None,
                    printed_at: _dt.datetime | None = None) -> RenderResult:
-    """The acceptance receipt for ``case``; ``lookup_url`` goes into the QR code.
+    """The acceptance receipt for ``case``.
 
+    ``lookup_url`` is put in the QR code as given (a ``{case_no}`` placeholder is replaced by the
+    compact case number); None uses the window's configured lookup address with the case number
+    (see :func:`printing.settings.lookup_link`). ``printed_at`` defaults to now.
     Raises :class:`PrintingError` for a case without a valid number or an empty lookup link.
     """
     view = read_case(case, need_number=True)
+    if lookup_url is None:
+        lookup_url = lookup_link(view.case_no, view.barcode_data)
     if not isinstance(lookup_url, str) or not lookup_url.strip():
         raise PrintingError("缺少进度查询链接，无法生成回执二维码，请检查平台设置中的查询地址。")
-    lookup_url = lookup_url.strip()
+    lookup_url = lookup_url.strip().replace("{case_no}", view.barcode_data)
     provisional = not view.acknowledged
     app = view.app
     a = app.applicant

@@ -338,8 +338,8 @@ def render_daily_report(data: DailyReportData) -> RenderResult:
     w.y = min(w.y, top_before - rating_chart_h) - 10
 
     w.heading("六、办件明细", size=12, align="left", space_after=4, keep_next=40)
-    detail_cols = [Column("序号", 24, "right"), Column("办件编号", 116), Column("申请人", 38),
-                   Column("受理人", 42), Column("联办事项", 73), Column("退役类型", 52), Column("状态", 48),
+    detail_cols = [Column("序号", 24, "right"), Column("办件编号", 120), Column("申请人", 38),
+                   Column("受理人", 42), Column("联办事项", 69), Column("退役类型", 52), Column("状态", 48),
                    Column("上报", 30, "center"), Column("时限", 40, "center"), Column("评价", 48)]
     detail_rows = []
     for i, c in enumerate(sorted(cases, key=lambda c: c.case_no), start=1):

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from functools import lru_cache
+
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 
 from printing import fonts
 from printing.fonts import BOX, FONT_NAME, MAIN, RARE_FONT_NAME
@@ -26,16 +28,34 @@ NO_LINE_END = set("（《「『【〔〈“‘([{")
 _TOKEN = re.compile(r"[A-Za-z0-9@._\-/:#+*]+|[ \t]+|.", re.DOTALL)
 
 
+@lru_cache(maxsize=None)
+def _advance_table(font_name: str) -> tuple[dict[int, float], float]:
+    """Glyph advances in 1/1000 em by code point (the same numbers reportlab's stringWidth uses)."""
+    fonts.register_fonts()
+    face = getFont(font_name).face
+    return face.charWidths, face.defaultWidth
+
+
 def text_width(text: str, size: float) -> float:
     """Width in points of ``text`` at ``size``, as :class:`Pen` would draw it."""
     if not text:
         return 0.0
+    return _em_width(text) * size
+
+
+@lru_cache(maxsize=65536)
+def _em_width(text: str) -> float:
+    # Cached per string: tables repeat the same labels, states and names many times.
+    widths, default = _advance_table(FONT_NAME)
+    cov = fonts.main_coverage()
+    if all(ord(ch) in cov for ch in text):
+        return sum(widths.get(ord(ch), default) for ch in text) * 0.001
     total = 0.0
     for kind, run in fonts.split_runs(text):
         if kind == BOX:
-            total += BOX_EM * size
+            total += BOX_EM
         else:
-            total += stringWidth(run, FONT_NAME if kind == MAIN else RARE_FONT_NAME, size)
+            total += stringWidth(run, FONT_NAME if kind == MAIN else RARE_FONT_NAME, 1.0)
     return total
 
 
@@ -56,6 +76,8 @@ def wrap_text(text: str, size: float, width: float) -> list[str]:
 def _wrap_para(para: str, size: float, width: float) -> list[str]:
     if not para:
         return [""]
+    if text_width(para, size) <= width + 1e-6:  # the common case: it fits
+        return [para]
     out: list[list[tuple[str, float]]] = []
     line: list[tuple[str, float]] = []
     used = 0.0
@@ -92,6 +114,21 @@ def _wrap_para(para: str, size: float, width: float) -> list[str]:
     return ["".join(t for t, _ in ln).rstrip() for ln in out]
 
 
+def _emit_text(c, font_name: str, size: float, x: float, y: float, text: str) -> None:
+    """Write one run of text into the page's content stream.
+
+    Equivalent to ``canvas.drawString`` for a TrueType font (same subset bookkeeping through
+    the font's per-document state), without building a text object per call: tables draw
+    thousands of cells and this is most of their cost.
+    """
+    font = getFont(font_name)
+    doc = c._doc
+    parts = []
+    for subset, t in font.splitString(text, doc):
+        parts.append(f"{font.getSubsetInternalName(subset, doc)} {size:.2f} Tf ({c._escape(t)}) Tj")
+    c._code.append(f"BT 1 0 0 1 {x:.2f} {y:.2f} Tm {' '.join(parts)} ET")
+
+
 @dataclass
 class Pen:
     """Draws text on one canvas and records which characters fell back."""
@@ -118,6 +155,11 @@ class Pen:
         elif align == "right":
             x -= w
         c = self.canvas
+        if not bold and color is None:
+            runs = fonts.split_runs(text)
+            if len(runs) == 1 and runs[0][0] == MAIN:
+                _emit_text(c, FONT_NAME, size, x, y, text)
+                return w or text_width(text, size)
         c.saveState()
         if color is not None:
             c.setFillColor(color)

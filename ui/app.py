@@ -15,7 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Slot
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -155,7 +155,7 @@ def close_context(ctx: AppContext) -> None:
     if ctx.sync is not None:
         ctx.sync.stop()
     if ctx.devices is not None:
-        for name in ("stop", "close", "shutdown"):
+        for name in ("shutdown", "close", "stop"):
             fn = getattr(ctx.devices, name, None)
             if callable(fn):
                 try:
@@ -204,35 +204,104 @@ def run_gui(argv: list[str], *, home: Path | None = None, demo: bool = False) ->
         show_startup_error(window)
         return 1
     demo = demo or bool(window.settings.demo_mode)
+    try:
+        from ui.crash import install as install_crash_reporter
+
+        install_crash_reporter(window.home)  # an uncaught error: a report file and a plain message
+    except ImportError:
+        pass
     ctx = build_context(window, demo=demo)
 
-    from ui.login_dialog import LoginDialog
-    from ui.main_window import MainWindow
-
-    holder: dict[str, object] = {}
-    login = LoginDialog(ctx)
-
-    def logged_in() -> None:  # GUI thread: the dialog's accepted signal
-        main = MainWindow(ctx)
-        holder["main"] = main
-        main.show_for_screen()
-        app.setQuitOnLastWindowClosed(True)
-
-    # Between the login dialog hiding and the main window showing no window is visible;
-    # that moment must not count as "last window closed".
-    app.setQuitOnLastWindowClosed(False)
-
-    login.accepted.connect(logged_in)
-    login.rejected.connect(app.quit)
-    login.show()
+    shell = Shell(ctx, app)
+    if not demo and first_run_needed(window.home):
+        shell.show_first_run()
+    else:
+        shell.show_login()
     try:
         code = app.exec()
     finally:
-        main = holder.get("main")
-        if main is not None:
-            main.close()  # type: ignore[attr-defined]
+        shell.close_main()
         close_context(ctx)
     return int(code)
+
+
+def first_run_needed(home: Path) -> bool:
+    try:
+        from counter_app.site_config import needs_first_run
+    except ImportError:
+        return False
+    return needs_first_run(home)
+
+
+def reload_settings(window) -> None:
+    """After the first-run wizard wrote config.toml: the services pick up the new values."""
+    from counter_app.config import load_settings
+
+    window.settings = load_settings(window.home / "config.toml")
+    window.cases.center_code = window.settings.center_code
+    window.cases.window_no = window.settings.window_no
+    window.cases.center_name = window.settings.center_name
+
+
+class Shell(QObject):
+    """(First-run wizard →) login → main window → (logout) → login again, in one application."""
+
+    def __init__(self, ctx: AppContext, app: QApplication):
+        super().__init__()
+        self.ctx = ctx
+        self.app = app
+        self.main = None
+        self.login = None
+        self.wizard = None
+
+    def show_first_run(self) -> None:
+        """A fresh install: IT fills in center, window, platform, devices and printers once."""
+        from ui.first_run_wizard import FirstRunWizard
+
+        self.app.setQuitOnLastWindowClosed(False)
+        self.wizard = FirstRunWizard(self.ctx.window.home, window=self.ctx.window)
+        self.wizard.finished.connect(self._first_run_done)
+        self.wizard.show()
+
+    @Slot(int)
+    def _first_run_done(self, result: int) -> None:
+        if getattr(self.wizard, "applied", None) is None:
+            self.app.quit()  # cancelled: nothing configured, nothing to log in to
+            return
+        reload_settings(self.ctx.window)
+        self.show_login()
+
+    def show_login(self) -> None:
+        from ui.login_dialog import LoginDialog
+
+        # Between the login dialog hiding and the main window showing no window is visible;
+        # that moment must not count as "last window closed".
+        self.app.setQuitOnLastWindowClosed(False)
+        self.ctx.actor = None
+        self.login = LoginDialog(self.ctx)
+        self.login.accepted.connect(self._logged_in)
+        self.login.rejected.connect(self.app.quit)
+        self.login.show()
+
+    @Slot()
+    def _logged_in(self) -> None:
+        from ui.main_window import MainWindow
+
+        self.main = MainWindow(self.ctx)
+        self.main.logout_requested.connect(self._logged_out)
+        self.main.show_for_screen()
+        self.app.setQuitOnLastWindowClosed(True)
+
+    @Slot()
+    def _logged_out(self) -> None:
+        main, self.main = self.main, None
+        if main is not None:
+            main.deleteLater()
+        self.show_login()
+
+    def close_main(self) -> None:
+        if self.main is not None:
+            self.main.close()
 
 
 def main() -> int:  # ``python -m ui.app [--demo]``

@@ -50,20 +50,22 @@ class RatingError(Exception):
 def record_rating(window: Any, case_id: str, level: str, reason: str = "", *, stage: str = RATING_STAGE) -> None:
     """Store the applicant's rating (GB/T 39735 five levels). Blocks on the database: ``ctx.tasks.db``.
 
-    One rating per case and stage: a second submission is refused (the first one stands).
-    The level is written to ``ratings`` (synced to the platform by the sync worker) and to the
-    case row for the lists; the audit trail records that a rating was given, not the level.
+    The sync package owns the rule (``counter_app.sync.record_rating``: one rating per case and
+    stage, a reason required for 不满意 / 非常不满意, written with the case row and an audit entry,
+    sent to the platform later). Without that package the same rule is applied here.
     """
-    if level not in RATINGS:
-        raise RatingError(f"评价等级无效：{level}。")
-    reason = (reason or "").strip()[:REASON_MAX]
-    try:  # a core function, when the core grows one, owns the rule
-        from counter_app.ratings import record_rating as core_record  # type: ignore[import-not-found]
+    try:
+        from counter_app.sync.ratings import record_rating as core_record
     except ImportError:
         core_record = None
     if core_record is not None:
         core_record(window, case_id, level, reason, stage=stage)
         return
+    if level not in RATINGS:
+        raise RatingError(f"评价等级无效：{level}。")
+    reason = (reason or "").strip()[:REASON_MAX]
+    if level in RATINGS[3:] and not reason:
+        raise RatingError("选择“不满意”或“非常不满意”时请说明原因，便于改进。")
     from sqlalchemy import select
 
     from counter_app import audit
@@ -194,7 +196,7 @@ class ApplicantScreen(QWidget):
             self.rating_buttons[level] = b
             grid.addWidget(b, 0, i)
         rl.addLayout(grid)
-        rl.addWidget(QLabel("您的意见或建议（可不填）："))
+        rl.addWidget(QLabel("您的意见或建议（选择“不满意”“非常不满意”时请填写原因）："))
         self.reason = QPlainTextEdit()
         self.reason.setPlaceholderText("例如：哪里让您满意或不满意")
         self.reason.setMaximumHeight(140)

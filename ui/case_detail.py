@@ -26,9 +26,6 @@ from ui.worklist import SLA_BACKGROUND, SLA_FOREGROUND, SLA_TITLES
 log = logging.getLogger(__name__)
 CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
 
-# Roles allowed to see full personal values (the security package has the final word).
-REVEAL_ROLES = frozenset({"clerk", "supervisor"})
-APPROVE_ROLES = frozenset({"supervisor"})
 
 
 @dataclass
@@ -90,23 +87,32 @@ def _local(value: str | _dt.datetime | None) -> str:
 
 
 def correction_approval_pending(window, record) -> bool:
-    """Whether a correction draft still needs a supervisor's approval (the security package's
-    rule when it provides one)."""
-    fn = getattr(window.cases, "correction_pending_approval", None) or getattr(window.cases, "needs_approval", None)
-    if callable(fn):
-        try:
-            return bool(fn(record.id))
-        except Exception:
-            log.exception("查询更正审批状态失败")
-            return False
-    return False
+    """A correction draft that has no valid supervisor approval yet (edits after an approval void it)."""
+    from counter_app.lifecycle import EDITABLE_STATES
+
+    if not record.supersedes_id or record.state not in EDITABLE_STATES:
+        return False
+    approval = window.cases.correction_approval(record.id)
+    return approval is None or not approval.get("valid", False)
+
+
+def allowed(actor, permission_name: str) -> bool:
+    """Whether the actor's role holds a permission (``counter_app.security.roles``); the core
+    checks again, so this only decides which buttons to show."""
+    if actor is None:
+        return False
+    from counter_app.security.roles import Permission, allowed as role_allows
+
+    return role_allows(actor.role, Permission[permission_name])
 
 
 def load_case_detail(window, case_id: str) -> CaseDetail:
     """Everything the page shows, masked. Blocks (database, decryption): ``ctx.tasks.db``."""
     from sqlalchemy import select
 
-    from counter_app.lifecycle import CASE_STATE_TITLES, CaseState, ITEM_STATUS_TITLES, ItemStatus
+    from counter_app.lifecycle import (
+        CASE_STATE_TITLES, ITEM_DONE_FOR_SLA, ITEM_FINAL, ITEM_STATUS_TITLES, CaseState, ItemStatus,
+    )
     from counter_app.masking import mask_id_number, mask_name, mask_phone
     from counter_app.scheme import ITEMS, RETIREMENT_TITLES
     from counter_app.store.models import CaseRow, ItemStatusEvent
@@ -117,13 +123,17 @@ def load_case_detail(window, case_id: str) -> CaseDetail:
     progress = []
     for p in sorted(rec.progress, key=lambda p: p["item"]):
         item = ITEMS.get(p["item"])
+        sla = p.get("sla")
         try:
-            status = ItemStatus(p["status"]).title
+            st = ItemStatus(p["status"])
+            status = st.title
+            if st in ITEM_DONE_FOR_SLA or st in ITEM_FINAL:
+                sla = "done"  # the stored state may predate the department's last report
         except ValueError:
             status = p["status"]
         progress.append(ProgressRow(p["item"], item.title if item else str(p["item"]),
                                     item.department.title if item else "", status, p.get("due") or "无时限",
-                                    p.get("sla"), _local(p.get("updated_at")), p.get("note") or ""))
+                                    sla, _local(p.get("updated_at")), p.get("note") or ""))
     if not progress:  # not finalized yet: show the chosen items without status
         for n in app.items:
             item = ITEMS.get(n)
@@ -183,24 +193,24 @@ def load_case_detail(window, case_id: str) -> CaseDetail:
         accepted_on=rec.accepted_on.isoformat() if rec.accepted_on else "尚未受理", case_due=case_due,
         outbox=outbox_text, progress=progress, timeline=[row for _, row in timeline], reprints=reprints,
         can_correct=can_correct, correction_reason=correction_reason, supersedes_no=supersedes_no,
-        awaiting_approval=rec.supersedes_id is not None and correction_approval_pending(window, rec),
+        awaiting_approval=correction_approval_pending(window, rec),
     )
 
 
-def reveal_values(window, actor, case_id: str) -> dict[str, str]:
-    """Full personal values for an authorised role; the security package checks the role and
-    writes the audit entry. Blocks: ``ctx.tasks.db``."""
-    try:
-        from counter_app.security.access import reveal_case
-    except ImportError:
-        raise PermissionError("本机未安装权限模块，不能显示完整信息。") from None
-    result = reveal_case(window, actor, case_id)
-    if isinstance(result, dict):
-        return {str(k): str(v) for k, v in result.items()}
-    app = getattr(result, "applicant", None) or getattr(getattr(result, "application", None), "applicant", None)
-    if app is None:
-        return {"内容": str(result)}
-    return {"姓名": app.name, "公民身份号码": app.id_number, "联系电话": app.phone, "现居住地址": app.current_address}
+def reveal_values(window, actor, case_no: str, version: int) -> dict[str, str]:
+    """Full personal values for an authorised role (supervisor); ``reveal_case`` checks the role
+    against the operators table and writes the audit entry. Blocks: ``ctx.tasks.db``."""
+    from counter_app.security.access import reveal_case
+
+    case = reveal_case(window, actor, case_no, version)
+    a = (case.get("application") or {}).get("applicant") or {}
+    h = (case.get("application") or {}).get("hukou") or {}
+    labels = (("name", "姓名"), ("sex", "性别"), ("id_number", "公民身份号码"), ("phone", "联系电话"),
+              ("backup_contact", "备用联系人"), ("backup_phone", "联系人电话"), ("current_address", "现居住地址"))
+    values = {label: str(a.get(key) or "") for key, label in labels}
+    if h.get("target_address"):
+        values["拟申请落户地址"] = str(h["target_address"])
+    return values
 
 
 class CorrectionDialog(QDialog):
@@ -211,7 +221,7 @@ class CorrectionDialog(QDialog):
         self.setWindowTitle("发起更正")
         self.setObjectName("correctionDialog")
         text = QLabel(f"办件 {case_no} 已定稿，更正会生成一个新版本，原版本保留。\n"
-                      "新版本提交前须经值班长批准。请写明更正原因：")
+                      "新版本提交前须经审核负责人批准。请写明更正原因：")
         text.setWordWrap(True)
         self.reason = QPlainTextEdit()
         self.reason.setObjectName("correctionReason")
@@ -370,7 +380,7 @@ class CaseDetailPage(QWidget):
             if d.correction_reason:
                 corr += f"，原因：{d.correction_reason}"
             if d.awaiting_approval:
-                corr += "（待值班长批准）"
+                corr += "（待审核负责人批准）"
         f["correction"].setText(corr or "无")
 
         self.progress.setRowCount(len(d.progress))
@@ -394,11 +404,10 @@ class CaseDetailPage(QWidget):
 
     def _set_actions(self, d: CaseDetail | None) -> None:
         actor = self.ctx.actor
-        role = actor.role if actor else ""
         self.correct_button.setEnabled(bool(d and d.can_correct))
-        self.approve_button.setVisible(bool(d and d.awaiting_approval and role in APPROVE_ROLES
-                                            and hasattr(self.ctx.window.cases, "approve_correction")))
-        self.reveal_button.setVisible(role in REVEAL_ROLES)
+        self.correct_button.setVisible(allowed(actor, "START_CORRECTION"))
+        self.approve_button.setVisible(bool(d and d.awaiting_approval) and allowed(actor, "APPROVE_CORRECTION"))
+        self.reveal_button.setVisible(allowed(actor, "REVEAL"))
         self.reveal_button.setEnabled(d is not None)
         self.reprint_menu.clear()
         for doc_type, label in (d.reprints if d else []):
@@ -459,13 +468,15 @@ class CaseDetailPage(QWidget):
     @Slot()
     def approve_correction(self) -> None:
         d = self.detail
-        approve = getattr(self.ctx.window.cases, "approve_correction", None)
-        if d is None or approve is None:
+        if d is None or self.ctx.actor is None:
             return
-        self.ctx.tasks.db.run(approve, d.id, self.ctx.actor, on_success=lambda _: self._approved(),
-                              on_failure=lambda exc: show_error(self, exc, "批准更正"))
+        self.ctx.tasks.db.run(self.ctx.window.cases.approve_correction, d.id, self.ctx.actor,
+                              on_success=self._approved, on_failure=self._approve_failed)
 
-    def _approved(self) -> None:
+    def _approve_failed(self, exc: BaseException) -> None:
+        self.message.setText(user_message(exc, "批准更正"))
+
+    def _approved(self, _record=None) -> None:
         self.message.setText("已批准更正，受理员可以提交新版本。")
         self.refresh()
 
@@ -474,8 +485,11 @@ class CaseDetailPage(QWidget):
         d = self.detail
         if d is None or self.ctx.actor is None:
             return
-        self.ctx.tasks.db.run(reveal_values, self.ctx.window, self.ctx.actor, d.id,
-                              on_success=self._show_revealed, on_failure=lambda exc: show_error(self, exc, "显示完整信息"))
+        self.ctx.tasks.db.run(reveal_values, self.ctx.window, self.ctx.actor, d.case_no, d.version,
+                              on_success=self._show_revealed, on_failure=self._reveal_failed)
+
+    def _reveal_failed(self, exc: BaseException) -> None:
+        show_error(self, exc, "显示完整信息")
 
     def _show_revealed(self, values: dict[str, str]) -> None:
         dialog = QDialog(self)

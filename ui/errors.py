@@ -14,6 +14,15 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 log = logging.getLogger(__name__)
 
 
+class UserFacingError(Exception):
+    """A refusal raised by UI-side work (a missing optional module, a bad choice): ``message``
+    is the Chinese sentence shown to the clerk."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 def user_message(exc: BaseException, doing: str = "操作") -> str:
     message = getattr(exc, "message", None)
     if isinstance(message, str) and message.strip():

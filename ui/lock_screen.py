@@ -6,7 +6,9 @@ is covered and asks the operator's password again.
   emitted. (Mouse *moves* count too, so a clerk reading a long list with the mouse is not locked.)
 - :class:`LockScreen` is an opaque overlay over the main window's contents, so personal data on
   screen is hidden while nothing underneath is closed: a half-typed acceptance survives the
-  lock untouched. The password is checked by the security package on ``ctx.tasks.db``.
+  lock untouched. Unlocking is the security package's ``OperatorSession.unlock`` (same operator's
+  password; failures count towards the account lockout), run on ``ctx.tasks.db``. When the
+  operator cannot unlock (forgot the password, account locked), 退出登录 ends the session.
 
 Thread contract: GUI thread only.
 """
@@ -19,7 +21,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBox
 
 from ui.context import AppContext
 from ui.errors import user_message
-from ui.login_dialog import ROLE_TITLES, default_authenticate
+from ui.login_dialog import default_authenticate, role_title
 
 _ACTIVITY = frozenset({
     QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick,
@@ -93,11 +95,14 @@ class LockScreen(QWidget):
     """An opaque cover over ``parent``'s whole area; ``unlocked`` when the password is right."""
 
     unlocked = Signal()
+    logout_requested = Signal()
 
-    def __init__(self, ctx: AppContext, parent: QWidget, *, authenticate: Callable | None = None):
+    def __init__(self, ctx: AppContext, parent: QWidget, *, unlock: Callable[[str], object] | None = None):
+        """``unlock(password)`` runs on ``ctx.tasks.db`` and raises (Chinese ``message``) when the
+        password is wrong; default: authenticate the context's actor again."""
         super().__init__(parent)
         self.ctx = ctx
-        self._authenticate = authenticate or default_authenticate()
+        self._unlock = unlock or self._authenticate_again
         self.setObjectName("lockScreen")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setAutoFillBackground(True)
@@ -119,12 +124,17 @@ class LockScreen(QWidget):
         self.message.setObjectName("unlockMessage")
         self.message.setProperty("role", "error")
         self.message.setWordWrap(True)
+        self.logout_button = QPushButton("退出登录(&O)")
+        self.logout_button.setObjectName("lockLogoutButton")
+        self.logout_button.setToolTip("换其他工作人员登录。未提交的受理内容已保存为草稿，可在工作台找回。")
         self.password.returnPressed.connect(self.try_unlock)
         self.unlock_button.clicked.connect(self.try_unlock)
+        self.logout_button.clicked.connect(self.logout_requested)
 
         row = QHBoxLayout()
         row.addWidget(self.password, 1)
         row.addWidget(self.unlock_button)
+        row.addWidget(self.logout_button)
         box = QVBoxLayout()
         box.addWidget(self.title)
         box.addWidget(self.who)
@@ -133,7 +143,8 @@ class LockScreen(QWidget):
         box.addWidget(self.message)
         inner = QWidget()
         inner.setLayout(box)
-        inner.setMaximumWidth(640)
+        inner.setMinimumWidth(600)
+        inner.setMaximumWidth(720)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         outer.addWidget(inner, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -149,7 +160,7 @@ class LockScreen(QWidget):
     def lock(self) -> None:
         actor = self.ctx.actor
         if actor is not None:
-            self.who.setText(f"操作员：{actor.username}（{ROLE_TITLES.get(actor.role, actor.role)}）")
+            self.who.setText(f"操作员：{actor.username}（{role_title(actor.role)}）")
         self.message.setText("")
         self.password.clear()
         self.password.setEnabled(True)
@@ -171,21 +182,27 @@ class LockScreen(QWidget):
         if not password:
             self.message.setText("请输入密码。")
             return
-        if getattr(self._authenticate, "missing", False):
-            self.message.setText("本机未安装登录校验模块，无法解锁。请联系技术人员。")
-            return
         self.password.setEnabled(False)
         self.unlock_button.setEnabled(False)
         self.message.setText("正在验证……")
-        self.ctx.tasks.db.run(self._authenticate, self.ctx.window, self.ctx.actor.username, password,
-                              on_success=self._succeeded, on_failure=self._failed)
+        self.ctx.tasks.db.run(self._unlock, password, on_success=self._succeeded, on_failure=self._failed)
 
-    def _succeeded(self, actor) -> None:
+    def _authenticate_again(self, password: str) -> object:  # db worker
+        actor = self.ctx.actor
+        return default_authenticate()(self.ctx.window, actor.username, password)
+
+    def _succeeded(self, _result) -> None:
         self.password.clear()
         self.hide()
         self.unlocked.emit()
 
     def _failed(self, exc: BaseException) -> None:
+        from counter_app.cases import AccessDenied
+
+        if isinstance(exc, AccessDenied):  # the role changed while locked: the session is over
+            self.message.setText(user_message(exc, "解锁"))
+            self.logout_requested.emit()
+            return
         self.password.setEnabled(True)
         self.unlock_button.setEnabled(True)
         self.password.clear()

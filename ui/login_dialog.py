@@ -19,7 +19,14 @@ from PySide6.QtWidgets import (
 from ui.context import AppContext
 from ui.errors import user_message
 
-ROLE_TITLES = {"clerk": "受理员", "supervisor": "值班长", "it_admin": "技术人员", "system": "系统"}
+def role_title(role: str) -> str:
+    """The role's name as the security package words it (窗口工作人员 / 审核负责人 / 系统管理员)."""
+    try:
+        from counter_app.security.roles import Role
+
+        return Role(role).title
+    except (ImportError, ValueError):
+        return {"system": "系统"}.get(role, role)
 
 
 def default_authenticate() -> Callable:
@@ -89,8 +96,13 @@ class LoginDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.message)
         if ctx.demo:
-            hint = QLabel("演示模式：账号 clerk01（受理员）、supervisor01（值班长）、it01（技术人员），"
-                          "密码见 README“演示”一节。")
+            try:
+                from counter_app.demo_seed import DEMO_PASSWORD
+                password_hint = f"密码均为 {DEMO_PASSWORD}"
+            except ImportError:
+                password_hint = "密码见 README“演示”一节"
+            hint = QLabel("演示模式：账号 clerk01（窗口工作人员）、supervisor01（审核负责人）、"
+                          f"it01（系统管理员），{password_hint}。")
             hint.setProperty("role", "hint")
             hint.setWordWrap(True)
             layout.addWidget(hint)

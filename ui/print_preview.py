@@ -93,23 +93,53 @@ def page_count(pdf: bytes) -> int:
 
 # ------------------------------------------------------------------------------------ printers
 
-def available_printers() -> list[str]:
-    """Printer names known to the system (CUPS / Windows spooler). May block briefly: call off the GUI thread."""
+def _spool():
+    try:
+        from printing import spool  # the printing engineer's system-spooler path (CUPS / Windows)
+    except ImportError:
+        return None
+    return spool
+
+
+def available_printers() -> tuple[list[str], str, str]:
+    """``(names, default name, problem)``: the system's printers as the spooler sees them.
+
+    Blocks (``lpstat`` / PowerShell): call on ``ctx.tasks.io``. ``problem`` is a Chinese sentence
+    when the print service itself cannot be asked, else "".
+    """
     spool = _spool()
-    if spool is not None and hasattr(spool, "list_printers"):
+    if spool is not None:
         try:
-            return [getattr(p, "name", str(p)) for p in spool.list_printers()]
-        except Exception as exc:  # the spooler tool missing: fall back to Qt's view
-            log.warning("printing.spool.list_printers failed: %s", type(exc).__name__)
-    return list(QPrinterInfo.availablePrinterNames())
-
-
-def default_printer() -> str:
-    return QPrinterInfo.defaultPrinterName()
+            printers = spool.list_printers()
+        except Exception as exc:  # PrinterError: the print service is missing or stopped
+            return [], "", getattr(exc, "message", "") or "无法查询打印机，请联系技术人员检查打印服务。"
+        default = next((p.name for p in printers if getattr(p, "is_default", False)), "")
+        return [p.name for p in printers], default, ""
+    return list(QPrinterInfo.availablePrinterNames()), QPrinterInfo.defaultPrinterName(), ""
 
 
 def printer_problem(name: str | None) -> str | None:
-    """Why ``name`` (None = the default printer) cannot print now, in Chinese; None when it can."""
+    """Why ``name`` (None = the default printer) cannot print now, in Chinese; None when it can.
+
+    Asks the spooler (CUPS state reasons: offline, paused, out of paper…) when the printing
+    package is installed, else Qt's view of the printer. Blocks briefly: call off the GUI thread.
+    """
+    spool = _spool()
+    if spool is not None:
+        try:
+            printers = spool.list_printers()
+        except Exception as exc:
+            return getattr(exc, "message", "") or "无法查询打印机，请联系技术人员检查打印服务。"
+        if not printers:
+            return "未找到可用的打印机：请检查打印机电源和数据线，或联系技术人员安装打印机；也可以先“另存为PDF”。"
+        if not name:
+            name = next((p.name for p in printers if getattr(p, "is_default", False)), None)
+            if not name:
+                return "没有设置默认打印机：请在上方选择一台打印机后再打印。"
+        info = next((p for p in printers if p.name == name), None)
+        if info is None:
+            return f"找不到打印机“{name}”：它可能已被删除或改名，请重新选择打印机。"
+        return info.problem or None
     if not name:
         name = QPrinterInfo.defaultPrinterName()
     if not name:
@@ -151,28 +181,37 @@ def print_pdf_with_qprinter(pdf: bytes, printer: QPrinter, *, title: str = "") -
     return len(pages)
 
 
-def _spool():
-    try:
-        from printing import spool  # the printing engineer's system-spooler path
-    except ImportError:
-        return None
-    return spool
+# The shell's document types (``ui.printouts.DOC_TYPES``): IT chooses a printer for each.
+SHELL_DOC_TYPES = {"form", "receipt", "settlement_letter", "reserve_reminder"}
 
 
-def print_pdf(pdf: bytes, printer_name: str | None, *, title: str = "") -> str:
-    """Send ``pdf`` to ``printer_name`` (None = default). Worker thread. Returns a Chinese confirmation.
-
-    Raises :class:`PreviewError` with what to do when the printer cannot take the job.
-    """
-    problem = printer_problem(printer_name)
+def print_pdf(pdf: bytes, printer_name: str | None, *, title: str = "", doc_type: str | None = None,
+              window=None) -> str:
+    """Send ``pdf`` to ``printer_name``; with None, to the printer configured for ``doc_type``
+    (the shell's ``ui.printouts``) or the system default. Worker thread. Returns a Chinese
+    confirmation; raises :class:`PreviewError` saying what to do when the printer cannot take it
+    (no printer, offline, paused, out of paper…)."""
     spool = _spool()
-    if spool is not None and hasattr(spool, "print_pdf"):
-        try:
+    try:
+        if not printer_name and window is not None and doc_type in SHELL_DOC_TYPES:
+            try:
+                from ui.printouts import print_pdf as shell_print
+            except ImportError:
+                shell_print = None
+            if shell_print is not None:
+                return shell_print(window, pdf, doc_type, title)
+        if spool is not None:
             job = spool.print_pdf(pdf, printer=printer_name or None, title=title)
-        except Exception as exc:  # PrintingError carries a Chinese message
-            raise PreviewError(getattr(exc, "message", None) or problem or f"打印失败：{exc}") from None
-        name = printer_name or "默认打印机"
-        return f"已发送到{name}" + (f"（作业 {getattr(job, 'job_id', job)}）" if job else "")
+            return f"已发送到打印机“{getattr(job, 'printer', printer_name or '默认打印机')}”（作业 {job}）"
+    except PreviewError:
+        raise
+    except Exception as exc:  # PrinterError / PrintoutError carry a Chinese message
+        message = getattr(exc, "message", None)
+        if not message:
+            log.warning("printing failed: %s", type(exc).__name__)
+            message = "打印失败：请检查打印机电源、纸张和数据线后重试，或先“另存为PDF”。"
+        raise PreviewError(message) from None
+    problem = printer_problem(printer_name)
     if problem:
         raise PreviewError(problem)
     info = QPrinterInfo.printerInfo(printer_name or QPrinterInfo.defaultPrinterName())
@@ -267,8 +306,8 @@ class DocumentPreview(QWidget):
                               on_failure=lambda exc: self._failed(generation, exc))
         if not self._printers_loaded and self.print_button.isVisible():
             self._printers_loaded = True
-            self.ctx.tasks.io.run(lambda: (available_printers(), default_printer()),
-                                  on_success=self._fill_printers, on_failure=lambda exc: None)
+            self.ctx.tasks.io.run(available_printers, on_success=self._fill_printers,
+                                  on_failure=lambda exc: None)
 
     def _clear_pages(self) -> None:
         while self.page_layout.count():
@@ -303,15 +342,14 @@ class DocumentPreview(QWidget):
         self.status.setText(message)
         self.notice.emit(message, "error")
 
-    def _fill_printers(self, result: tuple[list[str], str]) -> None:
-        names, default = result
+    def _fill_printers(self, result: tuple[list[str], str, str]) -> None:
+        names, default, problem = result
         self.printer_box.clear()
-        if not names:
-            self.printer_box.addItem("（未找到打印机）", "")
+        self.printer_box.addItem("按系统设置（默认打印机）", "")
         for name in names:
             self.printer_box.addItem(name + ("（默认）" if name == default else ""), name)
-        if default in names:
-            self.printer_box.setCurrentIndex(names.index(default))
+        if problem and not self.pages:
+            self.status.setText(problem)
 
     # ---------------------------------------------------------------- actions
     def print_document(self) -> None:
@@ -334,7 +372,8 @@ class DocumentPreview(QWidget):
             self.status.setText(message)
             self.notice.emit(message, "error")
 
-        self.ctx.tasks.io.run(print_pdf, doc.pdf, name, title=doc.title, on_success=done, on_failure=failed)
+        self.ctx.tasks.io.run(print_pdf, doc.pdf, name, title=doc.title, doc_type=doc.key,
+                              window=getattr(self.ctx, "window", None), on_success=done, on_failure=failed)
 
     def save_as(self, path: str | Path | None = None) -> None:
         doc = self.document

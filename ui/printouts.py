@@ -4,8 +4,8 @@ chosen for each document type.
 Rendering is the printing package's (PDF bytes from data); this module only picks the document,
 feeds it the case JSON, and sends the PDF to the printer configured for that document type.
 The choice "which printer prints which document" is stored in the window database's
-``settings`` table (``printer.<doc_type>``), not in config.toml, because IT sets it from the
-settings page per PC and it holds no secret.
+``settings`` table (``printer.<doc_type>``), the rows ``counter_app.site_config`` writes from a
+site file or the first-run wizard too; ``DOC_TYPES`` must equal ``site_config.PRINTER_DOC_TYPES``.
 
 Thread contract: every function here blocks (database, rendering, spooling): call them through
 ``ctx.tasks.io`` (rendering/printing) or ``ctx.tasks.db`` (printer settings).
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from ui.errors import UserFacingError
+
 log = logging.getLogger(__name__)
 
 # Document types with a printer of their own (label shown on the settings page).
@@ -33,10 +35,8 @@ DOC_TYPES: dict[str, str] = {
 DEFAULT_PRINTER = ""  # "" = the system's default printer
 
 
-class PrintoutError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class PrintoutError(UserFacingError):
+    """A document that cannot be produced or printed; ``message`` says what to do."""
 
 
 @dataclass(frozen=True)
@@ -91,13 +91,14 @@ def save_printer_map(window, mapping: dict[str, str]) -> None:
 
 
 def available_printers() -> list[str]:
-    """Printer names the system knows (the printing package's list when it has one)."""
+    """Printer names the system knows (the printing package's list when it has one).
+    Raises the printing package's PrinterError (Chinese) when there is no print service."""
     try:
-        from printing.printers import list_printers  # type: ignore[import-not-found]
-
-        return [getattr(p, "name", str(p)) for p in list_printers()]
+        from printing.printers import list_printers
     except ImportError:
-        pass
+        list_printers = None
+    if list_printers is not None:
+        return [getattr(p, "name", str(p)) for p in list_printers()]
     from PySide6.QtPrintSupport import QPrinterInfo
 
     return [p.printerName() for p in QPrinterInfo.availablePrinters()]
@@ -145,9 +146,24 @@ def print_pdf(window, pdf: bytes, doc_type: str, title: str) -> str:
     except ImportError:
         spool = None
     if spool is not None:
-        spool(pdf, printer=printer or None, title=title)
-        return f"已发送到打印机{('“' + printer + '”') if printer else ''}：{title}"
+        if not printer and window.settings.demo_mode and not _has_any_printer():
+            return _qt_print(window, pdf, "", title)  # demo without printers: a PDF file
+        job = spool(pdf, printer=printer or None, doc_type=_SPOOL_DOC_TYPE.get(doc_type), title=title)
+        where = getattr(job, "printer", "") or printer
+        return f"已发送到打印机{('“' + where + '”') if where else ''}：{title}"
     return _qt_print(window, pdf, printer, title)
+
+
+# printing.spool remembers a printer per its own, coarser document kinds.
+_SPOOL_DOC_TYPE = {"form": "form", "receipt": "receipt", "settlement_letter": "letter",
+                   "reserve_reminder": "letter", "daily_report": "report"}
+
+
+def _has_any_printer() -> bool:
+    try:
+        return bool(available_printers())
+    except Exception:  # no print service at all (CUPS missing)
+        return False
 
 
 def _qt_print(window, pdf: bytes, printer_name: str, title: str) -> str:

@@ -62,14 +62,17 @@ class CounterStatusBar(QStatusBar):
     def show_sync_status(self, status: Any) -> None:
         self.last_status = status
         online = getattr(status, "online", None)
-        if online is None:
-            self.platform_label.setText("省平台：未知")
+        if getattr(status, "needs_credentials", False):
+            self.platform_label.setText("省平台：未登记接入凭据（请系统管理员在“系统设置”中填写）")
+            _set_state(self.platform_label, "bad")
+        elif online is None:
+            self.platform_label.setText("省平台：正在检查网络")
             _set_state(self.platform_label, "warn")
         elif online:
             self.platform_label.setText("省平台：在线")
             _set_state(self.platform_label, "ok")
         else:
-            self.platform_label.setText("省平台：离线（办件保存在本机，恢复后自动上报）")
+            self.platform_label.setText("省平台：未连接（办件已存本机，恢复后自动上报）")
             _set_state(self.platform_label, "bad")
         self.platform_label.setToolTip(str(getattr(status, "last_error", "") or ""))
 
@@ -80,7 +83,7 @@ class CounterStatusBar(QStatusBar):
         quarantined = int(getattr(status, "quarantined", 0) or 0)
         if quarantined:
             self.quarantine_label.setText(f"需人工处理：{quarantined} 件")
-            self.quarantine_label.setToolTip("这些办件被省平台拒收，请值班长在“值班长”页查看原因并处理。")
+            self.quarantine_label.setToolTip("这些办件被省平台拒收，请审核负责人在“当日概况”页查看原因并处理。")
             _set_state(self.quarantine_label, "bad")
             self.quarantine_label.show()
         else:
@@ -93,13 +96,15 @@ class CounterStatusBar(QStatusBar):
         minutes = waiting_minutes(getattr(status, "oldest_waiting_at", None))
         stale = bool(getattr(status, "stale", False)) or (minutes is not None and minutes >= self.stale_warn_minutes)
         if blocked:
-            reason = getattr(status, "block_reason", "") or "最早的待上报办件积压过久"
-            self.stale_label.setText(f"已停止受理新办件：{reason}。请联系技术人员恢复网络。")
+            reason = getattr(status, "block_reason", "") or "最早的待上报办件积压过久。"
+            self.stale_label.setText("已暂停受理新办件：待上报办件积压过久，请恢复网络或联系技术人员")
+            self.stale_label.setToolTip(reason)
             _set_state(self.stale_label, "bad")
             self.stale_label.show()
         elif stale:
             waited = f"已等待{_duration(minutes)}" if minutes is not None else "积压过久"
-            self.stale_label.setText(f"注意：最早的待上报办件{waited}，请检查网络或联系技术人员。")
+            self.stale_label.setText(f"注意：最早的待上报办件{waited}，请检查网络")
+            self.stale_label.setToolTip(getattr(status, "warn_reason", "") or "请检查网络或VPN连接，或联系技术人员。")
             _set_state(self.stale_label, "warn")
             self.stale_label.show()
         else:
@@ -113,7 +118,8 @@ class CounterStatusBar(QStatusBar):
             label = QLabel()
             label.setObjectName(f"device_{kind}")
             self._device_labels[kind] = label
-            self.insertPermanentWidget(max(0, len(self._device_labels) - 1), label)
+            # Devices go right of the operator's name, in the order they were first reported.
+            self.addPermanentWidget(label)
         label.setText(f"{name}：{_DEVICE_LABEL.get(state, state)}")
         label.setToolTip(detail)
         _set_state(label, _DEVICE_LEVEL.get(state, "warn"))

@@ -52,11 +52,12 @@ class DayGlance:
     def ratings_text(self) -> str:
         if not self.ratings:
             return "暂无"
-        return "，".join(f"{k} {v}" for k, v in sorted(self.ratings.items(), key=lambda kv: -kv[1]))
-
-
-RATING_TITLES = {"very_satisfied": "非常满意", "satisfied": "满意", "basic": "基本满意", "basically_satisfied": "基本满意",
-                 "dissatisfied": "不满意", "very_dissatisfied": "非常不满意", "good": "好评", "bad": "差评"}
+        try:
+            from counter_app.scheme import RATINGS
+        except ImportError:
+            RATINGS = ()
+        order = {level: i for i, level in enumerate(RATINGS)}
+        return "，".join(f"{k} {v}" for k, v in sorted(self.ratings.items(), key=lambda kv: order.get(kv[0], 99)))
 
 
 def load_day_glance(window, day: _dt.date, window_no: str | None = None) -> DayGlance:
@@ -83,8 +84,8 @@ def load_day_glance(window, day: _dt.date, window_no: str | None = None) -> DayG
         rating_q = (select(Rating.level, func.count()).join(CaseRow, CaseRow.id == Rating.case_id)
                     .where(Rating.at >= start.astimezone(_dt.timezone.utc), Rating.at < end.astimezone(_dt.timezone.utc))
                     .group_by(Rating.level))
-        for level, n in s.execute(on_window(rating_q)):
-            glance.ratings[RATING_TITLES.get(level, level)] = glance.ratings.get(RATING_TITLES.get(level, level), 0) + n
+        for level, n in s.execute(on_window(rating_q)):  # levels are stored in words (scheme.RATINGS)
+            glance.ratings[level] = glance.ratings.get(level, 0) + n
         corrections = s.execute(on_window(select(CaseRow).where(
             CaseRow.supersedes_id.is_not(None), CaseRow.state.in_([st.value for st in EDITABLE_STATES]))
             .order_by(CaseRow.created_at))).scalars().all()
@@ -110,6 +111,9 @@ def load_day_glance(window, day: _dt.date, window_no: str | None = None) -> DayG
         elif c.sla == "overdue":
             glance.overdue += 1
     for case_id, case_no, version, operator, reason in correction_rows:
+        approval = window.cases.correction_approval(case_id)
+        if approval is not None and approval.get("valid"):
+            continue  # approved and unchanged since: nothing left for the supervisor
         rec = window.cases.get(case_id)
         glance.corrections.append(PendingCorrection(case_id, case_no, version, mask_name(rec.application.applicant.name),
                                                     operator, reason))
@@ -145,8 +149,9 @@ class SupervisorPage(QWidget):
         self.ctx = ctx
         self.setObjectName("supervisorPage")
         self.glance: DayGlance | None = None
+        self._after_load = ""
 
-        title = QLabel("值班长：当日概况")
+        title = QLabel("审核负责人：当日概况")
         title.setProperty("role", "title")
         self.day = QDateEdit()
         self.day.setObjectName("reportDay")
@@ -207,9 +212,6 @@ class SupervisorPage(QWidget):
         self.open_button = QPushButton("查看(&O)")
         self.approve_button = QPushButton("批准(&A)")
         self.approve_button.setObjectName("approveCorrectionButton")
-        self.approve_button.setEnabled(hasattr(ctx.window.cases, "approve_correction"))
-        if not self.approve_button.isEnabled():
-            self.approve_button.setToolTip("本机程序尚不支持更正审批，请联系技术人员更新。")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.open_button)
@@ -288,7 +290,8 @@ class SupervisorPage(QWidget):
                 self.corrections.setItem(r, col, item)
         if g.corrections:
             self.corrections.selectRow(0)
-        self.message.setText("")
+        self.message.setText(self._after_load)
+        self._after_load = ""
         self.loaded.emit()
 
     def _selected_correction(self) -> str | None:
@@ -309,15 +312,14 @@ class SupervisorPage(QWidget):
     @Slot()
     def approve_selected(self) -> None:
         case_id = self._selected_correction()
-        approve = getattr(self.ctx.window.cases, "approve_correction", None)
-        if not case_id or approve is None or self.ctx.actor is None:
+        if not case_id or self.ctx.actor is None:
             return
         self.message.setText("正在批准……")
-        self.ctx.tasks.db.run(approve, case_id, self.ctx.actor, on_success=self._approved, on_failure=self._failed)
+        self.ctx.tasks.db.run(self.ctx.window.cases.approve_correction, case_id, self.ctx.actor, on_success=self._approved, on_failure=self._failed)
 
-    def _approved(self, _result) -> None:
+    def _approved(self, record) -> None:
+        self._after_load = f"已批准办件{record.case_no}的第{record.version}版更正，受理员可以请申请人签字后提交。"
         self.refresh()
-        self.message.setText("已批准更正。")
 
     @Slot()
     def print_report(self) -> None:

@@ -12,9 +12,9 @@ Thread contract:
 - ``publish`` may be called from any thread;
 - ``status_changed`` is always emitted on the GUI thread.
 
-The status object is the sync package's ``SyncStatus`` snapshot; the UI reads these
-attributes (missing ones are treated as unknown): ``online``, ``waiting``, ``quarantined``,
-``oldest_waiting_at``, ``stale``, ``last_error``, ``last_success_at``, ``blocked`` / ``block_reason``.
+The status object is the sync package's ``counter_app.sync.SyncStatus`` snapshot; the status
+bar reads ``online``, ``needs_credentials``, ``waiting``, ``quarantined``, ``oldest_waiting_at``,
+``stale`` / ``warn_reason``, ``blocked`` / ``block_reason`` and ``last_error``.
 """
 from __future__ import annotations
 
@@ -28,19 +28,16 @@ log = logging.getLogger(__name__)
 
 def acceptance_allowed(window) -> tuple[bool, str]:
     """May the window accept a new case now? ``(False, reason)`` when the oldest case waiting to
-    sync is too old (``settings.stale_block_days``): the sync package owns that rule.
-
-    Blocks on the database: call it through ``ctx.tasks.db``.
+    sync is too old (``settings.stale_block_days``), ``(True, warning)`` when it is getting old:
+    the sync package owns that rule. A short database read; the shell still calls it through
+    ``ctx.tasks.db`` so a busy writer can never stall the GUI.
     """
     try:
         from counter_app.sync import acceptance_allowed as rule
     except ImportError:
         return True, ""
-    result = rule(window)
-    if isinstance(result, tuple):
-        allowed, reason = result[0], (result[1] if len(result) > 1 else "")
-        return bool(allowed), str(reason or "")
-    return bool(result), ""
+    allowed, reason = rule(window)
+    return bool(allowed), str(reason or "")
 
 
 class SyncBridge(QObject):
@@ -95,10 +92,16 @@ class SyncBridge(QObject):
             self._worker.wake()
 
     def pull_now(self) -> None:
-        """Fetch the worklist and department progress now (the clerk pressed 立即同步)."""
+        """Fetch the worklist and department progress now."""
         if self._worker is not None:
-            fn = getattr(self._worker, "pull_now", None) or self._worker.wake
-            fn()
+            self._worker.pull_now()
+
+    def retry_now(self) -> None:
+        """Forget the back-off and send everything waiting now (the clerk pressed 立即同步)."""
+        if self._worker is not None:
+            fn = getattr(self._worker, "retry_now", None)
+            if callable(fn):
+                fn()
 
     # ---- delivery ---------------------------------------------------------------------------
     def publish(self, status: Any) -> None:

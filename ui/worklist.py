@@ -99,10 +99,20 @@ def _done_counts(window, case_ids: list[str]) -> dict[str, int]:
     return counts
 
 
+# Cases whose work is over: their items' stored SLA state is whatever it was when the last
+# refresh ran (the core refreshes open cases only), so the list does not colour them.
+_FINISHED_STATES = {"completed": "done", "rejected": None, "withdrawn": None, "superseded": None}
+
+
+def _row_sla(state: str, sla: str | None) -> str | None:
+    return _FINISHED_STATES[state] if state in _FINISHED_STATES else sla
+
+
 def _case_rows(window, summaries) -> list[WorklistRow]:
     done = _done_counts(window, [c.id for c in summaries])
     return [WorklistRow(kind=CASE, key=c.id, case_no=c.case_no, masked_name=c.masked_name, masked_id=c.masked_id,
-                        items=list(c.items), state=c.state.value, state_title=c.state.title, sla=c.sla,
+                        items=list(c.items), state=c.state.value, state_title=c.state.title,
+                        sla=_row_sla(c.state.value, c.sla),
                         done_items=done.get(c.id, 0), source=c.source, accepted_on=c.accepted_on,
                         version=c.version)
             for c in summaries]
@@ -122,7 +132,8 @@ def _record_row(record) -> WorklistRow:
     app = record.application
     return WorklistRow(kind=CASE, key=record.id, case_no=record.case_no, masked_name=mask_name(app.applicant.name),
                        masked_id=mask_id_number(app.applicant.id_number), items=list(app.items),
-                       state=record.state.value, state_title=record.state.title, sla=worst,
+                       state=record.state.value, state_title=record.state.title,
+                       sla=_row_sla(record.state.value, worst),
                        done_items=sum(1 for p in record.progress if p["status"] in finished),
                        source=app.source, accepted_on=record.accepted_on, version=record.version)
 

@@ -53,21 +53,24 @@ def insecure_backend_reason(backend: object) -> str | None:
     ``fail`` stores nothing, ``null`` silently drops secrets, plaintext backends (keyrings.alt)
     write them unencrypted; a chainer is only as good as the backends behind it.
     """
-    from keyring.backends import fail
+    from keyring.backends import chainer, fail, null
 
-    name = _backend_name(backend)
-    lowered = name.lower()
-    if isinstance(backend, fail.Keyring) or lowered.startswith("keyring.backends.fail"):
+    lowered = _backend_name(backend).lower()
+    if isinstance(backend, fail.Keyring):
         return "fail"
-    if "null" in lowered:
+    if isinstance(backend, null.Keyring) or ".null" in lowered:
         return "null"
     if "plaintext" in lowered or "uncrypted" in lowered:
         return "plaintext"
-    if lowered.startswith("keyring.backends.chainer"):
+    if isinstance(backend, chainer.ChainerBackend):
+        # A chainer writes to the first child that accepts: every child must be acceptable.
         children = list(getattr(backend, "backends", []) or [])
-        usable = [b for b in children if insecure_backend_reason(b) is None]
-        if not usable:
+        if not children:
             return "chainer-empty"
+        for child in children:
+            reason = insecure_backend_reason(child)
+            if reason is not None:
+                return "chainer-" + reason
     return None
 
 

@@ -19,6 +19,7 @@ foreign number by its check digit; a 2017 foreign number by its format.
 from __future__ import annotations
 
 import base64
+import functools
 import datetime as dt
 import hashlib
 import json
@@ -248,8 +249,14 @@ def _field_slice(card_type: str, name: str) -> slice:
     raise KeyError(name)
 
 
+def _digits(value: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '³' or '１', which int() or the
+    check-digit arithmetic then chokes on (found by the fuzz test)."""
+    return value.isascii() and value.isdigit()
+
+
 def _date(value: str, what: str) -> dt.date:
-    if len(value) == 8 and value.isdigit():
+    if len(value) == 8 and _digits(value):
         try:
             return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
         except ValueError:
@@ -264,13 +271,14 @@ def _valid_to(value: str) -> dt.date | None:
 
 
 def _count(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return int(value) if _digits(value) else None
 
 
 def _check_digit_ok(number: str) -> bool:
-    return len(number) == 18 and number[:17].isdigit() and ric.calc_check_digit(number) == number[17]
+    return len(number) == 18 and _digits(number[:17]) and ric.calc_check_digit(number) == number[17]
 
 
+@functools.lru_cache(maxsize=512)
 def _known_division(code: str) -> bool:
     """True when the 6-digit code names a county in any period of python-stdnum's table.
 
@@ -304,7 +312,7 @@ def _validate_number(card_type: str, number: str, birth: dt.date, warnings: list
         if not _check_digit_ok(number):
             raise bad
     else:  # FOREIGN_2017: 3-letter nationality + 12 digits, no published check digit
-        if not (len(number) == 15 and number[:3].isalpha() and number[:3].isascii() and number[3:].isdigit()):
+        if not (len(number) == 15 and number[:3].isascii() and number[:3].isalpha() and _digits(number[3:])):
             raise bad
 
 

@@ -71,7 +71,7 @@ def configured_port() -> str | None:
 
 def configured_baudrate() -> int | None:
     value = os.environ.get(ENV_BAUD, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def candidate_ports() -> list[str]:

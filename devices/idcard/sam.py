@@ -33,6 +33,13 @@ from devices.idcard.frames import Command, FrameParser, SamCommand, SamResponse
 
 log = logging.getLogger(__name__)
 
+try:  # POSIX: pyserial lets termios.error (not an OSError) escape from flushes on a dead tty
+    import termios
+
+    _IO_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
+except ImportError:  # pragma: no cover - Windows
+    _IO_ERRORS = (serial.SerialException, OSError)
+
 DEFAULT_BAUDRATE = 115200
 DEFAULT_TIMEOUT = 1.0
 #: Longest single blocking read; bounds how late a cancel or deadline is noticed.
@@ -76,7 +83,7 @@ def open_serial(port: str, baudrate: int) -> serial.Serial:
         if code == errno.EACCES:
             raise ReaderConnectionError(f"没有权限打开串口 {port}，请联系维护人员（需要串口访问权限）") from exc
         raise ReaderConnectionError(f"无法打开串口 {port}，请检查读卡器连接线和端口设置") from exc
-    except (OSError, ValueError) as exc:
+    except (*_IO_ERRORS, ValueError) as exc:  # e.g. termios.error: not a terminal
         raise ReaderConnectionError(f"无法打开串口 {port}，请检查读卡器连接线和端口设置") from exc
 
 
@@ -99,6 +106,7 @@ class SamReader:
             self.port_name = getattr(port, "port", None) or repr(port)
             self._serial = port
         self.stray_bytes = 0  # bytes skipped before frames since opening; for diagnostics
+        self._cancelled = False
 
     # -------------------------------------------------------------- life cycle
     def close(self) -> None:
@@ -114,7 +122,9 @@ class SamReader:
         return self._serial is not None
 
     def cancel(self) -> None:
-        """Make a blocking read return early (callable from another thread)."""
+        """Abort the exchange in progress and any later one (callable from another thread);
+        the owner thread then closes the reader."""
+        self._cancelled = True
         ser = self._serial
         cancel_read = getattr(ser, "cancel_read", None)
         if cancel_read is not None:
@@ -145,7 +155,7 @@ class SamReader:
             ser.reset_input_buffer()
             ser.write(command.encode())
             response = self._read_response(ser, self.timeout if timeout is None else timeout)
-        except (serial.SerialException, OSError) as exc:
+        except _IO_ERRORS as exc:
             raise ReaderConnectionError("与身份证读卡器的连接中断，请检查读卡器连接线") from exc
         log.debug("SAM %s -> SW3 %02X", name, response.sw3)
         return response
@@ -165,21 +175,21 @@ class SamReader:
                     # Give a long frame the time its bytes need on the wire, twice over.
                     deadline = max(deadline, time.monotonic() + 2 * wire_time(want, self.baudrate) + 0.1)
                 if time.monotonic() >= deadline:
-                    if parser.buffered:
+                    if length_seen:
                         raise ReaderTimeoutError("读卡器返回的数据不完整（传输中断），请重新放卡；多次出现请检查连接线")
                     raise ReaderTimeoutError()
+                if self._cancelled:
+                    raise ReaderConnectionError("读卡已停止")
                 chunk = ser.read(want)
                 if chunk:
                     parser.feed(chunk)
-                elif self._serial is None:
-                    raise ReaderConnectionError("身份证读卡器已关闭")
         finally:
             self.stray_bytes += parser.discarded
 
-    def _command(self, command: Command, *, ok=(sam_status.SUCCESS,), retry: bool = True) -> SamResponse:
-        """Run a command, retrying once on a corrupt frame (all commands here are idempotent),
-        and raise :class:`SamStatusError` unless SW3 is in ``ok``."""
-        attempts = 1 + (self.frame_retries if retry else 0)
+    def _command(self, command: Command, *, ok=(sam_status.SUCCESS,)) -> SamResponse:
+        """Run a command, retrying on a corrupt frame (``frame_retries`` times; repeating any of
+        these commands is harmless), and raise :class:`SamStatusError` unless SW3 is in ``ok``."""
+        attempts = 1 + self.frame_retries
         for attempt in range(attempts):
             try:
                 response = self.transact(SamCommand.of(command))

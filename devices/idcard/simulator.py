@@ -5,7 +5,7 @@
 (:class:`devices.idcard.sam.SamReader`, pyserial) talks to it exactly as to a reader on
 ``/dev/ttyUSB0``.  Faults reproduce what real readers do wrong (see :class:`Fault`).
 
-Card life cycle, as real modules behave: find card succeeds for a card that has not been read;
+Card life cycle as GA 467 modules show it in the field: find card succeeds for a card that has not been read;
 after a successful read the card is halted and find card answers 80 until it is lifted, while
 read base message keeps answering for as long as it stays in the field.
 
@@ -25,18 +25,25 @@ from __future__ import annotations
 import enum
 import os
 import select
-import termios
 import threading
 import time
-import tty
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
+
+try:  # pseudo-terminals are POSIX; importing this module stays safe on Windows
+    import termios
+    import tty
+except ImportError:  # pragma: no cover - Windows
+    termios = tty = None  # type: ignore[assignment]
 
 from devices.idcard import status as sam_status
 from devices.idcard.card_data import PHOTO_SIZE, RESIDENT, IdCardData, encode_card_text, encode_text_field
 from devices.idcard.errors import FrameChecksumError, FrameError
-from devices.idcard.frames import Command, FrameParser, SamCommand, SamResponse, MIN_COMMAND_PAYLOAD
+from devices.idcard.faults import FAULT_HELP, Fault, FaultSet
+from devices.idcard.frames import MIN_COMMAND_PAYLOAD, Command, FrameParser, SamCommand, SamResponse
 from devices.idcard.sam import wire_time
+
+__all__ = ["DEFAULT_SAM_ID", "FAULT_HELP", "Fault", "FaultSet", "SamModuleLogic", "SimulatedSamModule"]
 
 #: 16-byte SAM ID of the simulated module (prints as 05.01-20240601-0000004101-0000000007).
 DEFAULT_SAM_ID = (
@@ -44,73 +51,14 @@ DEFAULT_SAM_ID = (
     + (4101).to_bytes(4, "little") + (7).to_bytes(4, "little")
 )
 
-#: What "stray bytes" sends before each answer: line noise, a lone byte, and two partial
-#: preambles — the last one cut right before its final byte.
+#: What "stray bytes" sends before each answer: line noise, a preamble one AA short, a
+#: preamble with a wrong last byte, and one cut right before its last byte (so the real
+#: preamble that follows overlaps it).
 STRAY_PREFIX = b"\x00\xff\x13\xaa\xaa\x96\x69\x00\xaa\xaa\xaa\x96\x55\xaa\xaa\xaa\x96"
 
 NEW_ADDRESS_SIZE = 70  # the appended-address answer carries one address field of the text block
 
 _READ_COMMANDS = (Command.READ_BASE, Command.READ_WITH_FINGERPRINT, Command.READ_NEW_ADDRESS)
-
-
-class Fault(str, enum.Enum):
-    """Fault modes, named as on the command line (``--fault read-failure``)."""
-
-    NO_CARD = "no-card"  # the module never sees a card
-    READ_FAILURE = "read-failure"  # read base message answers 41
-    SELECT_FAILURE = "select-failure"  # select card answers 81
-    CHECKSUM = "checksum"  # answers carrying card data have a wrong checksum
-    STRAY_BYTES = "stray-bytes"  # noise and partial preambles before every answer
-    SLOW = "slow"  # answers dribble out in small chunks at wire speed
-    TRUNCATE = "truncate"  # answers carrying card data stop halfway
-    SILENT = "silent"  # the module never answers
-    # "status=XX" (hex) answers every command with SW3 = XX; see FaultSet.forced_status
-
-
-FAULT_HELP = {
-    Fault.NO_CARD: "读卡区无证件",
-    Fault.READ_FAILURE: "读卡失败（41）",
-    Fault.SELECT_FAILURE: "选卡失败（81）",
-    Fault.CHECKSUM: "读卡应答校验和错误",
-    Fault.STRAY_BYTES: "应答前夹杂干扰字节",
-    Fault.SLOW: "应答按线路速度分小块缓慢发送",
-    Fault.TRUNCATE: "读卡应答传输到一半中断",
-    Fault.SILENT: "模块不应答",
-}
-
-
-@dataclass(frozen=True)
-class FaultSet:
-    flags: frozenset[Fault] = frozenset()
-    forced_status: int | None = None
-
-    @classmethod
-    def parse(cls, specs: Iterable[str | Fault] = ()) -> "FaultSet":
-        """Parse names such as ``"checksum"``, ``"status=60"``; ValueError (Chinese) otherwise."""
-        flags: set[Fault] = set()
-        forced: int | None = None
-        for spec in specs:
-            if isinstance(spec, Fault):
-                flags.add(spec)
-                continue
-            spec = spec.strip().lower()
-            if spec.startswith("status="):
-                try:
-                    forced = int(spec.split("=", 1)[1], 16)
-                except ValueError:
-                    forced = -1
-                if not 0 <= forced <= 0xFF:
-                    raise ValueError(f"故障参数“{spec}”无效：status= 后应为两位十六进制状态码，例如 status=41")
-                continue
-            try:
-                flags.add(Fault(spec))
-            except ValueError:
-                names = "、".join([f.value for f in Fault] + ["status=XX"])
-                raise ValueError(f"未知的故障类型“{spec}”，可用：{names}") from None
-        return cls(frozenset(flags), forced)
-
-    def __contains__(self, fault: Fault) -> bool:
-        return fault in self.flags
 
 
 class _Phase(enum.Enum):
@@ -217,7 +165,7 @@ class SamModuleLogic:
 
 _BAUD_CONSTANTS = {
     rate: getattr(termios, f"B{rate}") for rate in (9600, 19200, 38400, 57600, 115200, 230400)
-    if hasattr(termios, f"B{rate}")
+    if termios is not None and hasattr(termios, f"B{rate}")
 }
 
 
@@ -253,6 +201,8 @@ class SimulatedSamModule:
         """Open the pty, start serving, return the port path a driver should open."""
         if self._thread is not None:
             raise RuntimeError("simulator already started")
+        if tty is None or not hasattr(os, "openpty"):
+            raise OSError("身份证读卡器模拟器需要伪终端，只能在 Linux 或 macOS 上运行")
         master, slave = os.openpty()
         # Raw mode on our side too, so CR/LF translation or echo can never touch a frame even
         # before a client has configured the port.

@@ -154,6 +154,8 @@ def test_unknown_codes_are_flagged_not_guessed():
 @pytest.mark.parametrize("kwargs,expected", [
     ({"number": "410702198506120038"}, "校验"),  # wrong check digit
     ({"number": "41070219850612003"}, "校验"),  # too short
+    ({"number": "4107021985061200³9"}, "校验"),  # a Unicode digit that int() refuses
+    ({"birth": "1985061²"}, "出生日期"),
     ({"birth": "19850613"}, "出生日期"),  # number and card disagree
     ({"birth": "19851332"}, "出生日期"),  # no such date
     ({"start": "2016042"}, "有效期起始"),

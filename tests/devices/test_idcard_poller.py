@@ -115,6 +115,7 @@ def test_port_held_by_another_program_is_busy(sam_module, reader_for):
         assert event.kind is ERROR and "占用" in event.message
         assert reader.device_info().state is DeviceState.BUSY
     assert reader.poll_once().kind is NONE  # released: the poller reconnects by itself
+    assert reader.device_info().state is DeviceState.READY
 
 
 def test_reader_found_by_discovery_from_the_configured_port(sam_module, reader_for, monkeypatch):
@@ -126,6 +127,22 @@ def test_reader_found_by_discovery_from_the_configured_port(sam_module, reader_f
     assert event.kind is NEW and event.card.name_en == card.name_en
     info = reader.device_info()
     assert info.port_or_index == module.port_path and info.details["sam_id"].startswith("05.01-")
+
+
+def test_discovered_reader_that_disappears_is_found_again_on_its_new_port(sam_module, reader_for, monkeypatch):
+    card = sample_card("resident_xinxiang")
+    first = sam_module(card)
+    monkeypatch.setenv("COUNTER_APP_IDCARD_PORT", first.port_path)
+    reader = reader_for(None)
+    assert reader.poll_once().kind is NEW
+    first.stop()  # USB cable pulled
+    event = reader.poll_once()
+    assert event.kind is ERROR and "连接中断" in event.message
+    assert reader.device_info().state is DeviceState.NOT_CONNECTED
+    second = sam_module(card)  # plugged back in, on another port
+    monkeypatch.setenv("COUNTER_APP_IDCARD_PORT", second.port_path)
+    event = reader.poll_once()
+    assert event.kind is NEW and reader.device_info().port_or_index == second.port_path
 
 
 def test_close_from_another_thread_ends_a_waiting_poll(sam_module, reader_for):
@@ -149,3 +166,16 @@ def test_close_from_another_thread_ends_a_waiting_poll(sam_module, reader_for):
     # The port was released: another program can open it now.
     with SamReader(module.port_path):
         pass
+
+
+def test_close_aborts_an_exchange_in_progress(sam_module, reader_for):
+    module = sam_module(None, ["silent"])
+    reader = reader_for(module.port_path, timeout=5.0)  # the module never answers
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("event", reader.poll_once()))
+    thread.start()
+    assert module.wait_for_commands(1)  # the worker is now waiting for an answer
+    reader.close()
+    thread.join(timeout=2)  # far less than the 5 s exchange timeout
+    assert not thread.is_alive()
+    assert result["event"].kind is ERROR and "停止" in result["event"].message

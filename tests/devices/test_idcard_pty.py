@@ -211,6 +211,12 @@ def test_missing_port(tmp_path):
     assert "找不到串口" in info.value.message
 
 
+def test_a_file_that_is_no_serial_port():
+    with pytest.raises(ReaderConnectionError) as info:
+        SamReader("/dev/null")
+    assert "无法打开串口 /dev/null" in info.value.message
+
+
 def test_wrong_baud_rate_gets_no_answer(sam_module):
     module = sam_module(baudrate=38400)
     with SamReader(module.port_path, 115200, timeout=0.2) as reader:

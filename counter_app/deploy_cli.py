@@ -1,0 +1,167 @@
+"""Commands for IT staff deploying and supporting windows: ``configure``, ``selftest``,
+``diagnostics export`` and ``db backup``.
+
+Loaded by ``counter_app.cli`` through :func:`register`. Everything here runs headless; the Qt
+check of ``selftest`` runs in a child process (``selftest --qt-probe``) because Qt aborts a process
+whose platform plugin cannot load, and the abort must become a sentence, not a crash.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from counter_app.cli import UserError
+
+for _stream in (sys.stdout, sys.stderr):
+    # A Windows console or a CI pipe may not be UTF-8: Chinese must never become a traceback.
+    try:
+        _stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+    except (AttributeError, ValueError):
+        pass
+
+
+def _home(args: argparse.Namespace) -> Path:
+    if getattr(args, "home", None):
+        os.environ["COUNTER_APP_HOME"] = str(Path(args.home).resolve())
+    from counter_app.paths import data_home
+
+    return data_home()
+
+
+def _add_home(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--home", metavar="DIR", help="数据目录（默认：本机用户数据目录或 COUNTER_APP_HOME）")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("configure", help="按站点配置文件配置本窗口（无人值守安装）",
+                       description="读取站点配置文件（TOML），写入本窗口的配置；平台凭据保存到系统密钥库。")
+    p.add_argument("--from", dest="site_file", required=True, metavar="SITE.toml", help="站点配置文件")
+    p.add_argument("--check", action="store_true", help="只检查文件，不做任何修改")
+    p.add_argument("--operator", default=os.environ.get("COUNTER_APP_OPERATOR", "it_admin"), help="记入审计的操作人")
+    _add_home(p)
+    p.set_defaults(func=cmd_configure)
+
+    p = sub.add_parser("selftest", help="安装自检（资源、数据库、密钥库、图形界面），0=通过 1=失败")
+    _add_home(p)
+    p.add_argument("--json", action="store_true", help="以JSON输出")
+    p.add_argument("--no-qt", action="store_true", help="不检查图形界面")
+    p.add_argument("--qt-probe", metavar="PLATFORM", help=argparse.SUPPRESS)  # child-process half of the Qt check
+    p.set_defaults(func=cmd_selftest)
+
+    diag = sub.add_parser("diagnostics", help="诊断信息").add_subparsers(dest="diagnostics_command", metavar="ACTION")
+    p = diag.add_parser("export", help="导出诊断信息（不含个人信息）到ZIP文件")
+    p.add_argument("file", metavar="FILE.zip")
+    p.add_argument("--operator", default=os.environ.get("COUNTER_APP_OPERATOR", "it_admin"), help="记入审计的操作人")
+    p.add_argument("--with-qt", action="store_true", help="同时检查图形界面（较慢）")
+    p.add_argument("--device-timeout", type=float, default=20.0, help="设备查询最长等待秒数")
+    _add_home(p)
+    p.set_defaults(func=cmd_diagnostics_export)
+
+    _register_db_backup(sub)
+
+
+def _register_db_backup(sub: argparse._SubParsersAction) -> None:
+    """``db backup FILE``: added to the core's ``db`` group when it exists (it is registered first)."""
+    db_parser = sub.choices.get("db")
+    if db_parser is None:
+        db_actions = sub.add_parser("db", help="本机数据库").add_subparsers(dest="db_command", metavar="ACTION")
+    else:
+        db_actions = next((a for a in db_parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if db_actions is None or "backup" in db_actions.choices:
+            return
+    p = db_actions.add_parser("backup", help="在线备份本机数据库到文件（SQLite 备份接口，运行中也可用）")
+    p.add_argument("file", metavar="FILE")
+    _add_home(p)
+    p.set_defaults(func=cmd_db_backup)
+
+
+# ---------------------------------------------------------------- handlers
+
+def cmd_configure(args: argparse.Namespace) -> int:
+    from counter_app.site_config import SiteConfigError, apply_site_config, load_site_file
+
+    try:
+        site = load_site_file(Path(args.site_file))
+    except SiteConfigError as exc:
+        raise UserError(exc.message) from None
+    if args.check:
+        print(f"站点配置文件检查通过：{len(site.settings)} 个配置项"
+              + ("，含平台凭据" if site.credential else "") + (f"，{len(site.printers)} 台打印机" if site.printers else "")
+              + "。未做任何修改。")
+        return 0
+    home = _home(args)
+    try:
+        applied = apply_site_config(home, site, operator=args.operator)
+    except UserError:
+        raise
+    except Exception as exc:
+        message = getattr(exc, "message", None)
+        if message:
+            raise UserError(message) from None
+        raise
+    print(applied.summary())
+    if site.credential and _mentions_inline_credential(Path(args.site_file)):
+        print("提醒：站点配置文件中含有平台凭据原文，配置完成后请删除该文件或妥善保管。")
+    return 0
+
+
+def _mentions_inline_credential(path: Path) -> bool:
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return False
+    platform = data.get("platform") if isinstance(data, dict) else None
+    return isinstance(platform, dict) and bool(platform.get("credential"))
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    if args.qt_probe:
+        import importlib
+
+        crash = importlib.import_module("ui.crash")
+        print(json.dumps(crash.probe_qt_platform(args.qt_probe), ensure_ascii=False))
+        return 0
+    from counter_app.diagnostics import FAIL, format_checks, run_selftest
+
+    checks = run_selftest(_home(args), qt=not args.no_qt)
+    if args.json:
+        print(json.dumps([c.as_dict() for c in checks], ensure_ascii=False, indent=2))
+    else:
+        print(format_checks(checks))
+    return 1 if any(c.status == FAIL for c in checks) else 0
+
+
+def cmd_diagnostics_export(args: argparse.Namespace) -> int:
+    from counter_app.diagnostics import export_diagnostics
+
+    dest = Path(args.file)
+    try:
+        result = export_diagnostics(_home(args), dest, operator=args.operator, device_timeout=args.device_timeout,
+                                    qt=args.with_qt)
+    except OSError as exc:
+        raise UserError(f"无法写入诊断文件 {dest}：{exc.strerror or exc}。请换一个位置（如U盘或桌面）。") from None
+    print(f"诊断信息已导出：{result.path}（{len(result.members)} 个文件，不含个人信息）")
+    if result.problems:
+        print("以下部分未能收集（已在文件中注明）：" + "；".join(result.problems))
+    return 0
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from counter_app.upgrade import backup_database
+
+    home = _home(args)
+    dest = Path(args.file)
+    if dest.exists():
+        raise UserError(f"目标文件已存在：{dest}。为避免覆盖，请换一个文件名。")
+    try:
+        backup_database(home / "counter.sqlite3", dest)
+    except OSError as exc:
+        raise UserError(f"无法写入备份文件 {dest}：{exc.strerror or exc}。") from None
+    print(f"数据库已备份到：{dest}（{dest.stat().st_size // 1024} KB）。"
+          "备份中的个人信息仍是加密的，但请像对待原数据一样保管，用完及时删除。")
+    return 0

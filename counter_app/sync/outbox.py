@@ -1,0 +1,329 @@
+"""Draining the outbox: every finalized case reaches the platform exactly once.
+
+Why it is exactly once, whatever fails when:
+- the case and its outbox entry (with its ``Idempotency-Key``) were committed in one transaction
+  by ``CaseService.finalize``, so a case that exists is queued and its key is fixed forever;
+- each send carries that key and the business key ``case_no/vN``; the platform answers a resend of
+  the same content with its first answer, so a request whose answer was lost (connection cut after
+  the body was sent, a timeout, the window killed before it recorded the answer) is simply sent
+  again later;
+- the entry is marked acknowledged, the case moved to 平台已接收 and the ``sync_ack`` audit entry
+  written in one transaction, only after the platform's receipt is in hand.
+
+Order and isolation: entries go oldest first. A network error, a 5xx, 408 or 429 ends the pass
+(the platform is unwell; the worker backs off, honouring ``Retry-After``) and puts this entry on
+its own exponential backoff with full jitter. A 4xx saying the data is wrong puts that case in the
+**quarantine lane** with the platform's message and the pass goes on with the next case: one bad
+case never blocks the others. 401/403 stops the pass until the credential is fixed.
+
+Thread contract: :class:`OutboxDrainer` runs on the sync worker's thread (or the CLI); it blocks on
+the network and the database. Module functions that only read (``waiting_entries``) are quick.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import select, update
+
+from counter_app import audit
+from counter_app.store.files import AttachmentCorrupt, AttachmentMissing
+from counter_app.store.models import CaseRow, OutboxEntry
+from counter_app.sync import contract as C
+from counter_app.sync.backoff import RetryPolicy
+from counter_app.sync.client import (
+    AttachmentsMissing, CredentialsError, PlatformClient, RejectedError, SyncError, TransientError,
+)
+
+log = logging.getLogger(__name__)
+
+WAITING, ACKED, QUARANTINED = "waiting", "acked", "quarantined"
+
+
+def utcnow() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    id: int
+    case_id: str
+    idempotency_key: str
+    business_key: str
+    attempts: int
+    created_at: _dt.datetime
+
+
+def waiting_entries(window, *, due_before: _dt.datetime | None = None, limit: int | None = None,
+                    exclude: set[int] | frozenset[int] = frozenset()) -> list[PendingEntry]:
+    """Waiting entries, oldest first (optionally only those due by ``due_before``)."""
+    with window.sessions() as s:
+        q = select(OutboxEntry).where(OutboxEntry.status == WAITING)
+        if due_before is not None:
+            q = q.where(OutboxEntry.next_attempt_at <= due_before)
+        if exclude:
+            q = q.where(OutboxEntry.id.not_in(list(exclude)))
+        q = q.order_by(OutboxEntry.created_at, OutboxEntry.id)
+        if limit:
+            q = q.limit(limit)
+        return [PendingEntry(e.id, e.case_id, e.idempotency_key, e.business_key, e.attempts, e.created_at)
+                for e in s.execute(q).scalars()]
+
+
+def next_due_at(window) -> _dt.datetime | None:
+    from sqlalchemy import func
+
+    with window.sessions() as s:
+        return s.execute(select(func.min(OutboxEntry.next_attempt_at)).where(OutboxEntry.status == WAITING)).scalar()
+
+
+def build_submission(window, case_id: str) -> dict:
+    """The body of ``POST /cases`` for one case: business key, the case JSON, the audit head."""
+    exported = window.cases.export(case_id)
+    case = C.submission_case(exported)
+    with window.sessions() as s:
+        seq, head = audit.head(s)
+    return {"business_key": C.business_key(case["case_no"], case["version"]), "case": case,
+            "audit_head": {"seq": seq, "hash": head}}
+
+
+def retry_all_now(window, *, now: _dt.datetime | None = None) -> int:
+    """Make every waiting entry due now (the clerk pressed 立即上报, or the network came back)."""
+    now = now or utcnow()
+    with window.sessions.begin() as s:
+        res = s.execute(update(OutboxEntry).where(OutboxEntry.status == WAITING, OutboxEntry.next_attempt_at > now)
+                        .values(next_attempt_at=now))
+        return res.rowcount or 0
+
+
+def requeue(window, case_no_or_key: str, operator: str) -> str:
+    """Put a quarantined case back in the queue (after the platform or the data was fixed).
+    Accepts a case number (latest version) or a business key. Returns the business key."""
+    with window.sessions.begin() as s:
+        q = select(OutboxEntry).where(OutboxEntry.status == QUARANTINED)
+        if "/v" in case_no_or_key:
+            q = q.where(OutboxEntry.business_key == case_no_or_key)
+        else:
+            q = q.where(OutboxEntry.business_key.like(case_no_or_key + "/v%"))
+        entry = s.execute(q.order_by(OutboxEntry.id.desc()).limit(1)).scalar_one_or_none()
+        if entry is None:
+            raise LookupError(f"隔离区中没有办件 {case_no_or_key}。")
+        entry.status, entry.attempts, entry.next_attempt_at = WAITING, 0, utcnow()
+        audit.append(s, operator, "quarantine", entry.business_key.split("/v")[0],
+                     {"requeued": True, "business_key": entry.business_key})
+        return entry.business_key
+
+
+def quarantined_entries(window) -> list[dict]:
+    with window.sessions() as s:
+        rows = s.execute(select(OutboxEntry).where(OutboxEntry.status == QUARANTINED).order_by(OutboxEntry.created_at)
+                         ).scalars()
+        return [{"case_id": e.case_id, "business_key": e.business_key, "message": e.last_error,
+                 "attempts": e.attempts, "queued_at": e.created_at} for e in rows]
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0          # newly received by the platform
+    replayed: int = 0      # the platform already had it (a resend recognised)
+    quarantined: int = 0
+    deferred: int = 0      # transient failures put on backoff
+    uploaded_bytes: int = 0
+    stop: str | None = None  # None (queue done) / "offline" / "busy" / "credentials" / "stopped"
+    error: str = ""          # the last error, in Chinese
+    retry_after: float | None = None
+
+    @property
+    def acked(self) -> int:
+        return self.sent + self.replayed
+
+
+class _Stop(Exception):
+    pass
+
+
+class OutboxDrainer:
+    def __init__(self, window, client: PlatformClient, *, policy: RetryPolicy | None = None,
+                 clock: Callable[[], _dt.datetime] | None = None, batch_size: int = 25,
+                 on_acked: Callable[[str, dict], None] | None = None):
+        self.window = window
+        self.client = client
+        self.policy = policy or RetryPolicy()
+        self.clock = clock or utcnow
+        self.batch_size = batch_size
+        self.on_acked = on_acked
+
+    def drain(self, *, stop: threading.Event | None = None, ignore_schedule: bool = False,
+              limit: int | None = None) -> DrainReport:
+        """Send due entries oldest first until the queue is done, a pass-ending error, or ``stop``."""
+        report = DrainReport()
+        tried: set[int] = set()
+        while True:
+            if stop is not None and stop.is_set():
+                report.stop = "stopped"
+                return report
+            if limit is not None and len(tried) >= limit:
+                return report
+            batch = waiting_entries(self.window, due_before=None if ignore_schedule else self.clock(),
+                                    limit=self.batch_size, exclude=tried)
+            if limit is not None:
+                batch = batch[:limit - len(tried)]
+            if not batch:
+                return report
+            try:
+                self._send_batch(batch, tried, report, stop)
+            except _Stop:
+                return report
+
+    # ---- one batch -------------------------------------------------------------------
+    def _send_batch(self, batch: list[PendingEntry], tried: set[int], report: DrainReport,
+                    stop: threading.Event | None) -> None:
+        subs: dict[int, dict] = {}
+        for e in batch:
+            try:
+                subs[e.id] = build_submission(self.window, e.case_id)
+            except Exception as exc:  # noqa: BLE001 - a local record that cannot be read is quarantined, not fatal
+                log.exception("办件 %s 无法读取", e.business_key)
+                tried.add(e.id)
+                self._quarantine(e, f"本机办件数据无法读取（{type(exc).__name__}），请联系技术人员。", "local_error", report)
+        hashes = sorted({h for sub in subs.values() for h in C.attachment_hashes(sub["case"])})
+        try:
+            states = self.client.attachment_states(hashes)
+        except SyncError as exc:
+            first = next((e for e in batch if e.id in subs), None)
+            if first is not None:
+                self._fail(first, exc, report)
+            raise _Stop from None
+        for e in batch:
+            if e.id not in subs:
+                continue
+            if stop is not None and stop.is_set():
+                report.stop = "stopped"
+                raise _Stop
+            tried.add(e.id)
+            self._send_one(e, subs[e.id], states, report)
+
+    def _send_one(self, e: PendingEntry, sub: dict, states: dict[str, dict], report: DrainReport) -> None:
+        try:
+            try:
+                self._upload_missing(sub, states, report)
+                answer, replayed = self.client.submit_case(e.idempotency_key, sub)
+            except AttachmentsMissing as exc:
+                # The platform lost (or never completed) some attachment since we asked: upload, resend once.
+                for h in exc.missing:
+                    states[h] = {"state": "absent", "received": 0}
+                fresh = self.client.attachment_states(exc.missing)
+                states.update(fresh)
+                self._upload_missing(sub, states, report)
+                answer, replayed = self.client.submit_case(e.idempotency_key, sub)
+        except RejectedError as exc:
+            self._quarantine(e, exc.message, exc.code or str(exc.status), report)
+            return
+        except (AttachmentMissing, AttachmentCorrupt) as exc:
+            self._quarantine(e, f"{exc}。请重新扫描该材料并发起更正。", "local_attachment", report)
+            return
+        except SyncError as exc:  # transient, credentials, or attachments still missing
+            self._fail(e, exc, report)
+            raise _Stop from None
+        self._ack(e, answer, replayed)
+        if replayed:
+            report.replayed += 1
+        else:
+            report.sent += 1
+        if self.on_acked is not None:
+            self.on_acked(e.business_key, answer)
+
+    def _upload_missing(self, sub: dict, states: dict[str, dict], report: DrainReport) -> None:
+        for h in C.attachment_hashes(sub["case"]):
+            st = states.get(h) or {"state": "absent", "received": 0}
+            if st.get("state") == "complete":
+                continue
+            data = self.window.files.get(h)
+            report.uploaded_bytes += self.client.upload_attachment(h, data, offset=int(st.get("received") or 0))
+            states[h] = {"sha256": h, "state": "complete", "received": len(data)}
+
+    # ---- outcomes (each one transaction) ----------------------------------------------------
+    def _ack(self, e: PendingEntry, answer: dict, replayed: bool) -> None:
+        receipt = answer.get("receipt") or {}
+        with self.window.sessions.begin() as s:
+            entry = s.get(OutboxEntry, e.id)
+            if entry is None or entry.status == ACKED:
+                return
+            entry.status = ACKED
+            entry.acked_at = self.clock()
+            entry.receipt = receipt
+            entry.attempts += 1
+            entry.last_error = ""
+            row = s.get(CaseRow, entry.case_id)
+            self.window.cases.mark_acknowledged(s, row)
+            audit.append(s, "system", "sync_ack", row.case_no,
+                         {"version": row.version, "platform_case_id": receipt.get("platform_case_id"),
+                          "replayed": replayed})
+
+    def _quarantine(self, e: PendingEntry, message: str, code: str, report: DrainReport) -> None:
+        with self.window.sessions.begin() as s:
+            entry = s.get(OutboxEntry, e.id)
+            if entry is None or entry.status != WAITING:
+                return
+            entry.status = QUARANTINED
+            entry.attempts += 1
+            entry.last_error = message
+            audit.append(s, "system", "quarantine", e.business_key.split("/v")[0],
+                         {"business_key": e.business_key, "code": code})
+        report.quarantined += 1
+        report.error = message
+        log.warning("办件 %s 进入隔离区（%s）", e.business_key, code)
+
+    def _fail(self, e: PendingEntry, exc: SyncError, report: DrainReport) -> None:
+        report.error = exc.message
+        if isinstance(exc, CredentialsError):
+            report.stop = "credentials"
+            return
+        retry_after = getattr(exc, "retry_after", None)
+        report.retry_after = retry_after
+        report.stop = "offline" if getattr(exc, "offline", False) else "busy"
+        report.deferred += 1
+        with self.window.sessions.begin() as s:
+            entry = s.get(OutboxEntry, e.id)
+            if entry is None or entry.status != WAITING:
+                return
+            entry.attempts += 1
+            entry.next_attempt_at = self.clock() + _dt.timedelta(
+                seconds=self.policy.delay(entry.attempts, retry_after))
+            entry.last_error = exc.message
+
+
+def rating_key(business_key: str, rating_id: int, stage: str) -> str:
+    """A stable idempotency key for a rating (the ratings table has no key column of its own)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"counter-app:rating:{business_key}:{rating_id}:{stage}"))
+
+
+def push_ratings(window, client: PlatformClient) -> int:
+    """Send 好差评 ratings of acknowledged cases not yet sent. Returns how many were sent.
+    Stops at the first transient error (the next round retries)."""
+    from counter_app.store.models import Rating
+
+    with window.sessions() as s:
+        rows = s.execute(select(Rating, OutboxEntry.business_key).join(OutboxEntry, OutboxEntry.case_id == Rating.case_id)
+                         .where(Rating.synced.is_(False), OutboxEntry.status == ACKED).order_by(Rating.id)).all()
+        todo = [(r.id, bk, r.stage, r.level, r.reason, r.at) for r, bk in rows]
+    sent = 0
+    for rid, bk, stage, level, reason, at in todo:
+        try:
+            client.submit_rating(rating_key(bk, rid, stage), business_key=bk, stage=stage, level=level,
+                                 reason=reason or "", rated_at=at.isoformat() if at else "")
+        except RejectedError as exc:
+            log.warning("评价 %s 被平台拒收：%s", rid, exc.code)
+            continue
+        except SyncError:
+            break
+        with window.sessions.begin() as s:
+            r = s.get(Rating, rid)
+            if r is not None:
+                r.synced = True
+        sent += 1
+    return sent

@@ -1,0 +1,286 @@
+"""Wrap the PyInstaller bundle into a Debian package for UOS / Kylin / Debian desktops.
+
+    .venv/bin/python packaging/debian/build_deb.py                      # dist/counter-app → dist/*.deb
+    .venv/bin/python packaging/debian/build_deb.py --bundle DIR --out DIR --compression none
+
+Layout of the package:
+
+    /opt/counter-app/                          the bundle, untouched
+    /usr/bin/counter-app                       launcher (input-method fix-up, then exec the bundle)
+    /usr/share/applications/counter-app.desktop
+    /usr/share/icons/hicolor/{256x256,scalable}/apps/counter-app.{png,svg}
+    /usr/share/doc/counter-app/copyright       our licence and the bundled fonts' licences
+    DEBIAN/{control,postinst,postrm,md5sums}
+
+``Depends`` is derived from the bundle, not written by hand: every shared library some bundled ELF
+file needs (``objdump -p``: NEEDED) that the bundle does not itself contain must come from the
+system; its package is found with ``dpkg -S`` on the build machine, or from a short table for the
+X11 helpers a build server may lack. ``libc6 (>= 2.xx)`` is the highest GLIBC symbol version any
+bundled file requires — so dpkg refuses, with a clear message, to install a bundle built on a newer
+system than the target (build release packages on the oldest supported base, see README).
+
+Built with ``dpkg-deb --root-owner-group``: no fakeroot needed, every file owned by root.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+PACKAGE = "counter-app"
+INSTALL_DIR = "opt/counter-app"
+DESCRIPTION = """退役军人服务“一件事”综合受理窗口
+ Counter application for Henan's discharged veterans' joint ("one thing")
+ service: ID-card reading, photo capture, the joint application form, printing,
+ sealing and synchronisation with the provincial platform. Windows' data stays
+ in each operator's home directory and is kept when the package is removed."""
+
+# Sonames a build machine may not have installed, and the package that provides them on
+# Debian-family desktops (UOS 20 / Kylin V10 / Debian 10+ all use these names).
+FALLBACK_PACKAGES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxcb-xinerama.so.0": "libxcb-xinerama0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-glx.so.0": "libxcb-glx0",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb.so.1": "libxcb1",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libX11.so.6": "libx11-6",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6",
+    "libdbus-1.so.3": "libdbus-1-3",
+    "libcups.so.2": "libcups2",
+    "libGL.so.1": "libgl1",
+    "libEGL.so.1": "libegl1",
+    "libOpenGL.so.0": "libopengl0",
+    "libGLX.so.0": "libglx0",
+    "libglib-2.0.so.0": "libglib2.0-0",
+    "libgthread-2.0.so.0": "libglib2.0-0",
+    "libgobject-2.0.so.0": "libglib2.0-0",
+    "libgio-2.0.so.0": "libglib2.0-0",
+}
+# Provided by libc6 itself (versioned below from the GLIBC symbols).
+LIBC_SONAMES = re.compile(r"^(libc|libm|libdl|libpthread|librt|libutil|libresolv|libanl|ld-linux[-\w.]*)\.so")
+# Some system packages were renamed across Debian releases; accept either name.
+ALTERNATIVES = {"libgcc-s1": "libgcc-s1 | libgcc1", "libglib2.0-0t64": "libglib2.0-0t64 | libglib2.0-0",
+                "libcups2t64": "libcups2t64 | libcups2", "libssl3t64": "libssl3t64 | libssl3"}
+
+
+class PackagingError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- facts about the bundle
+
+def project_version() -> str:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return data["project"]["version"]
+
+
+def debian_arch() -> str:
+    return subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _is_elf(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def elf_facts(bundle: Path) -> tuple[set[str], set[str], tuple[int, ...]]:
+    """(needed sonames, sonames the bundle provides, highest GLIBC version required)."""
+    provided = {p.name for p in bundle.rglob("*") if ".so" in p.name or p.suffix == ""}
+    needed: set[str] = set()
+    glibc: tuple[int, ...] = (2, 2)
+    for path in bundle.rglob("*"):
+        if path.is_symlink() or not path.is_file() or not _is_elf(path):
+            continue
+        out = subprocess.run(["objdump", "-p", str(path)], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == "NEEDED":
+                needed.add(parts[1])
+        for v in re.findall(r"GLIBC_(\d+(?:\.\d+)+)", out):
+            glibc = max(glibc, tuple(int(x) for x in v.split(".")))
+    return needed, provided, glibc
+
+
+def _ldconfig_paths() -> dict[str, str]:
+    out = subprocess.run(["/sbin/ldconfig", "-p"], capture_output=True, text=True).stdout
+    paths: dict[str, str] = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*(\S+) \(([^)]*)\) => (\S+)", line)
+        if m and ("x86-64" in m.group(2) or "64" in m.group(2) or "libc6" in m.group(2)):
+            paths.setdefault(m.group(1), m.group(3))
+    return paths
+
+
+def _dpkg_owner(path: str) -> str | None:
+    for candidate in (path, os.path.realpath(path)):
+        proc = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
+        if proc.returncode == 0 and proc.stdout:
+            return proc.stdout.split(":")[0].split(",")[0].strip()
+    return None
+
+
+def system_depends(bundle: Path) -> tuple[list[str], list[str]]:
+    """(Depends entries, sonames nobody could map)."""
+    needed, provided, glibc = elf_facts(bundle)
+    missing = sorted(s for s in needed - provided if not LIBC_SONAMES.match(s))
+    paths = _ldconfig_paths()
+    packages: set[str] = set()
+    unknown = []
+    for soname in missing:
+        package = _dpkg_owner(paths[soname]) if soname in paths else None
+        package = package or FALLBACK_PACKAGES.get(soname)
+        if package is None:
+            unknown.append(soname)
+        elif package != "libc6":
+            packages.add(package)
+    depends = [f"libc6 (>= {'.'.join(map(str, glibc))})"] + [ALTERNATIVES.get(p, p) for p in sorted(packages)]
+    # Group membership tools used by the maintainer scripts.
+    depends.append("passwd")
+    return depends, unknown
+
+
+# ---------------------------------------------------------------- building
+
+def _du_kib(folder: Path) -> int:
+    total = 0
+    for p in folder.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            total += (p.stat().st_size + 1023) // 1024
+    return total
+
+
+def _md5sums(staging: Path) -> str:
+    lines = []
+    for p in sorted(staging.rglob("*")):
+        rel = p.relative_to(staging)
+        if rel.parts[0] == "DEBIAN" or p.is_symlink() or not p.is_file():
+            continue
+        lines.append(f"{hashlib.md5(p.read_bytes()).hexdigest()}  {rel.as_posix()}\n")
+    return "".join(lines)
+
+
+def _normalise_modes(staging: Path) -> None:
+    """Directories 755, executables 755, other files 644 (the bundle may carry odd modes from wheels)."""
+    for p in staging.rglob("*"):
+        if p.is_symlink():
+            continue
+        if p.is_dir():
+            p.chmod(0o755)
+        else:
+            executable = p.stat().st_mode & stat.S_IXUSR or _is_elf(p) and ".so" not in p.name
+            p.chmod(0o755 if executable else 0o644)
+
+
+def build_deb(bundle: Path, out_dir: Path, *, version: str | None = None, arch: str | None = None,
+              compression: str = "xz", maintainer: str = "counter-app maintainers <counter-app@localhost>") -> Path:
+    bundle = bundle.resolve()
+    if not (bundle / PACKAGE).is_file():
+        raise PackagingError(f"{bundle} is not a counter-app bundle (run `make dist` first)")
+    version = version or project_version()
+    arch = arch or debian_arch()
+    depends, unknown = system_depends(bundle)
+    if unknown:
+        raise PackagingError("no Debian package known for: " + ", ".join(unknown)
+                             + " (add them to FALLBACK_PACKAGES or install them on the build machine)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="counter-app-deb-") as tmp:
+        staging = Path(tmp) / "root"
+        shutil.copytree(bundle, staging / INSTALL_DIR, symlinks=True)
+        (staging / "usr/bin").mkdir(parents=True)
+        shutil.copyfile(HERE / "counter-app.sh", staging / "usr/bin/counter-app")
+        apps = staging / "usr/share/applications"
+        apps.mkdir(parents=True)
+        shutil.copyfile(HERE / "counter-app.desktop", apps / "counter-app.desktop")
+        icons = ROOT / "packaging" / "icons"
+        for size_dir, name in (("256x256", "counter-app.png"), ("scalable", "counter-app.svg")):
+            dest = staging / "usr/share/icons/hicolor" / size_dir / "apps"
+            dest.mkdir(parents=True)
+            shutil.copyfile(icons / name, dest / name)
+        doc = staging / "usr/share/doc" / PACKAGE
+        doc.mkdir(parents=True)
+        (doc / "copyright").write_text(_copyright(), encoding="utf-8")
+        _normalise_modes(staging)
+        (staging / "usr/bin/counter-app").chmod(0o755)
+
+        debian = staging / "DEBIAN"
+        debian.mkdir()
+        control = (f"Package: {PACKAGE}\nVersion: {version}\nArchitecture: {arch}\nMaintainer: {maintainer}\n"
+                   f"Installed-Size: {_du_kib(staging)}\nDepends: {', '.join(depends)}\n"
+                   f"Section: misc\nPriority: optional\nHomepage: https://www.hnzwfw.gov.cn/\n"
+                   f"Description: {DESCRIPTION}\n")
+        (debian / "control").write_text(control, encoding="utf-8")
+        (debian / "md5sums").write_text(_md5sums(staging), encoding="utf-8")
+        for script in ("postinst", "postrm"):
+            shutil.copyfile(HERE / script, debian / script)
+            (debian / script).chmod(0o755)
+        debian.chmod(0o755)
+        target = out_dir / f"{PACKAGE}_{version}_{arch}.deb"
+        cmd = ["dpkg-deb", "--root-owner-group", f"-Z{compression}", "--build", str(staging), str(target)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise PackagingError(f"dpkg-deb failed: {proc.stderr.strip()}")
+    return target
+
+
+def _copyright() -> str:
+    parts = ["Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+             "Upstream-Name: counter-app\n\nFiles: *\nLicense: Apache-2.0\n"
+             " See /usr/share/common-licenses/Apache-2.0.\n"]
+    fonts = ROOT / "resources" / "fonts"
+    for lic in sorted(list(fonts.glob("LICENSE*")) + list(fonts.glob("*.TXT"))):
+        body = "\n".join(" " + (line if line.strip() else ".") for line in lic.read_text(encoding="utf-8",
+                                                                                          errors="replace").splitlines())
+        parts.append(f"\nFiles: opt/counter-app/_internal/resources/fonts/*\nComment: {lic.name}\n{body}\n")
+    return "".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build the counter-app .deb from the PyInstaller bundle")
+    parser.add_argument("--bundle", type=Path, default=ROOT / "dist" / PACKAGE)
+    parser.add_argument("--out", type=Path, default=ROOT / "dist")
+    parser.add_argument("--version")
+    parser.add_argument("--arch")
+    parser.add_argument("--compression", default="xz", choices=["xz", "gzip", "zstd", "none"])
+    parser.add_argument("--maintainer", default=os.environ.get("DEBFULLNAME_EMAIL",
+                                                               "counter-app maintainers <counter-app@localhost>"))
+    args = parser.parse_args(argv)
+    try:
+        path = build_deb(args.bundle, args.out, version=args.version, arch=args.arch,
+                         compression=args.compression, maintainer=args.maintainer)
+    except PackagingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

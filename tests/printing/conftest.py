@@ -1,0 +1,103 @@
+"""Fixtures for the printing tests: the sample case, a real photo, a signature, and PDF readers.
+
+Every helper reads the real PDF bytes with an independent library: pdfplumber for text (in
+content-stream order, so a label wrapped inside its cell still reads as one string), pypdf
+for fonts and images, pypdfium2 to rasterise pages, zxing-cpp to decode barcodes.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pdfplumber
+import pypdfium2 as pdfium
+import pytest
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_case.json"
+
+
+@pytest.fixture(autouse=True)
+def _printing_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("COUNTER_APP_HOME", str(tmp_path / "printing-home"))
+    monkeypatch.delenv("COUNTER_APP_SUMATRA", raising=False)
+
+
+@pytest.fixture
+def case() -> dict:
+    return json.loads(SAMPLE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def photo_jpeg() -> bytes:
+    """A real photograph (scikit-image's astronaut), cut to the 358×441 format."""
+    from PIL import Image
+    from skimage import data
+
+    img = Image.fromarray(data.astronaut()).crop((100, 0, 100 + 358, 441))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def signature_png() -> bytes:
+    """A pen-pad style signature: dark strokes on a transparent background."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (400, 120), (255, 255, 255, 0))
+    d = ImageDraw.Draw(img)
+    d.line([(20, 90), (80, 20), (120, 100), (170, 30), (230, 95), (300, 25), (380, 80)], fill=(10, 10, 60, 255), width=7)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def variant(case: dict, **changes) -> dict:
+    """A copy of the case with dotted-path changes, e.g. ``{"application.applicant.name": "张三"}``."""
+    out = copy.deepcopy(case)
+    for path, value in changes.items():
+        node = out
+        keys = path.split("__")
+        for k in keys[:-1]:
+            node = node[k]
+        node[keys[-1]] = value
+    return out
+
+
+def stream_text(pdf: bytes, page: int | None = None) -> str:
+    """All characters in content-stream (drawing) order, whitespace removed."""
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        pages = doc.pages if page is None else [doc.pages[page]]
+        return "".join(c["text"] for p in pages for c in p.chars if not c["text"].isspace())
+
+
+def page_chars(pdf: bytes, page: int) -> tuple[list[dict], float, float]:
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        p = doc.pages[page]
+        return list(p.chars), float(p.width), float(p.height)
+
+
+def page_count(pdf: bytes) -> int:
+    return len(pdfium.PdfDocument(pdf))
+
+
+def render_gray(pdf: bytes, page: int, dpi: float = 100) -> np.ndarray:
+    """The page as a grayscale image (0 = black), rendered by pdfium."""
+    doc = pdfium.PdfDocument(pdf)
+    bitmap = doc[page].render(scale=dpi / 72, grayscale=True)
+    arr = bitmap.to_numpy()
+    return arr[:, :, 0].copy() if arr.ndim == 3 else arr.copy()
+
+
+def render_rgb(pdf: bytes, page: int, dpi: float = 100) -> np.ndarray:
+    doc = pdfium.PdfDocument(pdf)
+    return doc[page].render(scale=dpi / 72).to_numpy()[:, :, :3][:, :, ::-1].copy()  # BGR → RGB
+
+
+def decode_codes(pdf: bytes, page: int, dpi: float = 200) -> list:
+    import zxingcpp
+
+    return list(zxingcpp.read_barcodes(render_gray(pdf, page, dpi)))

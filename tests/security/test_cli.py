@@ -1,0 +1,127 @@
+"""``counter-app keys|audit|archive|operators|retention`` through the real command-line entry point."""
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+
+import pytest
+
+from counter_app.cli import main
+
+
+def run(capsys, *argv, stdin: str | None = None, monkeypatch=None):
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_bootstrap_then_admin_required(window, capsys, monkeypatch):
+    window.close()
+    code, out = run(capsys, "operators", "add", "admin", "--role", "it_admin", "--name", "王管理", "--password-stdin",
+                    stdin="Root-2026!\n", monkeypatch=monkeypatch)
+    assert code == 0 and "已添加账户 admin（系统管理员）" in out
+    monkeypatch.setenv("COUNTER_APP_PASSWORD", "Window-one-1")
+    code, out = run(capsys, "operators", "add", "clerk1", "--role", "clerk", "--name", "李晓燕")
+    assert code == 2 and "--admin" in out
+    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "wrong-pass-1")
+    code, out = run(capsys, "operators", "add", "clerk1", "--role", "clerk", "--name", "李晓燕", "--admin", "admin")
+    assert code == 2 and "用户名或密码错误" in out
+    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Root-2026!")
+    code, out = run(capsys, "operators", "add", "clerk1", "--role", "clerk", "--name", "李晓燕", "--admin", "admin")
+    assert code == 0
+    code, out = run(capsys, "operators", "add", "clerk2", "--role", "clerk", "--name", "赵敏", "--admin", "admin",
+                    "--password-stdin", stdin="short\n", monkeypatch=monkeypatch)
+    assert code == 2 and "密码至少需要8位" in out
+    code, out = run(capsys, "operators", "list", "--json")
+    listed = json.loads(out)
+    assert [(o["username"], o["role"], o["locked"]) for o in listed] == [("admin", "it_admin", False),
+                                                                        ("clerk1", "clerk", False)]
+    assert all("password" not in k for o in listed for k in o)
+
+
+def test_unlock_through_the_cli(staffed_window, capsys, monkeypatch):
+    from counter_app.security import access
+    from counter_app.security.operators import AuthenticationError
+
+    for _ in range(5):
+        with pytest.raises(AuthenticationError):
+            access.authenticate(staffed_window, "clerk2", "wrong-pass-1")
+    code, out = run(capsys, "operators", "list")
+    assert "clerk2\t赵敏\t窗口工作人员\t已锁定" in out
+    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Review-one-1")
+    code, out = run(capsys, "operators", "unlock", "clerk2", "--admin", "sup1")
+    assert code == 2 and "无权" in out  # a supervisor is not an IT administrator
+    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Root-2026!")
+    code, out = run(capsys, "operators", "unlock", "clerk2", "--admin", "admin")
+    assert code == 0
+    assert access.authenticate(staffed_window, "clerk2", "Window-two-2").username == "clerk2"
+
+
+def test_keys_rotate_keeps_everything_readable(staffed_window, capsys, monkeypatch):
+    from counter_app.services import open_window
+    from tests.security.casework import finalize_case
+
+    rec, app, _ = finalize_case(staffed_window, 51)
+    home = staffed_window.home
+    before = staffed_window.vault.master_fingerprint()
+    staffed_window.close()
+    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Root-2026!")
+    code, out = run(capsys, "keys", "rotate", "--admin", "admin", "--data-key")
+    assert code == 0 and "主密钥已轮换" in out and "新数据密钥编号 2" in out
+    w = open_window(home)
+    try:
+        assert w.vault.master_fingerprint() != before and w.vault.key_ids == [1, 2]
+        assert w.cases.get(rec.id).application.applicant.id_number == app.applicant.id_number
+        with w.sessions() as s:
+            from counter_app import audit
+            from counter_app.store.models import AuditEntry
+            from sqlalchemy import select
+
+            last = s.execute(select(AuditEntry).where(AuditEntry.action == "key_rotate")).scalar_one()
+            assert last.operator == "admin" and last.detail["data_key_id"] == 2
+            assert audit.verify(s).ok
+    finally:
+        w.close()
+    code, out = run(capsys, "keys", "status", "--json")
+    assert json.loads(out)["data_key_ids"] == [1, 2]
+
+
+def test_audit_verify_reports_the_first_broken_link(staffed_window, capsys):
+    from tests.security.casework import finalize_case
+
+    finalize_case(staffed_window, 52)
+    finalize_case(staffed_window, 53)
+    code, out = run(capsys, "audit", "verify", "--json")
+    good = json.loads(out)
+    assert code == 0 and good["ok"] and good["first_broken_seq"] is None
+    code, out = run(capsys, "audit", "head")
+    seq, head = out.strip().split(":")
+    assert int(seq) == good["head_seq"] and head == good["head"]
+    staffed_window.engine.dispose()
+    con = sqlite3.connect(staffed_window.db_path)
+    con.execute("DROP TRIGGER audit_log_no_update")
+    con.execute("UPDATE audit_log SET subject = 'x' WHERE seq = 3")
+    con.execute("DELETE FROM audit_log WHERE seq = 5")
+    con.commit()
+    con.close()
+    code, out = run(capsys, "audit", "verify", "--json")
+    bad = json.loads(out)
+    assert code == 1 and bad["ok"] is False and bad["first_broken_seq"] == 3
+    code, out = run(capsys, "audit", "verify")
+    assert code == 1 and "第3条" in out
+    code, out = run(capsys, "audit", "verify", "--anchor", "nonsense")
+    assert code == 2
+
+
+def test_retention_run_from_the_cli(staffed_window, capsys, monkeypatch):
+    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Root-2026!")
+    code, out = run(capsys, "retention", "run", "--admin", "admin", "--json")
+    assert code == 0 and json.loads(out)["cases"] == []
+
+
+def test_unknown_case_is_a_clear_error(window, capsys):
+    code, out = run(capsys, "archive", "verify", "410702-01-20261130-0099-1")
+    assert code == 2 and out.startswith("错误：")

@@ -1,0 +1,257 @@
+"""Step 2 — the joint items and the choices that go with them.
+
+The retirement type decides which of the 11 items apply (``rules.item_applicability``): an item
+that does not apply is disabled with the reason next to it. The choices of the form (户口类型,
+养老 / 医保参保方式, 就业创业意向, 开具落户介绍信) are enabled only with the item they belong to.
+Warnings of the rules engine about the combination (e.g. 社会保险登记 without 户口登记) are shown
+below; errors block the step.
+"""
+from __future__ import annotations
+
+import enum
+from typing import Iterable
+
+from PySide6.QtWidgets import (
+    QButtonGroup, QCheckBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QRadioButton, QScrollArea, QVBoxLayout,
+    QWidget,
+)
+
+from counter_app.rules import item_applicability, normalise, validate
+from counter_app.scheme import (
+    CHOICE_TITLES, ITEMS, FamilyMode, HouseholdType, Intention, MedicalChoice, PensionChoice, RetirementType,
+)
+from ui.acceptance.fields import messages, problems_for
+from ui.acceptance.step import Step, page_layout
+from ui.acceptance.style import set_role
+
+CHOICE_FIELDS = ("items", "retirement_type", "veteran_affairs.intention", "veteran_affairs.settlement_letter",
+                 "hukou.household_type", "hukou.family_mode", "pension.choice", "medical.choice")
+
+
+class ChoiceGroup(QGroupBox):
+    """Exclusive radio buttons for one enum; ``value()`` is None until one is picked."""
+
+    def __init__(self, title: str, options: Iterable[enum.Enum], titles: dict | None = None, columns: int = 1):
+        super().__init__(title)
+        self.options = list(options)
+        self.group = QButtonGroup(self)
+        lay = QGridLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.setVerticalSpacing(2)
+        self.buttons: list[QRadioButton] = []
+        for i, opt in enumerate(self.options):
+            text = (titles or CHOICE_TITLES).get(opt) or getattr(opt, "title", str(opt))
+            b = QRadioButton(text)
+            self.group.addButton(b, i)
+            self.buttons.append(b)
+            lay.addWidget(b, i // columns, i % columns)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        set_role(self.message, "error")
+        self.message.setVisible(False)
+        lay.addWidget(self.message, (len(self.options) + columns - 1) // columns, 0, 1, columns)
+
+    def value(self):
+        i = self.group.checkedId()
+        return self.options[i] if i >= 0 else None
+
+    def set_value(self, value) -> None:
+        self.group.setExclusive(False)
+        for b in self.buttons:
+            b.setChecked(False)
+        self.group.setExclusive(True)
+        if value is not None and value in self.options:
+            self.buttons[self.options.index(value)].setChecked(True)
+
+    def show_problem(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+
+class ItemsStep(Step):
+    key = "items"
+    title = "事项选择"
+
+    def __init__(self, ctx, session, parent=None):
+        super().__init__(ctx, session, parent)
+        lay = page_layout(self, "第2步　联办事项与选项",
+                          "先选退役类型，再勾选申请人要办理的事项（空格键勾选，Tab 键移动）。不适用的事项会变灰并说明原因。")
+        body = QHBoxLayout()
+        lay.addLayout(body, 1)
+
+        left = QVBoxLayout()
+        body.addLayout(left, 5)
+        self.rtype = ChoiceGroup("退役类型", list(RetirementType),
+                                 {t: t.title for t in RetirementType}, columns=3)
+        left.addWidget(self.rtype)
+        items_box = QGroupBox("联办事项（可多选）")
+        il = QVBoxLayout(items_box)
+        il.setSpacing(1)
+        self.item_checks: dict[int, QCheckBox] = {}
+        self.item_notes: dict[int, QLabel] = {}
+        for n, item in ITEMS.items():
+            row = QHBoxLayout()
+            row.setSpacing(8)
+            cb = QCheckBox(f"{n}. {item.title}")
+            cb.setToolTip(f"{item.department.title}　{item.note}".strip())
+            note = QLabel("")
+            set_role(note, "hint")
+            row.addWidget(cb)
+            row.addWidget(note, 1)
+            il.addLayout(row)
+            self.item_checks[n] = cb
+            self.item_notes[n] = note
+            cb.toggled.connect(lambda _c, n=n: self._item_toggled(n))
+        self.items_message = QLabel("")
+        set_role(self.items_message, "error")
+        self.items_message.setWordWrap(True)
+        il.addWidget(self.items_message)
+        left.addWidget(items_box, 1)
+
+        right_host = QWidget()
+        right = QVBoxLayout(right_host)
+        right.setContentsMargins(0, 0, 0, 0)
+        self.intention = ChoiceGroup("学历提升或就业创业意向（事项3）", list(Intention), columns=3)
+        self.settlement = QCheckBox("开具落户介绍信（办理户口登记时自动勾选）")
+        self.household = ChoiceGroup("户口类型（事项4）", list(HouseholdType), columns=2)
+        self.family_mode = ChoiceGroup("居民家庭户入户方式", list(FamilyMode), columns=2)
+        self.restore_elsewhere = QCheckBox("非原户口注销地恢复户口（投靠直系亲属）")
+        self.pension = ChoiceGroup("养老保险参保（事项6）", list(PensionChoice))
+        self.medical = ChoiceGroup("医疗保险参保（事项9）", list(MedicalChoice))
+        right.addWidget(self.intention)
+        va = QGroupBox("退役军人事务")
+        vl = QVBoxLayout(va)
+        vl.addWidget(self.settlement)
+        right.addWidget(va)
+        right.addWidget(self.household)
+        right.addWidget(self.family_mode)
+        self.family_mode.layout().addWidget(self.restore_elsewhere, 10, 0, 1, 2)
+        right.addWidget(self.pension)
+        right.addWidget(self.medical)
+        self.warnings = QLabel("")
+        self.warnings.setWordWrap(True)
+        set_role(self.warnings, "banner-warning")
+        self.warnings.setVisible(False)
+        right.addWidget(self.warnings)
+        right.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(right_host)
+        body.addWidget(scroll, 4)
+
+        self._groups = (self.rtype, self.intention, self.household, self.family_mode, self.pension, self.medical)
+        for g in self._groups:
+            g.group.idClicked.connect(lambda _i: self._edited())
+        self.settlement.toggled.connect(lambda _c: self._edited())
+        self.restore_elsewhere.toggled.connect(lambda _c: self._edited())
+        self._loading = False
+        self._tried = False
+
+    # ------------------------------------------------------------------ protocol
+    def enter(self) -> None:
+        self._loading = True
+        try:
+            app = self.session.app
+            self.rtype.set_value(app.retirement_type)
+            for n, cb in self.item_checks.items():
+                cb.setChecked(n in app.items)
+            self.intention.set_value(app.veteran_affairs.intention)
+            self.settlement.setChecked(app.veteran_affairs.settlement_letter)
+            self.household.set_value(app.hukou.household_type)
+            self.family_mode.set_value(app.hukou.family_mode)
+            self.restore_elsewhere.setChecked(app.hukou.restore_elsewhere)
+            self.pension.set_value(app.pension.choice)
+            self.medical.set_value(app.medical.choice)
+        finally:
+            self._loading = False
+        self._refresh()
+
+    def commit(self) -> None:
+        if self.read_only:
+            return
+        app = self.session.app
+        app.retirement_type = self.rtype.value()
+        app.items = sorted(n for n, cb in self.item_checks.items() if cb.isChecked() and cb.isEnabled())
+        app.veteran_affairs.intention = self.intention.value() if app.has_item(3) else None
+        app.veteran_affairs.settlement_letter = self.settlement.isChecked()
+        has4 = app.has_item(4)
+        app.hukou.household_type = self.household.value() if has4 else None
+        family = has4 and app.hukou.household_type == HouseholdType.FAMILY
+        app.hukou.family_mode = self.family_mode.value() if family else None
+        app.hukou.restore_elsewhere = self.restore_elsewhere.isChecked() if family else False
+        app.pension.choice = self.pension.value() if app.has_item(6) else None
+        app.medical.choice = self.medical.value() if app.has_item(9) else None
+
+    def blockers(self) -> list[str]:
+        self._tried = True
+        problems = problems_for(validate(self.session.app), CHOICE_FIELDS)
+        self._show_problems(problems)
+        return messages(problems)
+
+    def focus_first(self) -> None:
+        b = self.rtype.group.checkedButton() or self.rtype.buttons[0]
+        b.setFocus()
+
+    def set_read_only(self, read_only: bool) -> None:
+        super().set_read_only(read_only)
+        for w in (*self._groups, *self.item_checks.values(), self.settlement, self.restore_elsewhere):
+            w.setEnabled(not read_only)
+        if not read_only:
+            self._refresh()
+
+    # ------------------------------------------------------------------ live rules
+    def _item_toggled(self, n: int) -> None:
+        if self._loading:
+            return
+        if n == 4 and self.item_checks[4].isChecked():
+            # 户口登记 needs the 落户介绍信 from VA: tick it (rules.normalise does the same)
+            self.settlement.setChecked(True)
+        self._edited()
+
+    def _edited(self) -> None:
+        if self._loading or self.read_only:
+            return
+        self.commit()
+        normalise(self.session.app)
+        self._refresh()
+        self.changed.emit()
+
+    def _refresh(self) -> None:
+        app = self.session.app
+        self._loading = True
+        try:
+            for ia in item_applicability(app):
+                cb, note = self.item_checks[ia.number], self.item_notes[ia.number]
+                if not self.read_only:
+                    cb.setEnabled(ia.applicable)
+                if not ia.applicable and cb.isChecked():
+                    cb.setChecked(False)
+                item = ITEMS[ia.number]
+                note.setText(ia.reason if not ia.applicable else (item.note.split("，")[0] if item.note else ""))
+                set_role(note, "warning" if not ia.applicable else "hint")
+        finally:
+            self._loading = False
+        if not self.read_only:
+            app.items = [n for n in app.items if self.item_checks[n].isEnabled()]
+            has4 = app.has_item(4)
+            self.intention.setEnabled(app.has_item(3))
+            self.household.setEnabled(has4)
+            self.family_mode.setEnabled(has4 and self.household.value() == HouseholdType.FAMILY)
+            self.pension.setEnabled(app.has_item(6))
+            self.medical.setEnabled(app.has_item(9))
+        problems = problems_for(validate(app), CHOICE_FIELDS)
+        self._show_problems(problems if self._tried else [p for p in problems if not p.blocking])
+
+    def _show_problems(self, problems) -> None:
+        groups = {"retirement_type": self.rtype, "veteran_affairs.intention": self.intention,
+                  "hukou.household_type": self.household, "hukou.family_mode": self.family_mode,
+                  "pension.choice": self.pension, "medical.choice": self.medical}
+        for path, g in groups.items():
+            g.show_problem(next((p.message for p in problems if p.field == path and p.blocking), ""))
+        item_errors = [p.message for p in problems if p.field in ("items", "veteran_affairs.settlement_letter")
+                       and p.blocking]
+        self.items_message.setText("\n".join(item_errors))
+        warnings = [p.message for p in problems if not p.blocking]
+        self.warnings.setText("提示：\n" + "\n".join(f"· {w}" for w in dict.fromkeys(warnings)) if warnings else "")
+        self.warnings.setVisible(bool(warnings))

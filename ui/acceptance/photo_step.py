@@ -1,0 +1,232 @@
+"""Step 5 — the 358×441 white-background photo (material 12, needed for the social security card).
+
+The live preview guides the applicant (hints from ``devices.photo.LiveChecker`` drawn on the
+frame) and takes the picture by itself once every check has held for a few frames; the clerk can
+also press the shutter (F7) or import a picture file (F5). The chosen frame goes through
+``devices.photo.make_compliant_photo`` on ``ctx.tasks.io`` (cut-out, white background, geometry,
+JPEG size band) and the compliance report is shown check by check; a compliant photo is stored and
+becomes the application's photo.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+
+from ui.acceptance.session import read_attachment, store_attachment
+from ui.acceptance.step import Step, page_layout
+from ui.acceptance.style import ERROR, OK, set_role
+from ui.camera_view import CameraView
+from ui.device_hub import bgr_to_qimage
+
+PHOTO_SHOWN = (239, 294)   # 358×441 at two thirds
+
+
+class PhotoError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def process_frame(frame: np.ndarray):
+    """``ctx.tasks.io``: the compliance pipeline on one picture."""
+    from devices.photo import make_compliant_photo
+
+    return make_compliant_photo(frame)
+
+
+def process_file(path: str):
+    """``ctx.tasks.io``: read a picture file (any path, including Chinese names) and process it."""
+    import cv2
+
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise PhotoError(f"无法读取照片文件：{exc.strerror or exc}。") from None
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if img is None:
+        raise PhotoError(f"“{Path(path).name}”不是可识别的图片，请选择 JPG 或 PNG 照片。")
+    return process_frame(img)
+
+
+def report_html(result) -> str:
+    lines = []
+    for c in sorted(result.checks, key=lambda c: c.passed):
+        mark, colour = ("✓", OK) if c.passed else ("✗", ERROR)
+        text = c.label + ("" if c.passed else f"：{c.message}")
+        lines.append(f'<span style="color:{colour}">{mark} {text}</span>')
+    head = (f'<b style="color:{OK}">照片合格</b>（{(result.size_bytes or 0) // 1024} KB）' if result.ok
+            else f'<b style="color:{ERROR}">照片不合格：{result.reason}</b>')
+    return head + "<br>" + "<br>".join(lines)
+
+
+class PhotoStep(Step):
+    key = "photo"
+    title = "采集照片"
+    actions = (("F5", "从文件导入照片", "import_dialog"), ("F6", "重新拍照", "retake"), ("F7", "立即拍照", "capture_now"))
+
+    def __init__(self, ctx, session, parent=None):
+        super().__init__(ctx, session, parent)
+        lay = page_layout(self, "第5步　白底一寸免冠照片（社保卡用）",
+                          "请申请人正对镜头，按画面上方的提示调整；各项合格后自动拍照。也可按 F7 立即拍照，或 F5 导入照片文件。")
+        self.notice = QLabel("")
+        self.notice.setWordWrap(True)
+        set_role(self.notice, "banner-info")
+        self.notice.setVisible(False)
+        lay.addWidget(self.notice)
+        body = QHBoxLayout()
+        lay.addLayout(body, 1)
+        self.camera = CameraView(ctx.devices)
+        self.camera.captured.connect(self._captured)
+        body.addWidget(self.camera, 3)
+        right = QVBoxLayout()
+        self.result_image = QLabel("照片")
+        self.result_image.setFixedSize(*PHOTO_SHOWN)
+        self.result_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.result_image.setStyleSheet("border: 1px solid #c9d2dc; background: #ffffff; color: #4a5563;")
+        right.addWidget(self.result_image, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.report = QLabel("")
+        self.report.setWordWrap(True)
+        self.report.setTextFormat(Qt.TextFormat.RichText)
+        self.report.setAlignment(Qt.AlignmentFlag.AlignTop)
+        right.addWidget(self.report, 1)
+        buttons = QHBoxLayout()
+        self.import_button = QPushButton("导入照片 (F5)")
+        self.retake_button = QPushButton("重新拍照 (F6)")
+        self.shutter_button = QPushButton("立即拍照 (F7)")
+        for b in (self.import_button, self.retake_button, self.shutter_button):
+            buttons.addWidget(b)
+        right.addLayout(buttons)
+        body.addLayout(right, 2)
+        self.import_button.clicked.connect(self.import_dialog)
+        self.retake_button.clicked.connect(self.retake)
+        self.shutter_button.clicked.connect(self.capture_now)
+        self.processing = False
+        self.last_result = None
+
+    # ------------------------------------------------------------------ protocol
+    def enter(self) -> None:
+        s = self.session
+        required = s.photo_required
+        self.notice.setVisible(not required)
+        self.notice.setText("本次申请未选择“社会保障卡申领”，不需要照片，可直接下一步。")
+        if s.photo_jpeg is None and s.app.photo:
+            self.run_db(read_attachment, self.ctx.window, s.app.photo, doing="读取照片",
+                        on_success=self._loaded_existing)
+        elif s.photo_jpeg is not None:
+            self._show_jpeg(s.photo_jpeg)
+            if s.photo_report is not None:
+                self.report.setText(report_html(s.photo_report))
+        if required and not s.app.photo and not self.read_only:
+            self.camera.start()
+
+    def leave(self) -> None:
+        self.camera.stop()
+
+    def blockers(self) -> list[str]:
+        if self.processing:
+            return ["正在处理照片，请稍候。"]
+        if self.session.photo_required and not self.session.app.photo:
+            return ["申领社保卡须采集白底一寸免冠照片：请申请人对准镜头自动拍照，或按 F7 立即拍照、F5 导入照片。"]
+        return []
+
+    def set_read_only(self, read_only: bool) -> None:
+        super().set_read_only(read_only)
+        for b in (self.import_button, self.retake_button, self.shutter_button):
+            b.setEnabled(not read_only)
+
+    # ------------------------------------------------------------------ actions
+    def retake(self) -> None:
+        if self.read_only:
+            return
+        self.report.setText("")
+        self.camera.start()
+        self.camera.rearm()
+
+    def capture_now(self) -> None:
+        if self.read_only:
+            return
+        if not self.camera.active:
+            self.camera.start()
+            self.notify.emit("摄像头正在打开，请稍后再按 F7。", "info")
+            return
+        if not self.camera.capture_now():
+            self.notify.emit("摄像头还没有画面，请稍候再试，或按 F5 导入照片。", "warning")
+
+    def import_dialog(self) -> None:
+        if self.read_only:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "导入照片", str(Path.home()), "照片 (*.jpg *.jpeg *.png *.bmp)")
+        if path:
+            self.import_file(path)
+
+    def import_file(self, path: str) -> None:
+        self.camera.stop()
+        self._start_processing()
+        self.run_io(process_file, path, doing="处理照片", on_success=self._processed, on_failure=self._failed)
+
+    @Slot(object)
+    def _captured(self, frame: np.ndarray) -> None:
+        if self.processing or self.read_only:
+            return
+        self.camera.stop()
+        self.result_image.setPixmap(QPixmap.fromImage(bgr_to_qimage(frame)).scaled(
+            self.result_image.size(), Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+            Qt.TransformationMode.SmoothTransformation))
+        self._start_processing()
+        self.run_io(process_frame, frame, doing="处理照片", on_success=self._processed, on_failure=self._failed)
+
+    def _start_processing(self) -> None:
+        self.processing = True
+        self.report.setText("正在处理照片（抠图、换白底、检查尺寸）……")
+
+    def _processed(self, result) -> None:
+        self.last_result = result
+        self.report.setText(report_html(result))
+        if result.image is not None:
+            self.result_image.setPixmap(QPixmap.fromImage(bgr_to_qimage(result.image)).scaled(
+                self.result_image.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        if not result.ok:
+            self.processing = False
+            self.notify.emit(f"照片不合格：{result.reason}。请按提示调整后按 F6 重新拍照。", "warning")
+            return
+
+        def stored(sha: str) -> None:
+            self.processing = False
+            s = self.session
+            s.app.photo = sha
+            s.photo_jpeg = result.jpeg
+            s.photo_report = result
+            self.notify.emit("照片合格，已保存。", "ok")
+            self.changed.emit()
+
+        def failed(exc: BaseException) -> None:
+            self.processing = False
+            from ui.acceptance.step import user_message
+
+            self.notify.emit(user_message(exc, "保存照片"), "error")
+
+        self.run_db(store_attachment, self.ctx.window, result.jpeg, "image/jpeg", doing="保存照片",
+                    on_success=stored, on_failure=failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.processing = False
+        from ui.acceptance.step import user_message
+
+        message = user_message(exc, "处理照片")
+        self.report.setText(message)
+        self.notify.emit(message, "error")
+
+    def _loaded_existing(self, data: bytes) -> None:
+        self.session.photo_jpeg = data
+        self._show_jpeg(data)
+        self.report.setText("已采集照片（草稿中保存的）。如需重拍按 F6。")
+
+    def _show_jpeg(self, data: bytes) -> None:
+        img = QImage.fromData(data)
+        if not img.isNull():
+            self.result_image.setPixmap(QPixmap.fromImage(img).scaled(
+                self.result_image.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))

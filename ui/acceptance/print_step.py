@@ -1,0 +1,238 @@
+"""Step 7 — print the signed form, the 落户介绍信 and the reminders; scan the signed form back.
+
+The documents are rendered from the case JSON on ``ctx.tasks.io`` (``printing.letters``); which
+ones apply follows the items (落户介绍信 with 户口登记, the 预备役登记 reminder with item 11). Each
+has a preview with 打印 / 另存为PDF. The paper form the applicant signed is scanned and imported
+(PDF or image; images become a PDF); in demo mode, a simulated scan rasterises the printed form
+the way a scanner would, so a newcomer can finish without a scanner.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
+
+from ui.acceptance.session import images_to_pdf
+from ui.acceptance.step import Step, page_layout
+from ui.acceptance.style import set_role
+from ui.print_preview import Document, DocumentPreview, page_count
+
+
+class ScanImportError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def render_letters(case_json: dict) -> list[tuple[str, str, bytes | None, str]]:
+    """``ctx.tasks.io``: the letters this case needs: ``(key, title, pdf or None, note)``; a letter
+    that cannot be made says why in ``note``."""
+    from printing.letters import render_reserve_reminder, render_settlement_letter
+
+    app = case_json.get("application", {})
+    items = set(app.get("items", []))
+    wanted = []
+    if 4 in items or (app.get("veteran_affairs") or {}).get("settlement_letter"):
+        wanted.append(("settlement_letter", "落户介绍信", render_settlement_letter))
+    if 11 in items:
+        wanted.append(("reserve_reminder", "预备役登记提醒", render_reserve_reminder))
+    out = []
+    for key, title, fn in wanted:
+        try:
+            result = fn(case_json)
+        except Exception as exc:  # PrintingError: a field the letter needs is missing
+            out.append((key, title, None, getattr(exc, "message", None) or f"无法生成：{type(exc).__name__}"))
+            continue
+        out.append((key, title, result.pdf, "；".join(result.warnings)))
+    return out
+
+
+def read_signed_scan(path: str) -> tuple[bytes, int]:
+    """``ctx.tasks.io``: the scanned signed form as PDF bytes and its page count."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ScanImportError(f"无法读取“{p.name}”：{exc.strerror or exc}。") from None
+    if data[:5] == b"%PDF-":
+        try:
+            return data, page_count(data)
+        except Exception:
+            raise ScanImportError(f"“{p.name}”已损坏，无法打开，请重新扫描。") from None
+    from PySide6.QtGui import QImage
+
+    if QImage.fromData(data).isNull():
+        raise ScanImportError(f"“{p.name}”不是PDF或图片，请重新扫描（支持 PDF、JPG、PNG）。")
+    return images_to_pdf([data]), 1
+
+
+def simulate_scan(form_pdf: bytes) -> tuple[bytes, int]:
+    """``ctx.tasks.io``, demo mode: the printed form as a scanner returns it (150 dpi page images)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    from ui.print_preview import render_pdf_pages
+
+    pages = render_pdf_pages(form_pdf, dpi=150.0)
+    images = []
+    for img in pages:
+        data = QByteArray()
+        buf = QBuffer(data)
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
+        img.convertToFormat(img.Format.Format_Grayscale8).save(buf, "JPEG", 80)
+        buf.close()
+        images.append(bytes(data.data()))
+    return images_to_pdf(images), len(images)
+
+
+class PrintStep(Step):
+    key = "print"
+    title = "打印"
+    actions = (("F5", "打印当前文档", "print_current"), ("F6", "导入签字后的申请表扫描件", "import_scan_dialog"),
+               ("F7", "演示：模拟扫描", "demo_scan"))
+
+    def __init__(self, ctx, session, parent=None):
+        super().__init__(ctx, session, parent)
+        lay = page_layout(self, "第7步　打印与扫描",
+                          "打印申请表交申请人签字，打印落户介绍信等文书；签字后的申请表扫描并导入（F6）。")
+        body = QHBoxLayout()
+        lay.addLayout(body, 1)
+        left = QVBoxLayout()
+        left.addWidget(QLabel("文书（↑↓ 选择，F5 打印）："))
+        self.docs = QListWidget()
+        self.docs.setMaximumWidth(300)
+        left.addWidget(self.docs, 1)
+        self.scan_status = QLabel("签字扫描件：未导入")
+        self.scan_status.setWordWrap(True)
+        set_role(self.scan_status, "banner-warning")
+        left.addWidget(self.scan_status)
+        self.import_button = QPushButton("导入签字扫描件 (F6)")
+        self.demo_button = QPushButton("演示：模拟扫描 (F7)")
+        self.demo_button.setVisible(bool(getattr(ctx, "demo", False)))
+        left.addWidget(self.import_button)
+        left.addWidget(self.demo_button)
+        body.addLayout(left, 1)
+        self.preview = DocumentPreview(ctx)
+        body.addWidget(self.preview, 3)
+        self.documents: dict[str, Document] = {}
+        self.docs.currentItemChanged.connect(self._selected)
+        self.preview.printed.connect(self._printed)
+        self.preview.notice.connect(lambda text, level: self.notify.emit(text, level))
+        self.import_button.clicked.connect(self.import_scan_dialog)
+        self.demo_button.clicked.connect(self.demo_scan)
+        self._letters_for: str | None = None
+
+    # ------------------------------------------------------------------ protocol
+    def enter(self) -> None:
+        s = self.session
+        if s.form_pdf is not None:
+            self.documents["form"] = Document("form", "联办申请表（已签名）", s.form_pdf,
+                                              "请申请人在打印件上签字后扫描导入")
+        if s.signed_scan is not None:
+            self.documents["signed_scan"] = Document("signed_scan", "签字扫描件", s.signed_scan)
+        self._fill_list()
+        if s.case_json is not None and self._letters_for != s.signed_digest:
+            self._letters_for = s.signed_digest
+            self.run_io(render_letters, s.case_json, doing="生成文书", on_success=self._letters_ready)
+        self._show_scan_status()
+        self.docs.setFocus()
+
+    def blockers(self) -> list[str]:
+        if self.session.signed_scan is None:
+            return ["请扫描申请人签字后的申请表并导入（F6）。" + ("演示模式可按 F7 模拟扫描。" if self.ctx.demo else "")]
+        return []
+
+    def focus_first(self) -> None:
+        self.docs.setFocus()
+
+    def set_read_only(self, read_only: bool) -> None:
+        super().set_read_only(read_only)
+        self.import_button.setEnabled(not read_only)
+        self.demo_button.setEnabled(not read_only)
+
+    # ------------------------------------------------------------------ documents
+    def _letters_ready(self, letters: list[tuple[str, str, bytes | None, str]]) -> None:
+        for key, title, pdf, note in letters:
+            if pdf is None:
+                self.notify.emit(f"{title}：{note}", "warning")
+                self.documents.pop(key, None)
+                continue
+            self.documents[key] = Document(key, title, pdf, note)
+        self._fill_list()
+
+    def _fill_list(self) -> None:
+        current = self.docs.currentItem().data(Qt.ItemDataRole.UserRole) if self.docs.currentItem() else None
+        self.docs.blockSignals(True)
+        self.docs.clear()
+        order = ["form", "settlement_letter", "reserve_reminder", "signed_scan"]
+        for key in sorted(self.documents, key=order.index):
+            doc = self.documents[key]
+            mark = "✓ 已打印　" if key in self.session.printed else ""
+            item = QListWidgetItem(f"{mark}{doc.title}")
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.docs.addItem(item)
+        self.docs.blockSignals(False)
+        keys = [self.docs.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.docs.count())]
+        if keys:
+            self.docs.setCurrentRow(keys.index(current) if current in keys else 0)
+
+    def _selected(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
+        if item is None:
+            return
+        doc = self.documents.get(item.data(Qt.ItemDataRole.UserRole))
+        if doc is not None and doc is not self.preview.document:
+            self.preview.set_document(doc)
+
+    def _printed(self, key: str) -> None:
+        self.session.printed.add(key)
+        self._fill_list()
+
+    def print_current(self) -> None:
+        self.preview.print_document()
+
+    # ------------------------------------------------------------------ the signed scan
+    def import_scan_dialog(self) -> None:
+        if self.read_only:
+            return
+        start = getattr(self.ctx.window.settings, "scan_import_dir", "") or str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "导入签字后的申请表扫描件", start, "扫描件 (*.pdf *.jpg *.jpeg *.png)")
+        if path:
+            self.import_scan(path)
+
+    def import_scan(self, path: str) -> None:
+        if self.read_only:
+            return
+        self.run_io(read_signed_scan, path, doing="导入扫描件", on_success=self._scan_ready)
+
+    def demo_scan(self) -> None:
+        if self.read_only or self.session.form_pdf is None:
+            return
+        self.notify.emit("正在模拟扫描签字后的申请表……", "info")
+        self.run_io(simulate_scan, self.session.form_pdf, doing="模拟扫描", on_success=self._scan_ready)
+
+    def _scan_ready(self, result: tuple[bytes, int]) -> None:
+        pdf, pages = result
+        s = self.session
+        if s.form_pages and pages < s.form_pages:
+            self.notify.emit(f"扫描件只有 {pages} 页，申请表共 {s.form_pages} 页：请把每一页都扫描进来。", "error")
+            return
+        s.signed_scan, s.signed_scan_pages = pdf, pages
+        self.documents["signed_scan"] = Document("signed_scan", "签字扫描件", pdf,
+                                                 f"导入于 {_dt.datetime.now():%H:%M}")
+        self._fill_list()
+        self.docs.setCurrentRow(self.docs.count() - 1)
+        self._show_scan_status()
+        self.notify.emit(f"已导入签字扫描件（{pages} 页）。", "ok")
+        self.changed.emit()
+
+    def _show_scan_status(self) -> None:
+        s = self.session
+        if s.signed_scan is None:
+            self.scan_status.setText("签字扫描件：未导入")
+            set_role(self.scan_status, "banner-warning")
+        else:
+            self.scan_status.setText(f"签字扫描件：已导入（{s.signed_scan_pages} 页）")
+            set_role(self.scan_status, "banner-ok")
+

@@ -1,0 +1,88 @@
+"""Step 9 — the applicant rates the acceptance on their own screen (好差评, GB/T 39735).
+
+The five levels (非常满意 … 非常不满意) and the optional reason are chosen on the applicant-facing
+screen, which records the rating itself. This screen never shows the choice: it says
+"等待申请人评价…" and, once the rating is saved, "已评价". An applicant who declines to rate is
+respected (F6 ends the acceptance without a rating).
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QLabel, QPushButton
+
+from ui.acceptance.step import Step, page_layout
+from ui.acceptance.style import set_role
+
+
+class RatingStep(Step):
+    key = "rating"
+    title = "服务评价"
+    actions = (("F5", "在申请人屏幕重新显示评价", "ask_again"), ("F6", "申请人不评价，结束受理", "skip"))
+
+    def __init__(self, ctx, session, parent=None):
+        super().__init__(ctx, session, parent)
+        lay = page_layout(self, "第9步　服务评价（好差评）",
+                          "请申请人在申请人屏幕上对本次受理服务进行评价。评价由申请人自主选择，工作人员不能查看或代为选择。")
+        self.state = QLabel("")
+        self.state.setWordWrap(True)
+        self.state.setStyleSheet("font-size: 22px;")
+        set_role(self.state, "banner-info")
+        lay.addWidget(self.state)
+        self.again = QPushButton("在申请人屏幕重新显示评价 (F5)")
+        self.skip_button = QPushButton("申请人不评价，结束受理 (F6)")
+        lay.addWidget(self.again)
+        lay.addWidget(self.skip_button)
+        lay.addStretch(1)
+        self.again.clicked.connect(self.ask_again)
+        self.skip_button.clicked.connect(self.skip)
+        self.skipped = False
+        self._screen = None
+
+    def _applicant_screen(self):
+        if self._screen is None:
+            from ui.applicant_screen import applicant_screen_for
+
+            self._screen = applicant_screen_for(self.ctx)
+            self._screen.rating_saved.connect(self._rating_saved)
+        return self._screen
+
+    def enter(self) -> None:
+        if self.session.rating_done:
+            self._show_done()
+            return
+        self.ask_again()
+
+    def ask_again(self) -> None:
+        if self.session.rating_done or not self.session.finalized:
+            return
+        self._applicant_screen().ask_rating(self.session.case_id)
+        self.state.setText("等待申请人评价…")
+        set_role(self.state, "banner-info")
+
+    @Slot(str)
+    def _rating_saved(self, case_id: str) -> None:
+        if case_id != self.session.case_id:
+            return
+        self.session.rating_done = True
+        self._show_done()
+        self.notify.emit("申请人已评价，谢谢。按 F9 结束本次受理。", "ok")
+
+    def _show_done(self) -> None:
+        self.state.setText("已评价")
+        set_role(self.state, "banner-ok")
+        self.again.setEnabled(False)
+        self.skip_button.setEnabled(False)
+
+    def skip(self) -> None:
+        if self.session.rating_done:
+            self.request_next.emit()
+            return
+        self.skipped = True
+        screen = self._applicant_screen()
+        screen.show_welcome()
+        self.request_next.emit()
+
+    def blockers(self) -> list[str]:
+        if self.session.rating_done or self.skipped:
+            return []
+        return ["申请人尚未评价：请申请人在申请人屏幕上评价；申请人不愿评价的，按 F6 结束。"]

@@ -1,0 +1,540 @@
+"""The main window: pages in a stack (worklist, case detail, acceptance, supervisor, settings),
+menus with a shortcut for every action, the shared status bar, and the idle lock.
+
+The window only routes: each page is its own widget with its own file and receives the
+``AppContext``. The acceptance workflow (``ui.acceptance.AcceptanceWidget``, the acceptance
+engineer's) is created per case and removed when it emits ``finished`` or ``cancelled``.
+
+Keyboard map (also under 帮助 → 快捷键, F1):
+F2 新建受理 · F3 查找 · F4 工作台 · F5 刷新 · F6 当日概况 · F7 系统设置 · F8 立即同步 ·
+Enter 打开所选办件 · Esc 从办件详情返回 · Ctrl+L 锁屏 · Ctrl+Q 退出 · 演示模式 F11 放置身份证 / Shift+F11 取走
+
+Thread contract: GUI thread only.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QToolBar, QVBoxLayout, QWidget,
+)
+
+from ui.case_detail import CaseDetailPage, allowed
+from ui.context import AppContext
+from ui.errors import show_info, user_message
+from ui.lock_screen import IdleWatch, LockScreen
+from ui.login_dialog import role_title
+from ui.status_bar import CounterStatusBar
+from ui.worklist import WorklistPage
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "退役军人服务“一件事”综合受理窗口"
+SHORTCUT_HELP = (
+    ("F2", "新建受理（窗口受理，无网上申请）"), ("F3", "查找：公民身份号码、姓名或办件编号"),
+    ("Enter", "打开工作台中所选的办件"), ("F4", "回到工作台"), ("F5", "刷新当前页面"),
+    ("F6", "当日概况（审核负责人）"), ("F7", "系统设置（系统管理员）"), ("F8", "立即与省平台同步"),
+    ("Esc", "从办件详情返回工作台"), ("Ctrl+L", "锁屏"), ("Ctrl+Q", "退出程序"),
+    ("F11 / Shift+F11", "演示模式：放置 / 取走身份证"), ("Alt+字母", "按钮和菜单上带下划线的字母"),
+)
+
+
+def acceptance_class():
+    """The acceptance engineer's widget class, or None while ``ui.acceptance`` is not installed."""
+    try:
+        from ui.acceptance import AcceptanceWidget
+    except ImportError:
+        return None
+    return AcceptanceWidget
+
+
+def recovered_case_numbers(window) -> list[tuple[str, str]]:
+    """(case id, case number) of cases committed but never confirmed. Blocks: ``ctx.tasks.db``."""
+    return [(c.id, c.case_no) for c in window.cases.unconfirmed()]
+
+
+def confirm_recovered(window, case_ids: list[str]) -> None:
+    """The clerk saw the recovery notice. Blocks: ``ctx.tasks.db``."""
+    for case_id in case_ids:
+        window.cases.confirm_shown(case_id)
+
+
+class AcceptancePlaceholder(QWidget):
+    """Shown in place of the acceptance workflow when ``ui.acceptance`` is missing."""
+
+    cancelled = Signal()
+    finished = Signal(str)
+
+    def __init__(self, text: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("acceptancePlaceholder")
+        label = QLabel(text + "\n\n受理流程模块（ui.acceptance）尚未安装，暂时无法在此办理。"
+                       "请联系技术人员更新程序。按 F4 返回工作台。")
+        label.setProperty("role", "placeholder")
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+
+
+class MainWindow(QMainWindow):
+    logout_requested = Signal()
+
+    def __init__(self, ctx: AppContext, *, idle_timeout_ms: int | None = None, open_session: bool = True,
+                 parent: QWidget | None = None):
+        """``idle_timeout_ms`` overrides ``settings.idle_lock_minutes`` (tests, screenshots);
+        ``open_session=False`` skips the security package's OperatorSession (no audit entries
+        for lock/logout; unlocking then re-authenticates the operator)."""
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("mainWindow")
+        settings = ctx.window.settings
+        actor = ctx.actor
+        who = f"{actor.username}（{role_title(actor.role)}）" if actor else ""
+        self.setWindowTitle(f"{APP_TITLE} — {settings.center_name} 第{settings.window_no}号窗口")
+        self.setMinimumSize(1024, 640)
+        self.session = self._open_session() if open_session else None
+        self._closing_confirmed = False
+
+        self.may_handle = allowed(actor, "HANDLE_CASE")
+        self.may_supervise = allowed(actor, "APPROVE_CORRECTION")
+        self.may_configure = allowed(actor, "CHANGE_SETTINGS")
+
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("pages")
+        self.worklist = WorklistPage(ctx)
+        self.detail = CaseDetailPage(ctx)
+        self.acceptance_host = QStackedWidget()
+        self.acceptance_host.setObjectName("acceptanceHost")
+        self.acceptance: QWidget | None = None
+        self.supervisor = None
+        self.settings_page = None
+        for page in (self.worklist, self.detail, self.acceptance_host):
+            self.stack.addWidget(page)
+        if self.may_supervise:
+            from ui.supervisor_page import SupervisorPage
+
+            self.supervisor = SupervisorPage(ctx)
+            self.stack.addWidget(self.supervisor)
+            self.supervisor.open_case.connect(self.show_case_detail)
+        if self.may_configure:
+            from ui.settings_page import SettingsPage
+
+            self.settings_page = SettingsPage(ctx)
+            self.stack.addWidget(self.settings_page)
+        self.setCentralWidget(self.stack)
+
+        self.status = CounterStatusBar(stale_warn_minutes=settings.stale_warn_minutes)
+        self.status.set_operator(f"操作员：{who}" if who else "")
+        self.setStatusBar(self.status)
+
+        self.worklist.open_online.connect(self.open_online_application)
+        self.worklist.open_case.connect(self.open_case)
+        self.worklist.new_walk_in.connect(self.start_walk_in)
+        self.detail.back.connect(self.show_worklist)
+        self.detail.correction_started.connect(self.open_draft)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.detail, self.show_worklist,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+        self._actions: list[QAction] = []
+        self._build_menus()
+
+        if ctx.sync is not None:
+            ctx.sync.status_changed.connect(self.status.show_sync_status)
+            ctx.sync.status_changed.connect(self._sync_status_arrived)
+            if ctx.sync.last_status is not None:
+                self.status.show_sync_status(ctx.sync.last_status)
+        else:
+            self.status.platform_label.setText("省平台：未启用同步")
+        if ctx.devices is not None:
+            signal = getattr(ctx.devices, "states_changed", None)
+            if signal is not None:
+                signal.connect(self.status.show_devices)
+            states = getattr(ctx.devices, "states", None)  # a property: list of DeviceInfo
+            if states:
+                self.status.show_devices(states)
+        self._last_auto_refresh = 0.0
+
+        self.lock_screen = LockScreen(ctx, self, unlock=self._unlock_with_session if self.session else None)
+        self.lock_screen.unlocked.connect(self._unlocked)
+        self.lock_screen.logout_requested.connect(self.logout)
+        if idle_timeout_ms is not None:
+            self.idle = IdleWatch(idle_timeout_ms, self)
+        else:
+            self.idle = IdleWatch.from_minutes(settings.idle_lock_minutes, self)
+        self.idle.idle.connect(self.lock)
+        self.idle.install(QApplication.instance())
+
+        if self.may_handle:
+            self.show_worklist()
+            self.ctx.tasks.db.run(recovered_case_numbers, self.ctx.window, on_success=self._show_recovered,
+                                  on_failure=self._recovery_check_failed)
+        elif self.may_supervise:
+            self.show_supervisor()
+        elif self.may_configure:
+            self.show_settings()
+
+    # ---- session -------------------------------------------------------------------------------
+    def _open_session(self):
+        if self.ctx.actor is None:
+            return None
+        try:
+            from counter_app.security.access import OperatorSession
+        except ImportError:
+            return None
+        return OperatorSession(self.ctx.window, self.ctx.actor)
+
+    def _unlock_with_session(self, password: str) -> None:  # db worker: no widgets
+        self.session.unlock(password)
+
+    # ---- menus -----------------------------------------------------------------------------------
+    def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None, *,
+                name: str = "", enabled: bool = True) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if name:
+            action.setObjectName(name)
+        action.triggered.connect(slot)
+        action.setEnabled(enabled)
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work even while the menu bar is hidden
+        self._actions.append(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        case_menu = bar.addMenu("办件(&F)")
+        self.act_new = self._action(case_menu, "新建受理(&N)", self.start_walk_in, "F2", name="actNew",
+                                    enabled=self.may_handle)
+        self.act_find = self._action(case_menu, "查找(&S)", self.focus_search, "F3", name="actFind",
+                                     enabled=self.may_handle)
+        case_menu.addSeparator()
+        self.act_lock = self._action(case_menu, "锁屏(&L)", self.lock, "Ctrl+L", name="actLock")
+        self.act_logout = self._action(case_menu, "退出登录(&O)", self.logout, None, name="actLogout")
+        self.act_quit = self._action(case_menu, "退出程序(&X)", self.close, "Ctrl+Q", name="actQuit")
+
+        view = bar.addMenu("页面(&V)")
+        self.act_worklist = self._action(view, "工作台(&W)", self.show_worklist, "F4", name="actWorklist",
+                                         enabled=self.may_handle)
+        self.act_refresh = self._action(view, "刷新(&R)", self.refresh_current, "F5", name="actRefresh")
+        self.act_supervisor = self._action(view, "当日概况(&D)", self.show_supervisor, "F6", name="actSupervisor",
+                                           enabled=self.may_supervise)
+        self.act_settings = self._action(view, "系统设置(&T)", self.show_settings, "F7", name="actSettings",
+                                         enabled=self.may_configure)
+
+        sync = bar.addMenu("同步(&Y)")
+        self.act_sync = self._action(sync, "立即同步(&S)", self.sync_now, "F8", name="actSync",
+                                     enabled=self.ctx.sync is not None)
+
+        if self.ctx.demo:
+            demo = bar.addMenu("演示(&E)")
+            self.act_place_card = self._action(demo, "放置身份证(&P)", self.place_demo_card, "F11", name="actPlaceCard",
+                                               enabled=self.ctx.devices is not None)
+            self.act_remove_card = self._action(demo, "取走身份证(&R)", self.remove_demo_card, "Shift+F11",
+                                                name="actRemoveCard", enabled=self.ctx.devices is not None)
+            names = []
+            if self.ctx.devices is not None and hasattr(self.ctx.devices, "demo_card_names"):
+                try:
+                    names = list(self.ctx.devices.demo_card_names())
+                except Exception:
+                    log.exception("读取演示证件列表失败")
+            if names:
+                cards = demo.addMenu("放置其他演示证件(&C)")
+                for name in names:
+                    action = cards.addAction(name)
+                    action.setData(name)
+                    action.triggered.connect(self._place_named_card)
+
+        help_menu = bar.addMenu("帮助(&H)")
+        self.act_keys = self._action(help_menu, "快捷键一览(&K)", self.show_shortcuts, "F1", name="actKeys")
+
+        toolbar = QToolBar("页面")
+        toolbar.setObjectName("pagesToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action, label in ((self.act_worklist, "工作台 F4"), (self.act_new, "新建受理 F2"),
+                              (self.act_supervisor, "当日概况 F6"), (self.act_settings, "系统设置 F7"),
+                              (self.act_sync, "立即同步 F8"), (self.act_lock, "锁屏 Ctrl+L")):
+            if action.isEnabled():
+                button_action = toolbar.addAction(label)
+                button_action.triggered.connect(action.trigger)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+
+    # ---- pages -----------------------------------------------------------------------------------
+    @Slot()
+    def show_worklist(self) -> None:
+        if not self.may_handle:
+            return
+        self.stack.setCurrentWidget(self.worklist)
+        self.worklist.refresh()
+        self.worklist.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @Slot()
+    def focus_search(self) -> None:
+        if self.stack.currentWidget() is not self.worklist:
+            self.stack.setCurrentWidget(self.worklist)
+        self.worklist.focus_search()
+
+    @Slot()
+    def show_supervisor(self) -> None:
+        if self.supervisor is not None:
+            self.stack.setCurrentWidget(self.supervisor)
+            self.supervisor.refresh()
+            self.supervisor.day.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @Slot()
+    def show_settings(self) -> None:
+        if self.settings_page is not None:
+            self.stack.setCurrentWidget(self.settings_page)
+            self.settings_page.tabs.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @Slot(str)
+    def show_case_detail(self, case_id: str) -> None:
+        self.stack.setCurrentWidget(self.detail)
+        self.detail.show_case(case_id)
+        self.detail.tabs.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @Slot()
+    def refresh_current(self) -> None:
+        page = self.stack.currentWidget()
+        refresh = getattr(page, "refresh", None)
+        if callable(refresh):
+            refresh()
+
+    def current_page(self) -> QWidget:
+        return self.stack.currentWidget()
+
+    # ---- acceptance ------------------------------------------------------------------------------
+    @Slot()
+    def start_walk_in(self) -> None:
+        self._check_then_open({})
+
+    @Slot(str)
+    def open_online_application(self, platform_id: str) -> None:
+        self._check_then_open({"worklist_id": platform_id})
+
+    @Slot(str, str)
+    def open_case(self, case_id: str, state: str) -> None:
+        if state in ("draft", "identity_verified", "materials_complete"):
+            self.open_draft(case_id)
+        else:
+            self.show_case_detail(case_id)
+
+    @Slot(str)
+    def open_draft(self, case_id: str) -> None:
+        # A draft already exists: continuing it is always allowed (it is not a new acceptance).
+        self._open_acceptance({"case_id": case_id})
+
+    def _check_then_open(self, kwargs: dict) -> None:
+        if not self.may_handle:
+            return
+        if self.acceptance is not None:
+            self._resume_acceptance()
+            return
+        from ui.sync_bridge import acceptance_allowed
+
+        self.status.showMessage("正在检查能否受理……", 3000)
+        self._pending_open = kwargs
+        self.ctx.tasks.db.run(acceptance_allowed, self.ctx.window, on_success=self._allowed_checked,
+                              on_failure=self._allowed_failed)
+
+    def _allowed_checked(self, verdict: tuple[bool, str]) -> None:
+        ok, reason = verdict
+        if not ok:
+            show_info(self, f"暂时不能受理新办件：{reason}\n已受理的办件和草稿不受影响。", "暂停受理")
+            return
+        if reason:  # allowed, with a warning that the queue is getting old
+            self.status.showMessage(reason, 10000)
+        self._open_acceptance(self._pending_open)
+
+    def _allowed_failed(self, exc: BaseException) -> None:
+        # The check itself failed (database busy...): do not stop the clerk, just log it.
+        log.warning("受理前检查失败：%s", exc)
+        self._open_acceptance(self._pending_open)
+
+    def _resume_acceptance(self) -> None:
+        self.stack.setCurrentWidget(self.acceptance_host)
+        self.status.showMessage("请先完成或取消当前正在受理的办件。", 5000)
+
+    def _open_acceptance(self, kwargs: dict) -> None:
+        if self.acceptance is not None:
+            self._resume_acceptance()
+            return
+        cls = acceptance_class()
+        if cls is None:
+            what = ("继续办理草稿" if "case_id" in kwargs else
+                    "核验网上申请" if "worklist_id" in kwargs else "新建窗口受理")
+            widget: QWidget = AcceptancePlaceholder(what)
+        else:
+            try:
+                widget = cls(self.ctx, **kwargs)
+            except Exception as exc:  # a broken screen must not take the shell down
+                log.exception("打开受理界面失败")
+                show_info(self, user_message(exc, "打开受理界面"), "无法打开")
+                return
+        widget.finished.connect(self._acceptance_finished)
+        widget.cancelled.connect(self._acceptance_cancelled)
+        self.acceptance = widget
+        self.acceptance_host.addWidget(widget)
+        self.acceptance_host.setCurrentWidget(widget)
+        self.stack.setCurrentWidget(self.acceptance_host)
+        widget.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _close_acceptance(self) -> None:
+        widget, self.acceptance = self.acceptance, None
+        if widget is not None:
+            self.acceptance_host.removeWidget(widget)
+            widget.deleteLater()
+
+    @Slot(str)
+    def _acceptance_finished(self, case_id: str) -> None:
+        self._close_acceptance()
+        if self.ctx.sync is not None:
+            self.ctx.sync.wake()  # push the new case now rather than at the next interval
+        self.status.showMessage("办件已受理并进入上报队列。", 8000)
+        self.show_worklist()
+
+    @Slot()
+    def _acceptance_cancelled(self) -> None:
+        self._close_acceptance()
+        self.show_worklist()
+
+    # ---- sync and devices ----------------------------------------------------------------------------
+    @Slot()
+    def sync_now(self) -> None:
+        if self.ctx.sync is not None:
+            self.ctx.sync.retry_now()
+            self.ctx.sync.pull_now()
+            self.status.showMessage("正在与省平台同步……", 5000)
+
+    @Slot(object)
+    def _sync_status_arrived(self, status) -> None:
+        # New worklist entries or department progress may have arrived; refresh the visible list
+        # at most every 30 s so a busy sync does not make the table jump under the clerk's cursor.
+        now = time.monotonic()
+        if (self.stack.currentWidget() is self.worklist and not self.worklist.loading
+                and not self.worklist.search.text() and now - self._last_auto_refresh > 30):
+            self._last_auto_refresh = now
+            self.worklist.refresh()
+
+    @Slot()
+    def place_demo_card(self) -> None:
+        if self.ctx.devices is not None:
+            self.ctx.devices.place_demo_card()
+            self.status.showMessage("已在模拟读卡器上放置演示身份证。", 4000)
+
+    @Slot()
+    def _place_named_card(self) -> None:
+        action = self.sender()
+        if self.ctx.devices is not None and action is not None:
+            self.ctx.devices.place_demo_card(action.data())
+
+    @Slot()
+    def remove_demo_card(self) -> None:
+        if self.ctx.devices is not None:
+            self.ctx.devices.remove_demo_card()
+
+    # ---- lock and logout ------------------------------------------------------------------------------
+    @property
+    def locked(self) -> bool:
+        return self.lock_screen.locked
+
+    @Slot()
+    def lock(self) -> None:
+        if self.locked:
+            return
+        self.idle.suspend()
+        for action in self._actions:
+            action.setProperty("wasEnabled", action.isEnabled())
+            action.setEnabled(False)
+        self.menuBar().setEnabled(False)
+        self.stack.setEnabled(False)
+        self.lock_screen.lock()
+        if self.session is not None:
+            self.ctx.tasks.db.run(self._record_lock, on_failure=self._lock_record_failed)
+
+    def _record_lock(self) -> None:  # db worker: the audit entry for the lock
+        if not self.session.check_idle():
+            self.session.lock()
+
+    def _lock_record_failed(self, exc: BaseException) -> None:
+        log.warning("锁屏审计记录失败：%s", exc)
+
+    @Slot()
+    def _unlocked(self) -> None:
+        for action in self._actions:
+            action.setEnabled(bool(action.property("wasEnabled")))
+        self.menuBar().setEnabled(True)
+        self.stack.setEnabled(True)
+        self.idle.resume()
+        current = self.stack.currentWidget()
+        (current.focusWidget() or current).setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @Slot()
+    def logout(self) -> None:
+        if self.session is not None:
+            self.ctx.tasks.db.run(self.session.logout, on_failure=self._lock_record_failed)
+        self._closing_confirmed = True
+        self.logout_requested.emit()
+        self.close()
+
+    # ---- recovery after a crash --------------------------------------------------------------------------
+    def _show_recovered(self, recovered: list[tuple[str, str]]) -> None:
+        """Cases committed (and queued) whose "accepted" screen the clerk never saw: say so once."""
+        if not recovered:
+            return
+        numbers = "\n".join(no for _, no in recovered[:20])
+        more = f"\n……共{len(recovered)}件" if len(recovered) > 20 else ""
+        box = show_info(self, "以下办件在程序上次意外退出前已经保存并进入上报队列，但受理结果没有显示给申请人：\n"
+                              f"{numbers}{more}\n请在工作台打开核对，并告知申请人已受理。", "已恢复的办件")
+        box.finished.connect(self._recovered_seen)
+        self._recovered_ids = [case_id for case_id, _ in recovered]
+
+    @Slot(int)
+    def _recovered_seen(self, _result: int) -> None:
+        ids, self._recovered_ids = self._recovered_ids, []
+        self.ctx.tasks.db.run(confirm_recovered, self.ctx.window, ids, on_failure=self._recovery_check_failed)
+
+    def _recovery_check_failed(self, exc: BaseException) -> None:
+        log.warning("检查未确认办件失败：%s", exc)
+
+    # ---- misc -------------------------------------------------------------------------------------------
+    @Slot()
+    def show_shortcuts(self) -> None:
+        text = "\n".join(f"{key}\t{what}" for key, what in SHORTCUT_HELP)
+        show_info(self, text, "快捷键一览")
+
+    def show_for_screen(self) -> None:
+        """Maximised: on the 1366×768 counter PCs every pixel is needed."""
+        self.showMaximized()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if self.acceptance is not None and not self._closing_confirmed:
+            event.ignore()
+            box = QMessageBox(QMessageBox.Icon.Question, "退出程序",
+                              "正在受理的办件尚未提交。已填写的内容已保存为草稿，下次可在工作台继续办理。\n确定要退出吗？",
+                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+            box.button(QMessageBox.StandardButton.Yes).setText("退出")
+            box.button(QMessageBox.StandardButton.No).setText("继续办理")
+            box.buttonClicked.connect(self._close_answered)
+            box.open()
+            self._close_box = box
+            return
+        self.idle.uninstall()
+        if self.session is not None and not self._closing_confirmed:
+            try:
+                self.session.logout(reason="exit")  # at exit: one short write, nothing left to freeze
+            except Exception:
+                log.exception("退出登录记录失败")
+        super().closeEvent(event)
+
+    @Slot(object)
+    def _close_answered(self, button) -> None:
+        if button is self._close_box.button(QMessageBox.StandardButton.Yes):
+            self._closing_confirmed = True
+            self.close()
