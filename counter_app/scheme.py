@@ -132,27 +132,54 @@ class IdDocument(str, enum.Enum):
         return {"resident_id_card": "居民身份证", "military_registration": "军人公民身份号码登记表"}[self.value]
 
 
-class HouseholdType(str, enum.Enum):
+class _ChoiceTitles(dict):
+    """Titles of the form's options. Keyed by (enum class, value): the str-valued members
+    PensionChoice.URBAN_RURAL and MedicalChoice.URBAN_RURAL are *equal* ("urban_rural"), so a
+    plain dict keyed by members would give one of them the other's title."""
+
+    def __init__(self, pairs: list):
+        super().__init__({(type(k), k.value): v for k, v in pairs})
+
+    def __getitem__(self, member: enum.Enum) -> str:
+        return super().__getitem__((type(member), member.value))
+
+    def get(self, member, default=None):  # noqa: ANN001
+        try:
+            return self[member]
+        except (KeyError, AttributeError):
+            return default
+
+    def __contains__(self, member: object) -> bool:
+        return self.get(member) is not None
+
+
+class _Titled:
+    @property
+    def title(self) -> str:
+        return CHOICE_TITLES[self]
+
+
+class HouseholdType(_Titled, str, enum.Enum):
     FAMILY = "family"          # 居民家庭户
     COLLECTIVE = "collective"  # 单位集体户
 
 
-class FamilyMode(str, enum.Enum):
+class FamilyMode(_Titled, str, enum.Enum):
     JOIN_RELATIVE = "join_relative"  # 投靠亲属入户
     NEW_HOUSEHOLD = "new_household"  # 新立户
 
 
-class PensionChoice(str, enum.Enum):
+class PensionChoice(_Titled, str, enum.Enum):
     FLEXIBLE = "flexible"        # 灵活就业养老保险参保登记
     URBAN_RURAL = "urban_rural"  # 城乡居民养老保险参保登记
 
 
-class MedicalChoice(str, enum.Enum):
+class MedicalChoice(_Titled, str, enum.Enum):
     EMPLOYEE_FLEXIBLE = "employee_flexible"  # 以灵活就业人员身份参加城镇职工基本医疗保险
     URBAN_RURAL = "urban_rural"              # 城乡居民医保参保登记
 
 
-class Intention(str, enum.Enum):
+class Intention(_Titled, str, enum.Enum):
     RESUME_SCHOOL = "resume_school"  # 复学
     EDUCATION = "education"          # 学历提升
     EMPLOYMENT = "employment"        # 就业
@@ -160,21 +187,21 @@ class Intention(str, enum.Enum):
     UNDECIDED = "undecided"          # 没有考虑好
 
 
-CHOICE_TITLES: dict[enum.Enum, str] = {
-    HouseholdType.FAMILY: "居民家庭户",
-    HouseholdType.COLLECTIVE: "单位集体户",
-    FamilyMode.JOIN_RELATIVE: "投靠亲属入户",
-    FamilyMode.NEW_HOUSEHOLD: "新立户",
-    PensionChoice.FLEXIBLE: "灵活就业养老保险参保登记",
-    PensionChoice.URBAN_RURAL: "城乡居民养老保险参保登记",
-    MedicalChoice.EMPLOYEE_FLEXIBLE: "以灵活就业人员身份参加城镇职工基本医疗保险",
-    MedicalChoice.URBAN_RURAL: "城乡居民医保参保登记",
-    Intention.RESUME_SCHOOL: "复学",
-    Intention.EDUCATION: "学历提升",
-    Intention.EMPLOYMENT: "就业",
-    Intention.ENTREPRENEURSHIP: "创业",
-    Intention.UNDECIDED: "没有考虑好",
-}
+CHOICE_TITLES = _ChoiceTitles([  # pairs, not a dict literal: equal-valued keys would collapse
+    (HouseholdType.FAMILY, "居民家庭户"),
+    (HouseholdType.COLLECTIVE, "单位集体户"),
+    (FamilyMode.JOIN_RELATIVE, "投靠亲属入户"),
+    (FamilyMode.NEW_HOUSEHOLD, "新立户"),
+    (PensionChoice.FLEXIBLE, "灵活就业养老保险参保登记"),
+    (PensionChoice.URBAN_RURAL, "城乡居民养老保险参保登记"),
+    (MedicalChoice.EMPLOYEE_FLEXIBLE, "以灵活就业人员身份参加城镇职工基本医疗保险"),
+    (MedicalChoice.URBAN_RURAL, "城乡居民医保参保登记"),
+    (Intention.RESUME_SCHOOL, "复学"),
+    (Intention.EDUCATION, "学历提升"),
+    (Intention.EMPLOYMENT, "就业"),
+    (Intention.ENTREPRENEURSHIP, "创业"),
+    (Intention.UNDECIDED, "没有考虑好"),
+])
 
 # Relations that count as 直系亲属 for material 9 (亲属关系证明).
 DIRECT_RELATIVES = frozenset({"父亲", "母亲", "父母", "配偶", "妻子", "丈夫", "子女", "儿子", "女儿",

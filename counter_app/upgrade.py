@@ -122,7 +122,6 @@ def backup_database(db_path: Path, dest: Path) -> Path:
 
 
 def restore_database(backup: Path, db_path: Path) -> None:
-    return  # PROBE
     """Copy ``backup`` back into ``db_path`` through the backup API (honours locks and the WAL)."""
     src = _connect(backup)
     dst = _connect(db_path)

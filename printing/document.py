@@ -85,12 +85,15 @@ class DocWriter:
 
     def paragraph(self, text: str, size: float = 11, leading: float | None = None, indent_em: float = 0,
                   space_after: float = 4, align: str = "left", x_offset: float = 0.0,
-                  width: float | None = None, bold: bool = False) -> None:
-        """Wrapped text; ``indent_em`` indents the first line (Chinese paragraphs use 2)."""
+                  width: float | None = None, bold: bool = False, keep_together: bool = False) -> None:
+        """Wrapped text; ``indent_em`` indents the first line (Chinese paragraphs use 2).
+        ``keep_together`` moves a short paragraph to the next page rather than split it."""
         leading = leading or size * 1.6
         width = (width or self.width) - x_offset
         prefix = "\u3000" * int(indent_em)
         lines = wrap_text(prefix + text, size, width)
+        if keep_together and len(lines) * leading <= (self.top - self.bottom) / 3:
+            self.ensure(len(lines) * leading)
         for ln in lines:
             self.ensure(leading)
             y = self.y - size * 1.05

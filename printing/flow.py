@@ -180,8 +180,13 @@ def layout(tokens: list[Token], size: float, width: float) -> list[list[Atom]]:
         atoms: list[Atom] = []
         for u in ln:
             for a in u.atoms:
-                placed = Atom(a.kind, a.text, a.width, a.checked, a.bold, x)
-                atoms.append(placed)
+                prev = atoms[-1] if atoms else None
+                if prev is not None and a.kind in ("text", "ul") and prev.kind == a.kind and prev.bold == a.bold:
+                    # Neighbouring characters become one run: one text operation per run, not per glyph.
+                    prev.text += a.text
+                    prev.width += a.width
+                else:
+                    atoms.append(Atom(a.kind, a.text, a.width, a.checked, a.bold, x))
                 x += a.width
         out.append(atoms)
     return out

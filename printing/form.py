@@ -245,7 +245,6 @@ def render_application_form(case: Mapping[str, Any], *, photo_jpeg: bytes | None
         date_tokens = [("申请日期：", None), (year, 34), ("年", None), (month, 22), ("月", None), (day, 22), ("日", None)]
         widths = [pen.width(t, size) if wd is None else wd for t, wd in date_tokens]
         xx = right - sum(widths)
-        date_left = xx
         for (t, wd), tw in zip(date_tokens, widths):
             if wd is None:
                 pen.draw(xx, y2, t, size)
@@ -260,7 +259,6 @@ def render_application_form(case: Mapping[str, Any], *, photo_jpeg: bytes | None
         if signature is not None:
             sw, sh = pg.fit_image(signature, sign_w, 34)
             pen.canvas.drawImage(signature, img_left + (sign_w - sw) / 2, y1 - 6, sw, sh, mask="auto")
-        del date_left
 
     buf = io.BytesIO()
     c = pg.new_canvas(buf, f"{FORM_TITLE} {view.case_no}".strip(), "联办申请表")

@@ -217,7 +217,7 @@ def render_receipt(case: Mapping[str, Any], *, lookup_url: str | None = None,
 
     w.heading("请您注意", size=12, align="left", space_after=4)
     for i, step in enumerate(next_steps(view), start=1):
-        w.paragraph(f"{i}．{step}", size=10, leading=15, space_after=2)
+        w.paragraph(f"{i}．{step}", size=10, leading=15, space_after=2, keep_together=True)
     w.space(8)
 
     def sign(pen: Pen, x: float, top: float) -> None:

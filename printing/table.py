@@ -64,7 +64,8 @@ class Cell:
     def place(self, pen: Pen, x: float, top: float, width: float, height: float, style: Style) -> None:
         c = pen.canvas
         c.setLineWidth(style.line_width)
-        c.rect(x, top - height, width, height, stroke=1, fill=0)
+        # The cell frame as a raw path operator: same output as canvas.rect, a fraction of its cost.
+        c._code.append(f"{x:.2f} {top - height:.2f} {width:.2f} {height:.2f} re S")
         if self.painter is not None:
             self.painter(pen, x, top, width, height)
             return

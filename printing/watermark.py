@@ -48,7 +48,7 @@ def _stamp_page(width: float, height: float, text: str, checker: str, day: _dt.d
     box_w = max(pen.width(t, s) for t in lines) + 2 * s
     box_h = len(lines) * s * 1.5 + s
     x0 = width - box_w - s * 2
-    y0 = s * 2
+    y0 = s * 4.5  # above the documents' footer line
     c.saveState()
     c.setStrokeColor(STAMP_RED)
     c.setLineWidth(max(0.8, s / 8))
@@ -77,16 +77,15 @@ def watermark_pdf(pdf_bytes: bytes, text: str = DEFAULT_TEXT, *, checker: str = 
         reader = PdfReader(io.BytesIO(pdf_bytes))
         if reader.is_encrypted:
             raise PrintingError("扫描件PDF设有密码，无法加盖水印，请重新扫描保存为普通PDF。")
-        pages = list(reader.pages)
+        if len(reader.pages) == 0:
+            raise PrintingError("扫描件PDF没有页面，请重新扫描。")
+        writer = PdfWriter(clone_from=reader)
     except PrintingError:
         raise
     except (PdfReadError, ValueError, TypeError, KeyError, OSError):
         raise PrintingError("扫描件不是有效的PDF文件，无法加盖水印，请重新扫描。") from None
-    if not pages:
-        raise PrintingError("扫描件PDF没有页面，请重新扫描。")
-    writer = PdfWriter()
     stamps: dict[tuple[float, float], object] = {}
-    for page in pages:
+    for page in writer.pages:
         if page.rotation:
             page.transfer_rotation_to_content()  # so "up" on the stamp is "up" as displayed
         box = page.mediabox
@@ -95,7 +94,6 @@ def watermark_pdf(pdf_bytes: bytes, text: str = DEFAULT_TEXT, *, checker: str = 
         if key not in stamps:
             stamps[key] = PdfReader(io.BytesIO(_stamp_page(w, h, text, checker, day))).pages[0]
         page.merge_transformed_page(stamps[key], Transformation().translate(float(box.left), float(box.bottom)))
-        writer.add_page(page)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

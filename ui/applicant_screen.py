@@ -25,7 +25,7 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap, QScreen
 from PySide6.QtWidgets import (
-    QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy,
+    QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
     QStackedWidget, QVBoxLayout, QWidget,
 )
 
@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 RATING_STAGE = "acceptance"
 REASON_MAX = 500
+# Touch-friendly reasons, as 好差评 terminals offer them: the applicant's screen takes no keyboard.
+REASON_TAGS = ("办事效率高", "一次办好", "服务态度好", "指引清楚", "等候时间长", "流程繁琐", "材料要求不清楚",
+               "服务态度差")
 
 
 class RatingError(Exception):
@@ -99,7 +102,11 @@ class ApplicantScreen(QWidget):
     PAGE_WELCOME, PAGE_FORM, PAGE_MESSAGE, PAGE_RATING = range(4)
 
     def __init__(self, ctx: Any, parent: QWidget | None = None):
-        super().__init__(parent, Qt.WindowType.Window)
+        # The applicant's screen never takes the keyboard from the clerk: it is shown without
+        # activation and refuses focus, so the clerk's F9 / Enter keep working while the applicant
+        # taps and signs (touch, pen and mouse input reach its widgets all the same).
+        super().__init__(parent, Qt.WindowType.Window | Qt.WindowType.WindowDoesNotAcceptFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
         ensure_ui_fonts()
         self.ctx = ctx
         self.setWindowTitle("申请人确认屏")
@@ -196,11 +203,17 @@ class ApplicantScreen(QWidget):
             self.rating_buttons[level] = b
             grid.addWidget(b, 0, i)
         rl.addLayout(grid)
-        rl.addWidget(QLabel("您的意见或建议（选择“不满意”“非常不满意”时请填写原因）："))
-        self.reason = QPlainTextEdit()
-        self.reason.setPlaceholderText("例如：哪里让您满意或不满意")
-        self.reason.setMaximumHeight(140)
-        rl.addWidget(self.reason)
+        rl.addWidget(QLabel("原因（可选，可多选；选择“不满意”“非常不满意”时请至少选一项）："))
+        tags = QGridLayout()
+        self.reason_buttons: dict[str, QPushButton] = {}
+        for i, text in enumerate(REASON_TAGS):
+            b = QPushButton(text)
+            b.setCheckable(True)
+            b.setMinimumHeight(52)
+            b.setStyleSheet("QPushButton:checked { background: #d6e6f5; border: 2px solid #1f6fbf; }")
+            self.reason_buttons[text] = b
+            tags.addWidget(b, i // 4, i % 4)
+        rl.addLayout(tags)
         self.rating_error = QLabel("")
         set_role(self.rating_error, "error")
         rl.addWidget(self.rating_error)
@@ -262,7 +275,9 @@ class ApplicantScreen(QWidget):
             w.setEnabled(sign)
         self.pages_status.setText("正在生成申请表……")
         self.stack.setCurrentIndex(self.PAGE_FORM)
-        self.ctx.tasks.io.run(render_pdf_pages, pdf, dpi=100.0,
+        dpr = self.devicePixelRatioF() or 1.0
+        width = int(max(400, self.pages_scroll.viewport().width() - 24) * dpr)
+        self.ctx.tasks.io.run(render_pdf_pages, pdf, width_px=width,
                               on_success=lambda pages: self._pages_ready(generation, pages),
                               on_failure=lambda exc: self._pages_failed(generation, exc))
 
@@ -274,10 +289,12 @@ class ApplicantScreen(QWidget):
             if item.widget() is not None:
                 item.widget().deleteLater()
         self.form_pages = pages
-        width = max(400, self.pages_scroll.viewport().width() - 24)
+        dpr = self.devicePixelRatioF() or 1.0
         for img in pages:
             label = QLabel()
-            label.setPixmap(QPixmap.fromImage(img).scaledToWidth(width, Qt.TransformationMode.SmoothTransformation))
+            pix = QPixmap.fromImage(img)   # rendered at the width shown: no rescaling here
+            pix.setDevicePixelRatio(dpr)
+            label.setPixmap(pix)
             label.setStyleSheet("background: white; border: 1px solid #b9c0ca;")
             label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
             self.pages_layout.addWidget(label)
@@ -317,7 +334,8 @@ class ApplicantScreen(QWidget):
             b.setChecked(False)
             b.setEnabled(True)
         self.rating_group.setExclusive(True)
-        self.reason.clear()
+        for b in self.reason_buttons.values():
+            b.setChecked(False)
         self.rating_error.setText("")
         self.submit_rating_button.setEnabled(False)
         self.stack.setCurrentIndex(self.PAGE_RATING)
@@ -332,7 +350,8 @@ class ApplicantScreen(QWidget):
         if case_id is None or checked is None:
             self.rating_error.setText("请先选择一个评价等级。")
             return
-        level, reason = checked.text(), self.reason.toPlainText()
+        level = checked.text()
+        reason = "；".join(t for t, b in self.reason_buttons.items() if b.isChecked())
         self.submit_rating_button.setEnabled(False)
         for b in self.rating_buttons.values():
             b.setEnabled(False)

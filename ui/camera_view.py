@@ -105,6 +105,7 @@ class CameraView(QWidget):
         self.canvas.image = None
         self.placeholder = "摄像头已关闭"
         self.canvas.update()
+        self.hint.setText("")
 
     def rearm(self) -> None:
         """Take a new photo: restart the automatic capture."""

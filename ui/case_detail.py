@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from ui.background import submit
 from ui.context import AppContext
 from ui.errors import show_error, user_message
 from ui.printouts import REPRINTS
@@ -347,7 +348,7 @@ class CaseDetailPage(QWidget):
     def show_case(self, case_id: str) -> None:
         self._case_id = case_id
         self.message.setText("正在载入……")
-        self.ctx.tasks.db.run(load_case_detail, self.ctx.window, case_id, on_success=self._show,
+        submit(self.ctx.tasks.db, load_case_detail, self.ctx.window, case_id, on_success=self._show,
                               on_failure=self._failed)
 
     @Slot()
@@ -434,7 +435,7 @@ class CaseDetailPage(QWidget):
             return print_pdf(window, pdf, doc_type, title)
 
         self.message.setText("正在生成并打印……")
-        self.ctx.tasks.io.run(job, on_success=self._printed, on_failure=self._print_failed)
+        submit(self.ctx.tasks.io, job, on_success=self._printed, on_failure=self._print_failed)
 
     def _printed(self, text: str) -> None:
         self.message.setText(text)
@@ -455,7 +456,7 @@ class CaseDetailPage(QWidget):
     def _run_correction(self, reason: str) -> None:
         d = self.detail
         self.message.setText("正在生成更正版本……")
-        self.ctx.tasks.db.run(self.ctx.window.cases.start_correction, d.id, self.ctx.actor, reason,
+        submit(self.ctx.tasks.db, self.ctx.window.cases.start_correction, d.id, self.ctx.actor, reason,
                               on_success=self._correction_made, on_failure=self._correction_failed)
 
     def _correction_made(self, record) -> None:
@@ -470,7 +471,7 @@ class CaseDetailPage(QWidget):
         d = self.detail
         if d is None or self.ctx.actor is None:
             return
-        self.ctx.tasks.db.run(self.ctx.window.cases.approve_correction, d.id, self.ctx.actor,
+        submit(self.ctx.tasks.db, self.ctx.window.cases.approve_correction, d.id, self.ctx.actor,
                               on_success=self._approved, on_failure=self._approve_failed)
 
     def _approve_failed(self, exc: BaseException) -> None:
@@ -485,7 +486,7 @@ class CaseDetailPage(QWidget):
         d = self.detail
         if d is None or self.ctx.actor is None:
             return
-        self.ctx.tasks.db.run(reveal_values, self.ctx.window, self.ctx.actor, d.case_no, d.version,
+        submit(self.ctx.tasks.db, reveal_values, self.ctx.window, self.ctx.actor, d.case_no, d.version,
                               on_success=self._show_revealed, on_failure=self._reveal_failed)
 
     def _reveal_failed(self, exc: BaseException) -> None:

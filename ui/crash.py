@@ -6,7 +6,7 @@ slot on the GUI thread, in a ``QThread`` worker, in a plain thread — then:
 1. writes a crash report into ``<data dir>/crash/`` (versions, platform, thread, exception *type*
    and the call stack as file/line/function only). No exception message, no local variables: those
    are where a name or an ID number would hide. The tail of the (already scrubbed) log is added;
-2. logs it (the log handler scrubs personal numbers as well);
+2. logs the same stack (never the exception message: a name in it could not be scrubbed);
 3. shows the clerk one plain Chinese message box on the GUI thread — a worker thread never touches
    a widget: it emits a signal that is delivered, queued, to the reporter living on the GUI thread.
 
@@ -190,8 +190,9 @@ class CrashReporter(QObject):
                 path = None
             if path is not None:
                 self.reports.append(path)
-        log.critical("未处理的异常（%s，线程 %s），错误报告：%s", exc_type.__name__, thread_name,
-                     path.name if path else "未能写入", exc_info=(exc_type, exc, tb))
+        # Not exc_info: the exception's message may hold a name, which no log filter can recognise.
+        log.critical("未处理的异常（%s，线程 %s），错误报告：%s\n%s", exc_type.__name__, thread_name,
+                     path.name if path else "未能写入", "\n".join(_stack_lines(tb)))
         self._crashed.emit(str(path) if path else "")
         return path
 

@@ -185,7 +185,9 @@ class DeviceHub(QObject):
         self._reader_worker: CardReaderWorker | None = None
         self._capture = None            # devices.camera.CaptureWorker
         self._capture_gen = 0
-        self._live = None               # LiveChecker, used on the capture thread only
+        self._live = None               # LiveChecker, created and used on the capture thread only
+        self._live_wanted = True
+        self._portrait: np.ndarray | None = None
         self._live_reset = threading.Event()
         self._analyse = True
         self._mirror = True
@@ -209,6 +211,9 @@ class DeviceHub(QObject):
 
             self.sam_module = SimulatedSamModule(None)
             port = self.sam_module.start()
+            if self.portrait is None:
+                # scikit-image is a heavy import: load the demo portrait now, in the background
+                threading.Thread(target=self._load_portrait, name="demo-portrait", daemon=True).start()
             self._camera_info = DeviceInfo("camera", "模拟摄像头（演示）", "demo", DeviceState.READY, "",
                                            {"note": "拍照时自动打开"})
         elif self.settings is not None and getattr(self.settings, "reader_port", ""):
@@ -227,6 +232,12 @@ class DeviceHub(QObject):
         self._reader_worker, self._reader_thread = worker, thread
         thread.start()
         self._emit_states()
+
+    def _load_portrait(self) -> None:
+        try:
+            self._portrait = demo_portrait()
+        except Exception:  # no scikit-image: the camera factory reports it when the camera opens
+            log.warning("demo portrait unavailable", exc_info=True)
 
     def shutdown(self) -> None:
         """Stop everything (application exit). Waits up to 2 s for the reader thread."""
@@ -305,7 +316,8 @@ class DeviceHub(QObject):
         from devices.camera import OpenCvCamera, SimulatedCamera
 
         if self.demo:
-            portrait = self.portrait if self.portrait is not None else demo_portrait()
+            portrait = self.portrait if self.portrait is not None else (self._portrait if self._portrait is not None
+                                                                         else demo_portrait())
             media = [portrait] if isinstance(portrait, np.ndarray) else [Path(portrait)]
             return SimulatedCamera(media, fps=15.0)
         return OpenCvCamera()
@@ -320,12 +332,14 @@ class DeviceHub(QObject):
             self.reset_live_checker()
             return
         from devices.camera import CaptureWorker
-        from devices.photo import LiveChecker
 
         self._analyse, self._mirror = analyse, mirror
         self._capture_gen += 1
         gen = self._capture_gen
-        self._live = LiveChecker() if analyse else None
+        # The checker loads its face detector (Haar cascades, ~0.1 s): created on the capture
+        # thread with the first frame, never here on the GUI thread.
+        self._live = None
+        self._live_wanted = analyse
         self._live_reset.clear()
         source = 0
         resolution = DEMO_CAMERA_RESOLUTION if self.demo else CAMERA_RESOLUTION
@@ -369,6 +383,10 @@ class DeviceHub(QObject):
 
         if gen != self._capture_gen:
             return
+        if self._live is None and self._live_wanted:
+            from devices.photo import LiveChecker
+
+            self._live = LiveChecker()
         live = self._live
         verdict = None
         image = frame.image

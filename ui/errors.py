@@ -27,6 +27,10 @@ def user_message(exc: BaseException, doing: str = "操作") -> str:
     message = getattr(exc, "message", None)
     if isinstance(message, str) and message.strip():
         return message
+    # Some core refusals are plain ValueErrors worded for the clerk (HolidayTableError,
+    # credentials.set_token): the core words user errors in Chinese, programming errors not.
+    if isinstance(exc, ValueError) and _has_cjk(str(exc)):
+        return str(exc)
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return f"{doing}失败：网络连接不上。已填写的内容都还在，请检查网络后重试。"
     if isinstance(exc, PermissionError):
@@ -35,6 +39,10 @@ def user_message(exc: BaseException, doing: str = "操作") -> str:
         return f"{doing}失败：读写文件出错（{exc.strerror or type(exc).__name__}）。请检查磁盘空间或联系技术人员。"
     log.error("%s失败", doing, exc_info=(type(exc), exc, exc.__traceback__))
     return f"{doing}时出现内部错误（{type(exc).__name__}）。已填写的内容都还在；请重试，仍不行请联系技术人员。"
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def show_error(parent: QWidget | None, exc: BaseException | str, doing: str = "操作") -> QMessageBox:

@@ -19,6 +19,7 @@ from typing import Callable
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from ui.background import submit
 from ui.context import AppContext
 from ui.errors import user_message
 from ui.login_dialog import default_authenticate, role_title
@@ -102,7 +103,7 @@ class LockScreen(QWidget):
         password is wrong; default: authenticate the context's actor again."""
         super().__init__(parent)
         self.ctx = ctx
-        self._unlock = unlock or self._authenticate_again
+        self._unlock = unlock
         self.setObjectName("lockScreen")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setAutoFillBackground(True)
@@ -185,11 +186,11 @@ class LockScreen(QWidget):
         self.password.setEnabled(False)
         self.unlock_button.setEnabled(False)
         self.message.setText("正在验证……")
-        self.ctx.tasks.db.run(self._unlock, password, on_success=self._succeeded, on_failure=self._failed)
-
-    def _authenticate_again(self, password: str) -> object:  # db worker
-        actor = self.ctx.actor
-        return default_authenticate()(self.ctx.window, actor.username, password)
+        if self._unlock is not None:
+            submit(self.ctx.tasks.db, self._unlock, password, on_success=self._succeeded, on_failure=self._failed)
+        else:  # no operator session: authenticate the same operator again
+            submit(self.ctx.tasks.db, default_authenticate(), self.ctx.window, self.ctx.actor.username, password,
+                   on_success=self._succeeded, on_failure=self._failed)
 
     def _succeeded(self, _result) -> None:
         self.password.clear()

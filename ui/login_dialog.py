@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
 )
 
+from ui.background import submit
 from ui.context import AppContext
 from ui.errors import user_message
 
@@ -139,7 +140,7 @@ class LoginDialog(QDialog):
             return
         self._set_busy(True)
         self.message.setText("正在验证……")
-        self.ctx.tasks.db.run(self._authenticate, self.ctx.window, username, password,
+        submit(self.ctx.tasks.db, self._authenticate, self.ctx.window, username, password,
                               on_success=self._succeeded, on_failure=self._failed)
 
     def _set_busy(self, busy: bool) -> None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.case_detail import CaseDetailPage, allowed
+from ui.background import submit
 from ui.context import AppContext
 from ui.errors import show_info, user_message
 from ui.lock_screen import IdleWatch, LockScreen
@@ -54,6 +55,13 @@ def acceptance_class():
 def recovered_case_numbers(window) -> list[tuple[str, str]]:
     """(case id, case number) of cases committed but never confirmed. Blocks: ``ctx.tasks.db``."""
     return [(c.id, c.case_no) for c in window.cases.unconfirmed()]
+
+
+def record_lock(session) -> None:
+    """The audit entry for a lock: "idle" when the session agrees the operator was idle, else
+    "manual" (Ctrl+L, or an idle time shorter than the session's minute granularity). Blocks: db."""
+    if not session.check_idle():
+        session.lock()
 
 
 def confirm_recovered(window, case_ids: list[str]) -> None:
@@ -158,7 +166,7 @@ class MainWindow(QMainWindow):
                 self.status.show_devices(states)
         self._last_auto_refresh = 0.0
 
-        self.lock_screen = LockScreen(ctx, self, unlock=self._unlock_with_session if self.session else None)
+        self.lock_screen = LockScreen(ctx, self, unlock=self.session.unlock if self.session else None)
         self.lock_screen.unlocked.connect(self._unlocked)
         self.lock_screen.logout_requested.connect(self.logout)
         if idle_timeout_ms is not None:
@@ -170,7 +178,7 @@ class MainWindow(QMainWindow):
 
         if self.may_handle:
             self.show_worklist()
-            self.ctx.tasks.db.run(recovered_case_numbers, self.ctx.window, on_success=self._show_recovered,
+            submit(self.ctx.tasks.db, recovered_case_numbers, self.ctx.window, on_success=self._show_recovered,
                                   on_failure=self._recovery_check_failed)
         elif self.may_supervise:
             self.show_supervisor()
@@ -186,9 +194,6 @@ class MainWindow(QMainWindow):
         except ImportError:
             return None
         return OperatorSession(self.ctx.window, self.ctx.actor)
-
-    def _unlock_with_session(self, password: str) -> None:  # db worker: no widgets
-        self.session.unlock(password)
 
     # ---- menus -----------------------------------------------------------------------------------
     def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None, *,
@@ -340,7 +345,7 @@ class MainWindow(QMainWindow):
 
         self.status.showMessage("正在检查能否受理……", 3000)
         self._pending_open = kwargs
-        self.ctx.tasks.db.run(acceptance_allowed, self.ctx.window, on_success=self._allowed_checked,
+        submit(self.ctx.tasks.db, acceptance_allowed, self.ctx.window, on_success=self._allowed_checked,
                               on_failure=self._allowed_failed)
 
     def _allowed_checked(self, verdict: tuple[bool, str]) -> None:
@@ -456,11 +461,7 @@ class MainWindow(QMainWindow):
         self.stack.setEnabled(False)
         self.lock_screen.lock()
         if self.session is not None:
-            self.ctx.tasks.db.run(self._record_lock, on_failure=self._lock_record_failed)
-
-    def _record_lock(self) -> None:  # db worker: the audit entry for the lock
-        if not self.session.check_idle():
-            self.session.lock()
+            submit(self.ctx.tasks.db, record_lock, self.session, on_failure=self._lock_record_failed)
 
     def _lock_record_failed(self, exc: BaseException) -> None:
         log.warning("锁屏审计记录失败：%s", exc)
@@ -478,7 +479,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def logout(self) -> None:
         if self.session is not None:
-            self.ctx.tasks.db.run(self.session.logout, on_failure=self._lock_record_failed)
+            submit(self.ctx.tasks.db, self.session.logout, on_failure=self._lock_record_failed)
         self._closing_confirmed = True
         self.logout_requested.emit()
         self.close()
@@ -498,7 +499,7 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _recovered_seen(self, _result: int) -> None:
         ids, self._recovered_ids = self._recovered_ids, []
-        self.ctx.tasks.db.run(confirm_recovered, self.ctx.window, ids, on_failure=self._recovery_check_failed)
+        submit(self.ctx.tasks.db, confirm_recovered, self.ctx.window, ids, on_failure=self._recovery_check_failed)
 
     def _recovery_check_failed(self, exc: BaseException) -> None:
         log.warning("检查未确认办件失败：%s", exc)

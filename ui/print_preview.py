@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 from PySide6.QtWidgets import (
@@ -46,8 +46,13 @@ class PreviewError(Exception):
         self.message = message
 
 
-def render_pdf_pages(pdf: bytes, *, dpi: float = PREVIEW_DPI, max_pages: int | None = None) -> list[QImage]:
-    """Rasterise the pages of ``pdf`` (opaque white background). Call from a worker thread."""
+def render_pdf_pages(pdf: bytes, *, dpi: float = PREVIEW_DPI, max_pages: int | None = None,
+                     width_px: int | None = None) -> list[QImage]:
+    """Rasterise the pages of ``pdf`` (opaque white background). Call from a worker thread.
+
+    ``width_px`` renders each page exactly that wide (instead of at ``dpi``), so the GUI thread
+    shows the image as it is and never has to rescale it.
+    """
     import pypdfium2 as pdfium
 
     if not pdf:
@@ -63,7 +68,8 @@ def render_pdf_pages(pdf: bytes, *, dpi: float = PREVIEW_DPI, max_pages: int | N
             for i in range(count):
                 page = doc[i]
                 try:
-                    bitmap = page.render(scale=dpi / 72.0, prefer_bgrx=True)
+                    scale = width_px / page.get_width() if width_px else dpi / 72.0
+                    bitmap = page.render(scale=scale, prefer_bgrx=True)
                     try:
                         arr = bitmap.to_numpy()
                         h, w = arr.shape[:2]
@@ -301,7 +307,9 @@ class DocumentPreview(QWidget):
             return
         self.title_label.setText(doc.title)
         self.status.setText("正在生成预览……")
-        self.ctx.tasks.io.run(render_pdf_pages, doc.pdf,
+        # rendered at the size shown (device pixels), so painting needs no rescaling
+        dpr = self.devicePixelRatioF() or 1.0
+        self.ctx.tasks.io.run(render_pdf_pages, doc.pdf, dpi=PREVIEW_DPI * self.zoom * dpr,
                               on_success=lambda pages: self._show_pages(generation, pages),
                               on_failure=lambda exc: self._failed(generation, exc))
         if not self._printers_loaded and self.print_button.isVisible():
@@ -321,12 +329,12 @@ class DocumentPreview(QWidget):
             return  # a newer document replaced this one while it rendered
         self._clear_pages()
         self.pages = pages
+        dpr = self.devicePixelRatioF() or 1.0
         for i, img in enumerate(pages):
             label = QLabel()
             pix = QPixmap.fromImage(img)
-            size = QSize(int(img.width() * self.zoom), int(img.height() * self.zoom))
-            label.setPixmap(pix.scaled(size, Qt.AspectRatioMode.KeepAspectRatio,
-                                       Qt.TransformationMode.SmoothTransformation))
+            pix.setDevicePixelRatio(dpr)
+            label.setPixmap(pix)
             label.setStyleSheet("background: white; border: 1px solid #b9c0ca;")
             label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
             label.setAccessibleName(f"第{i + 1}页")
@@ -345,7 +353,7 @@ class DocumentPreview(QWidget):
     def _fill_printers(self, result: tuple[list[str], str, str]) -> None:
         names, default, problem = result
         self.printer_box.clear()
-        self.printer_box.addItem("按系统设置（默认打印机）", "")
+        self.printer_box.addItem("默认打印机", "")
         for name in names:
             self.printer_box.addItem(name + ("（默认）" if name == default else ""), name)
         if problem and not self.pages:

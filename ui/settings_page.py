@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton, QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from ui.background import submit
 from ui.context import AppContext
 from ui.errors import UserFacingError, user_message
 
@@ -332,9 +333,9 @@ class SettingsPage(QWidget):
             if name in self.editors:
                 self._set_editor(name, value)
         self.credential.clear()
-        self.ctx.tasks.db.run(load_settings_extras, self.ctx.window, on_success=self._show_extras,
+        submit(self.ctx.tasks.db, load_settings_extras, self.ctx.window, on_success=self._show_extras,
                               on_failure=self._failed)
-        self.ctx.tasks.io.run(probe_hardware, on_success=self._show_hardware, on_failure=self._probe_failed)
+        submit(self.ctx.tasks.io, probe_hardware, on_success=self._show_hardware, on_failure=self._probe_failed)
 
     def _show_extras(self, extras: dict[str, Any]) -> None:
         self.credential_state.setText(f"当前状态：{extras['credential']}")
@@ -376,7 +377,7 @@ class SettingsPage(QWidget):
         credential = self.credential.text().strip() or None
         self.save_button.setEnabled(False)
         self.message.setText("正在保存……")
-        self.ctx.tasks.db.run(save_settings, self.ctx.window, self.values(), credential, self.printer_choice(),
+        submit(self.ctx.tasks.db, save_settings, self.ctx.window, self.values(), credential, self.printer_choice(),
                               on_success=self._saved, on_failure=self._save_failed)
 
     def _saved(self, restart: list[str]) -> None:
@@ -386,7 +387,7 @@ class SettingsPage(QWidget):
         if restart:
             text += "以下设置需重新启动程序后生效：" + "、".join(restart) + "。"
         self.message.setText(text)
-        self.ctx.tasks.db.run(load_settings_extras, self.ctx.window, on_success=self._show_extras,
+        submit(self.ctx.tasks.db, load_settings_extras, self.ctx.window, on_success=self._show_extras,
                               on_failure=self._failed)
         self.saved.emit()
 
@@ -407,12 +408,12 @@ class SettingsPage(QWidget):
     @Slot(str)
     def import_holidays(self, path: str) -> None:
         self.message.setText("正在导入节假日表……")
-        self.ctx.tasks.db.run(import_holiday_table, self.ctx.window, path, on_success=self._holidays_imported,
+        submit(self.ctx.tasks.db, import_holiday_table, self.ctx.window, path, on_success=self._holidays_imported,
                               on_failure=self._holidays_failed)
 
     def _holidays_imported(self, text: str) -> None:
         self.message.setText(text)
-        self.ctx.tasks.db.run(load_settings_extras, self.ctx.window, on_success=self._show_extras,
+        submit(self.ctx.tasks.db, load_settings_extras, self.ctx.window, on_success=self._show_extras,
                               on_failure=self._failed)
 
     def _holidays_failed(self, exc: BaseException) -> None:
@@ -426,7 +427,7 @@ class SettingsPage(QWidget):
         self.message.setText("正在检测设备，约需数秒……")
         hub = self.ctx.devices
         states = list(hub.states) if hub is not None and hasattr(hub, "states") else None
-        self.ctx.tasks.io.run(run_selftest, self.ctx.window, states, demo=self.ctx.demo,
+        submit(self.ctx.tasks.io, run_selftest, self.ctx.window, states, demo=self.ctx.demo,
                               on_success=self._show_selftest,
                               on_failure=self._selftest_failed)
 
@@ -458,8 +459,11 @@ class SettingsPage(QWidget):
     @Slot(str)
     def export_diagnostics(self, destination: str) -> None:
         self.message.setText("正在导出诊断包……")
-        self.ctx.tasks.io.run(export_diagnostics, self.ctx.window, destination,
-                              on_success=self.message.setText, on_failure=self._diagnostics_failed)
+        submit(self.ctx.tasks.io, export_diagnostics, self.ctx.window, destination,
+                              on_success=self._diagnostics_done, on_failure=self._diagnostics_failed)
+
+    def _diagnostics_done(self, text: str) -> None:
+        self.message.setText(text)
 
     def _diagnostics_failed(self, exc: BaseException) -> None:
         self.message.setText(user_message(exc, "导出诊断包"))

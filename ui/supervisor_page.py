@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from ui.background import submit
 from ui.context import AppContext
 from ui.errors import user_message
 from ui.worklist import today_local
@@ -254,7 +255,7 @@ class SupervisorPage(QWidget):
     @Slot()
     def refresh(self) -> None:
         self.message.setText("正在统计……")
-        self.ctx.tasks.db.run(load_day_glance, self.ctx.window, self.chosen_day(), self.chosen_window(),
+        submit(self.ctx.tasks.db, load_day_glance, self.ctx.window, self.chosen_day(), self.chosen_window(),
                               on_success=self._show, on_failure=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
@@ -315,7 +316,7 @@ class SupervisorPage(QWidget):
         if not case_id or self.ctx.actor is None:
             return
         self.message.setText("正在批准……")
-        self.ctx.tasks.db.run(self.ctx.window.cases.approve_correction, case_id, self.ctx.actor, on_success=self._approved, on_failure=self._failed)
+        submit(self.ctx.tasks.db, self.ctx.window.cases.approve_correction, case_id, self.ctx.actor, on_success=self._approved, on_failure=self._failed)
 
     def _approved(self, record) -> None:
         self._after_load = f"已批准办件{record.case_no}的第{record.version}版更正，受理员可以请申请人签字后提交。"
@@ -335,7 +336,7 @@ class SupervisorPage(QWidget):
 
         self.message.setText("正在生成每日受理报表……")
         self.print_button.setEnabled(False)
-        self.ctx.tasks.io.run(job, on_success=self._printed, on_failure=self._print_failed)
+        submit(self.ctx.tasks.io, job, on_success=self._printed, on_failure=self._print_failed)
 
     def _printed(self, text: str) -> None:
         self.print_button.setEnabled(True)

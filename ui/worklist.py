@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget,
 )
 
+from ui.background import submit
 from ui.context import AppContext
 from ui.errors import user_message
 
@@ -434,9 +435,9 @@ class WorklistPage(QWidget):
         self.message.setText("正在查找……" if query else "正在载入……")
         window = self.ctx.window
         if query:
-            self.ctx.tasks.db.run(search_worklist, window, query, on_success=self._show, on_failure=self._failed)
+            submit(self.ctx.tasks.db, search_worklist, window, query, on_success=self._show, on_failure=self._failed)
         else:
-            self.ctx.tasks.db.run(load_worklist, window, on_success=self._show_rows, on_failure=self._failed)
+            submit(self.ctx.tasks.db, load_worklist, window, on_success=self._show_rows, on_failure=self._failed)
 
     @property
     def loading(self) -> bool:

@@ -28,8 +28,8 @@ class PersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string must not lose the record
-            message = str(record.msg)
+        except Exception:  # noqa: BLE001 - a bad format string must not lose the record (nor its arguments)
+            message = f"{record.msg} {record.args!r}"
         record.msg = mask_text(message)
         record.args = None
         if record.exc_info and not record.exc_text:

@@ -93,11 +93,12 @@ def _network_message(exc: Exception) -> str:
 
 class PlatformClient:
     def __init__(self, base_url: str, token: str | None, session: requests.Session | None = None, *,
-                 timeout: tuple[float, float] = DEFAULT_TIMEOUT):
+                 timeout: tuple[float, float] = DEFAULT_TIMEOUT, upload_chunk: int = C.UPLOAD_CHUNK_BYTES):
         self.base_url = check_url(base_url)
         self.token = token
         self.session = session or requests.Session()
         self.timeout = timeout
+        self.upload_chunk = upload_chunk
 
     # ---- plumbing -----------------------------------------------------------------
     def _request(self, method: str, path: str, *, auth: bool = True, json_body: Any = None, data: bytes | None = None,
@@ -176,10 +177,10 @@ class PlatformClient:
         body = self._json(self._request("POST", "/attachments/query", json_body={"sha256": hashes}))
         return {a["sha256"]: a for a in body.get("attachments", [])}
 
-    def upload_attachment(self, sha256: str, data: bytes, *, offset: int = 0,
-                          chunk: int = C.UPLOAD_CHUNK_BYTES) -> int:
+    def upload_attachment(self, sha256: str, data: bytes, *, offset: int = 0, chunk: int | None = None) -> int:
         """Send ``data[offset:]`` in chunks (``Content-Range``); resumes where the platform says it is.
         Returns the number of bytes actually sent."""
+        chunk = chunk or self.upload_chunk
         total, sent, pos, corrections = len(data), 0, offset, 0
         if total == 0:
             raise RejectedError("附件为空文件，无法上报。")

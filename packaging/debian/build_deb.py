@@ -113,7 +113,7 @@ def _is_elf(path: Path) -> bool:
 
 def elf_facts(bundle: Path) -> tuple[set[str], set[str], tuple[int, ...]]:
     """(needed sonames, sonames the bundle provides, highest GLIBC version required)."""
-    provided = {p.name for p in bundle.rglob("*") if ".so" in p.name or p.suffix == ""}
+    provided = {p.name for p in bundle.rglob("*")}
     needed: set[str] = set()
     glibc: tuple[int, ...] = (2, 2)
     for path in bundle.rglob("*"):
@@ -129,12 +129,19 @@ def elf_facts(bundle: Path) -> tuple[set[str], set[str], tuple[int, ...]]:
     return needed, provided, glibc
 
 
+# ldconfig's tag for the machine's own word size (32-bit compat libraries are listed too).
+_LDCONFIG_TAGS = {"x86_64": "x86-64", "aarch64": "AArch64", "loongarch64": "LoongArch", "mips64": "64bit"}
+
+
 def _ldconfig_paths() -> dict[str, str]:
+    import platform
+
     out = subprocess.run(["/sbin/ldconfig", "-p"], capture_output=True, text=True).stdout
+    tag = _LDCONFIG_TAGS.get(platform.machine(), "")
     paths: dict[str, str] = {}
     for line in out.splitlines():
         m = re.match(r"\s*(\S+) \(([^)]*)\) => (\S+)", line)
-        if m and ("x86-64" in m.group(2) or "64" in m.group(2) or "libc6" in m.group(2)):
+        if m and tag in m.group(2):
             paths.setdefault(m.group(1), m.group(3))
     return paths
 
@@ -187,16 +194,33 @@ def _md5sums(staging: Path) -> str:
     return "".join(lines)
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    """Hard-link the bundle's files into the staging tree (no 400 MB copy); copy across filesystems."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def _normalise_modes(staging: Path) -> None:
-    """Directories 755, executables 755, other files 644 (the bundle may carry odd modes from wheels)."""
+    """Directories 755, executables 755, other files 644 (the bundle may carry odd modes from wheels).
+
+    Files are usually hard links to the bundle: one whose mode must change is copied first, so
+    the bundle itself is never modified."""
     for p in staging.rglob("*"):
         if p.is_symlink():
             continue
         if p.is_dir():
             p.chmod(0o755)
-        else:
-            executable = p.stat().st_mode & stat.S_IXUSR or _is_elf(p) and ".so" not in p.name
-            p.chmod(0o755 if executable else 0o644)
+            continue
+        mode = stat.S_IMODE(p.stat().st_mode)
+        wanted = 0o755 if mode & stat.S_IXUSR or (_is_elf(p) and ".so" not in p.name) else 0o644
+        if mode != wanted:
+            if p.stat().st_nlink > 1:
+                data = p.read_bytes()
+                p.unlink()
+                p.write_bytes(data)
+            p.chmod(wanted)
 
 
 def build_deb(bundle: Path, out_dir: Path, *, version: str | None = None, arch: str | None = None,
@@ -213,7 +237,7 @@ def build_deb(bundle: Path, out_dir: Path, *, version: str | None = None, arch: 
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="counter-app-deb-") as tmp:
         staging = Path(tmp) / "root"
-        shutil.copytree(bundle, staging / INSTALL_DIR, symlinks=True)
+        shutil.copytree(bundle, staging / INSTALL_DIR, symlinks=True, copy_function=_link_or_copy)
         (staging / "usr/bin").mkdir(parents=True)
         shutil.copyfile(HERE / "counter-app.sh", staging / "usr/bin/counter-app")
         apps = staging / "usr/share/applications"

@@ -55,3 +55,12 @@ def test_material_row(number, title):
 def test_department_titles():
     assert [d.title for d in Department] == ["退役军人事务部门", "公安部门", "人力资源社会保障部门", "医疗保障部门",
                                              "人民武装部（县级兵役机关）"]
+
+
+def test_equal_valued_options_keep_their_own_titles():
+    from counter_app.scheme import CHOICE_TITLES, MedicalChoice, PensionChoice
+
+    assert PensionChoice.URBAN_RURAL == MedicalChoice.URBAN_RURAL  # both "urban_rural": the trap
+    assert CHOICE_TITLES[PensionChoice.URBAN_RURAL] == "城乡居民养老保险参保登记"
+    assert CHOICE_TITLES[MedicalChoice.URBAN_RURAL] == "城乡居民医保参保登记"
+    assert PensionChoice.URBAN_RURAL.title != MedicalChoice.URBAN_RURAL.title

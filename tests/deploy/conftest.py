@@ -39,14 +39,34 @@ def snapshot(window) -> dict[str, dict]:
     return out
 
 
-@pytest.fixture
-def populated_window(window):
-    """The conftest ``window`` with three finalized cases (photo, signature, scans, form PDF) and two drafts."""
+@pytest.fixture(scope="session")
+def populated_template(tmp_path_factory):
+    """A data directory with three finalized cases (photo, signature, scans, form PDF) and two drafts,
+    made once per session through the real CaseService (rendering the forms takes seconds)."""
     from counter_app.demo_seed import seed
+    from counter_app.services import open_window
 
-    seed(window, 3, finalized=True, seed=11)
-    seed(window, 2, finalized=False, seed=12)
-    return window
+    home = tmp_path_factory.mktemp("populated-template")
+    window = open_window(home)  # the session-wide COUNTER_APP_KEYSTORE=file keeps keys in home/keys
+    try:
+        seed(window, 3, finalized=True, seed=11)
+        seed(window, 2, finalized=False, seed=12)
+    finally:
+        window.close()
+    return home
+
+
+@pytest.fixture
+def populated_window(populated_template, _fresh_home):
+    """A copy of the populated template in this test's own data directory, opened."""
+    import shutil
+
+    from counter_app.services import open_window
+
+    shutil.copytree(populated_template, _fresh_home, dirs_exist_ok=True)
+    window = open_window(_fresh_home)
+    yield window
+    window.close()
 
 
 @pytest.fixture(scope="session")

@@ -54,14 +54,17 @@ def upgrade() -> None:
         batch.add_column(sa.Column("channel", sa.String(16), nullable=True))
 '''
 
-# A migration that commits part of its work (autocommit block: e.g. VACUUM or a long data fix),
-# then fails. Without the backup the store would be left half-migrated and missing data.
+# A migration that ends the transaction under Alembic's feet (as one running VACUUM or a driver-level
+# COMMIT would), so what follows is written for good, then fails. SQLite's rollback cannot undo it;
+# without the backup the store would stay half-migrated with its progress rows gone.
 COMMIT_HALF_THEN_FAIL = HEADER + '''
 
 def upgrade() -> None:
-    with op.get_context().autocommit_block():
-        op.execute("DELETE FROM item_progress")
-        op.execute("CREATE TABLE half_done (x INTEGER)")
+    bind = op.get_bind()
+    bind.exec_driver_sql("COMMIT")
+    bind.exec_driver_sql("DELETE FROM item_progress")
+    bind.exec_driver_sql("CREATE TABLE half_done (x INTEGER)")
+    bind.exec_driver_sql("BEGIN IMMEDIATE")
     raise RuntimeError("simulated failure half-way through a migration")
 '''
 

@@ -67,11 +67,28 @@ def variant(case: dict, **changes) -> dict:
     return out
 
 
-def stream_text(pdf: bytes, page: int | None = None) -> str:
-    """All characters in content-stream (drawing) order, whitespace removed."""
+def plumber_text(pdf: bytes, page: int | None = None) -> str:
+    """pdfplumber's characters in content-stream (drawing) order, whitespace removed: a label
+    wrapped inside its table cell still reads as one string."""
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         pages = doc.pages if page is None else [doc.pages[page]]
         return "".join(c["text"] for p in pages for c in p.chars if not c["text"].isspace())
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    """Each page's text as pdfium extracts it (also in drawing order), whitespace removed.
+    Much faster than pdfplumber; used where many pages are read."""
+    doc = pdfium.PdfDocument(pdf)
+    out = []
+    for page in doc:
+        text = page.get_textpage().get_text_range()
+        out.append("".join(ch for ch in text if not ch.isspace()))
+    return out
+
+
+def stream_text(pdf: bytes, page: int | None = None) -> str:
+    texts = page_texts(pdf)
+    return "".join(texts) if page is None else texts[page]
 
 
 def page_chars(pdf: bytes, page: int) -> tuple[list[dict], float, float]:

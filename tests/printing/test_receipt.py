@@ -39,7 +39,7 @@ def test_only_chosen_items_are_listed(case):
     c = variant(case, application__items=[1, 11])
     text = stream_text(render_receipt(c, lookup_url=URL).pdf)
     assert ITEMS[11].title in text and ITEMS[4].title not in text
-    assert "居民户口簿" not in text          # no hukou step for this applicant
+    assert "携带《居民户口簿》" not in text  # no hukou step for this applicant
     assert "人民武装部" in text
 
 

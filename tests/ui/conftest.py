@@ -1,13 +1,16 @@
 """Shared fixtures for the UI tests (pytest-qt, offscreen).
 
 Every test gets the root conftest's fresh data directory and file key store. ``ctx`` is an
-AppContext on the real services of that directory with its own task runners; ``scene`` fills the
-store with a demo day (``ui.demo_scene``); ``operators`` creates the accounts the security
-package authenticates. Fixtures of the acceptance tests live in ``acceptance_fixtures.py``.
+AppContext on the real services of that directory with its own task runners. A test that asks
+for ``scene`` gets a demo day (``ui.demo_scene``) in that directory instead: it is built once per
+session in a template directory (with the operator accounts) and copied, because building it
+(encryption, scrypt) takes seconds. ``operators`` are the accounts the security package
+authenticates. Fixtures of the acceptance tests live in ``acceptance_fixtures.py``.
 """
 from __future__ import annotations
 
 import importlib.util
+import shutil
 
 import pytest
 
@@ -29,8 +32,7 @@ def app(qapp):
     return ensure_application()
 
 
-@pytest.fixture
-def operators(window) -> dict[str, Actor]:
+def _add_accounts(window) -> None:
     """The demo accounts, created as an installer would (the IT administrator last)."""
     from counter_app.security.access import directory
     from counter_app.security.operators import INSTALLER
@@ -38,25 +40,77 @@ def operators(window) -> dict[str, Actor]:
     accounts = directory(window)
     for username, role, name in ACCOUNTS:
         accounts.add(INSTALLER, username, role, name, PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """A data directory holding the demo day and the accounts, built once."""
+    import os
+
+    from counter_app.services import open_window
+    from ui.demo_scene import populate
+
+    home = tmp_path_factory.mktemp("ui-demo-template")
+    saved = os.environ.get("COUNTER_APP_KEYSTORE")
+    os.environ["COUNTER_APP_KEYSTORE"] = "file"
+    try:
+        w = open_window(home)
+        try:
+            built = populate(w)
+            _add_accounts(w)
+        finally:
+            w.close()
+    finally:
+        if saved is None:
+            os.environ.pop("COUNTER_APP_KEYSTORE", None)
+        else:
+            os.environ["COUNTER_APP_KEYSTORE"] = saved
+    return home, built
+
+
+@pytest.fixture
+def demo_window(_fresh_home, demo_template):
+    """The test's own copy of the demo day, opened like the application opens it."""
+    from counter_app.services import open_window
+
+    template, _ = demo_template
+    shutil.copytree(template, _fresh_home, dirs_exist_ok=True)
+    w = open_window(_fresh_home)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def scene(demo_window, demo_template):
+    return demo_template[1]
+
+
+def _uses_demo(request) -> bool:
+    return "scene" in request.fixturenames or "demo_window" in request.fixturenames
+
+
+def _store(request):
+    """The demo copy when the test uses the demo day, else the root conftest's empty window."""
+    return request.getfixturevalue("demo_window" if _uses_demo(request) else "window")
+
+
+@pytest.fixture
+def operators(request) -> dict[str, Actor]:
+    """The accounts (already in the demo copy; created in an empty window otherwise)."""
+    if not _uses_demo(request):
+        _add_accounts(request.getfixturevalue("window"))
     return {username: Actor(username, role) for username, role, _ in ACCOUNTS}
 
 
 @pytest.fixture
-def ctx(app, window):
+def ctx(app, request):
     from ui.context import AppContext
     from ui.tasks import TaskRunners
 
     tasks = TaskRunners()
-    context = AppContext(window=window, tasks=tasks, actor=Actor("clerk01", "clerk"))
+    context = AppContext(window=_store(request), tasks=tasks, actor=Actor("clerk01", "clerk"))
     yield context
     tasks.shutdown()
-
-
-@pytest.fixture
-def scene(window):
-    from ui.demo_scene import populate
-
-    return populate(window)
 
 
 @pytest.fixture

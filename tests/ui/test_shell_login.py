@@ -19,13 +19,13 @@ def _attempt(dialog: LoginDialog, qtbot, username: str, password: str) -> None:
     dialog.username.clear()
     qtbot.keyClicks(dialog.username, username)
     qtbot.keyClick(dialog.username, Qt.Key.Key_Return)  # moves to the password, as at the counter
-    assert dialog.password.hasFocus()
+    assert dialog.focusWidget() is dialog.password
     qtbot.keyClicks(dialog.password, password)
     qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not dialog.busy and dialog.message.text() != "正在验证……", timeout=10000)
 
 
-def test_login_succeeds_and_sets_the_operator(ctx, operators, qtbot):
+def test_login_succeeds_and_sets_the_operator(ctx, demo_window, operators, qtbot):
     dialog = _dialog(ctx, qtbot)
     with qtbot.waitSignal(dialog.logged_in, timeout=10000) as signal:
         qtbot.keyClicks(dialog.username, "supervisor01")
@@ -38,7 +38,7 @@ def test_login_succeeds_and_sets_the_operator(ctx, operators, qtbot):
     assert dialog.password.text() == ""  # the password does not linger in the widget
 
 
-def test_wrong_password_says_so_in_chinese_and_keeps_the_account(ctx, operators, qtbot):
+def test_wrong_password_says_so_in_chinese_and_keeps_the_account(ctx, demo_window, operators, qtbot):
     dialog = _dialog(ctx, qtbot)
     _attempt(dialog, qtbot, "clerk01", "not-the-password-1")
     text = dialog.message.text()
@@ -47,10 +47,10 @@ def test_wrong_password_says_so_in_chinese_and_keeps_the_account(ctx, operators,
     assert "Traceback" not in text and "Error" not in text
     assert ctx.actor is None
     assert dialog.username.text() == "clerk01" and dialog.password.text() == ""
-    assert dialog.password.hasFocus()
+    assert dialog.focusWidget() is dialog.password
 
 
-def test_lockout_after_repeated_failures_refuses_even_the_right_password(ctx, operators, qtbot):
+def test_lockout_after_repeated_failures_refuses_even_the_right_password(ctx, demo_window, operators, qtbot):
     ctx.window.settings.set("lockout_attempts", 2)
     ctx.window.settings.set("lockout_minutes", 15)
     dialog = _dialog(ctx, qtbot)

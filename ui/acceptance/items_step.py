@@ -24,6 +24,13 @@ from ui.acceptance.fields import messages, problems_for
 from ui.acceptance.step import Step, page_layout
 from ui.acceptance.style import set_role
 
+# ``scheme.CHOICE_TITLES`` is keyed by str-valued enum members, and PensionChoice.URBAN_RURAL equals
+# MedicalChoice.URBAN_RURAL ("urban_rural") as a dict key, so one title overwrites the other there.
+# Titles are therefore looked up per enum class here.
+PENSION_TITLES = {PensionChoice.FLEXIBLE: "灵活就业养老保险参保登记", PensionChoice.URBAN_RURAL: "城乡居民养老保险参保登记"}
+MEDICAL_TITLES = {MedicalChoice.EMPLOYEE_FLEXIBLE: "以灵活就业人员身份参加城镇职工基本医疗保险",
+                  MedicalChoice.URBAN_RURAL: "城乡居民医保参保登记"}
+
 CHOICE_FIELDS = ("items", "retirement_type", "veteran_affairs.intention", "veteran_affairs.settlement_letter",
                  "hukou.household_type", "hukou.family_mode", "pension.choice", "medical.choice")
 
@@ -40,7 +47,7 @@ class ChoiceGroup(QGroupBox):
         lay.setVerticalSpacing(2)
         self.buttons: list[QRadioButton] = []
         for i, opt in enumerate(self.options):
-            text = (titles or CHOICE_TITLES).get(opt) or getattr(opt, "title", str(opt))
+            text = (titles or {o: CHOICE_TITLES.get(o) for o in self.options}).get(opt) or getattr(opt, "title", str(opt))
             b = QRadioButton(text)
             self.group.addButton(b, i)
             self.buttons.append(b)
@@ -116,8 +123,8 @@ class ItemsStep(Step):
         self.household = ChoiceGroup("户口类型（事项4）", list(HouseholdType), columns=2)
         self.family_mode = ChoiceGroup("居民家庭户入户方式", list(FamilyMode), columns=2)
         self.restore_elsewhere = QCheckBox("非原户口注销地恢复户口（投靠直系亲属）")
-        self.pension = ChoiceGroup("养老保险参保（事项6）", list(PensionChoice))
-        self.medical = ChoiceGroup("医疗保险参保（事项9）", list(MedicalChoice))
+        self.pension = ChoiceGroup("养老保险参保（事项6）", list(PensionChoice), PENSION_TITLES)
+        self.medical = ChoiceGroup("医疗保险参保（事项9）", list(MedicalChoice), MEDICAL_TITLES)
         right.addWidget(self.intention)
         va = QGroupBox("退役军人事务")
         vl = QVBoxLayout(va)

@@ -55,10 +55,11 @@ def prepare_scans(paths: list[str], mark: bool, checker: str = "") -> list[tuple
     from ui.acceptance.session import images_to_pdf
     from ui.print_preview import page_count
 
-    try:
-        from printing.watermark import watermark_pdf
-    except ImportError:  # printing trimmed away: keep the copy, unstamped
-        watermark_pdf = None
+    import importlib.util
+
+    from ui.acceptance.render_pool import render
+
+    can_stamp = importlib.util.find_spec("printing.watermark") is not None
     out: list[tuple[bytes, str, bool]] = []
     for raw in paths:
         path = Path(raw)
@@ -83,9 +84,9 @@ def prepare_scans(paths: list[str], mark: bool, checker: str = "") -> list[tuple
                                  Qt.TransformationMode.SmoothTransformation)
             pdf = images_to_pdf([_to_jpeg(img)])
         stamped = False
-        if mark and watermark_pdf is not None:
+        if mark and can_stamp:
             try:
-                pdf = watermark_pdf(pdf, checker=checker, day=_dt.date.today())
+                pdf = render("printing.watermark", "watermark_pdf", pdf, checker=checker, day=_dt.date.today())
                 stamped = True
             except Exception as exc:  # PrintingError: e.g. a password-protected PDF
                 raise ScanError(f"“{path.name}”：{getattr(exc, 'message', '无法加盖水印')}") from None
@@ -174,7 +175,7 @@ class MaterialsStep(Step):
         right.addWidget(self.watermark_box)
         self.preview_label = QLabel("选择一份已导入的材料，按“预览”查看")
         self.preview_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview_label.setMinimumSize(300, 360)
+        self.preview_label.setMinimumSize(260, 280)
         self.preview_label.setStyleSheet("border: 1px solid #c9d2dc; background: #f7f9fb; color: #4a5563;")
         self.preview_label.setWordWrap(True)
         right.addWidget(self.preview_label, 1)

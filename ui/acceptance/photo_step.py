@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout
 
 from ui.acceptance.session import read_attachment, store_attachment
 from ui.acceptance.step import Step, page_layout
@@ -92,7 +92,12 @@ class PhotoStep(Step):
         self.report.setWordWrap(True)
         self.report.setTextFormat(Qt.TextFormat.RichText)
         self.report.setAlignment(Qt.AlignmentFlag.AlignTop)
-        right.addWidget(self.report, 1)
+        report_scroll = QScrollArea()
+        report_scroll.setWidgetResizable(True)
+        report_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        report_scroll.setWidget(self.report)
+        report_scroll.setMinimumHeight(90)
+        right.addWidget(report_scroll, 1)
         buttons = QHBoxLayout()
         self.import_button = QPushButton("导入照片 (F5)")
         self.retake_button = QPushButton("重新拍照 (F6)")
@@ -125,6 +130,7 @@ class PhotoStep(Step):
 
     def leave(self) -> None:
         self.camera.stop()
+        self.camera.placeholder = "摄像头已关闭"
 
     def blockers(self) -> list[str]:
         if self.processing:
@@ -173,6 +179,7 @@ class PhotoStep(Step):
         if self.processing or self.read_only:
             return
         self.camera.stop()
+        self.camera.placeholder = "已拍照，摄像头已关闭。需要重拍请按 F6"
         self.result_image.setPixmap(QPixmap.fromImage(bgr_to_qimage(frame)).scaled(
             self.result_image.size(), Qt.AspectRatioMode.KeepAspectRatioByExpanding,
             Qt.TransformationMode.SmoothTransformation))

@@ -30,19 +30,19 @@ class ScanImportError(Exception):
 def render_letters(case_json: dict) -> list[tuple[str, str, bytes | None, str]]:
     """``ctx.tasks.io``: the letters this case needs: ``(key, title, pdf or None, note)``; a letter
     that cannot be made says why in ``note``."""
-    from printing.letters import render_reserve_reminder, render_settlement_letter
+    from ui.acceptance.render_pool import render
 
     app = case_json.get("application", {})
     items = set(app.get("items", []))
     wanted = []
     if 4 in items or (app.get("veteran_affairs") or {}).get("settlement_letter"):
-        wanted.append(("settlement_letter", "落户介绍信", render_settlement_letter))
+        wanted.append(("settlement_letter", "落户介绍信", "render_settlement_letter"))
     if 11 in items:
-        wanted.append(("reserve_reminder", "预备役登记提醒", render_reserve_reminder))
+        wanted.append(("reserve_reminder", "预备役登记提醒", "render_reserve_reminder"))
     out = []
     for key, title, fn in wanted:
         try:
-            result = fn(case_json)
+            result = render("printing.letters", fn, case_json)
         except Exception as exc:  # PrintingError: a field the letter needs is missing
             out.append((key, title, None, getattr(exc, "message", None) or f"无法生成：{type(exc).__name__}"))
             continue
@@ -84,6 +84,7 @@ def simulate_scan(form_pdf: bytes) -> tuple[bytes, int]:
         img.convertToFormat(img.Format.Format_Grayscale8).save(buf, "JPEG", 80)
         buf.close()
         images.append(bytes(data.data()))
+    # JPEG pages are embedded as they are (no recompression): cheap enough for a worker thread
     return images_to_pdf(images), len(images)
 
 

@@ -134,10 +134,11 @@ def export_case(window: Any, case_id: str, app: Application, actor: Actor) -> di
 # ----------------------------------------------------------------------------- io jobs
 
 def render_form(case_json: dict, photo_jpeg: bytes | None, signature_png: bytes | None):
-    """``ctx.tasks.io``: the application form PDF (``printing.form``); returns the RenderResult."""
-    from printing.form import render_application_form
+    """``ctx.tasks.io``: the application form PDF (``printing.form``, in the render process)."""
+    from ui.acceptance.render_pool import render
 
-    return render_application_form(case_json, photo_jpeg=photo_jpeg, signature_png=signature_png)
+    return render("printing.form", "render_application_form", case_json, photo_jpeg=photo_jpeg,
+                  signature_png=signature_png)
 
 
 def images_to_pdf(images: list[bytes]) -> bytes:

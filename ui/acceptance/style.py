@@ -91,6 +91,8 @@ def ensure_ui_fonts() -> str:
 
 def set_role(widget, role: str) -> None:
     """Set the style-sheet role of a label or button and re-polish it (role can change at run time)."""
+    if widget.property("role") == role:
+        return   # re-polishing is the expensive part of a style-sheet change
     widget.setProperty("role", role)
     style = widget.style()
     style.unpolish(widget)

@@ -37,10 +37,10 @@ def lookup_url_for(settings: Any) -> str | None:
 
 
 def render_receipt(case_json: dict, lookup_url: str | None):
-    """``ctx.tasks.io``: the acceptance receipt (``printing.receipt``)."""
-    from printing.receipt import render_receipt as render
+    """``ctx.tasks.io``: the acceptance receipt (``printing.receipt``, in the render process)."""
+    from ui.acceptance.render_pool import render
 
-    return render(case_json, lookup_url=lookup_url)
+    return render("printing.receipt", "render_receipt", case_json, lookup_url=lookup_url)
 
 
 def acceptance_allowed(window: Any) -> tuple[bool, str]:

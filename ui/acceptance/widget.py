@@ -45,6 +45,17 @@ from ui.acceptance.step import Step, user_message
 from ui.acceptance.style import STYLE_SHEET, ensure_ui_fonts, set_role
 from ui.acceptance.submit_step import SubmitStep
 
+
+def warm_up() -> None:
+    """``ctx.tasks.io``: load what the first use of each step would otherwise load on the GUI thread."""
+    from counter_app.identity import check_id_number
+
+    check_id_number("410702198506120039")   # python-stdnum's region table: ~0.7 s the first time
+    from ui.acceptance import render_pool
+
+    render_pool.warm_up()
+
+
 log = logging.getLogger(__name__)
 
 STEP_CLASSES: tuple[type[Step], ...] = (IdentityStep, ItemsStep, FormStep, MaterialsStep, PhotoStep, ReviewStep,
@@ -60,6 +71,7 @@ class AcceptanceWidget(QWidget):
     step_changed = Signal(int)        # index of the step now shown
     message_shown = Signal(str, str)  # text, level — the message line, for the status bar and tests
     draft_saved = Signal(str)         # case id, after every successful draft save
+    warmed_up = Signal()              # the render process and the slow tables are loaded
 
     def __init__(self, ctx: Any, *, case_id: str | None = None, worklist_id: str | None = None,
                  parent: QWidget | None = None):
@@ -137,7 +149,7 @@ class AcceptanceWidget(QWidget):
             step.notify.connect(self.show_message)
             step.changed.connect(self._mark_dirty)
             step.request_next.connect(self.go_next)
-            step.busy_changed.connect(lambda _b: self._update_buttons())
+            step.busy_changed.connect(self._step_busy_changed)
         self.submit_step.finalized_signal = self._finalized  # type: ignore[method-assign]
         self.step_list.currentRowChanged.connect(self._list_clicked)
         self.cancel_button.clicked.connect(self.cancel)
@@ -162,6 +174,11 @@ class AcceptanceWidget(QWidget):
         self._autosave.setInterval(AUTOSAVE_MS)
         self._autosave.timeout.connect(self._autosave_tick)
         self._autosave.start()
+
+        # Start the PDF render process and load slow tables (ID-number regions) now, off the GUI
+        # thread, so neither the first card read nor step 6 waits for them.
+        self.warmed = False
+        ctx.tasks.io.run(warm_up, on_success=lambda _r: self._warmed(), on_failure=lambda _e: self._warmed())
 
         # The applicant's screen greets the applicant while the clerk works.
         try:
@@ -198,6 +215,10 @@ class AcceptanceWidget(QWidget):
     @property
     def actor(self) -> Actor:
         return self.ctx.actor or Actor("counter", "clerk")
+
+    def _warmed(self) -> None:
+        self.warmed = True
+        self.warmed_up.emit()
 
     # ------------------------------------------------------------------ loading
     def _load_case(self, case_id: str) -> None:
@@ -303,6 +324,13 @@ class AcceptanceWidget(QWidget):
         # advance() may finish later (a database job); if it chose not to proceed (e.g. after
         # submitting, the clerk stays to print the receipt) the widget must not stay "moving"
         QTimer.singleShot(0, self._release_if_idle)
+
+    def _step_busy_changed(self, busy: bool) -> None:
+        if not busy:
+            # an advance() that finished its job without moving on (submit stays to print the
+            # receipt; a refused draft) must not leave the stepper locked
+            QTimer.singleShot(0, self._release_if_idle)
+        self._update_buttons()
 
     def _release_if_idle(self) -> None:
         if self._moving and not self.current.busy:

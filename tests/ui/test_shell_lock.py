@@ -1,0 +1,76 @@
+"""Idle lock: it triggers after the idle time, input postpones it, unlocking needs the password,
+and what was typed underneath survives."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
+
+from counter_app.store.models import AuditEntry
+from tests.ui.conftest import PASSWORD
+from ui.lock_screen import IdleWatch
+
+
+def test_idle_time_locks_the_window_and_hides_its_contents(ctx, demo_window, operators, main_window, qtbot):
+    main = main_window(operators["clerk01"], idle_timeout_ms=300, open_session=True)
+    qtbot.waitUntil(lambda: main.locked, timeout=5000)
+    assert main.lock_screen.geometry() == main.rect()
+    assert not main.stack.isEnabled() and not main.menuBar().isEnabled()
+    assert not main.act_new.isEnabled()  # F2 does nothing while locked
+    main.act_new.trigger()
+    assert main.acceptance is None
+    assert "clerk01" in main.lock_screen.who.text()
+    qtbot.waitUntil(lambda: _audited(ctx.window, "idle_lock"), timeout=5000)
+
+
+def _audited(window, action: str) -> bool:
+    with window.sessions() as s:
+        return s.execute(select(AuditEntry).where(AuditEntry.action == action)).first() is not None
+
+
+def test_input_restarts_the_idle_timer(app, qtbot):
+    from PySide6.QtWidgets import QLineEdit
+
+    field = QLineEdit()
+    qtbot.addWidget(field)
+    field.show()
+    watch = IdleWatch(10_000)
+    watch.install(QApplication.instance())
+    try:
+        qtbot.waitUntil(lambda: watch._timer.remainingTime() < 9_600, timeout=5000)
+        before = watch._timer.remainingTime()
+        qtbot.keyClick(field, Qt.Key.Key_A)
+        assert watch._timer.remainingTime() > before + 300  # restarted from the full 10 s
+        assert field.text() == "a"  # the filter only watches; the key still arrives
+    finally:
+        watch.uninstall()
+    assert not watch.active
+
+
+def test_unlock_needs_the_password_and_keeps_what_was_typed(ctx, demo_window, operators, main_window, qtbot):
+    main = main_window(operators["clerk01"], open_session=True)
+    main.worklist.search.setText("410702")  # half-typed when the clerk walked away
+    main.lock()
+    screen = main.lock_screen
+    assert screen.isVisible()
+
+    qtbot.keyClicks(screen.password, "wrong-password-9")
+    qtbot.keyClick(screen.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.unlock_button.isEnabled(), timeout=10000)
+    assert "用户名或密码错误" in screen.message.text()
+    assert main.locked
+
+    with qtbot.waitSignal(screen.unlocked, timeout=10000):
+        qtbot.keyClicks(screen.password, PASSWORD)
+        qtbot.keyClick(screen.password, Qt.Key.Key_Return)
+    assert not main.locked and main.stack.isEnabled() and main.act_new.isEnabled()
+    assert main.worklist.search.text() == "410702"
+    assert main.idle.active
+
+
+def test_logout_from_the_lock_screen(ctx, demo_window, operators, main_window, qtbot):
+    main = main_window(operators["clerk01"], open_session=True)
+    main.lock()
+    with qtbot.waitSignal(main.logout_requested, timeout=5000):
+        qtbot.mouseClick(main.lock_screen.logout_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _audited(ctx.window, "logout"), timeout=5000)

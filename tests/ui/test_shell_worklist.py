@@ -1,0 +1,121 @@
+"""The worklist: online applications and the window's cases, SLA colours, masked values, search."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from counter_app.lifecycle import OPEN_STATES
+from ui.worklist import CASE, ONLINE, SLA_BACKGROUND, WorklistPage, classify_query
+
+
+def _page(ctx, qtbot) -> WorklistPage:
+    page = WorklistPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1366, 700)
+    page.show()
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.refresh()
+    return page
+
+
+def _texts(page: WorklistPage, row: int) -> list[str]:
+    m = page.model
+    return [m.data(m.index(row, c)) for c in range(m.columnCount())]
+
+
+def test_rows_are_coloured_by_the_sla_state_the_store_holds(ctx, scene, qtbot):
+    page = _page(ctx, qtbot)
+    store = {c.id: c for c in ctx.window.cases.list_cases(day=None, states=OPEN_STATES)}
+    coloured = set()
+    for r in range(page.model.rowCount()):
+        row = page.model.row_at(r)
+        brush = page.model.data(page.model.index(r, 0), Qt.ItemDataRole.BackgroundRole)
+        if row.kind == ONLINE:
+            assert brush is None
+            continue
+        expected = store[row.key].sla if row.key in store else None
+        assert row.sla == expected
+        if expected in SLA_BACKGROUND:
+            assert brush.color() == QColor(SLA_BACKGROUND[expected])
+            assert _texts(page, r)[6] == {"on_time": "按时", "at_risk": "临近时限", "overdue": "已超时"}[expected]
+            coloured.add(expected)
+        else:
+            assert brush is None
+    # The demo day holds all three states, so each colour was really checked.
+    assert coloured == {"on_time", "at_risk", "overdue"}
+    overdue_row = next(r for r in page.model.rows if r.key == scene.overdue_id)
+    assert overdue_row.sla == "overdue" and overdue_row.progress_text == "2/3项办结"
+
+
+def test_online_applications_and_walk_ins_are_listed_with_masked_personal_data(ctx, scene, qtbot):
+    page = _page(ctx, qtbot)
+    rows = page.model.rows
+    assert sorted(r.key for r in rows if r.kind == ONLINE) == sorted(scene.online_ids)
+    listed = {r.key for r in rows if r.kind == CASE}
+    assert set(scene.today_ids) | set(scene.draft_ids) <= listed
+    assert scene.overdue_id in listed  # older, still open
+    for r, row in enumerate(rows):
+        if row.kind != CASE:
+            continue
+        applicant = ctx.window.cases.get(row.key).application.applicant
+        shown = " ".join(_texts(page, r))
+        assert applicant.id_number not in shown
+        assert applicant.name not in shown
+        assert row.masked_id.startswith(applicant.id_number[:3]) and row.masked_id.endswith(applicant.id_number[-4:])
+        assert "*" in row.masked_id and "*" in row.masked_name
+
+
+def test_search_by_id_number_finds_the_cases_of_that_person(ctx, scene, qtbot):
+    page = _page(ctx, qtbot)
+    id_number = ctx.window.cases.get(scene.today_ids[0]).application.applicant.id_number
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        qtbot.keyClicks(page.search, id_number.lower())  # a lower-case x must not matter
+        qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    expected = {c.id for c in ctx.window.cases.find_by_id_number(id_number)}
+    assert {r.key for r in page.model.rows} == expected
+    assert scene.today_ids[0] in expected
+
+
+def test_search_by_case_number_and_by_name(ctx, scene, qtbot):
+    page = _page(ctx, qtbot)
+    record = ctx.window.cases.get(scene.overdue_id)
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.search.setText(record.case_no.replace("-", ""))  # the compact form from a barcode
+        page.run_search()
+    assert [r.key for r in page.model.rows] == [scene.overdue_id]
+
+    name = ctx.window.cases.get(scene.today_ids[1]).application.applicant.name
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.search.setText(name)
+        page.run_search()
+    keys = [r.key for r in page.model.rows]
+    assert scene.today_ids[1] in keys
+    for key in keys:
+        assert name in ctx.window.cases.get(key).application.applicant.name
+
+
+def test_a_mistyped_case_number_is_explained(ctx, scene, qtbot):
+    page = _page(ctx, qtbot)
+    case_no = ctx.window.cases.get(scene.overdue_id).case_no
+    wrong_check = case_no[:-1] + ("0" if case_no[-1] != "0" else "1")
+    assert classify_query(wrong_check) == "case_no"
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.search.setText(wrong_check)
+        page.run_search()
+    assert page.model.rowCount() == 0
+    assert "校验位" in page.message.text()
+
+
+def test_enter_opens_the_selected_row(ctx, scene, qtbot):
+    page = _page(ctx, qtbot)
+    index = next(i for i, r in enumerate(page.model.rows) if r.key == scene.overdue_id)
+    page.table.setFocus()
+    page.table.selectRow(index)
+    with qtbot.waitSignal(page.open_case, timeout=2000) as signal:
+        qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    assert signal.args == [scene.overdue_id, "in_progress"]
+    online = next(i for i, r in enumerate(page.model.rows) if r.kind == ONLINE)
+    page.table.selectRow(online)
+    with qtbot.waitSignal(page.open_online, timeout=2000) as signal:
+        qtbot.keyClick(page.table, Qt.Key.Key_Enter)
+    assert signal.args == [page.model.row_at(online).key]

@@ -1,0 +1,489 @@
+"""A scripted acceptance: the real widgets driven with Qt key and mouse events and demo data.
+
+Used by the tests (``tests/ui``), ``counter-app ui screenshots`` (:mod:`ui.acceptance.screenshots`)
+and ``bench/bench_acceptance.py``, so all three exercise exactly what a clerk does: F9 to move on,
+typing into fields, Space on check boxes, the card laid on the simulated reader, the applicant
+signing with pointer strokes on their screen and tapping a rating.
+
+Waiting is done by running the Qt event loop until a condition holds (``wait_until``), never by
+sleeping: the GUI keeps processing events, workers report back through their signals.
+
+Thread contract: GUI thread only.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QInputMethodEvent, QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLineEdit, QWidget
+
+from counter_app.application import Application
+from counter_app.scheme import FamilyMode, HouseholdType, Intention, MedicalChoice, PensionChoice, RetirementType
+
+
+class ScriptError(AssertionError):
+    """The scripted acceptance did not reach the state it waited for (the message says which)."""
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "条件") -> None:
+    """Run the event loop until ``predicate()`` is true; ScriptError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(loop.quit)
+    timer.start()
+    try:
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise ScriptError(f"等待超时（{timeout:.0f} 秒）：{what}")
+            loop.exec()
+    finally:
+        timer.stop()
+
+
+def type_into(editor: QWidget, text: str) -> None:
+    """Type ``text`` as a clerk does: ASCII as key presses, Chinese as the input method delivers it
+    (a committed ``QInputMethodEvent`` per run of characters)."""
+    run = ""
+
+    def commit() -> None:
+        nonlocal run
+        if run:
+            ev = QInputMethodEvent("", [])
+            ev.setCommitString(run)
+            QApplication.sendEvent(editor, ev)
+            run = ""
+
+    for ch in text:
+        if ch.isascii() and ch.isprintable():
+            commit()
+            QTest.keyClicks(editor, ch)
+        else:
+            run += ch
+    commit()
+
+
+def spin() -> None:
+    """Let pending events (and timers that are due) run once."""
+    QApplication.processEvents()
+
+
+@dataclass
+class Heartbeat:
+    """Measures the longest gap between ticks of a fast QTimer: how long the GUI thread was
+    unavailable to the event loop (a handler that blocks shows as a long gap)."""
+
+    interval_ms: int = 5
+    gaps: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(self.interval_ms)
+        self._timer.timeout.connect(self._tick)
+        self._clock = QElapsedTimer()
+        self._last = 0
+        self._max = 0
+        self._label = ""
+
+    def _tick(self) -> None:
+        now = self._clock.nsecsElapsed()
+        if self._last:
+            self._max = max(self._max, now - self._last)
+        self._last = now
+
+    def start(self, label: str) -> None:
+        self._label = label
+        self._max = 0
+        self._clock.start()
+        self._last = 0
+        self._timer.start()
+
+    def stop(self) -> float:
+        self._timer.stop()
+        # the time since the last tick counts too (a handler running right at the end)
+        if self._last:
+            self._max = max(self._max, self._clock.nsecsElapsed() - self._last)
+        gap = self._max / 1e6
+        self.gaps[self._label] = max(gap, self.gaps.get(self._label, 0.0))
+        return gap
+
+    @property
+    def worst(self) -> tuple[str, float]:
+        if not self.gaps:
+            return "", 0.0
+        label = max(self.gaps, key=self.gaps.get)
+        return label, self.gaps[label]
+
+
+def signature_strokes(seed: int = 7, width: float = 900.0, height: float = 300.0) -> list[list[tuple[float, float, float]]]:
+    """Three pen strokes shaped like a handwritten two-character name: (x, y, pressure) points on
+    the signature canvas. Deterministic for a seed."""
+    rng = random.Random(seed)
+    strokes = []
+    left = width * 0.18
+    for k in range(3):
+        x0 = left + k * width * 0.2
+        pts = []
+        n = 45
+        for i in range(n):
+            t = i / (n - 1)
+            x = x0 + t * width * 0.17 + rng.uniform(-2, 2)
+            y = height * (0.35 + 0.3 * math.sin(t * math.pi * (2 + k))) + rng.uniform(-2, 2)
+            pressure = 0.35 + 0.4 * math.sin(t * math.pi)
+            pts.append((x, y, pressure))
+        strokes.append(pts)
+    return strokes
+
+
+def draw_on(pad: QWidget, strokes: Iterable[Iterable[tuple[float, float, float]]]) -> None:
+    """Send mouse press / move / release events for each stroke (canvas coordinates) to ``pad``."""
+    rect = pad.canvas_rect()
+    k = rect.width() / 900.0
+
+    def send(kind: Any, x: float, y: float, buttons: Any, button: Any) -> None:
+        local = QPointF(rect.left() + x * k, rect.top() + y * k)
+        ev = QMouseEvent(kind, local, pad.mapToGlobal(local), button, buttons, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(pad, ev)
+
+    left = Qt.MouseButton.LeftButton
+    none = Qt.MouseButton.NoButton
+    for stroke in strokes:
+        pts = list(stroke)
+        send(QMouseEvent.Type.MouseButtonPress, pts[0][0], pts[0][1], left, left)
+        for x, y, _p in pts[1:]:
+            send(QMouseEvent.Type.MouseMove, x, y, left, none)
+        send(QMouseEvent.Type.MouseButtonRelease, pts[-1][0], pts[-1][1], none, left)
+
+
+def demo_application(seed: int = 2026, today: _dt.date | None = None) -> Application:
+    """The form values a demo acceptance types in (realistic, reproducible: ``counter_app.demo``)."""
+    from counter_app.demo import make_application
+
+    rng = random.Random(seed)
+    for _ in range(50):
+        app = make_application(rng, today=today)
+        if app.hukou.pre_enlistment_address and app.applicant.backup_contact:
+            return app
+    return app
+
+
+@dataclass
+class Choices:
+    retirement: RetirementType = RetirementType.SELF_EMPLOYED
+    items: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+    intention: Intention | None = Intention.EMPLOYMENT
+    household: HouseholdType | None = HouseholdType.FAMILY
+    family_mode: FamilyMode | None = FamilyMode.JOIN_RELATIVE
+    restore_elsewhere: bool = False
+    pension: PensionChoice | None = PensionChoice.FLEXIBLE
+    medical: MedicalChoice | None = MedicalChoice.URBAN_RURAL
+
+
+def form_values(app: Application, choices: Choices) -> dict[str, str]:
+    """The text each enabled field of step 3 gets, taken from a demo application."""
+    a, h, p, m = app.applicant, app.hukou, app.pension, app.medical
+    today = _dt.date.today()
+    values = {
+        "applicant.political_status": a.political_status, "applicant.education": a.education or "大学本科",
+        "applicant.phone": a.phone, "applicant.backup_contact": a.backup_contact,
+        "applicant.backup_relation": a.backup_relation or "父亲", "applicant.backup_phone": a.backup_phone,
+        "applicant.placement_place": a.placement_place, "applicant.current_address": a.current_address,
+        "hukou.pre_enlistment_address": h.pre_enlistment_address or "河南省新乡市红旗区东街村1号",
+    }
+    if 4 in choices.items:
+        values["hukou.target_address"] = h.target_address or a.current_address
+        values["hukou.police_station"] = h.police_station or "新乡市公安局红旗区分局东街派出所"
+        if choices.household == HouseholdType.FAMILY and choices.family_mode == FamilyMode.JOIN_RELATIVE:
+            from counter_app.demo import make_id_number
+
+            values["hukou.relation_to_head"] = "父亲"
+            values["hukou.head_name"] = h.head_name or "赵国庆"
+            values["hukou.head_id_number"] = h.head_id_number or make_id_number(
+                random.Random(5), "410702", _dt.date(1960, 3, 1), True)
+            values["hukou.head_phone"] = h.head_phone or "13837300000"
+        if choices.household == HouseholdType.FAMILY and choices.family_mode == FamilyMode.NEW_HOUSEHOLD:
+            values["hukou.property_info"] = h.property_info or "豫（2020）新乡市不动产权第1234567号"
+    if 8 in choices.items:
+        values["pension.card_bank"] = p.card_bank or "中国工商银行新乡分行"
+        values["pension.card_mailing_address"] = p.card_mailing_address or a.current_address
+    if 9 in choices.items and choices.medical == MedicalChoice.URBAN_RURAL:
+        values.update({"medical.insured_city": "新乡市", "medical.insured_county": "红旗区",
+                       "medical.insured_town": "东街街道", "medical.insured_village": "幸福社区"})
+    if 9 in choices.items and choices.medical == MedicalChoice.EMPLOYEE_FLEXIBLE:
+        values.update({"medical.flexible_city": "新乡市", "medical.flexible_county": "红旗区"})
+    if 10 in choices.items:
+        values["medical.transfer_from"] = m.transfer_from or f"{today.year - 5}-09"
+        last = today.replace(day=1) - _dt.timedelta(days=1)
+        values["medical.transfer_to"] = f"{last:%Y-%m}"
+    return {k: v for k, v in values.items() if v}
+
+
+class AcceptanceScript:
+    """Drives one :class:`ui.acceptance.AcceptanceWidget` through its steps (see module docstring).
+
+    ``before_step(label)`` / ``after_step(label)`` are called around each step's driving (the
+    heartbeat test and the screenshots hook in there); ``on_moment(name)`` at moments worth a
+    picture of the applicant's screen ("signing": strokes drawn, "rating": a level chosen)."""
+
+    STEP_KEYS = ("identity", "items", "form", "materials", "photo", "review", "print", "submit", "rating")
+
+    def __init__(self, widget: Any, *, timeout: float = 30.0,
+                 before_step: Callable[[str], None] | None = None,
+                 after_step: Callable[[str], None] | None = None,
+                 on_moment: Callable[[str], None] | None = None):
+        self.w = widget
+        self.timeout = timeout
+        self.before_step = before_step or (lambda label: None)
+        self.after_step = after_step or (lambda label: None)
+        self.on_moment = on_moment or (lambda name: None)
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def session(self):
+        return self.w.session
+
+    def wait(self, predicate: Callable[[], bool], what: str, timeout: float | None = None) -> None:
+        wait_until(predicate, timeout or self.timeout, what)
+
+    def idle(self) -> None:
+        """Wait until no step job and no draft save is running."""
+        self.wait(lambda: not self.w.busy and not self.w._saving and not self.w.ctx.tasks.busy, "后台任务完成")
+
+    def key(self, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+            target: QWidget | None = None) -> None:
+        target = target or QApplication.focusWidget() or self.w
+        if not self.w.isAncestorOf(target) and target is not self.w:
+            target = self.w
+        QTest.keyClick(target, key, modifier)
+        spin()
+
+    def ready(self) -> None:
+        """Wait for the widget's start-up loading (render process, tables) and the devices."""
+        self.wait(lambda: self.w.warmed and not self.w._loading, "受理界面准备就绪", timeout=max(self.timeout, 60))
+        hub = self.w.ctx.devices
+        if hub is not None and getattr(hub, "demo", False):
+            self.wait(lambda: hub._portrait is not None or hub.portrait is not None, "演示摄像头画面就绪")
+
+    def next_step(self, expect: str) -> None:
+        """F9, then wait until step ``expect`` is shown (ScriptError with the message line if not)."""
+        before = self.w.index
+        self.key(Qt.Key.Key_F9)
+        index = self.STEP_KEYS.index(expect)
+        try:
+            self.wait(lambda: self.w.index == index and not self.w.busy, f"进入“{expect}”步骤")
+        except ScriptError:
+            raise ScriptError(f"未能从第{before + 1}步进入下一步：{self.w.last_message[0]}") from None
+
+    def focus(self, widget: QWidget) -> None:
+        widget.setFocus(Qt.FocusReason.TabFocusReason)
+        spin()
+
+    def type_text(self, widget: QWidget, text: str) -> None:
+        """Replace the field's text by typing (select all, then the characters), then Enter."""
+        self.focus(widget)
+        editor = widget.lineEdit() if isinstance(widget, QComboBox) and widget.isEditable() else widget
+        if isinstance(editor, QLineEdit):
+            QTest.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+            type_into(editor, text)
+        spin()
+
+    def choose_combo(self, combo: QComboBox, text: str) -> None:
+        """A non-editable combo: arrow keys until ``text`` (the keyboard path)."""
+        self.focus(combo)
+        target = combo.findText(text)
+        if target < 0:
+            raise ScriptError(f"下拉框中没有“{text}”")
+        for _ in range(combo.count() + 1):
+            if combo.currentIndex() == target:
+                break
+            QTest.keyClick(combo, Qt.Key.Key_Down if combo.currentIndex() < target else Qt.Key.Key_Up)
+        spin()
+
+    def click(self, button: QAbstractButton) -> None:
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         QPoint(button.width() // 2, button.height() // 2))
+        spin()
+
+    def space(self, button: QAbstractButton) -> None:
+        self.focus(button)
+        QTest.keyClick(button, Qt.Key.Key_Space)
+        spin()
+
+    # ------------------------------------------------------------------ steps
+    def identity_from_card(self, card: str = "resident_xinxiang") -> None:
+        self.before_step("identity")
+        hub = self.w.ctx.devices
+        if hub is None:
+            raise ScriptError("没有读卡器（ctx.devices）")
+        hub.remove_demo_card()
+        hub.place_demo_card(card)
+        self.wait(lambda: bool(self.session.app.applicant.name) and self.session.card is not None, "读取身份证")
+        self.idle()
+        self.after_step("identity")
+
+    def identity_manual(self, name: str, id_number: str, ethnicity: str = "汉") -> None:
+        """A walk-in with only the 军人公民身份号码登记表: typed in, original ticked with F6."""
+        self.before_step("identity")
+        step = self.w.step("identity")
+        from counter_app.scheme import IdDocument
+
+        self.space(step.doc_buttons[IdDocument.MILITARY_REGISTRATION])
+        fields = step.fs.fields
+        self.type_text(fields["applicant.id_number"].widget, id_number)
+        self.key(Qt.Key.Key_Return)   # Enter moves to the next field
+        self.type_text(fields["applicant.name"].widget, name)
+        self.type_text(fields["applicant.ethnicity"].widget, ethnicity)
+        self.key(Qt.Key.Key_F6)       # 证件原件已核验
+        self.idle()
+        self.after_step("identity")
+
+    def choose(self, choices: Choices) -> None:
+        self.before_step("items")
+        step = self.w.step("items")
+        self.space(step.rtype.buttons[list(RetirementType).index(choices.retirement)])
+        for n, cb in step.item_checks.items():
+            if (n in choices.items) != cb.isChecked() and cb.isEnabled():
+                self.space(cb)
+        groups = ((step.intention, choices.intention), (step.household, choices.household),
+                  (step.family_mode, choices.family_mode), (step.pension, choices.pension),
+                  (step.medical, choices.medical))
+        for group, value in groups:
+            if value is not None and group.isEnabled() and group.value() != value:
+                self.space(group.buttons[group.options.index(value)])
+        if step.restore_elsewhere.isEnabled() and step.restore_elsewhere.isChecked() != choices.restore_elsewhere:
+            self.space(step.restore_elsewhere)
+        self.after_step("items")
+
+    def fill_form(self, values: dict[str, str], *, henan: bool = True, cancelled: bool = True) -> None:
+        self.before_step("form")
+        step = self.w.step("form")
+        self.idle()
+        fields = step.fs.fields
+        for path in step.fs.order:
+            if path not in values or not fields[path].container.isEnabled():
+                continue
+            f = fields[path]
+            if f.kind == "combo" and not f.widget.isEditable():
+                self.choose_combo(f.widget, values[path])
+            else:
+                self.type_text(f.widget, values[path])
+        if fields["applicant.marital_status"].widget.currentIndex() < 0:
+            self.choose_combo(fields["applicant.marital_status"].widget, "未婚")
+        for path, wanted in (("data_sharing.henan_hukou_before_enlistment", henan),
+                             ("data_sharing.hukou_cancelled", cancelled)):
+            f = fields[path]
+            if f.container.isEnabled() and f.widget.currentData() is None:
+                self.choose_combo(f.widget, "是" if wanted else "否")
+        self.after_step("form")
+
+    def tick_materials(self, skip: Iterable[int] = ()) -> None:
+        self.before_step("materials")
+        step = self.w.step("materials")
+        skip = set(skip)
+        for n, row in step.rows.items():
+            if n in (1, 12) or n in skip or row.seen.isChecked():
+                continue
+            self.space(row.seen)
+        self.after_step("materials")
+
+    def import_material(self, number: int, path: str) -> None:
+        step = self.w.step("materials")
+        before = len(self.session.app.material(number).attachments)
+        step.import_files(number, [path])
+        self.wait(lambda: len(self.session.app.material(number).attachments) > before, f"导入材料{number}")
+
+    def take_photo(self) -> None:
+        self.before_step("photo")
+        if self.session.photo_required:
+            self.wait(lambda: bool(self.session.app.photo), "自动拍照并通过照片检查", timeout=max(self.timeout, 40))
+        self.after_step("photo")
+
+    def import_photo(self, path: str) -> None:
+        self.before_step("photo")
+        self.w.step("photo").import_file(path)
+        self.wait(lambda: bool(self.session.app.photo), "导入照片并通过照片检查")
+        self.after_step("photo")
+
+    def sign(self, strokes=None, *, expect_ok: bool = True) -> None:
+        self.before_step("review")
+        screen = self.w.ctx.applicant_screen
+        self.wait(lambda: screen is not None and screen._signing and bool(screen.form_pages), "申请人屏幕显示申请表")
+        draw_on(screen.pad, strokes if strokes is not None else signature_strokes())
+        spin()
+        self.on_moment("signing")
+        self.click(screen.confirm_button)
+        if expect_ok:
+            self.wait(lambda: self.session.form_pdf is not None and bool(self.session.app.signature),
+                      "签名确认并生成签名后的申请表")
+            self.idle()
+        self.after_step("review")
+
+    def scan_signed_form(self, path: str | None = None) -> None:
+        self.before_step("print")
+        step = self.w.step("print")
+        if path is None:
+            self.key(Qt.Key.Key_F7)   # demo: simulated scan
+        else:
+            step.import_scan(path)
+        self.wait(lambda: self.session.signed_scan is not None, "导入签字扫描件")
+        self.idle()
+        self.after_step("print")
+
+    def submit(self) -> None:
+        self.before_step("submit")
+        self.key(Qt.Key.Key_F9)
+        self.wait(lambda: self.session.finalized, "提交定稿")
+        self.wait(lambda: self.session.receipt_pdf is not None, "生成受理回执")
+        self.idle()
+        self.after_step("submit")
+
+    def rate(self, level: str = "非常满意", reasons: Iterable[str] = ()) -> None:
+        self.before_step("rating")
+        screen = self.w.ctx.applicant_screen
+        self.wait(lambda: screen.stack.currentIndex() == screen.PAGE_RATING, "申请人屏幕显示评价")
+        self.click(screen.rating_buttons[level])
+        for r in reasons:
+            self.click(screen.reason_buttons[r])
+        self.on_moment("rating")
+        self.click(screen.submit_rating_button)
+        self.wait(lambda: self.session.rating_done, "评价保存")
+        self.after_step("rating")
+
+    # ------------------------------------------------------------------ the whole acceptance
+    def run_full(self, *, choices: Choices | None = None, app: Application | None = None,
+                 material_scan: str | None = None, finish: bool = True) -> str:
+        """Card → items → form → materials → photo → sign → print/scan → submit → rating."""
+        choices = choices or Choices()
+        app = app or demo_application()
+        self.ready()
+        self.identity_from_card()
+        self.next_step("items")
+        self.choose(choices)
+        self.next_step("form")
+        self.fill_form(form_values(app, choices))
+        self.next_step("materials")
+        self.tick_materials()
+        if material_scan:
+            self.import_material(3, material_scan)
+        self.next_step("photo")
+        self.take_photo()
+        self.next_step("review")
+        self.sign()
+        self.next_step("print")
+        self.scan_signed_form()
+        self.next_step("submit")
+        self.submit()
+        self.next_step("rating")
+        self.rate()
+        if finish:
+            self.key(Qt.Key.Key_F9)
+        return self.session.case_id
