@@ -172,18 +172,18 @@ def _page2(v: CaseView, signature_painter) -> Stack:
     ur = m.choice == MedicalChoice.URBAN_RURAL
     medical = Stack([
         Row([Cell([Check(emp, MEDICAL_LABELS[MedicalChoice.EMPLOYEE_FLEXIBLE])], width=OPTION_W), Cell([
-            Text("参加灵活就业"), Blank(m.flexible_city if emp else "", 4), Text("市"),
-            Blank(m.flexible_county if emp else "", 4), Text("县（市、区）"), Break(),
+            Text("参加灵活就业"), Blank(_bare(m.flexible_city, "市") if emp else "", 4), Text("市"),
+            Blank(_bare(m.flexible_county, "县", "区", "市") if emp else "", 4), Text("县（市、区）"), Break(),
             Text("（具体参保缴费标准按参保地相关规定执行）")])]),
         Row([Cell([Check(10 in app.items, "退役军人医疗保险关系转移接续")], width=OPTION_W), Cell([
             Text("缴费起止时间"), Blank(y1, 2.6), Text("年"), Blank(m1, 1.6), Text("月—"),
             Blank(y2, 2.6), Text("年"), Blank(m2, 1.6), Text("月。"), Break(),
             Text("（军队医保个人账户金额直接划转给本人，无需进行转移）")])]),
         Row([Cell([Check(ur, MEDICAL_LABELS[MedicalChoice.URBAN_RURAL])], width=OPTION_W), Cell([
-            Text("参 保 地："), Blank(m.insured_city if ur else "", 4), Text("市"),
-            Blank(m.insured_county if ur else "", 4), Text("县（市、区）"), Break(),
-            Blank(m.insured_town if ur else "", 5), Text("乡镇（街道）"),
-            Blank(m.insured_village if ur else "", 5), Text("村（社区）")])]),
+            Text("参 保 地："), Blank(_bare(m.insured_city, "市") if ur else "", 4), Text("市"),
+            Blank(_bare(m.insured_county, "县", "区", "市") if ur else "", 4), Text("县（市、区）"), Break(),
+            Blank(_bare(m.insured_town, "街道", "乡", "镇") if ur else "", 5), Text("乡镇（街道）"),
+            Blank(_bare(m.insured_village, "社区", "村") if ur else "", 5), Text("村（社区）")])]),
     ])
     promise = Stack([
         Row([Cell([Text(DECLARATION)])]),
@@ -284,3 +284,13 @@ def render_application_form(case: Mapping[str, Any], *, photo_jpeg: bytes | None
         c.showPage()
     c.save()
     return RenderResult(buf.getvalue(), set(pen.fallback_chars), set(pen.boxed_chars), total, view.warnings)
+
+
+def _bare(value: str, *suffixes: str) -> str:
+    """The form prints the unit after the blank ("__市"); a clerk who typed "新乡市" should not
+    get "新乡市 市". Drop a trailing unit the form prints anyway (only the exact single suffix)."""
+    value = (value or "").strip()
+    for suffix in suffixes:
+        if len(value) > len(suffix) + 1 and value.endswith(suffix):
+            return value[: -len(suffix)]
+    return value

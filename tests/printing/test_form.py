@@ -72,7 +72,7 @@ def test_the_case_values_are_printed(case, form):
     values += ["姚华（姐妹）", a["hukou"]["pre_enlistment_address"], a["hukou"]["target_address"],
                a["hukou"]["police_station"], a["hukou"]["head_name"], a["hukou"]["head_id_number"],
                a["hukou"]["head_phone"], a["pension"]["card_bank"], a["pension"]["card_mailing_address"],
-               "2016年09月—2026年09月", "新乡市市红旗区县（市、区）东关街道乡镇（街道）幸福社区村（社区）",
+               "2016年09月—2026年09月", "新乡市红旗县（市、区）东关乡镇（街道）幸福村（社区）",
                "2026年11月27日", case["case_no"]]
     assert [v for v in values if v not in text] == []
 
@@ -97,7 +97,7 @@ def test_chosen_items_and_options_are_ticked_and_others_not(case):
     assert _ticked(text, "城乡居民养老保险参保登记") and not _ticked(text, "灵活就业养老保险参保登记")
     assert _ticked(text, "以灵活就业人员身份参加城镇职工基本医疗保险")
     assert not _ticked(text, "城乡居民医保参保登记")
-    assert "参加灵活就业新乡市市卫滨区县（市、区）" in text
+    assert "参加灵活就业新乡市卫滨县（市、区）" in text
     assert _ticked(text, "社保卡申领")                     # item 8 chosen
     assert not _ticked(text, "退役军人医疗保险关系转移接续")  # item 10 not chosen
     assert "原户籍是否注销是√否" in text                     # 否 ticked, 是 not
