@@ -30,9 +30,13 @@ bench: setup
 screenshots: setup
 	QT_QPA_PLATFORM=offscreen COUNTER_APP_KEYSTORE=file $(VENV)/bin/counter-app ui screenshots screenshots
 
+# One-folder bundle in dist/counter-app/, then the bundled program checks itself headless
+# (in a throw-away data directory, never the builder's own).
 dist: setup
 	$(PY) -m pip install --quiet -e '.[dist]'
 	$(PY) -m PyInstaller --noconfirm --clean build.spec
+	@home=$$(mktemp -d) && QT_QPA_PLATFORM=offscreen COUNTER_APP_KEYSTORE=file COUNTER_APP_HOME=$$home \
+		dist/counter-app/counter-app selftest; status=$$?; rm -rf $$home; exit $$status
 
 deb: dist
 	$(PY) packaging/debian/build_deb.py

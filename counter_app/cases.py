@@ -27,7 +27,7 @@ from counter_app.lifecycle import (
     EDITABLE_STATES, ITEM_DONE_FOR_SLA, OPEN_STATES, CaseState, IllegalTransition, ItemStatus,
     check_case_transition, check_item_transition, item_path,
 )
-from counter_app.masking import mask_id_number, mask_name
+from counter_app.masking import mask_id_number, mask_name, mask_text
 from counter_app.problems import Problem
 from counter_app.rules import blocking, normalise, validate
 from counter_app.security.roles import Permission, allowed, denial_message
@@ -164,8 +164,9 @@ class CaseService:
         check_case_transition(current, target)
         row.state = target.value
         row.updated_at = self.clock()
+        # Reasons are free text kept in clear for the timeline: scrub any ID or phone number typed in.
         s.add(CaseTransition(case_id=row.id, from_state=current.value, to_state=target.value, at=self.clock(),
-                             operator=actor.username, reason=reason))
+                             operator=actor.username, reason=mask_text(reason)))
 
     def _open_case_for(self, s: Session, id_bidx: str, exclude: Iterable[str] = ()) -> CaseRow | None:
         q = select(CaseRow).where(CaseRow.id_bidx == id_bidx, CaseRow.state.in_([st.value for st in OPEN_STATES]))
@@ -286,6 +287,7 @@ class CaseService:
         for n, rec in app.materials.items():
             for h in rec.attachments:
                 refs.append((h, "material", n))
+        refs = list(dict.fromkeys(refs))  # the same scan ticked twice for one material counts once
         now = self.clock()
         with self.sessions.begin() as s:
             row = self._row(s, case_id)
@@ -368,7 +370,7 @@ class CaseService:
         rec = self.create_draft(app, actor, supersedes=old)
         with self.sessions.begin() as s:
             s.add(CaseTransition(case_id=rec.id, from_state=CaseState.DRAFT.value, to_state=CaseState.DRAFT.value,
-                                 at=self.clock(), operator=actor.username, reason=f"更正原因：{reason}"))
+                                 at=self.clock(), operator=actor.username, reason=f"更正原因：{mask_text(reason)}"))
         return self.get(rec.id)
 
     # ---- roles, correction approval, reveal ------------------------------------------------

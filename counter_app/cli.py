@@ -22,12 +22,27 @@ EXTENSION_MODULES: tuple[str, ...] = (
     "counter_app.commands",         # db, case, rules, sla, demo, report
     "counter_app.sync.cli",         # sync run/status/export
     "counter_app.refplatform.cli",  # platform serve/import (the reference platform server)
-    "counter_app.security.cli",     # keys, audit, archive, operators
-    "counter_app.deploy_cli",       # configure, diagnostics
+    "counter_app.security.cli",     # keys, audit, archive, operators, retention
+    "counter_app.deploy_cli",       # configure, selftest, diagnostics, db backup
     "devices.cli",                  # idcard, devices, photo, scan
-    "printing.cli",                 # form/receipt/letter render, print, printers
-    "ui.cli",                       # ui screenshots
+    "printing.cli",                 # form/receipt/letter render, watermark, print, printers
+    "ui.cli",                       # ui screenshots / smoke
 )
+
+# Which modules own each top-level command, so a command imports only what it needs
+# (importing every extension costs seconds: FastAPI, OpenCV, Qt). ``--help`` and an
+# unknown command load them all. A test checks this table against the real registrations.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    **{c: ("counter_app.commands",) for c in ("case", "rules", "sla", "demo", "report")},
+    "db": ("counter_app.commands", "counter_app.deploy_cli"),
+    "sync": ("counter_app.sync.cli",),
+    "platform": ("counter_app.refplatform.cli",),
+    **{c: ("counter_app.security.cli",) for c in ("keys", "audit", "archive", "operators", "retention")},
+    **{c: ("counter_app.deploy_cli",) for c in ("configure", "selftest", "diagnostics")},
+    **{c: ("devices.cli",) for c in ("idcard", "devices", "photo", "scan")},
+    **{c: ("printing.cli",) for c in ("form", "receipt", "letter", "watermark", "print", "printers")},
+    "ui": ("ui.cli",),
+}
 
 
 class UserError(Exception):
@@ -39,14 +54,16 @@ class UserError(Exception):
         self.exit_code = exit_code
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command`` only the modules owning it are loaded."""
     parser = argparse.ArgumentParser(
         prog="counter-app",
         description="河南省退役军人服务“一件事”综合受理窗口",
     )
     parser.add_argument("--version", action="store_true", help="显示版本、构建版本号与数据库结构版本")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in EXTENSION_MODULES:
+    modules = () if command == "--version" else COMMAND_MODULES.get(command or "", EXTENSION_MODULES)
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -62,7 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command is None and "--version" in argv:
+        command = "--version"
+    if command is None and not argv:
+        command = "--version"  # no arguments starts the GUI: no subcommand module is needed
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     if args.version:
         from counter_app.version import version_text
@@ -70,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(version_text())
         return 0
     if not getattr(args, "command", None):
+        from counter_app.logs import setup_logging
+
+        setup_logging()  # rotating files in the data directory; personal data filtered out
         try:
             from ui.app import run_gui
         except ImportError as exc:  # pragma: no cover - trimmed build without ui/

@@ -124,18 +124,15 @@ def _case_error(exc: Exception) -> UserError:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from counter_app.paths import data_home
-    from counter_app.store.db import current_revision, head_revision, make_engine, upgrade
+    from counter_app.upgrade import safe_upgrade
 
     path = data_home() / "counter.sqlite3"
-    engine = make_engine(path)
-    before = current_revision(engine)
-    upgrade(engine)
-    after = current_revision(engine)
-    engine.dispose()
-    if before == after:
-        print(f"数据库已是最新结构（{after}）：{path}")
+    result = safe_upgrade(path)  # backs up first; a failed migration is rolled back and says so
+    if result.migrated:
+        print(f"数据库结构已升级：{result.from_revision or '空'} → {result.to_revision}：{path}"
+              + (f"（升级前备份：{result.backup}）" if result.backup else ""))
     else:
-        print(f"数据库结构已升级：{before or '空'} → {after}（目标 {head_revision()}）：{path}")
+        print(f"数据库已是最新结构（{result.to_revision}）：{path}")
     return 0
 
 
@@ -174,7 +171,7 @@ def cmd_case_create(args: argparse.Namespace) -> int:
 
 def cmd_case_show(args: argparse.Namespace) -> int:
     from counter_app.cases import CaseError
-    from counter_app.masking import mask_address, mask_bank_account, mask_id_number, mask_name, mask_phone
+    from counter_app.masking import mask_case_json
 
     w = _open()
     try:
@@ -182,24 +179,7 @@ def cmd_case_show(args: argparse.Namespace) -> int:
             data = _reveal(w, args)
         else:
             rec = w.cases.get_by_number(args.case_no)
-            data = w.cases.export(rec.id)
-            a = data["application"]["applicant"]
-            a["name"] = mask_name(a["name"])
-            a["id_number"] = mask_id_number(a["id_number"])
-            for k in ("phone", "backup_phone"):
-                a[k] = mask_phone(a[k])
-            a["backup_contact"] = mask_name(a["backup_contact"])
-            a["current_address"] = mask_address(a["current_address"])
-            h = data["application"]["hukou"]
-            h["head_name"], h["head_id_number"] = mask_name(h["head_name"]), mask_id_number(h["head_id_number"])
-            h["head_phone"] = mask_phone(h["head_phone"])
-            h["target_address"] = mask_address(h["target_address"])
-            h["pre_enlistment_address"] = mask_address(h["pre_enlistment_address"])
-            va = data["application"]["veteran_affairs"]
-            va["bank_account"] = mask_bank_account(va["bank_account"])
-            pn = data["application"]["pension"]
-            pn["card_mailing_address"] = mask_address(pn["card_mailing_address"])
-            data["masked"] = True
+            data = mask_case_json(w.cases.export(rec.id))
     except CaseError as exc:
         raise _case_error(exc) from None
     finally:
@@ -361,6 +341,9 @@ def cmd_demo_start(args: argparse.Namespace) -> int:
     info = prepare_demo_home(home, port=args.port)
     os.environ["COUNTER_APP_HOME"] = str(home)
     os.environ["COUNTER_APP_KEYSTORE"] = os.environ.get("COUNTER_APP_KEYSTORE", "file")
+    from counter_app.logs import setup_logging
+
+    setup_logging(home)
     server = info.start_platform()
     print(f"演示环境：{home}\n参考平台：{server.url}\n演示账号：clerk01 / supervisor01 / it01，密码均为 demo1234")
     sys.stdout.flush()

@@ -114,7 +114,7 @@ def coerce(name: str, value: Any) -> Any:
             elif not isinstance(value, bool):
                 raise ValueError
         elif spec.type is int:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
             value = int(value)
             if value < 0:
@@ -123,7 +123,7 @@ def coerce(name: str, value: Any) -> Any:
             if not isinstance(value, (str, int)):
                 raise ValueError
             value = str(value).strip()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf) from a TOML "inf"
         raise ConfigError(f"配置项“{spec.label}”（{name}）的值无效：{value!r}。") from None
     if spec.check and not re.fullmatch(spec.check, str(value)):
         raise ConfigError(f"配置项“{spec.label}”（{name}）的值格式不正确：{value!r}。")

@@ -169,8 +169,10 @@ class DemoHome:
         if _port_open(self.port):  # a platform from an earlier run is still serving
             return PlatformProcess(url, None)
         log = open(self.home / "platform.log", "ab")
+        from counter_app.diagnostics import self_command  # works from a venv and from the frozen bundle
+
         proc = subprocess.Popen(
-            [sys.executable, "-m", "counter_app", "platform", "serve", "--port", str(self.port),
+            [*self_command(), "platform", "serve", "--port", str(self.port),
              "--data", str(self.home / "platform"), "--token", DEMO_TOKEN, "--clock-seconds", "20"],
             stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20

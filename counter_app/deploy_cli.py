@@ -97,8 +97,10 @@ def cmd_configure(args: argparse.Namespace) -> int:
         applied = apply_site_config(home, site, operator=args.operator)
     except UserError:
         raise
+    except OSError as exc:
+        raise UserError(f"无法写入数据目录 {home}：{exc.strerror or exc}。请检查磁盘空间和权限。") from None
     except Exception as exc:
-        message = getattr(exc, "message", None)
+        message = getattr(exc, "message", None)  # KeyStoreError, ConfigError: already a sentence
         if message:
             raise UserError(message) from None
         raise

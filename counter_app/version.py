@@ -3,8 +3,8 @@
 IT staff quote these three when they report a problem, so each must be right in every way the
 program is started:
 
-* the version comes from the installed package metadata (``pyproject.toml``), falling back to
-  ``counter_app.__version__`` inside a PyInstaller bundle where no ``.dist-info`` is shipped;
+* the version is ``pyproject.toml``'s: embedded by ``build.spec`` in a bundle (which ships no
+  ``.dist-info`` of ours), else read from the installed package metadata;
 * the git revision is embedded at build time: ``build.spec`` writes ``build_info.json`` next to
   this module in the bundle. In a source checkout ``git rev-parse`` answers instead; anywhere
   else (an sdist, a copied folder) it is ``unknown`` rather than a guess;
@@ -25,6 +25,9 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def app_version() -> str:
+    embedded = build_info().get("version")
+    if embedded:
+        return embedded
     try:
         from importlib.metadata import PackageNotFoundError, version
 
@@ -36,7 +39,7 @@ def app_version() -> str:
 
 
 def build_info() -> dict:
-    """The dict ``build.spec`` embedded (``revision``, ``built_at``), or {} outside a bundle."""
+    """The dict ``build.spec`` embedded (``version``, ``revision``, ``built_at``), or {} outside a bundle."""
     try:
         data = json.loads((_PACKAGE_DIR / BUILD_INFO_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -92,11 +95,20 @@ class VersionInfo:
     schema_head: str
     schema_current: str | None
     db_path: Path | None
+    schema_known: bool = True  # False: the store was stamped by a program newer than this one
 
     def as_dict(self) -> dict:
         return {"version": self.version, "revision": self.revision, "built_at": self.built_at,
                 "schema_head": self.schema_head, "schema_current": self.schema_current,
-                "db_path": str(self.db_path) if self.db_path else None}
+                "schema_known": self.schema_known, "db_path": str(self.db_path) if self.db_path else None}
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    from counter_app.store.db import alembic_config
+
+    return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 def version_info(home: Path | None = None) -> VersionInfo:
@@ -112,8 +124,13 @@ def version_info(home: Path | None = None) -> VersionInfo:
         head = head_revision()
     except Exception as exc:  # a bundle missing its migrations must still say what it is
         head = f"{UNKNOWN}（{type(exc).__name__}）"
+    current = database_revision(db_path)
+    try:
+        known = current is None or current == head or current in _known_revisions()
+    except Exception:
+        known = True
     return VersionInfo(app_version(), info.get("revision") or git_revision() or UNKNOWN,
-                       info.get("built_at", ""), head, database_revision(db_path), db_path)
+                       info.get("built_at", ""), head, current, db_path, known)
 
 
 def version_text(home: Path | None = None) -> str:
@@ -122,6 +139,8 @@ def version_text(home: Path | None = None) -> str:
         current = "尚未创建"
     elif v.schema_current == v.schema_head:
         current = f"{v.schema_current}（已是最新）"
+    elif not v.schema_known:
+        current = f"{v.schema_current}（由更新版本的程序写入，本程序不会改动它：请安装最新版本）"
     else:
         current = f"{v.schema_current}（启动时将升级到 {v.schema_head}）"
     lines = [

@@ -15,7 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -118,18 +118,27 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
 
 
 def build_context(window, *, demo: bool = False, start_sync: bool = True) -> AppContext:
-    """Services every screen shares. Sync starts only when the sync package is installed."""
+    """Services every screen shares, all at once (tests, screenshots). ``run_gui`` builds the
+    same in two steps: see :class:`Startup`."""
     from ui.tasks import TaskRunners
 
     ctx = AppContext(window=window, tasks=TaskRunners(), demo=demo)
-    if start_sync:
+    attach_services(ctx, window, start_sync=start_sync)
+    return ctx
+
+
+def attach_services(ctx: AppContext, window, *, start_sync: bool = True) -> None:
+    """Put the opened ``window`` into the context and start what runs beside the GUI: the sync
+    worker (when the sync package is installed) and the device hub. GUI thread."""
+    ctx.window = window
+    if start_sync and ctx.sync is None:
         from ui.sync_bridge import SyncBridge
 
         ctx.sync = SyncBridge.for_window(window)
         if ctx.sync is not None:
             ctx.sync.start()
-    ctx.devices = _open_devices(ctx)
-    return ctx
+    if ctx.devices is None:
+        ctx.devices = _open_devices(ctx)
 
 
 def _open_devices(ctx: AppContext):
@@ -164,11 +173,12 @@ def close_context(ctx: AppContext) -> None:
                     log.exception("关闭设备时出错")
                 break
     ctx.tasks.shutdown()
-    ctx.window.close()
+    if ctx.window is not None:
+        ctx.window.close()
 
 
-def show_startup_error(message: str) -> None:
-    box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE, message)
+def show_startup_error(message: str, parent=None) -> None:
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE, message, QMessageBox.StandardButton.Ok, parent)
     box.setInformativeText("请把这段提示告诉技术人员（运维）；处理后重新打开本程序。")
     box.exec()
 
@@ -176,7 +186,8 @@ def show_startup_error(message: str) -> None:
 def open_services(home: Path | None):
     """``counter_app.services.open_window`` with errors turned into plain Chinese sentences.
 
-    Returns the Window, or a message string when it cannot be opened.
+    Returns the Window, or a message string when it cannot be opened. Blocks (imports the core,
+    opens the key store, migrates the database): :class:`Startup` runs it on a worker.
     """
     from counter_app.services import open_window
 
@@ -188,41 +199,23 @@ def open_services(home: Path | None):
         return f"程序无法打开本窗口的数据：{message}"
 
 
-def run_gui(argv: list[str], *, home: Path | None = None, demo: bool = False) -> int:
-    """Start the application; returns the process exit code.
+def warm_imports() -> None:
+    """Import (not start) what the GUI thread builds next — the sync client, the device
+    drivers (NumPy, OpenCV) — so those imports do not stall the GUI thread. Worker thread only;
+    it creates no QObject."""
+    for module in ("counter_app.sync", "ui.device_hub"):
+        try:
+            __import__(module)
+        except ImportError:
+            pass
 
-    ``demo=True`` (``--demo`` in ``argv`` does the same) uses simulated devices and the
-    reference platform configured in the window's settings; the login dialog offers the demo
-    operators made by ``counter-app demo start``.
-    """
-    if "--demo" in argv:
-        demo = True
-        argv = [a for a in argv if a != "--demo"]
-    app = ensure_application(argv)
-    window = open_services(home)
-    if isinstance(window, str):
-        show_startup_error(window)
-        return 1
-    demo = demo or bool(window.settings.demo_mode)
-    try:
-        from ui.crash import install as install_crash_reporter
 
-        install_crash_reporter(window.home)  # an uncaught error: a report file and a plain message
-    except ImportError:
-        pass
-    ctx = build_context(window, demo=demo)
+def startup_settings(home: Path):
+    """The window's settings from ``config.toml`` alone (no database, no key store): enough for
+    the main window's title and the login dialog while the services open."""
+    from counter_app.config import load_settings
 
-    shell = Shell(ctx, app)
-    if not demo and first_run_needed(window.home):
-        shell.show_first_run()
-    else:
-        shell.show_login()
-    try:
-        code = app.exec()
-    finally:
-        shell.close_main()
-        close_context(ctx)
-    return int(code)
+    return load_settings(Path(home) / "config.toml")
 
 
 def first_run_needed(home: Path) -> bool:
@@ -243,65 +236,151 @@ def reload_settings(window) -> None:
     window.cases.center_name = window.settings.center_name
 
 
-class Shell(QObject):
-    """(First-run wizard →) login → main window → (logout) → login again, in one application."""
+class Startup(QObject):
+    """Cold start without a frozen screen: the main window is shown first (title, menus, status
+    bar, "正在打开本窗口的数据……"), the services open on ``ctx.tasks.db``, the login dialog
+    (window-modal) takes the operator's name and password meanwhile, and the pages appear after
+    login. Logout brings the login dialog back; a fresh install gets the first-run wizard first.
 
-    def __init__(self, ctx: AppContext, app: QApplication):
+    ``actor`` skips the login (``ui smoke``, the start-up benchmark).
+
+    Signals: ``services_opened()`` once ``ctx.window`` is open; ``peripherals_opened()`` once the
+    sync worker and the device hub run (shortly after); ``failed(str)`` when the window cannot open.
+    """
+
+    services_opened = Signal()
+    peripherals_opened = Signal()
+    failed = Signal(str)
+
+    def __init__(self, app: QApplication, home: Path | None, *, demo: bool = False, actor=None,
+                 open_session: bool = True, show_errors: bool = True):
         super().__init__()
-        self.ctx = ctx
+        from counter_app.paths import data_home
+        from ui.main_window import MainWindow
+        from ui.tasks import TaskRunners
+
         self.app = app
-        self.main = None
+        self.show_errors = show_errors  # False for unattended runs (ui smoke): no box to click
+        self.home = Path(home) if home else data_home()
+        self.settings = startup_settings(self.home)  # ConfigError (Chinese) for a broken file
+        self.ctx = AppContext(window=None, tasks=TaskRunners(), demo=demo or bool(self.settings.demo_mode))
+        self.ctx.actor = actor
+        self.main = MainWindow(self.ctx, settings=self.settings, open_session=open_session)
+        self.main.logout_requested.connect(self.show_login)
         self.login = None
         self.wizard = None
+
+    def start(self) -> None:
+        self.main.show_for_screen()
+        from ui.background import submit
+
+        submit(self.ctx.tasks.db, open_services, self.home, on_success=self._opened, on_failure=self._open_failed)
+        if self.ctx.actor is None and not first_run_needed(self.home):
+            self.show_login()
+
+    # ---- services ---------------------------------------------------------------------------------
+    def _opened(self, window) -> None:
+        if isinstance(window, str):
+            self._fail(window)
+            return
+        try:
+            from ui.crash import install as install_crash_reporter
+
+            install_crash_reporter(window.home)  # an uncaught error: a report file and a plain message
+        except ImportError:
+            pass
+        self.ctx.demo = self.ctx.demo or bool(window.settings.demo_mode)
+        self.ctx.window = window
+        # The database is open: the operator can log in and work. The sync worker and the device
+        # hub follow once their modules are imported on a worker (they are not needed to log in).
+        # That import is queued on the db runner *after* the first page's query, so the two do not
+        # compete for the interpreter while the clerk waits for the worklist.
+        from ui.background import submit
+
+        self.main.services_ready()
+        submit(self.ctx.tasks.db, warm_imports, on_success=self._peripherals, on_failure=self._peripherals)
+        self.services_opened.emit()
+        if first_run_needed(self.home) and not self.ctx.demo:
+            self.show_first_run()
+        elif self.login is not None:
+            self.login.services_ready()
+
+    def _peripherals(self, _result=None) -> None:
+        attach_services(self.ctx, self.ctx.window)
+        self.main.peripherals_ready()
+        self.peripherals_opened.emit()
+
+    def _open_failed(self, exc: BaseException) -> None:
+        log.error("打开数据目录失败", exc_info=(type(exc), exc, exc.__traceback__))
+        self._fail(f"程序无法打开本窗口的数据：{getattr(exc, 'message', None) or exc}")
+
+    def _fail(self, message: str) -> None:
+        self.failed.emit(message)
+        if self.show_errors:
+            show_startup_error(message, self.main)
+        self.app.exit(1)
+
+    # ---- people -------------------------------------------------------------------------------------
+    @Slot()
+    def show_login(self) -> None:
+        from ui.login_dialog import LoginDialog
+
+        self.login = LoginDialog(self.ctx, settings=self.settings, parent=self.main)
+        self.login.setWindowModality(Qt.WindowModality.WindowModal)
+        self.login.accepted.connect(self._logged_in)
+        self.login.rejected.connect(self.main.close)
+        self.login.open()
+
+    @Slot()
+    def _logged_in(self) -> None:
+        self.login = None
+        self.main.start_session()
 
     def show_first_run(self) -> None:
         """A fresh install: IT fills in center, window, platform, devices and printers once."""
         from ui.first_run_wizard import FirstRunWizard
 
-        self.app.setQuitOnLastWindowClosed(False)
-        self.wizard = FirstRunWizard(self.ctx.window.home, window=self.ctx.window)
+        self.wizard = FirstRunWizard(self.home, window=self.ctx.window, parent=self.main)
         self.wizard.finished.connect(self._first_run_done)
-        self.wizard.show()
+        self.wizard.open()
 
     @Slot(int)
     def _first_run_done(self, result: int) -> None:
         if getattr(self.wizard, "applied", None) is None:
-            self.app.quit()  # cancelled: nothing configured, nothing to log in to
+            self.main.close()  # cancelled: nothing configured, nothing to log in to
             return
         reload_settings(self.ctx.window)
         self.show_login()
+        self.login.services_ready()
 
-    def show_login(self) -> None:
-        from ui.login_dialog import LoginDialog
+    def close(self) -> None:
+        self.main._closing_confirmed = True
+        self.main.close()
+        close_context(self.ctx)
 
-        # Between the login dialog hiding and the main window showing no window is visible;
-        # that moment must not count as "last window closed".
-        self.app.setQuitOnLastWindowClosed(False)
-        self.ctx.actor = None
-        self.login = LoginDialog(self.ctx)
-        self.login.accepted.connect(self._logged_in)
-        self.login.rejected.connect(self.app.quit)
-        self.login.show()
 
-    @Slot()
-    def _logged_in(self) -> None:
-        from ui.main_window import MainWindow
+def run_gui(argv: list[str], *, home: Path | None = None, demo: bool = False) -> int:
+    """Start the application; returns the process exit code.
 
-        self.main = MainWindow(self.ctx)
-        self.main.logout_requested.connect(self._logged_out)
-        self.main.show_for_screen()
-        self.app.setQuitOnLastWindowClosed(True)
-
-    @Slot()
-    def _logged_out(self) -> None:
-        main, self.main = self.main, None
-        if main is not None:
-            main.deleteLater()
-        self.show_login()
-
-    def close_main(self) -> None:
-        if self.main is not None:
-            self.main.close()
+    ``demo=True`` (``--demo`` in ``argv`` does the same) uses simulated devices and the
+    reference platform configured in the window's settings; the login dialog offers the demo
+    operators made by ``counter-app demo start``.
+    """
+    if "--demo" in argv:
+        demo = True
+        argv = [a for a in argv if a != "--demo"]
+    app = ensure_application(argv)
+    try:
+        startup = Startup(app, home, demo=demo)
+    except Exception as exc:  # a config.toml that cannot be read: say so, do not crash
+        show_startup_error(f"程序无法读取本窗口的设置：{getattr(exc, 'message', None) or exc}")
+        return 1
+    startup.start()
+    try:
+        code = app.exec()
+    finally:
+        startup.close()
+    return int(code)
 
 
 def main() -> int:  # ``python -m ui.app [--demo]``

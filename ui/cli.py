@@ -60,10 +60,11 @@ def _screenshots(args: argparse.Namespace) -> int:
 
 
 def _smoke(args: argparse.Namespace) -> int:
-    """Open the real main window (real services in a data directory) and leave after ``--ms``.
+    """Start the application the way ``run_gui`` does (main window first, services on a worker),
+    as a logged-in test clerk, and leave ``--ms`` after the services opened.
 
     Exit 0 means: Qt and its platform plugin load, the bundled font registers, the style sheet
-    is found, the database opens (migrations run), and the main window shows and runs its loop.
+    is found, the database opens (migrations run), and the main window shows its worklist.
     """
     import tempfile
 
@@ -74,8 +75,7 @@ def _smoke(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
 
     from counter_app.cases import Actor
-    from ui.app import build_context, close_context, ensure_application, install_fonts, open_services, style_sheet
-    from ui.main_window import MainWindow
+    from ui.app import Startup, ensure_application, install_fonts, style_sheet
 
     temp = None
     home = args.home
@@ -90,25 +90,29 @@ def _smoke(args: argparse.Namespace) -> int:
             problems.append("找不到随程序安装的中文字体")
         if not style_sheet():
             problems.append("找不到界面样式表 resources/style/app.qss")
-        window = open_services(home)
-        if isinstance(window, str):
-            raise UserError(window)
-        ctx = build_context(window, start_sync=False)
-        ctx.actor = Actor("smoke-test", "clerk")
-        main = MainWindow(ctx, open_session=False)
-        main.show_for_screen()
-        shown = {"ok": False}
+        try:
+            startup = Startup(app, home, actor=Actor("smoke-test", "clerk"), open_session=False, show_errors=False)
+        except Exception as exc:
+            raise UserError(f"界面自检未通过：无法读取设置：{getattr(exc, 'message', None) or exc}") from None
+        outcome = {"shown": False, "failure": ""}
 
         def check() -> None:  # GUI thread, inside the running event loop
-            shown["ok"] = main.isVisible()
+            outcome["shown"] = startup.main.isVisible() and startup.main.in_session
             app.quit()
 
-        QTimer.singleShot(max(0, args.ms), check)
+        def failed(message: str) -> None:
+            outcome["failure"] = message
+            app.quit()
+
+        startup.services_opened.connect(lambda: QTimer.singleShot(max(0, args.ms), check))
+        startup.failed.connect(failed)
+        QTimer.singleShot(120_000, app.quit)  # never hang an installer
+        startup.start()
         app.exec()
-        main._closing_confirmed = True
-        main.close()
-        close_context(ctx)
-        if not shown["ok"]:
+        startup.close()
+        if outcome["failure"]:
+            problems.append(outcome["failure"])
+        elif not outcome["shown"]:
             problems.append("主窗口未能显示")
         if problems:
             raise UserError("界面自检未通过：" + "；".join(problems) + "。请重新安装本程序或联系技术人员。")

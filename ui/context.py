@@ -4,6 +4,10 @@
 passed into every screen's constructor; screens never reach for globals. It holds no logic:
 behaviour lives in the services it points at.
 
+``window`` is None only during a cold start, while ``ui.app.Startup`` opens the services on a
+worker behind the already visible main window; every screen that uses it is built afterwards.
+``devices`` and ``sync`` follow a moment later (they are not needed to log in).
+
 Thread contract: the context itself is created and mutated on the GUI thread only. The objects
 it holds state their own contracts (``tasks`` runners take callables from the GUI thread and
 call back on it; ``window`` services may be called from the ``tasks.db`` worker).
@@ -21,7 +25,7 @@ if TYPE_CHECKING:  # imported for type checkers only, so this module stays impor
 
 @dataclass
 class AppContext:
-    window: "Window"
+    window: "Window | None"
     tasks: "TaskRunners"
     actor: "Actor | None" = None
     # ``ui.device_hub.DeviceHub`` (owned by the acceptance engineer) once the devices are open.

@@ -153,6 +153,10 @@ class LockScreen(QWidget):
         parent.installEventFilter(self)
         self.hide()
 
+    def set_unlock(self, unlock: Callable[[str], object] | None) -> None:
+        """The operator session's unlock (None: authenticate the operator again)."""
+        self._unlock = unlock
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         if watched is self.parentWidget() and event.type() == QEvent.Type.Resize and self.isVisible():
             self.setGeometry(self.parentWidget().rect())

@@ -47,16 +47,19 @@ class LoginDialog(QDialog):
 
     logged_in = Signal(object)
 
-    def __init__(self, ctx: AppContext, *, authenticate: Callable | None = None, username: str = "",
+    def __init__(self, ctx: AppContext, *, settings=None, authenticate: Callable | None = None, username: str = "",
                  title: str = "登录", parent: QWidget | None = None):
+        """``settings`` (config.toml's) is needed while ``ctx.window`` is still opening: the
+        operator may type meanwhile; a login asked for before :meth:`services_ready` waits for it."""
         super().__init__(parent)
         self.ctx = ctx
-        self._authenticate = authenticate or default_authenticate()
+        self._authenticate = authenticate
+        self._pending = False
         self.setWindowTitle(f"{title} — 退役军人服务“一件事”综合受理窗口")
         self.setObjectName("loginDialog")
         self.setMinimumWidth(520)
 
-        s = ctx.window.settings
+        s = settings if settings is not None else ctx.window.settings
         heading = QLabel("退役军人服务“一件事”综合受理窗口")
         heading.setProperty("role", "title")
         place = QLabel(f"{s.center_name}　第{s.window_no}号窗口")
@@ -135,13 +138,28 @@ class LoginDialog(QDialog):
         if not password:
             self._fail_text("请输入密码。", focus=self.password)
             return
+        if self.ctx.window is None:  # the services are still opening: log in as soon as they are
+            self._pending = True
+            self._set_busy(True)
+            self.message.setText("正在启动，请稍候……")
+            return
+        if self._authenticate is None:
+            self._authenticate = default_authenticate()
         if getattr(self._authenticate, "missing", False):
+            self._set_busy(False)
             self._fail_text("本机未安装登录校验模块，无法登录。请联系技术人员重新安装本程序。", focus=self.username)
             return
         self._set_busy(True)
         self.message.setText("正在验证……")
         submit(self.ctx.tasks.db, self._authenticate, self.ctx.window, username, password,
                               on_success=self._succeeded, on_failure=self._failed)
+
+    def services_ready(self) -> None:
+        """``ctx.window`` is open now; a login the operator already asked for goes ahead."""
+        if self._pending:
+            self._pending = False
+            self._set_busy(False)
+            self.try_login()
 
     def _set_busy(self, busy: bool) -> None:
         for w in (self.username, self.password, self.login_button):

@@ -7,7 +7,9 @@ engineer's) is created per case and removed when it emits ``finished`` or ``canc
 
 Keyboard map (also under 帮助 → 快捷键, F1):
 F2 新建受理 · F3 查找 · F4 工作台 · F5 刷新 · F6 当日概况 · F7 系统设置 · F8 立即同步 ·
-Enter 打开所选办件 · Esc 从办件详情返回 · Ctrl+L 锁屏 · Ctrl+Q 退出 · 演示模式 F11 放置身份证 / Shift+F11 取走
+Enter 打开所选办件 · Esc 从办件详情返回 · Ctrl+L 锁屏 · Ctrl+Q 退出 · 演示模式 F11 放置身份证 / Shift+F11 取走.
+On the acceptance page F5–F9, Esc and Ctrl+1…9 are the stepper's: the window's F5–F8 actions
+are disabled there so the keys are never ambiguous.
 
 Thread contract: GUI thread only.
 """
@@ -39,6 +41,7 @@ SHORTCUT_HELP = (
     ("Enter", "打开工作台中所选的办件"), ("F4", "回到工作台"), ("F5", "刷新当前页面"),
     ("F6", "当日概况（审核负责人）"), ("F7", "系统设置（系统管理员）"), ("F8", "立即与省平台同步"),
     ("Esc", "从办件详情返回工作台"), ("Ctrl+L", "锁屏"), ("Ctrl+Q", "退出程序"),
+    ("受理界面中", "F5–F9、Esc、Ctrl+数字 由受理流程使用（见界面底部按钮）"),
     ("F11 / Shift+F11", "演示模式：放置 / 取走身份证"), ("Alt+字母", "按钮和菜单上带下划线的字母"),
 )
 
@@ -89,67 +92,95 @@ class AcceptancePlaceholder(QWidget):
 
 
 class MainWindow(QMainWindow):
-    logout_requested = Signal()
+    """Built in three phases, so the window is on screen and answering before the core loads:
 
-    def __init__(self, ctx: AppContext, *, idle_timeout_ms: int | None = None, open_session: bool = True,
-                 parent: QWidget | None = None):
-        """``idle_timeout_ms`` overrides ``settings.idle_lock_minutes`` (tests, screenshots);
+    1. construction: title, menus, toolbar, status bar and a welcome page, from the settings
+       alone (``config.toml``, read without the database);
+    2. :meth:`services_ready`: ``ctx.window`` is open (the sync bridge and device hub exist);
+    3. :meth:`start_session`: an operator logged in (``ctx.actor``): the pages for that role.
+       :meth:`end_session` (logout) removes them again.
+
+    When ``ctx.window`` and ``ctx.actor`` are already set, all three happen in the constructor.
+    """
+
+    logout_requested = Signal()
+    session_started = Signal()
+
+    def __init__(self, ctx: AppContext, *, settings=None, idle_timeout_ms: int | None = None,
+                 open_session: bool = True, parent: QWidget | None = None):
+        """``settings`` is needed only while ``ctx.window`` is not open yet;
+        ``idle_timeout_ms`` overrides ``settings.idle_lock_minutes`` (tests, screenshots);
         ``open_session=False`` skips the security package's OperatorSession (no audit entries
         for lock/logout; unlocking then re-authenticates the operator)."""
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("mainWindow")
-        settings = ctx.window.settings
-        actor = ctx.actor
-        who = f"{actor.username}（{role_title(actor.role)}）" if actor else ""
-        self.setWindowTitle(f"{APP_TITLE} — {settings.center_name} 第{settings.window_no}号窗口")
+        self.settings = settings if settings is not None else ctx.window.settings
+        self.setWindowTitle(f"{APP_TITLE} — {self.settings.center_name} 第{self.settings.window_no}号窗口")
         self.setMinimumSize(1024, 640)
-        self.session = self._open_session() if open_session else None
+        self._open_session_enabled = open_session
+        self._idle_timeout_ms = idle_timeout_ms
+        self.session = None
         self._closing_confirmed = False
-
-        self.may_handle = allowed(actor, "HANDLE_CASE")
-        self.may_supervise = allowed(actor, "APPROVE_CORRECTION")
-        self.may_configure = allowed(actor, "CHANGE_SETTINGS")
+        self._services = False
+        self.may_handle = self.may_supervise = self.may_configure = False
+        self.worklist = self.detail = self.supervisor = self.settings_page = None
+        self.acceptance: QWidget | None = None
+        self.acceptance_host = None
+        self._pages: list[QWidget] = []
+        self._last_auto_refresh = 0.0
 
         self.stack = QStackedWidget()
         self.stack.setObjectName("pages")
-        self.worklist = WorklistPage(ctx)
-        self.detail = CaseDetailPage(ctx)
-        self.acceptance_host = QStackedWidget()
-        self.acceptance_host.setObjectName("acceptanceHost")
-        self.acceptance: QWidget | None = None
-        self.supervisor = None
-        self.settings_page = None
-        for page in (self.worklist, self.detail, self.acceptance_host):
-            self.stack.addWidget(page)
-        if self.may_supervise:
-            from ui.supervisor_page import SupervisorPage
-
-            self.supervisor = SupervisorPage(ctx)
-            self.stack.addWidget(self.supervisor)
-            self.supervisor.open_case.connect(self.show_case_detail)
-        if self.may_configure:
-            from ui.settings_page import SettingsPage
-
-            self.settings_page = SettingsPage(ctx)
-            self.stack.addWidget(self.settings_page)
+        self.welcome = QLabel("正在打开本窗口的数据……")
+        self.welcome.setObjectName("welcomePage")
+        self.welcome.setProperty("role", "subtitle")
+        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.welcome)
         self.setCentralWidget(self.stack)
+        self.stack.currentChanged.connect(self._page_changed)
 
-        self.status = CounterStatusBar(stale_warn_minutes=settings.stale_warn_minutes)
-        self.status.set_operator(f"操作员：{who}" if who else "")
+        self.status = CounterStatusBar(stale_warn_minutes=self.settings.stale_warn_minutes)
         self.setStatusBar(self.status)
-
-        self.worklist.open_online.connect(self.open_online_application)
-        self.worklist.open_case.connect(self.open_case)
-        self.worklist.new_walk_in.connect(self.start_walk_in)
-        self.detail.back.connect(self.show_worklist)
-        self.detail.correction_started.connect(self.open_draft)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.detail, self.show_worklist,
-                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
         self._actions: list[QAction] = []
         self._build_menus()
+        self._apply_permissions()
 
+        self.lock_screen = LockScreen(ctx, self)
+        self.lock_screen.unlocked.connect(self._unlocked)
+        self.lock_screen.logout_requested.connect(self.logout)
+        minutes_ms = max(1, self.settings.idle_lock_minutes) * 60_000
+        self.idle = IdleWatch(idle_timeout_ms if idle_timeout_ms is not None else minutes_ms, self)
+        self.idle.enabled = idle_timeout_ms is not None or self.settings.idle_lock_minutes > 0
+        self.idle.idle.connect(self.lock)
+
+        if ctx.window is not None:
+            self.services_ready()
+
+    # ---- phases --------------------------------------------------------------------------------
+    @property
+    def in_session(self) -> bool:
+        return bool(self._pages)
+
+    def services_ready(self) -> None:
+        """``ctx.window`` is open (the database, the case service). GUI thread."""
+        if self._services:
+            return
+        self._services = True
+        self.settings = self.ctx.window.settings
+        if self.ctx.sync is not None or self.ctx.devices is not None:
+            self.peripherals_ready()
+        self.welcome.setText("请登录")
+        if self.ctx.actor is not None:
+            self.start_session()
+
+    def peripherals_ready(self) -> None:
+        """The sync bridge and the device hub exist (they start just after the services)."""
+        ctx = self.ctx
+        if getattr(self, "_peripherals", False):
+            return
+        self._peripherals = True
         if ctx.sync is not None:
             ctx.sync.status_changed.connect(self.status.show_sync_status)
             ctx.sync.status_changed.connect(self._sync_status_arrived)
@@ -164,31 +195,129 @@ class MainWindow(QMainWindow):
             states = getattr(ctx.devices, "states", None)  # a property: list of DeviceInfo
             if states:
                 self.status.show_devices(states)
-        self._last_auto_refresh = 0.0
+        self._fill_demo_cards()
+        self._apply_permissions()
 
-        self.lock_screen = LockScreen(ctx, self, unlock=self.session.unlock if self.session else None)
-        self.lock_screen.unlocked.connect(self._unlocked)
-        self.lock_screen.logout_requested.connect(self.logout)
-        if idle_timeout_ms is not None:
-            self.idle = IdleWatch(idle_timeout_ms, self)
-        else:
-            self.idle = IdleWatch.from_minutes(settings.idle_lock_minutes, self)
-        self.idle.idle.connect(self.lock)
+    def _fill_demo_cards(self) -> None:
+        menu = getattr(self, "demo_cards_menu", None)
+        devices = self.ctx.devices
+        if menu is None or devices is None or not hasattr(devices, "demo_card_names"):
+            return
+        try:
+            names = list(devices.demo_card_names())
+        except Exception:
+            log.exception("读取演示证件列表失败")
+            return
+        for name in names:
+            action = menu.addAction(name)
+            action.setData(name)
+            action.triggered.connect(self._place_named_card)
+        menu.setEnabled(bool(names))
+
+    def start_session(self) -> None:
+        """The operator in ``ctx.actor`` logged in: build the pages their role may use."""
+        if self.in_session or not self._services or self.ctx.actor is None:
+            return
+        ctx = self.ctx
+        actor = ctx.actor
+        self.session = self._open_session() if self._open_session_enabled else None
+        self.may_handle = allowed(actor, "HANDLE_CASE")
+        self.may_supervise = allowed(actor, "APPROVE_CORRECTION")
+        self.may_configure = allowed(actor, "CHANGE_SETTINGS")
+        self.status.set_operator(f"操作员：{actor.username}（{role_title(actor.role)}）")
+
+        self.worklist = WorklistPage(ctx)
+        self.detail = CaseDetailPage(ctx)
+        self.acceptance_host = QStackedWidget()
+        self.acceptance_host.setObjectName("acceptanceHost")
+        self._pages = [self.worklist, self.detail, self.acceptance_host]
+        if self.may_supervise:
+            from ui.supervisor_page import SupervisorPage
+
+            self.supervisor = SupervisorPage(ctx)
+            self.supervisor.open_case.connect(self.show_case_detail)
+            self._pages.append(self.supervisor)
+        if self.may_configure:
+            from ui.settings_page import SettingsPage
+
+            self.settings_page = SettingsPage(ctx)
+            self._pages.append(self.settings_page)
+        for page in self._pages:
+            self.stack.addWidget(page)
+        self.worklist.open_online.connect(self.open_online_application)
+        self.worklist.open_case.connect(self.open_case)
+        self.worklist.new_walk_in.connect(self.start_walk_in)
+        self.detail.back.connect(self.show_worklist)
+        self.detail.correction_started.connect(self.open_draft)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.detail, self.show_worklist,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._apply_permissions()
+        self.lock_screen.set_unlock(self.session.unlock if self.session is not None else None)
         self.idle.install(QApplication.instance())
 
         if self.may_handle:
             self.show_worklist()
             submit(self.ctx.tasks.db, recovered_case_numbers, self.ctx.window, on_success=self._show_recovered,
-                                  on_failure=self._recovery_check_failed)
+                   on_failure=self._recovery_check_failed)
         elif self.may_supervise:
             self.show_supervisor()
         elif self.may_configure:
             self.show_settings()
+        self.session_started.emit()
+
+    def end_session(self) -> None:
+        """Logout: the pages go (nothing of the last operator's stays on screen)."""
+        self.idle.uninstall()
+        self._close_acceptance()
+        self.stack.setCurrentWidget(self.welcome)
+        for page in self._pages:
+            self.stack.removeWidget(page)
+            page.deleteLater()
+        self._pages = []
+        self.worklist = self.detail = self.supervisor = self.settings_page = self.acceptance_host = None
+        self.may_handle = self.may_supervise = self.may_configure = False
+        self.session = None
+        self.ctx.actor = None
+        self.status.set_operator("")
+        self.welcome.setText("请登录")
+        if self.lock_screen.locked:
+            self.lock_screen.hide()
+            self.menuBar().setEnabled(True)
+            self.stack.setEnabled(True)
+        self._apply_permissions()
+
+    def _apply_permissions(self) -> None:
+        """Enable what the operator's role and the session's state allow (menus and toolbar)."""
+        active = self.in_session
+        # On the acceptance page F5–F9 and Esc belong to the stepper (its own shortcuts); window
+        # actions on the same keys would make them ambiguous, and Qt would then fire neither.
+        free_keys = active and (self.acceptance_host is None or self.stack.currentWidget() is not self.acceptance_host)
+        wanted = {
+            "actNew": active and self.may_handle, "actFind": active and self.may_handle,
+            "actWorklist": active and self.may_handle, "actRefresh": free_keys,
+            "actSupervisor": free_keys and self.may_supervise, "actSettings": free_keys and self.may_configure,
+            "actSync": free_keys and self.ctx.sync is not None, "actLock": active, "actLogout": active,
+            "actPlaceCard": active and self.ctx.devices is not None,
+            "actRemoveCard": active and self.ctx.devices is not None,
+        }
+        for action in self._actions:
+            if action.objectName() in wanted:
+                action.setEnabled(wanted[action.objectName()])
+        for button, action in self._toolbar_buttons:
+            button.setVisible(action.isEnabled())
+
+    @Slot(int)
+    def _page_changed(self, _index: int) -> None:
+        if not self.locked_or_starting:
+            self._apply_permissions()
+
+    @property
+    def locked_or_starting(self) -> bool:
+        lock = getattr(self, "lock_screen", None)
+        return lock is None or lock.locked
 
     # ---- session -------------------------------------------------------------------------------
     def _open_session(self):
-        if self.ctx.actor is None:
-            return None
         try:
             from counter_app.security.access import OperatorSession
         except ImportError:
@@ -242,18 +371,8 @@ class MainWindow(QMainWindow):
                                                enabled=self.ctx.devices is not None)
             self.act_remove_card = self._action(demo, "取走身份证(&R)", self.remove_demo_card, "Shift+F11",
                                                 name="actRemoveCard", enabled=self.ctx.devices is not None)
-            names = []
-            if self.ctx.devices is not None and hasattr(self.ctx.devices, "demo_card_names"):
-                try:
-                    names = list(self.ctx.devices.demo_card_names())
-                except Exception:
-                    log.exception("读取演示证件列表失败")
-            if names:
-                cards = demo.addMenu("放置其他演示证件(&C)")
-                for name in names:
-                    action = cards.addAction(name)
-                    action.setData(name)
-                    action.triggered.connect(self._place_named_card)
+            self.demo_cards_menu = demo.addMenu("放置其他演示证件(&C)")
+            self.demo_cards_menu.setEnabled(False)
 
         help_menu = bar.addMenu("帮助(&H)")
         self.act_keys = self._action(help_menu, "快捷键一览(&K)", self.show_shortcuts, "F1", name="actKeys")
@@ -262,12 +381,13 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("pagesToolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self._toolbar_buttons: list[tuple[QAction, QAction]] = []
         for action, label in ((self.act_worklist, "工作台 F4"), (self.act_new, "新建受理 F2"),
                               (self.act_supervisor, "当日概况 F6"), (self.act_settings, "系统设置 F7"),
                               (self.act_sync, "立即同步 F8"), (self.act_lock, "锁屏 Ctrl+L")):
-            if action.isEnabled():
-                button_action = toolbar.addAction(label)
-                button_action.triggered.connect(action.trigger)
+            button_action = toolbar.addAction(label)
+            button_action.triggered.connect(action.trigger)
+            self._toolbar_buttons.append((button_action, action))
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
 
     # ---- pages -----------------------------------------------------------------------------------
@@ -281,6 +401,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def focus_search(self) -> None:
+        if self.worklist is None:
+            return
         if self.stack.currentWidget() is not self.worklist:
             self.stack.setCurrentWidget(self.worklist)
         self.worklist.focus_search()
@@ -300,6 +422,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def show_case_detail(self, case_id: str) -> None:
+        if self.detail is None:
+            return
         self.stack.setCurrentWidget(self.detail)
         self.detail.show_case(case_id)
         self.detail.tabs.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -367,6 +491,8 @@ class MainWindow(QMainWindow):
         self.status.showMessage("请先完成或取消当前正在受理的办件。", 5000)
 
     def _open_acceptance(self, kwargs: dict) -> None:
+        if not self.may_handle:
+            return
         if self.acceptance is not None:
             self._resume_acceptance()
             return
@@ -393,7 +519,9 @@ class MainWindow(QMainWindow):
     def _close_acceptance(self) -> None:
         widget, self.acceptance = self.acceptance, None
         if widget is not None:
-            self.acceptance_host.removeWidget(widget)
+            widget.close()  # its own closeEvent saves what needs saving and stops its timers
+            if self.acceptance_host is not None:
+                self.acceptance_host.removeWidget(widget)
             widget.deleteLater()
 
     @Slot(str)
@@ -422,7 +550,7 @@ class MainWindow(QMainWindow):
         # New worklist entries or department progress may have arrived; refresh the visible list
         # at most every 30 s so a busy sync does not make the table jump under the clerk's cursor.
         now = time.monotonic()
-        if (self.stack.currentWidget() is self.worklist and not self.worklist.loading
+        if (self.worklist is not None and self.stack.currentWidget() is self.worklist and not self.worklist.loading
                 and not self.worklist.search.text() and now - self._last_auto_refresh > 30):
             self._last_auto_refresh = now
             self.worklist.refresh()
@@ -451,7 +579,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def lock(self) -> None:
-        if self.locked:
+        if self.locked or not self.in_session:
             return
         self.idle.suspend()
         for action in self._actions:
@@ -472,17 +600,18 @@ class MainWindow(QMainWindow):
             action.setEnabled(bool(action.property("wasEnabled")))
         self.menuBar().setEnabled(True)
         self.stack.setEnabled(True)
+        self._apply_permissions()
         self.idle.resume()
         current = self.stack.currentWidget()
         (current.focusWidget() or current).setFocus(Qt.FocusReason.OtherFocusReason)
 
     @Slot()
     def logout(self) -> None:
+        """End the operator's session; the window stays, asking for the next login."""
         if self.session is not None:
             submit(self.ctx.tasks.db, self.session.logout, on_failure=self._lock_record_failed)
-        self._closing_confirmed = True
+        self.end_session()
         self.logout_requested.emit()
-        self.close()
 
     # ---- recovery after a crash --------------------------------------------------------------------------
     def _show_recovered(self, recovered: list[tuple[str, str]]) -> None:
@@ -527,6 +656,7 @@ class MainWindow(QMainWindow):
             self._close_box = box
             return
         self.idle.uninstall()
+        self._close_acceptance()
         if self.session is not None and not self._closing_confirmed:
             try:
                 self.session.logout(reason="exit")  # at exit: one short write, nothing left to freeze

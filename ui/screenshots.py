@@ -76,9 +76,12 @@ def settle(ms: int = 50) -> None:
 
 
 def visible_texts(root: QWidget) -> list[tuple[str, QRect]]:
-    """Texts drawn on ``root`` with their rectangles in ``root``'s coordinates."""
+    """Texts drawn on ``root`` with their rectangles in ``root``'s coordinates. While the lock
+    screen covers the window, only its own texts are on screen."""
     out: list[tuple[str, QRect]] = []
-    for w in root.findChildren(QWidget):
+    cover = root.findChild(QWidget, "lockScreen")
+    scope = cover if cover is not None and cover.isVisible() else root
+    for w in scope.findChildren(QWidget):
         if not w.isVisibleTo(root) or not w.isVisible():
             continue
         text = ""

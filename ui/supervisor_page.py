@@ -196,6 +196,8 @@ class SupervisorPage(QWidget):
             box.addWidget(value)
             self.figures[key] = value
             cards.addWidget(frame, 0, i)
+            # The ratings card holds a sentence, the others a number.
+            cards.setColumnStretch(i, 2 if key == "ratings" else 1)
 
         group = QGroupBox("待批准的更正")
         self.corrections = QTableWidget(0, 5)

@@ -45,7 +45,8 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _config(app, *, ssl_certfile: str | None, ssl_keyfile: str | None, access_log: bool) -> uvicorn.Config:
     return uvicorn.Config(app, log_level="warning", access_log=access_log, lifespan="on", http="h11",
-                          timeout_keep_alive=30, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+                          timeout_keep_alive=30, timeout_graceful_shutdown=2, ssl_certfile=ssl_certfile,
+                          ssl_keyfile=ssl_keyfile,
                           server_header=False)
 
 

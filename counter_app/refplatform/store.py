@@ -146,6 +146,16 @@ class RatingRow(RefBase):
     received_at: Mapped[_dt.datetime] = mapped_column(UtcDateTime())
 
 
+class WindowSealKey(RefBase):
+    """The seal public key first seen from each window credential (trust on first use): later seals
+    from that credential must carry the same key, or they are recorded as not verified."""
+
+    __tablename__ = "window_seal_keys"
+    credential_label: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(128))
+    first_seen: Mapped[_dt.datetime] = mapped_column(UtcDateTime())
+
+
 class BundleImport(RefBase):
     __tablename__ = "bundle_imports"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -373,7 +383,7 @@ class PlatformStore:
             if missing:
                 raise PlatformError(409, C.E_ATTACHMENTS_MISSING, f"平台尚未收齐该办件的{len(missing)}个附件，请先上传。",
                                     missing=missing)
-            seal_ok, seal_note = self._check_seal(case, digest, hashes)
+            seal_ok, seal_note = self._check_seal(s, credential, case, digest, hashes, now)
             seq = (s.execute(select(func.max(PlatformCase.id))).scalar() or 0) + 1
             pid = f"HN{case['center_code']}{now.astimezone(CHINA_TZ):%Y%m%d}{seq:07d}"
             items = sorted(int(n) for n in case["application"]["items"])
@@ -411,17 +421,27 @@ class PlatformStore:
     def _answer(row: PlatformCase, *, replayed: bool) -> dict:
         return {"receipt": row.receipt, "replayed": replayed, "received_count": row.received_count}
 
-    def _check_seal(self, case: dict, digest: str, hashes: list[str]) -> tuple[bool | None, str]:
+    def _check_seal(self, s: Session, credential: str, case: dict, digest: str, hashes: list[str],
+                    now: _dt.datetime) -> tuple[bool | None, str]:
+        """Verify the window's seal when the security module is installed; the result is recorded
+        with the case and never blocks its receipt."""
         seal = case.get("seal")
         if not seal:
             return None, "办件未附电子印章。"
         if self._verify_seal is None:
             return None, "本平台未配置印章验证。"
+        verify, explain = self._verify_seal
+        pinned = s.get(WindowSealKey, credential)
+        offered = seal.get("public_key") if isinstance(seal, dict) else None
+        trusted = [pinned.public_key] if pinned is not None else ([offered] if isinstance(offered, str) else None)
         try:
-            ok = bool(self._verify_seal(seal, digest, hashes))
+            ok = bool(verify(seal, digest, hashes, trusted_keys=trusted))
+            problem = explain(seal, digest, hashes, trusted_keys=trusted) if (not ok and explain) else None
         except Exception as exc:  # noqa: BLE001 - a verifier failure is recorded, never blocks receipt
             return None, f"印章验证出错：{type(exc).__name__}"
-        return ok, "印章验证通过。" if ok else "印章验证未通过。"
+        if ok and pinned is None and isinstance(offered, str):
+            s.add(WindowSealKey(credential_label=credential, public_key=offered, first_seen=now))
+        return ok, "印章验证通过。" if ok else f"印章验证未通过：{problem or '签名无效。'}"
 
     def list_cases(self, *, page: int = 1, page_size: int = 100, center_code: str | None = None) -> dict:
         page = max(1, page)
@@ -633,12 +653,16 @@ def _check_submission(body: Any) -> tuple[str, dict, str]:
 
 
 def _seal_verifier():
-    """The security module's verifier when it is installed; receipt never waits for it."""
+    """(verify_seal, seal_problem) from the security module when it is installed."""
     try:
         from counter_app.security.seal import verify_seal  # type: ignore[attr-defined]
     except ImportError:
         return None
-    return verify_seal
+    try:
+        from counter_app.security.seal import seal_problem  # type: ignore[attr-defined]
+    except ImportError:
+        seal_problem = None
+    return verify_seal, seal_problem
 
 
 

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from counter_app import audit
 from counter_app.cases import AccessDenied, Actor, CaseError
-from counter_app.masking import mask_text
 from counter_app.security import passwords
 from counter_app.security.roles import Permission, Role, allowed, denial_message, parse_role
 from counter_app.store.models import Operator
 
 USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{1,31}")
 INSTALLER = Actor("installer", "installer")
+INVALID_USERNAME = "（无效用户名）"
 CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
 
 # Verifying against this keeps an unknown user name as slow as a wrong password, so timing
@@ -210,13 +210,15 @@ class OperatorDirectory:
         """The Actor for a correct password on an active, unlocked account; else AuthenticationError."""
         now = self.clock()
         username = (username or "").strip()
-        subject = mask_text(username)[:64]
+        # What was typed into the user-name box goes into the audit only when it has the shape of
+        # a user name (ASCII, starting with a letter); anything else may be an ID number or a name.
+        subject = username if USERNAME.fullmatch(username) else INVALID_USERNAME
         failure: AuthenticationError | None = None
         with self.sessions.begin() as s:
             op = s.get(Operator, username) if username else None
             if op is None:
                 passwords.verify_password(password or "", _DUMMY_HASH)
-                audit.append(s, subject or "-", "login_failed", subject, {"reason": "unknown_user"}, at=now)
+                audit.append(s, subject, "login_failed", subject, {"reason": "unknown_user"}, at=now)
                 failure = AuthenticationError("用户名或密码错误。")
             elif not op.active:
                 passwords.verify_password(password or "", _DUMMY_HASH)

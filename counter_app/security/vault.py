@@ -6,7 +6,9 @@
 - Associated data binds each blob to where it lives (table, column, row id), so a ciphertext
   copied into another row or column fails to decrypt instead of silently moving data.
 - Data keys are random and stored only wrapped (AES-GCM) by the master key from the key store;
-  ``rotate_master`` re-wraps them without touching the data.
+  ``rotate_master`` re-wraps them without touching the data (crash-safe: an interrupted rotation
+  is completed at the next start); ``rotate_data_key`` starts a new data key for new writes,
+  old blobs keep opening with the key id they carry.
 - Lookup without plaintext: a keyed blind index (HMAC-SHA256 with its own key) of normalised values.
 
 Blob layout: b"CV1" | alg (1) | key id (4, big-endian) | nonce (12) | ciphertext+tag.
@@ -152,8 +154,11 @@ class Vault:
         key = _DataKey(kid, alg, new_key(KEY_SIZES[alg]))
         # The blind-index key stays the same across data-key changes, or lookups of old rows break.
         bidx = self._keys[-(kid - 1)].key if kid > 1 else new_key(32)
-        self._keys[kid] = key
-        self._keys[-kid] = _DataKey(-kid, 0, bidx)
+        # Copy and swap: other threads keep iterating the old dict while encrypting.
+        keys = dict(self._keys)
+        keys[kid] = key
+        keys[-kid] = _DataKey(-kid, 0, bidx)
+        self._keys = keys
         return key
 
     def _load_or_create(self, alg: int) -> None:
@@ -165,7 +170,8 @@ class Vault:
             self._ks.set(self.WRAP_NAME, self._wrap_all(self._master))
 
     def _current(self) -> _DataKey:
-        return self._keys[max(k for k in self._keys if k > 0)]
+        keys = self._keys
+        return keys[max(k for k in keys if k > 0)]
 
     def rotate_master(self) -> None:
         """New master key; data keys re-wrapped. Data itself is unchanged.
@@ -240,6 +246,9 @@ class Vault:
         return self.decrypt(blob, self.associated_data(table, column, row_id)).decode("utf-8")
 
     def blind_index(self, kind: str, value: str) -> str:
-        """HMAC of a normalised value; equal inputs give equal tokens, nothing else leaks."""
-        key = self._keys[-self._current().key_id].key
+        """HMAC of a normalised value; equal inputs give equal tokens, nothing else leaks.
+        ``kind`` separates uses (``id_number``, ``phone``, ``audit_checkpoint``): one value never
+        gives the same token under two kinds."""
+        keys = self._keys
+        key = keys[-max(k for k in keys if k > 0)].key
         return hmac.new(key, f"{kind}\x1f{value}".encode("utf-8"), hashlib.sha256).hexdigest()

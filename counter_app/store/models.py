@@ -146,7 +146,7 @@ class CaseAttachment(Base):
     material: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     case: Mapped[CaseRow] = relationship(back_populates="attachments")
-    __table_args__ = (UniqueConstraint("case_id", "sha256", "role", name="uq_case_attachment"),)
+    __table_args__ = (UniqueConstraint("case_id", "sha256", "role", "material", name="uq_case_attachment"),)
 
 
 class OutboxEntry(Base):

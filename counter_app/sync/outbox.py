@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import queue
 import threading
 import uuid
 from dataclasses import dataclass
@@ -81,12 +82,14 @@ def next_due_at(window) -> _dt.datetime | None:
         return s.execute(select(func.min(OutboxEntry.next_attempt_at)).where(OutboxEntry.status == WAITING)).scalar()
 
 
-def build_submission(window, case_id: str) -> dict:
+def build_submission(window, case_id: str, *, audit_head: tuple[int, str] | None = None) -> dict:
     """The body of ``POST /cases`` for one case: business key, the case JSON, the audit head."""
     exported = window.cases.export(case_id)
     case = C.submission_case(exported)
-    with window.sessions() as s:
-        seq, head = audit.head(s)
+    if audit_head is None:
+        with window.sessions() as s:
+            audit_head = audit.head(s)
+    seq, head = audit_head
     return {"business_key": C.business_key(case["case_no"], case["version"]), "case": case,
             "audit_head": {"seq": seq, "hash": head}}
 
@@ -146,6 +149,63 @@ class _Stop(Exception):
     pass
 
 
+class _AckWriter:
+    """Commits platform receipts on its own thread, as many per transaction as have arrived."""
+
+    def __init__(self, drainer: "OutboxDrainer", name: str):
+        self._drainer = drainer
+        self._q: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._committed: list[tuple[str, dict]] = []
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def put(self, ack: tuple[PendingEntry, dict, bool]) -> None:
+        self._q.put(ack)
+
+    def close(self) -> None:
+        self._q.put(None)
+        self._thread.join(60)
+
+    def take_committed(self) -> list[tuple[str, dict]]:
+        with self._lock:
+            out, self._committed = self._committed, []
+        return out
+
+    def _run(self) -> None:
+        done = False
+        while not done:
+            group = [self._q.get()]
+            while True:
+                try:
+                    group.append(self._q.get_nowait())
+                except queue.Empty:
+                    break
+            if None in group:
+                done = True
+                group = [g for g in group if g is not None]
+            if not group:
+                continue
+            try:
+                self._drainer._ack_many(group)
+            except Exception:  # noqa: BLE001 - unrecorded receipts are harmless: the resend is recognised
+                log.exception("记录平台回执失败，将重新上报（平台会识别为重复）")
+                continue
+            with self._lock:
+                self._committed.extend((e.business_key, answer) for e, answer, _ in group)
+
+
+@dataclass
+class _Prepared:
+    """One case read and decrypted ahead of sending (or why it could not be)."""
+
+    entry: PendingEntry
+    sub: dict | None
+    data: dict[str, bytes]
+    error: str = ""
+    code: str = ""
+
+
 class OutboxDrainer:
     def __init__(self, window, client: PlatformClient, *, policy: RetryPolicy | None = None,
                  clock: Callable[[], _dt.datetime] | None = None, batch_size: int = 25,
@@ -159,110 +219,187 @@ class OutboxDrainer:
 
     def drain(self, *, stop: threading.Event | None = None, ignore_schedule: bool = False,
               limit: int | None = None) -> DrainReport:
-        """Send due entries oldest first until the queue is done, a pass-ending error, or ``stop``."""
-        report = DrainReport()
-        tried: set[int] = set()
-        while True:
-            if stop is not None and stop.is_set():
-                report.stop = "stopped"
-                return report
-            if limit is not None and len(tried) >= limit:
-                return report
-            batch = waiting_entries(self.window, due_before=None if ignore_schedule else self.clock(),
-                                    limit=self.batch_size, exclude=tried)
-            if limit is not None:
-                batch = batch[:limit - len(tried)]
-            if not batch:
-                return report
-            try:
-                self._send_batch(batch, tried, report, stop)
-            except _Stop:
-                return report
+        """Send due entries oldest first until the queue is done, a pass-ending error, or ``stop``.
 
-    # ---- one batch -------------------------------------------------------------------
-    def _send_batch(self, batch: list[PendingEntry], tried: set[int], report: DrainReport,
-                    stop: threading.Event | None) -> None:
-        subs: dict[int, dict] = {}
-        for e in batch:
-            try:
-                subs[e.id] = build_submission(self.window, e.case_id)
-            except Exception as exc:  # noqa: BLE001 - a local record that cannot be read is quarantined, not fatal
-                log.exception("办件 %s 无法读取", e.business_key)
-                tried.add(e.id)
-                self._quarantine(e, f"本机办件数据无法读取（{type(exc).__name__}），请联系技术人员。", "local_error", report)
-        hashes = sorted({h for sub in subs.values() for h in C.attachment_hashes(sub["case"])})
+        Three threads share the work so that local work and the network overlap (the platform is
+        another machine): a *preparer* reads and decrypts the next cases and their attachments in
+        batches, the calling thread sends, and an *ack writer* records the platform's receipts,
+        committing whatever has accumulated in one transaction (one fsync for several cases). A
+        crash between a platform answer and that commit only means a resend, which the platform
+        recognises. All network I/O happens on the calling thread, and so do ``on_acked`` calls
+        (after the receipts they announce are committed).
+        """
+        report = DrainReport()
+        halt = threading.Event()
+        batches: queue.Queue = queue.Queue(maxsize=2)
+        name = threading.current_thread().name
+        preparer = threading.Thread(target=self._prepare, args=(batches, halt, ignore_schedule, limit),
+                                    name=f"{name}-prepare", daemon=True)
+        acks = _AckWriter(self, f"{name}-ack")
+        preparer.start()
+        try:
+            while True:
+                batch = batches.get()
+                if batch is None:
+                    return report
+                if stop is not None and stop.is_set():
+                    report.stop = "stopped"
+                    return report
+                try:
+                    self._send_batch(batch, report, stop, acks)
+                except _Stop:
+                    return report
+        finally:
+            halt.set()
+            while preparer.is_alive():  # unblock it if it waits to hand over a batch
+                try:
+                    if batches.get(timeout=0.05) is None:
+                        break
+                except queue.Empty:
+                    pass
+            preparer.join(10)
+            acks.close()
+            self._announce(acks)
+
+    # ---- the preparer thread ---------------------------------------------------------------
+    def _prepare(self, out: "queue.Queue", halt: threading.Event, ignore_schedule: bool,
+                 limit: int | None) -> None:
+        seen: set[int] = set()
+        try:
+            while not halt.is_set():
+                if limit is not None and len(seen) >= limit:
+                    return
+                batch = waiting_entries(self.window, due_before=None if ignore_schedule else self.clock(),
+                                        limit=self.batch_size, exclude=seen)
+                if limit is not None:
+                    batch = batch[:limit - len(seen)]
+                if not batch:
+                    return
+                prepared: list[_Prepared] = []
+                with self.window.sessions() as s:
+                    head = audit.head(s)
+                for e in batch:
+                    if halt.is_set():
+                        return
+                    seen.add(e.id)
+                    prepared.append(self._prepare_one(e, head))
+                while not halt.is_set():
+                    try:
+                        out.put(prepared, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+        except Exception:  # noqa: BLE001 - e.g. the database went away; the sender ends the pass
+            log.exception("准备上报数据时出错")
+        finally:
+            while True:
+                try:
+                    out.put(None, timeout=0.1)
+                    return
+                except queue.Full:
+                    if halt.is_set():
+                        try:
+                            out.get_nowait()
+                        except queue.Empty:
+                            pass
+
+    def _prepare_one(self, e: PendingEntry, head: tuple[int, str]) -> "_Prepared":
+        try:
+            sub = build_submission(self.window, e.case_id, audit_head=head)
+            data = {h: self.window.files.get(h) for h in C.attachment_hashes(sub["case"])}
+        except (AttachmentMissing, AttachmentCorrupt) as exc:
+            return _Prepared(e, None, {}, f"{exc}。请重新扫描该材料并发起更正。", "local_attachment")
+        except Exception as exc:  # noqa: BLE001 - a record that cannot be read is quarantined, not fatal
+            log.exception("办件 %s 无法读取", e.business_key)
+            return _Prepared(e, None, {}, f"本机办件数据无法读取（{type(exc).__name__}），请联系技术人员。", "local_error")
+        return _Prepared(e, sub, data)
+
+    # ---- one batch (calling thread) ---------------------------------------------------------
+    def _announce(self, acks: "_AckWriter") -> None:
+        if self.on_acked is not None:
+            for bk, answer in acks.take_committed():
+                self.on_acked(bk, answer)
+
+    def _send_batch(self, batch: list["_Prepared"], report: DrainReport, stop: threading.Event | None,
+                    acks: "_AckWriter") -> None:
+        ready = []
+        for p in batch:
+            if p.sub is None:
+                self._quarantine(p.entry, p.error, p.code, report)
+            else:
+                ready.append(p)
+        if not ready:
+            return
+        hashes = sorted({h for p in ready for h in p.data})
         try:
             states = self.client.attachment_states(hashes)
         except SyncError as exc:
-            first = next((e for e in batch if e.id in subs), None)
-            if first is not None:
-                self._fail(first, exc, report)
+            self._fail(ready[0].entry, exc, report)
             raise _Stop from None
-        for e in batch:
-            if e.id not in subs:
-                continue
+        for p in ready:
             if stop is not None and stop.is_set():
                 report.stop = "stopped"
                 raise _Stop
-            tried.add(e.id)
-            self._send_one(e, subs[e.id], states, report)
+            ack = self._send_one(p, states, report)
+            if ack is not None:
+                acks.put(ack)
+                if ack[2]:
+                    report.replayed += 1
+                else:
+                    report.sent += 1
+            self._announce(acks)
 
-    def _send_one(self, e: PendingEntry, sub: dict, states: dict[str, dict], report: DrainReport) -> None:
+    def _send_one(self, p: "_Prepared", states: dict[str, dict], report: DrainReport
+                  ) -> tuple[PendingEntry, dict, bool] | None:
+        e, sub = p.entry, p.sub
         try:
             try:
-                self._upload_missing(sub, states, report)
+                self._upload_missing(p, states, report)
                 answer, replayed = self.client.submit_case(e.idempotency_key, sub)
             except AttachmentsMissing as exc:
                 # The platform lost (or never completed) some attachment since we asked: upload, resend once.
+                states.update(self.client.attachment_states(exc.missing))
                 for h in exc.missing:
-                    states[h] = {"state": "absent", "received": 0}
-                fresh = self.client.attachment_states(exc.missing)
-                states.update(fresh)
-                self._upload_missing(sub, states, report)
+                    states.setdefault(h, {"state": "absent", "received": 0})
+                self._upload_missing(p, states, report)
                 answer, replayed = self.client.submit_case(e.idempotency_key, sub)
         except RejectedError as exc:
             self._quarantine(e, exc.message, exc.code or str(exc.status), report)
-            return
-        except (AttachmentMissing, AttachmentCorrupt) as exc:
-            self._quarantine(e, f"{exc}。请重新扫描该材料并发起更正。", "local_attachment", report)
-            return
+            return None
         except SyncError as exc:  # transient, credentials, or attachments still missing
             self._fail(e, exc, report)
             raise _Stop from None
-        self._ack(e, answer, replayed)
-        if replayed:
-            report.replayed += 1
-        else:
-            report.sent += 1
-        if self.on_acked is not None:
-            self.on_acked(e.business_key, answer)
+        return e, answer, replayed
 
-    def _upload_missing(self, sub: dict, states: dict[str, dict], report: DrainReport) -> None:
-        for h in C.attachment_hashes(sub["case"]):
+    def _upload_missing(self, p: "_Prepared", states: dict[str, dict], report: DrainReport) -> None:
+        for h, data in p.data.items():
             st = states.get(h) or {"state": "absent", "received": 0}
             if st.get("state") == "complete":
                 continue
-            data = self.window.files.get(h)
             report.uploaded_bytes += self.client.upload_attachment(h, data, offset=int(st.get("received") or 0))
             states[h] = {"sha256": h, "state": "complete", "received": len(data)}
 
     # ---- outcomes (each one transaction) ----------------------------------------------------
-    def _ack(self, e: PendingEntry, answer: dict, replayed: bool) -> None:
-        receipt = answer.get("receipt") or {}
+    def _ack_many(self, acks: list[tuple[PendingEntry, dict, bool]]) -> None:
+        """Record platform receipts: outbox acked, case 平台已接收, ``sync_ack`` audit — one transaction."""
+        if not acks:
+            return
         with self.window.sessions.begin() as s:
-            entry = s.get(OutboxEntry, e.id)
-            if entry is None or entry.status == ACKED:
-                return
-            entry.status = ACKED
-            entry.acked_at = self.clock()
-            entry.receipt = receipt
-            entry.attempts += 1
-            entry.last_error = ""
-            row = s.get(CaseRow, entry.case_id)
-            self.window.cases.mark_acknowledged(s, row)
-            audit.append(s, "system", "sync_ack", row.case_no,
-                         {"version": row.version, "platform_case_id": receipt.get("platform_case_id"),
-                          "replayed": replayed})
+            for e, answer, replayed in acks:
+                receipt = answer.get("receipt") or {}
+                entry = s.get(OutboxEntry, e.id)
+                if entry is None or entry.status == ACKED:
+                    continue
+                entry.status = ACKED
+                entry.acked_at = self.clock()
+                entry.receipt = receipt
+                entry.attempts += 1
+                entry.last_error = ""
+                row = s.get(CaseRow, entry.case_id)
+                self.window.cases.mark_acknowledged(s, row)
+                audit.append(s, "system", "sync_ack", row.case_no,
+                             {"version": row.version, "platform_case_id": receipt.get("platform_case_id"),
+                              "replayed": replayed})
 
     def _quarantine(self, e: PendingEntry, message: str, code: str, report: DrainReport) -> None:
         with self.window.sessions.begin() as s:

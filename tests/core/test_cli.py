@@ -123,3 +123,30 @@ def test_installed_console_script_never_shows_a_traceback(tmp_path):
     r = subprocess.run([exe, "case", "create", "--json", str(tmp_path / "missing.json")], env=env,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "找不到文件" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_command_table_matches_the_registrations():
+    """Each top-level command is found in the modules COMMAND_MODULES names for it."""
+    import argparse
+    import importlib
+
+    from counter_app.cli import COMMAND_MODULES, EXTENSION_MODULES
+
+    owners: dict[str, set[str]] = {}
+    for name in EXTENSION_MODULES:
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        importlib.import_module(name).register(sub)
+        for command in sub.choices:
+            owners.setdefault(command, set()).add(name)
+    assert set(owners) == set(COMMAND_MODULES)
+    for command, modules in owners.items():
+        assert modules <= set(COMMAND_MODULES[command]), command
+
+
+def test_version_does_not_load_every_extension(tmp_path):
+    env = dict(os.environ, COUNTER_APP_HOME=str(tmp_path / "h"), COUNTER_APP_KEYSTORE="file")
+    code = "import sys; from counter_app.cli import main; main(['sla', 'due', '--accepted', '2026-11-02', '--items', '1']); " \
+           "print(sorted(m for m in ('fastapi', 'cv2', 'PySide6', 'serial') if m in sys.modules))"
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip().endswith("[]"), r.stdout + r.stderr

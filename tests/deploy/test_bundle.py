@@ -95,6 +95,10 @@ def test_bundle_holds_what_the_application_needs_and_not_what_it_does_not(bundle
     for path in needed:
         assert path in files, path
     assert any(f.startswith("counter_app/store/migrations/versions/") and f.endswith(".py") for f in files)
+    # keyring discovers the OS key stores through entry points: without its metadata only the
+    # "fail" backend would remain and every real window would refuse to start.
+    entry_points = [f for f in files if re.fullmatch(r"keyring-[\d.]+\.dist-info/entry_points\.txt", f)]
+    assert entry_points and "SecretService" in (internal / entry_points[0]).read_text()
     unwanted = re.compile(r"Qt6(Quick|Qml|WebEngine|3D|Pdf|VirtualKeyboard|Designer)|libqgtk3|tkinter|_tkinter"
                           r"|translations/qtbase_(de|fr|ja)|libgtk-3|libQt6WaylandClient")
     assert not [f for f in files if unwanted.search(f)]

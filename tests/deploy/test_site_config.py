@@ -182,3 +182,13 @@ def test_the_shipped_example_is_valid(tmp_path):
     site = load_site_file(tmp_path / "site.toml")
     assert site.settings["window_no"] == "03" and site.credential == "example-token"
     assert set(site.printers) == set(PRINTER_DOC_TYPES)
+
+
+def test_without_a_usable_keyring_nothing_is_written(site_file, _fresh_home, monkeypatch, capsys):
+    # keyring's "fail" backend is what a desktop-less PC has; never silently fall back to a file.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("COUNTER_APP_KEYSTORE", "keyring")
+    assert main(["configure", "--from", str(site_file)]) == 2
+    err = capsys.readouterr().err
+    assert "系统密钥库" in err and "Traceback" not in err
+    assert not (_fresh_home / "config.toml").exists()

@@ -11,8 +11,7 @@ import random
 import re
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 from sqlalchemy import func, select
 
 from counter_app.application import Application, parse_application
@@ -82,7 +81,7 @@ def _problems_ok(problems):
 
 # ---- case JSON --------------------------------------------------------------------------------
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(data=json_values | mutated_cases())
 def test_parse_application_never_raises_and_explains_in_chinese(data):
     app, problems = parse_application(data)
@@ -148,7 +147,7 @@ def holiday_tables(draw):
     return table
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(data=holiday_tables() | json_values)
 def test_holiday_table_from_json(data):
     try:
@@ -187,6 +186,7 @@ def setting_dicts(draw):
 
 @settings(max_examples=300, deadline=None)
 @given(data=setting_dicts() | json_values, strict=st.booleans())
+@example(data={"camera_index": float("inf")}, strict=True)  # TOML can say `camera_index = inf`
 def test_parse_settings(data, strict):
     try:
         out = parse_settings(data, strict=strict)
@@ -211,6 +211,7 @@ def _toml_value(v):
 
 @fixture_ok(150)
 @given(data=setting_dicts(), noise=st.binary(max_size=40) | st.text(max_size=40).map(str.encode))
+@example(data={"lockout_minutes": float("inf")}, noise=b"")
 def test_load_settings_file(tmp_path, data, noise):
     path = tmp_path / "config.toml"
     text = "".join(f"{json.dumps(k, ensure_ascii=False)} = {_toml_value(v)}\n" for k, v in data.items()

@@ -11,7 +11,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 from sqlalchemy import func, select
 
 from counter_app.store.models import CaseRow, OutboxEntry, WorklistEntry
@@ -23,7 +23,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def profile(max_examples: int) -> settings:
-    return settings(max_examples=max_examples, deadline=None,
+    return settings(max_examples=max_examples, deadline=None, report_multiple_bugs=False,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -108,7 +108,9 @@ bodies = (st.binary(max_size=120) | json_values.map(lambda v: json.dumps(v).enco
           | st.sampled_from(list(GOOD.values())).flatmap(_with_junk).map(lambda v: json.dumps(v).encode())
           | st.sampled_from(list(GOOD.values())).map(lambda v: json.dumps(v).encode()))
 answers = st.tuples(
-    st.sampled_from([200, 201, 204, 301, 400, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 500, 502, 503]),
+    # Success codes weighted up: that is where the answer's body gets parsed.
+    st.sampled_from([200, 201]) | st.sampled_from([200, 201, 204, 301, 400, 401, 403, 404, 405, 408, 409, 413, 415,
+                                                   422, 429, 500, 502, 503]),
     st.fixed_dictionaries({}, optional={"Content-Type": st.sampled_from(["application/json", "text/html",
                                                                         "application/json; charset=gbk"]),
                                         "Retry-After": st.text(max_size=30).filter(lambda t: "\n" not in t
@@ -137,6 +139,12 @@ def _client(platform):
 
 @profile(250)
 @given(call=st.sampled_from(sorted(CALLS)), answer=answers)
+# Shapes found earlier, always tried: a null body, a list item that is not an object, a
+# non-numeric offset, a "missing" list that is not a list.
+@example(call="attachment_states", answer=(200, {}, b"null"))
+@example(call="attachment_states", answer=(200, {}, b'{"attachments":[{}]}'))
+@example(call="upload_attachment", answer=(200, {}, b'{"state":"partial","received":"x"}'))
+@example(call="submit_case", answer=(409, {}, b'{"code":"attachments_missing","detail":{"missing":5}}'))
 def test_every_client_call_returns_or_raises_a_sync_error(platform, call, answer):
     platform.answer = answer
     try:
@@ -152,6 +160,8 @@ def _worklist_rows(window):
 
 @profile(60)
 @given(answer=answers)
+@example(answer=(200, {}, b"null"))
+@example(answer=(200, {}, b'{"entries":[{"platform_id":"P","application":[1]}]}'))
 def test_fetch_worklist_stores_a_good_answer_or_nothing(window, platform, answer):
     before = _worklist_rows(window)
     platform.answer = answer
@@ -193,10 +203,12 @@ def acked_case(window):
 
 @profile(60)
 @given(answer=answers, seed=st.integers(0, 10**6))
+@example(answer=(200, {}, b"null"), seed=0)
+@example(answer=(200, {}, b'{"cases":[{"business_key":"BK/v1","items":[{"item":[1]}]}]}'), seed=0)
 def test_pull_progress_applies_or_explains(window, platform, acked_case, answer, seed):
     rec, bk = acked_case
     status, headers, body = answer
-    if random.Random(seed).random() < 0.5:  # half the time: about our real business key
+    if seed == 0 or random.Random(seed).random() < 0.5:  # often about our real business key
         body = body.replace(b"BK/v1", bk.encode())
     platform.answer = (status, headers, body)
     try:

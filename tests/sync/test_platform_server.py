@@ -243,3 +243,36 @@ def test_department_outcomes_include_refusals_with_reasons():
                     assert last[n].at >= last[4].at
     assert ends["completed"] > ends["not_accepted"] > 0
     assert ends["disapproved"] > 0 and ends["collected"] > 0
+
+
+def test_seals_are_verified_and_pinned_per_window_without_blocking_receipt(window, platform, tmp_path):
+    """The platform checks each case's seal and pins the first seal key it sees per window
+    credential; a case sealed with another key under the same credential is still received,
+    with the failed check recorded."""
+    from counter_app.config import load_settings
+    from counter_app.services import open_window
+
+    rec = make_cases(window, 1, seed=14)[0]
+    assert rec.seal and rec.seal.get("public_key")
+    client = _client(platform)
+    sub = build_submission(window, rec.id)
+    _upload_all(client, window, sub)
+    answer, _ = client.submit_case(rec.outbox["idempotency_key"], sub)
+    assert answer["receipt"]["seal_verified"] is True
+
+    home = tmp_path / "impostor"
+    home.mkdir()
+    settings = load_settings(home / "config.toml")
+    settings.set("window_no", "02")  # other case numbers, other seal key, same credential
+    settings.save()
+    other = open_window(home)
+    try:
+        rec2 = make_cases(other, 1, seed=15)[0]
+        sub2 = build_submission(other, rec2.id)
+        _upload_all(client, other, sub2)
+        answer2, _ = client.submit_case(rec2.outbox["idempotency_key"], sub2)
+    finally:
+        other.close()
+    assert answer2["receipt"]["seal_verified"] is False
+    held = platform.store.get_case(answer2["receipt"]["platform_case_id"])
+    assert "不是本窗口登记的公钥" in held["seal_note"]

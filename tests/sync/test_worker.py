@@ -161,11 +161,14 @@ def test_platform_killed_and_restarted_mid_drain(window, platform_process, fast_
     worker.add_listener(rec)
     worker.start()
     try:
-        wait_until(lambda: rec.last is not None and rec.last.acked >= 3, event=rec.event, what="drain started")
+        watcher = PlatformClient(platform_process.url, TOKEN, requests.Session())
+        held = []
+        wait_until(lambda: held.append(watcher.list_cases()["total"]) or held[-1] >= 3, timeout=60,
+                   what="drain started")
         platform_process.kill()
-        wait_until(lambda: rec.last.online is False, event=rec.event, what="offline seen")
-        acked_while_down = outbox_counts(window).get("acked", 0)
-        assert acked_while_down < 24
+        assert held[-1] < 24, "the platform must be killed in the middle of the drain"
+        wait_until(lambda: rec.last is not None and rec.last.online is False, event=rec.event, what="offline seen")
+        assert outbox_counts(window).get("waiting", 0) > 0
         platform_process.start()
         wait_until(lambda: rec.last.acked == 24, timeout=60, event=rec.event, what="all acked after restart")
     finally:

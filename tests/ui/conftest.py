@@ -128,10 +128,18 @@ def main_window(ctx, qtbot):
         qtbot.addWidget(w)
         w.resize(1366, 768)
         w.show()
+        # Window shortcuts (F2, F6, Ctrl+L) go to the active window, as on a real desktop.
+        w.activateWindow()
+        qtbot.waitUntil(w.isActiveWindow, timeout=5000)
         made.append(w)
         return w
 
     yield make
+    from PySide6.QtCore import QCoreApplication, QEvent
+
     for w in made:
         w._closing_confirmed = True
         w.close()
+    # Delete closed screens now, while the task runners still exist, so no timer of theirs
+    # fires into the next test.
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

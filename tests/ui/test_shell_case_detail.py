@@ -115,3 +115,30 @@ def test_supervisor_reveal_shows_full_values_and_is_audited(ctx, scene, operator
     with ctx.window.sessions() as s:
         reveals = s.execute(select(AuditEntry).where(AuditEntry.action == "reveal")).scalars().all()
     assert [(e.operator, e.subject) for e in reveals] == [("supervisor01", page.detail.case_no)]
+
+
+def test_reprint_renders_the_document_and_prints_it(ctx, scene, qtbot):
+    from ui import printouts
+
+    ctx.window.settings.set("demo_mode", True)  # this machine has no printer: demo prints to a file
+    page = _page(ctx, qtbot, scene.today_ids[0])
+    labels = [a.text() for a in page.reprint_menu.actions()]
+    assert labels == ["联办申请表", "受理回执", "落户介绍信", "预备役登记提醒"][:len(labels)] and "受理回执" in labels
+    page.reprint("receipt")
+    qtbot.waitUntil(lambda: page.message.text() not in ("", "正在生成并打印……"), timeout=60000)
+    text = page.message.text()
+    if printouts._has_any_printer():
+        assert text.startswith("已发送到打印机")
+        return
+    assert "已生成PDF：" in text
+    # What came out of the (PDF) printer is the rasterised page: read its barcode back.
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    doc = pdfium.PdfDocument(text.split("已生成PDF：", 1)[1])
+    try:
+        image = doc[0].render(scale=2).to_pil()
+    finally:
+        doc.close()
+    decoded = {r.text for r in zxingcpp.read_barcodes(image)}
+    assert any(page.detail.case_no.replace("-", "") in d.replace("-", "") for d in decoded), decoded

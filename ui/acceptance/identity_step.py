@@ -178,6 +178,11 @@ class IdentityStep(Step):
         app.material(2).original_seen = self.original.isChecked()
 
     def blockers(self) -> list[str]:
+        if self._dup_timer.isActive():
+            self._dup_timer.stop()
+            self._check_duplicate()   # the clerk was faster than the debounce: check now
+        if self.busy:
+            return ["正在核对该证件号码是否已有未办结的办件，请稍候再按 F9。"]
         app = self.session.app
         problems = problems_for(validate(app), IDENTITY_FIELDS)
         self.fs.touch_all()
@@ -278,8 +283,11 @@ class IdentityStep(Step):
         self.notify.emit(f"已读取身份证：{card.name}。" + ("；".join(notes) if notes else ""),
                          "warning" if notes else "ok")
         self.changed.emit()
+        # a card is a complete number at once: ask the store now (no typing debounce)
         self._checked_number = None
-        self._dup_timer.start()
+        s.duplicate_case_no = None
+        self._show_duplicate()
+        self._check_duplicate()
 
     def enter_values_only(self) -> None:
         app = self.session.app

@@ -346,4 +346,7 @@ class MaterialsStep(Step):
             rec = self.session.app.materials.get(number)
             self.preview_caption.setText(f"材料{number}，共 {len(rec.attachments) if rec else 0} 份，显示最后一份")
 
-        self.run_io(load_preview, self.ctx.window, sha, doing="预览", on_success=shown)
+        # a preview is only a view: it does not hold the step busy (the clerk may move on meanwhile)
+        self.ctx.tasks.io.run(load_preview, self.ctx.window, sha, on_success=shown,
+                              on_failure=lambda exc: self.preview_caption.setText(
+                                  getattr(exc, "message", None) or "预览失败"))

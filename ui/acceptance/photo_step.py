@@ -32,10 +32,14 @@ class PhotoError(Exception):
 
 
 def process_frame(frame: np.ndarray):
-    """``ctx.tasks.io``: the compliance pipeline on one picture."""
-    from devices.photo import make_compliant_photo
+    """``ctx.tasks.io``: the compliance pipeline on one picture, in the render process.
 
-    return make_compliant_photo(frame)
+    The pipeline (face search, GrabCut cut-out, re-encoding to the size band) is pure and its
+    result picklable; run there, its ~70 MB of transient arrays and its numpy work stay out of the
+    GUI process (the same reasons as for PDF rendering, see ``ui.acceptance.render_pool``)."""
+    from ui.acceptance.render_pool import render
+
+    return render("devices.photo", "make_compliant_photo", np.ascontiguousarray(frame))
 
 
 def process_file(path: str):

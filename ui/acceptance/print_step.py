@@ -70,14 +70,13 @@ def read_signed_scan(path: str) -> tuple[bytes, int]:
 
 
 def simulate_scan(form_pdf: bytes) -> tuple[bytes, int]:
-    """``ctx.tasks.io``, demo mode: the printed form as a scanner returns it (150 dpi page images)."""
+    """``ctx.tasks.io``, demo mode: the printed form as a scanner returns it (grey 120 dpi pages)."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 
     from ui.print_preview import render_pdf_pages
 
-    pages = render_pdf_pages(form_pdf, dpi=150.0)
     images = []
-    for img in pages:
+    for img in render_pdf_pages(form_pdf, dpi=120.0):
         data = QByteArray()
         buf = QBuffer(data)
         buf.open(QIODevice.OpenModeFlag.WriteOnly)

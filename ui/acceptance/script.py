@@ -273,6 +273,10 @@ class AcceptanceScript:
         if hub is not None and getattr(hub, "demo", False):
             self.wait(lambda: hub._portrait is not None or hub.portrait is not None, "演示摄像头画面就绪")
 
+    def key_next(self) -> None:
+        """Press F9 (next step / finish) without waiting for anything."""
+        self.key(Qt.Key.Key_F9)
+
     def next_step(self, expect: str) -> None:
         """F9, then wait until step ``expect`` is shown (ScriptError with the message line if not)."""
         before = self.w.index
@@ -400,6 +404,7 @@ class AcceptanceScript:
         before = len(self.session.app.material(number).attachments)
         step.import_files(number, [path])
         self.wait(lambda: len(self.session.app.material(number).attachments) > before, f"导入材料{number}")
+        self.idle()
 
     def take_photo(self) -> None:
         self.before_step("photo")

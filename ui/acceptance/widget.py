@@ -51,12 +51,27 @@ def warm_up() -> None:
     from counter_app.identity import check_id_number
 
     check_id_number("410702198506120039")   # python-stdnum's region table: ~0.7 s the first time
+    # The photo package is imported here, once, before the camera thread and the photo results
+    # (unpickled on a worker) need it: two threads importing it at the same moment can trip over
+    # its package-internal import cycle.
+    import devices.photo  # noqa: F401
     from ui.acceptance import render_pool
 
     render_pool.warm_up()
 
 
 log = logging.getLogger(__name__)
+
+
+def release_memory() -> None:
+    """Give the heap freed by an acceptance (page images, photo arrays) back to the system: the
+    window runs all day, and glibc otherwise keeps freed arenas mapped."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (Windows, macOS): nothing to do
+        pass
 
 STEP_CLASSES: tuple[type[Step], ...] = (IdentityStep, ItemsStep, FormStep, MaterialsStep, PhotoStep, ReviewStep,
                                         PrintStep, SubmitStep, RatingStep)
@@ -462,6 +477,7 @@ class AcceptanceWidget(QWidget):
     def _finish(self) -> None:
         s = self.session
         self._autosave.stop()
+        release_memory()
         screen = getattr(self.ctx, "applicant_screen", None)
         if screen is not None:
             screen.show_welcome()

@@ -108,7 +108,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
     sa.ForeignKeyConstraint(['sha256'], ['attachments.sha256'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('case_id', 'sha256', 'role', name='uq_case_attachment')
+    sa.UniqueConstraint('case_id', 'sha256', 'role', 'material', name='uq_case_attachment')
     )
     with op.batch_alter_table('case_attachments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_attachments_case_id'), ['case_id'], unique=False)

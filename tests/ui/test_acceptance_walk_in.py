@@ -1,0 +1,92 @@
+"""A walk-in without an ID card (军人公民身份号码登记表 typed in), and a duplicate open case."""
+from __future__ import annotations
+
+import datetime as _dt
+import random
+
+from PySide6.QtCore import Qt
+
+from counter_app.application import Applicant, Application
+from counter_app.demo import make_id_number
+from counter_app.lifecycle import CaseState
+from counter_app.scheme import IdDocument, RetirementType
+from tests.ui.acceptance_fixtures import MAX_GAP_MS
+
+
+def test_walk_in_with_military_registration_form_is_typed_in_and_queued(acceptance, ctx, qtbot, heartbeat):
+    from ui.acceptance.script import Choices, form_values, demo_application
+
+    widget, script = acceptance()
+    number = make_id_number(random.Random(11), "410711", _dt.date(1999, 5, 17), True)
+    step = widget.step("identity")
+    fields = step.fs.fields
+
+    heartbeat.start("identity")
+    script.space(step.doc_buttons[IdDocument.MILITARY_REGISTRATION])
+    script.type_text(fields["applicant.id_number"].widget, number)
+    script.key(Qt.Key.Key_Return)                       # Enter: on to the next field, not the next step
+    assert widget.index == 0
+    assert widget.focusWidget() is fields["applicant.name"].widget
+    script.type_text(fields["applicant.name"].widget, "王志军")
+    script.type_text(fields["applicant.ethnicity"].widget, "汉")
+    app = widget.session.app
+    assert (app.applicant.sex, app.applicant.birth_date) == ("男", "1999-05-17")   # from the number
+    script.key(Qt.Key.Key_F9)                           # refused: the original is not ticked yet
+    assert widget.index == 0 and "证件原件已核验" in widget.last_message[0]
+    script.key(Qt.Key.Key_F6)                           # 证件原件已核验
+    heartbeat.stop()
+    script.next_step("items")
+    assert widget.session.case_no
+
+    choices = Choices(retirement=RetirementType.DEMOBILIZED_OFFICER, items=(1,), intention=None, household=None,
+                      family_mode=None, pension=None, medical=None)
+    script.choose(choices)
+    items = widget.step("items")
+    for n in (2, 3):   # 自主就业 items do not apply to a demobilized officer, and say why
+        assert not items.item_checks[n].isEnabled()
+        assert "仅适用于自主就业退役士兵" in items.item_notes[n].text()
+    script.next_step("form")
+    script.fill_form(form_values(demo_application(), choices))
+    script.next_step("materials")
+    materials = widget.step("materials")
+    assert "军人公民身份号码登记表" in materials.rows[2].reason.text()
+    assert 12 not in materials.rows and 7 not in materials.rows
+    script.tick_materials()
+    script.next_step("photo")
+    assert widget.step("photo").notice.isVisible()     # no social security card: no photo needed
+    script.next_step("review")
+    script.sign()
+    script.next_step("print")
+    script.scan_signed_form()
+    script.next_step("submit")
+    script.submit()
+    script.next_step("rating")
+    with qtbot.waitSignal(widget.finished, timeout=10000) as finished:
+        script.key(Qt.Key.Key_F6)                       # the applicant declines to rate
+    for label, gap in heartbeat.gaps.items():
+        assert gap < MAX_GAP_MS, f"第“{label}”步阻塞界面 {gap:.0f} 毫秒"
+
+    record = ctx.window.cases.get(finished.args[0])
+    assert record.state is CaseState.QUEUED
+    assert record.application.applicant.id_document is IdDocument.MILITARY_REGISTRATION
+    assert record.application.applicant.id_number == number
+    assert record.application.items == [1]
+    assert record.rating is None
+    exported = ctx.window.cases.export(record.id)
+    assert exported["application"]["applicant"]["id_document"] == "military_registration"
+
+
+def test_duplicate_open_case_is_flagged_with_its_number(acceptance, ctx, qtbot):
+    existing = ctx.window.cases.create_draft(
+        Application(applicant=Applicant(name="赵振华", sex="男", birth_date="1985-06-12", ethnicity="汉",
+                                        id_number="410702198506120039")), ctx.actor)
+    before = ctx.window.cases.count()
+    widget, script = acceptance()
+    script.identity_from_card("resident_xinxiang")
+    step = widget.step("identity")
+    qtbot.waitUntil(lambda: step.duplicate.isVisible(), timeout=10000)
+    assert existing.case_no in step.duplicate.text()
+    script.key(Qt.Key.Key_F9)
+    assert widget.index == 0
+    assert existing.case_no in widget.last_message[0] and widget.last_message[1] == "error"
+    assert ctx.window.cases.count() == before         # no second open case for the same person
