@@ -29,6 +29,7 @@ BODY_PIXEL_SIZE = 16
 MIN_PIXEL_SIZE = 14
 
 _fonts_installed: list[str] | None = None
+_styled_apps: set[int] = set()
 
 
 def bundled_font_files() -> list[Path]:
@@ -111,9 +112,11 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
     assert isinstance(app, QApplication)
     app.setApplicationDisplayName(APP_TITLE)
     app.setFont(ui_font())
-    if not app.property("counterStyled"):
+    if id(app) not in _styled_apps:
+        # Remembered in Python, not as a bool Qt property: reading a bool property back many
+        # times trips a reference-count bug in PySide6 (a crash at interpreter exit).
+        _styled_apps.add(id(app))
         app.setStyleSheet(style_sheet())
-        app.setProperty("counterStyled", True)
     return app
 
 

@@ -582,8 +582,8 @@ class MainWindow(QMainWindow):
         if self.locked or not self.in_session:
             return
         self.idle.suspend()
+        self._enabled_before_lock = {action: action.isEnabled() for action in self._actions}
         for action in self._actions:
-            action.setProperty("wasEnabled", action.isEnabled())
             action.setEnabled(False)
         self.menuBar().setEnabled(False)
         self.stack.setEnabled(False)
@@ -596,8 +596,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _unlocked(self) -> None:
+        before = getattr(self, "_enabled_before_lock", {})
         for action in self._actions:
-            action.setEnabled(bool(action.property("wasEnabled")))
+            action.setEnabled(before.get(action, True))
         self.menuBar().setEnabled(True)
         self.stack.setEnabled(True)
         self._apply_permissions()

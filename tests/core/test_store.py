@@ -187,3 +187,18 @@ def test_exported_case_matches_the_documented_json_schema(window):
     jsonschema.validate(window.cases.export(rec.id), schema)
     sample = json.loads((Path(__file__).resolve().parents[1] / "data" / "sample_case.json").read_text("utf-8"))
     jsonschema.validate(sample, schema)
+
+
+def test_finalize_returns_exactly_what_was_stored(window):
+    rec = finalized_case(window)
+    again = window.cases.get(rec.id)
+    for field in ("case_no", "version", "state", "center_code", "window_no", "operator", "accepted_on",
+                  "content_digest", "seal", "supersedes_id"):
+        assert getattr(rec, field) == getattr(again, field), field
+    assert rec.progress == again.progress
+    assert rec.transitions == again.transitions
+    assert sorted(rec.attachments, key=str) == sorted(again.attachments, key=str)
+    assert rec.outbox == again.outbox
+    from counter_app.application import application_to_dict
+
+    assert application_to_dict(rec.application) == application_to_dict(again.application)
