@@ -119,14 +119,15 @@ def _bare_loop(url: str, prepared) -> float:
     return time.perf_counter() - t0
 
 
-def _drain(window, url: str) -> tuple[float, object]:
+def _drain(window, url: str, prefetch: bool = True) -> tuple[float, object]:
     import requests
 
     from counter_app.sync.backoff import RetryPolicy
     from counter_app.sync.client import PlatformClient
     from counter_app.sync.outbox import OutboxDrainer
 
-    drainer = OutboxDrainer(window, PlatformClient(url, TOKEN, requests.Session()), policy=RetryPolicy(0.05, 1.0))
+    drainer = OutboxDrainer(window, PlatformClient(url, TOKEN, requests.Session()), policy=RetryPolicy(0.05, 1.0),
+                            prefetch=prefetch)
     t0 = time.perf_counter()
     report = drainer.drain()
     return time.perf_counter() - t0, report

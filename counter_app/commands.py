@@ -250,7 +250,7 @@ def cmd_case_list(args: argparse.Namespace) -> int:
         print("没有办件。")
     for r in rows:
         print(f"{r.case_no}  v{r.version}  {r.masked_name:<6} {r.masked_id}  {r.state.title:<8} "
-              f"事项{','.join(map(str, r.items))}  {'已上报' if r.synced else '待上报'}")
+              f"事项{','.join(map(str, r.items))}  {'已上报' if r.synced else ('待上报' if r.accepted_on else '—')}")
     return 0
 
 

@@ -215,9 +215,16 @@ def prepare_demo_home(home: Path, *, port: int = 8800) -> DemoHome:
 
 
 def _ensure_demo_operators(window: Any) -> None:
-    try:
-        from counter_app.security import operators
-    except ImportError:
-        return
+    """Demo accounts (documented in the README). The IT administrator is created first by the
+    installer identity, as on a fresh install; it then creates the others."""
+    from counter_app.security.access import directory
+    from counter_app.security.operators import INSTALLER
+
+    accounts = directory(window)
+    admin = next(((u, n, r) for u, n, r in DEMO_OPERATORS if r == "it_admin"))
+    if accounts.get(admin[0]) is None:
+        accounts.add(INSTALLER, admin[0], admin[2], admin[1], DEMO_PASSWORD)
+    acting = Actor(admin[0], "it_admin")
     for username, name, role in DEMO_OPERATORS:
-        operators.ensure_operator(window, username, name, role, DEMO_PASSWORD)
+        if accounts.get(username) is None:
+            accounts.add(acting, username, role, name, DEMO_PASSWORD)

@@ -19,6 +19,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+import ui.pyside_fixes  # noqa: F401 - must run before any signal is emitted (see the module)
 from ui.context import AppContext
 
 log = logging.getLogger(__name__)

@@ -17,6 +17,8 @@ import weakref
 from concurrent.futures import Future
 from typing import Any, Callable
 
+import shiboken6
+
 
 def _weak(callback: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
     if callback is None or not inspect.ismethod(callback):
@@ -25,7 +27,8 @@ def _weak(callback: Callable[[Any], None] | None) -> Callable[[Any], None] | Non
 
     def call(payload: Any) -> None:
         method = ref()
-        if method is not None:
+        # A widget closed and deleted by Qt (deleteLater) can outlive its C++ half in Python.
+        if method is not None and shiboken6.isValid(method.__self__):
             method(payload)
 
     return call

@@ -53,11 +53,25 @@ _ASTRONAUT_CROP = (43, 0, 360, 270)   # x, y, width, height
 
 
 def demo_portrait() -> np.ndarray:
-    """The demo camera's picture (BGR): a real photograph from scikit-image, cropped as a portrait."""
-    import cv2
-    from skimage import data
+    """The demo camera's picture (BGR): scikit-image's astronaut photograph, cropped as a portrait.
 
-    img = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    The PNG is read straight from scikit-image's bundled data with OpenCV: importing scikit-image
+    itself would add ~100 MB to the GUI process for one picture.
+    """
+    import importlib.util
+
+    import cv2
+
+    spec = importlib.util.find_spec("skimage")
+    img = None
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]) / "data" / "astronaut.png"
+        if path.is_file():
+            img = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_COLOR)
+    if img is None:  # an unusual install layout: ask scikit-image itself
+        from skimage import data
+
+        img = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
     x, y, w, h = _ASTRONAUT_CROP
     return np.ascontiguousarray(img[y:y + h, x:x + w])
 

@@ -28,6 +28,7 @@ from counter_app.sync import contract as C
 
 P = C.API_PREFIX
 _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+_COMPLETE = re.compile(r"^bytes \*/(\d+)$")
 
 
 def create_app(store: PlatformStore, *, tick_seconds: float | None = None) -> FastAPI:
@@ -131,7 +132,14 @@ def create_app(store: PlatformStore, *, tick_seconds: float | None = None) -> Fa
             raise PlatformError(413, C.E_TOO_LARGE, "附件超过大小上限。")
         data = await request.body()
         rng = request.headers.get("content-range")
-        if rng:
+        done = _COMPLETE.match(rng.strip()) if rng else None
+        if done:
+            # Every byte arrived earlier but the upload was never completed (the platform stopped
+            # between the last write and the hash check): an empty body at offset TOTAL completes it.
+            if data:
+                raise PlatformError(400, C.E_INVALID_REQUEST, "“bytes */总长度”的请求体必须为空。")
+            start = total = int(done.group(1))
+        elif rng:
             m = _RANGE.match(rng.strip())
             if not m or int(m.group(2)) - int(m.group(1)) + 1 != len(data):
                 raise PlatformError(400, C.E_INVALID_REQUEST, "Content-Range 与请求体长度不符。")

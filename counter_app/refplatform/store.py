@@ -271,6 +271,9 @@ class BlobStore:
             part = self.part(sha256)
             part.parent.mkdir(parents=True, exist_ok=True)
             current = part.stat().st_size if part.exists() else 0
+            if current > total:  # a leftover of another attempt with another length: start afresh
+                part.unlink()
+                current = 0
             if start != current:
                 raise OffsetMismatch(current)
             with open(part, "ab") as fh:

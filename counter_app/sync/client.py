@@ -184,12 +184,14 @@ class PlatformClient:
         total, sent, pos, corrections = len(data), 0, offset, 0
         if total == 0:
             raise RejectedError("附件为空文件，无法上报。")
-        while pos < total:
+        for _ in range(total // chunk + 8):
             end = min(total, pos + chunk)
+            # At offset == total every byte is there but the platform never completed the upload
+            # (it stopped before checking the hash): an empty "bytes */TOTAL" request completes it.
+            rng = f"bytes {pos}-{end - 1}/{total}" if pos < total else f"bytes */{total}"
             try:
                 resp = self._request("PUT", f"/attachments/{sha256}", data=data[pos:end],
-                                     headers={"Content-Type": "application/octet-stream",
-                                              "Content-Range": f"bytes {pos}-{end - 1}/{total}"})
+                                     headers={"Content-Type": "application/octet-stream", "Content-Range": rng})
             except TransientError as exc:
                 # Another attempt (a resend after a cut connection) got further or less far than
                 # we thought: continue from where the platform actually is.
@@ -203,7 +205,7 @@ class PlatformClient:
             if state.get("state") == "complete":
                 return sent
             pos = int(state.get("received", end))
-        return sent
+        raise TransientError(f"附件{sha256[:12]}…上传未能完成（平台未确认收齐），稍后重试。")
 
     def submit_case(self, idempotency_key: str, submission: dict) -> tuple[dict, bool]:
         """POST the case; returns (answer, replayed)."""

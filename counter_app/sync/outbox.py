@@ -16,8 +16,11 @@ its own exponential backoff with full jitter. A 4xx saying the data is wrong put
 **quarantine lane** with the platform's message and the pass goes on with the next case: one bad
 case never blocks the others. 401/403 stops the pass until the credential is fixed.
 
-Thread contract: :class:`OutboxDrainer` runs on the sync worker's thread (or the CLI); it blocks on
-the network and the database. Module functions that only read (``waiting_entries``) are quick.
+Thread contract: :meth:`OutboxDrainer.drain` is called on the sync worker's thread (or the CLI)
+and blocks on the network and the database; for the length of the call it runs two helpers of its
+own (``<caller>-prepare`` reads and decrypts ahead, ``<caller>-ack`` commits receipts), joined
+before it returns. All network I/O and ``on_acked`` callbacks stay on the calling thread. Module
+functions that only read (``waiting_entries``, ``quarantined_entries``) are quick.
 """
 from __future__ import annotations
 
@@ -27,17 +30,18 @@ import queue
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from counter_app import audit
 from counter_app.store.files import AttachmentCorrupt, AttachmentMissing
+from counter_app.lifecycle import CaseState, ItemStatus
 from counter_app.store.models import CaseRow, OutboxEntry
 from counter_app.sync import contract as C
 from counter_app.sync.backoff import RetryPolicy
 from counter_app.sync.client import (
-    AttachmentsMissing, CredentialsError, PlatformClient, RejectedError, SyncError, TransientError,
+    AttachmentsMissing, CredentialsError, PlatformClient, RejectedError, SyncError,
 )
 
 log = logging.getLogger(__name__)
@@ -209,13 +213,14 @@ class _Prepared:
 class OutboxDrainer:
     def __init__(self, window, client: PlatformClient, *, policy: RetryPolicy | None = None,
                  clock: Callable[[], _dt.datetime] | None = None, batch_size: int = 25,
-                 on_acked: Callable[[str, dict], None] | None = None):
+                 on_acked: Callable[[str, dict], None] | None = None, prefetch: bool = True):
         self.window = window
         self.client = client
         self.policy = policy or RetryPolicy()
         self.clock = clock or utcnow
         self.batch_size = batch_size
         self.on_acked = on_acked
+        self.prefetch = prefetch
 
     def drain(self, *, stop: threading.Event | None = None, ignore_schedule: bool = False,
               limit: int | None = None) -> DrainReport:
@@ -231,17 +236,19 @@ class OutboxDrainer:
         """
         report = DrainReport()
         halt = threading.Event()
-        batches: queue.Queue = queue.Queue(maxsize=2)
         name = threading.current_thread().name
-        preparer = threading.Thread(target=self._prepare, args=(batches, halt, ignore_schedule, limit),
-                                    name=f"{name}-prepare", daemon=True)
         acks = _AckWriter(self, f"{name}-ack")
-        preparer.start()
+        preparer = None
+        if self.prefetch:
+            handoff: queue.Queue = queue.Queue(maxsize=2)
+            preparer = threading.Thread(target=self._prepare, args=(handoff, halt, ignore_schedule, limit),
+                                        name=f"{name}-prepare", daemon=True)
+            preparer.start()
+            source = iter(handoff.get, None)
+        else:
+            source = self._batches(halt, ignore_schedule, limit)
         try:
-            while True:
-                batch = batches.get()
-                if batch is None:
-                    return report
+            for batch in source:
                 if stop is not None and stop.is_set():
                     report.stop = "stopped"
                     return report
@@ -249,40 +256,46 @@ class OutboxDrainer:
                     self._send_batch(batch, report, stop, acks)
                 except _Stop:
                     return report
+            return report
         finally:
             halt.set()
-            while preparer.is_alive():  # unblock it if it waits to hand over a batch
+            while preparer is not None and preparer.is_alive():  # unblock it if it waits to hand over
                 try:
-                    if batches.get(timeout=0.05) is None:
+                    if handoff.get(timeout=0.05) is None:
                         break
                 except queue.Empty:
                     pass
-            preparer.join(10)
+            if preparer is not None:
+                preparer.join(10)
             acks.close()
             self._announce(acks)
 
-    # ---- the preparer thread ---------------------------------------------------------------
+    # ---- preparing (on the preparer thread, or inline) -----------------------------------
+    def _batches(self, halt: threading.Event, ignore_schedule: bool, limit: int | None) -> Iterator[list["_Prepared"]]:
+        seen: set[int] = set()
+        while not halt.is_set():
+            if limit is not None and len(seen) >= limit:
+                return
+            batch = waiting_entries(self.window, due_before=None if ignore_schedule else self.clock(),
+                                    limit=self.batch_size, exclude=seen)
+            if limit is not None:
+                batch = batch[:limit - len(seen)]
+            if not batch:
+                return
+            with self.window.sessions() as s:
+                head = audit.head(s)
+            prepared: list[_Prepared] = []
+            for e in batch:
+                if halt.is_set():
+                    return
+                seen.add(e.id)
+                prepared.append(self._prepare_one(e, head))
+            yield prepared
+
     def _prepare(self, out: "queue.Queue", halt: threading.Event, ignore_schedule: bool,
                  limit: int | None) -> None:
-        seen: set[int] = set()
         try:
-            while not halt.is_set():
-                if limit is not None and len(seen) >= limit:
-                    return
-                batch = waiting_entries(self.window, due_before=None if ignore_schedule else self.clock(),
-                                        limit=self.batch_size, exclude=seen)
-                if limit is not None:
-                    batch = batch[:limit - len(seen)]
-                if not batch:
-                    return
-                prepared: list[_Prepared] = []
-                with self.window.sessions() as s:
-                    head = audit.head(s)
-                for e in batch:
-                    if halt.is_set():
-                        return
-                    seen.add(e.id)
-                    prepared.append(self._prepare_one(e, head))
+            for prepared in self._batches(halt, ignore_schedule, limit):
                 while not halt.is_set():
                     try:
                         out.put(prepared, timeout=0.1)
@@ -385,20 +398,24 @@ class OutboxDrainer:
         if not acks:
             return
         with self.window.sessions.begin() as s:
-            for e, answer, replayed in acks:
-                receipt = answer.get("receipt") or {}
-                entry = s.get(OutboxEntry, e.id)
-                if entry is None or entry.status == ACKED:
-                    continue
-                entry.status = ACKED
-                entry.acked_at = self.clock()
-                entry.receipt = receipt
-                entry.attempts += 1
-                entry.last_error = ""
-                row = s.get(CaseRow, entry.case_id)
-                self.window.cases.mark_acknowledged(s, row)
-                audit.append(s, "system", "sync_ack", row.case_no,
-                             {"version": row.version, "platform_case_id": receipt.get("platform_case_id"),
+            ot = OutboxEntry.__table__
+            ids = [e.id for e, _, _ in acks]
+            current = {r.id: r for r in s.execute(select(ot.c.id, ot.c.status, ot.c.attempts, ot.c.case_id)
+                                                  .where(ot.c.id.in_(ids)))}
+            todo = [(e, answer, replayed) for e, answer, replayed in acks
+                    if e.id in current and current[e.id].status != ACKED]
+            if not todo:
+                return
+            now = self.clock()
+            conn = s.connection()
+            conn.execute(ot.update().where(ot.c.id == bindparam("oid")), [
+                {"oid": e.id, "status": ACKED, "acked_at": now, "receipt": answer.get("receipt") or {},
+                 "attempts": current[e.id].attempts + 1, "last_error": ""} for e, answer, _ in todo])
+            cases = mark_acknowledged_bulk(self.window, s, [current[e.id].case_id for e, _, _ in todo])
+            for e, answer, replayed in todo:
+                case_no, version = cases[current[e.id].case_id]
+                audit.append(s, "system", "sync_ack", case_no,
+                             {"version": version, "platform_case_id": (answer.get("receipt") or {}).get("platform_case_id"),
                               "replayed": replayed})
 
     def _quarantine(self, e: PendingEntry, message: str, code: str, report: DrainReport) -> None:
@@ -432,6 +449,43 @@ class OutboxDrainer:
             entry.next_attempt_at = self.clock() + _dt.timedelta(
                 seconds=self.policy.delay(entry.attempts, retry_after))
             entry.last_error = exc.message
+
+
+def mark_acknowledged_bulk(window, s, case_ids: list[str]) -> dict[str, tuple[str, int]]:
+    """``CaseService.mark_acknowledged`` for many cases at once, as a few set-based statements.
+
+    The same effect, row for row (tests/sync checks it against the core's own function): each case
+    still 待上报 (QUEUED) becomes 平台已接收 with its transition recorded by ``system``, and each of
+    its items still 待推送 becomes 已推送 with an event from the platform. Per case through the ORM
+    this was most of the client's CPU time when draining a backlog. Returns {case id: (case no, version)}.
+    """
+    from counter_app.lifecycle import CASE_TRANSITIONS
+    from counter_app.masking import mask_text
+    from counter_app.store.models import CaseTransition, ItemProgress, ItemStatusEvent
+
+    assert CaseState.ACKNOWLEDGED in CASE_TRANSITIONS[CaseState.QUEUED]
+    ct, pt = CaseRow.__table__, ItemProgress.__table__
+    conn = s.connection()
+    rows = conn.execute(select(ct.c.id, ct.c.state, ct.c.case_no, ct.c.version).where(ct.c.id.in_(case_ids))).all()
+    info = {r.id: (r.case_no, r.version) for r in rows}
+    queued = [r.id for r in rows if r.state == CaseState.QUEUED.value]
+    if not queued:
+        return info
+    now = window.cases.clock()
+    conn.execute(ct.update().where(ct.c.id.in_(queued)).values(state=CaseState.ACKNOWLEDGED.value, updated_at=now))
+    conn.execute(CaseTransition.__table__.insert(), [
+        {"case_id": cid, "from_state": CaseState.QUEUED.value, "to_state": CaseState.ACKNOWLEDGED.value, "at": now,
+         "operator": "system", "reason": mask_text("省平台已接收")} for cid in queued])
+    pending = conn.execute(select(pt.c.case_id, pt.c.item).where(
+        pt.c.case_id.in_(queued), pt.c.status == ItemStatus.PENDING_PUSH.value).order_by(pt.c.case_id, pt.c.item)).all()
+    if pending:
+        conn.execute(ItemStatusEvent.__table__.insert(), [
+            {"case_id": r.case_id, "item": r.item, "from_status": ItemStatus.PENDING_PUSH.value,
+             "to_status": ItemStatus.PUSHED.value, "at": now, "source": "platform", "operator": "", "note": ""}
+            for r in pending])
+        conn.execute(pt.update().where(pt.c.case_id.in_(queued), pt.c.status == ItemStatus.PENDING_PUSH.value)
+                     .values(status=ItemStatus.PUSHED.value))
+    return info
 
 
 def rating_key(business_key: str, rating_id: int, stage: str) -> str:

@@ -216,3 +216,39 @@ def test_submission_digest_matches_the_windows_seal_rule(sync_window):
         sub = build_submission(w, rec.id)
         assert C.content_digest(sub["case"]) == rec.content_digest == sub["case"]["content_digest"]
         assert not set(C.LOCAL_ONLY_KEYS) & set(sub["case"])
+
+
+def test_bulk_acknowledgement_does_what_the_core_does(window):
+    """The drain acknowledges many cases with a few set-based statements; the result must equal,
+    row for row, the core's own ``CaseService.mark_acknowledged`` on a case in the same state."""
+    from counter_app.store.models import CaseRow, CaseTransition, ItemProgress, ItemStatusEvent
+    from counter_app.sync.outbox import mark_acknowledged_bulk
+
+    core_case, bulk_case, bulk_case2 = make_cases(window, 3, seed=31)
+    with window.sessions.begin() as s:
+        window.cases.mark_acknowledged(s, s.get(CaseRow, core_case.id))
+    with window.sessions.begin() as s:
+        info = mark_acknowledged_bulk(window, s, [bulk_case.id, bulk_case2.id])
+    assert info[bulk_case.id] == (bulk_case.case_no, 1)
+    with window.sessions.begin() as s:  # a second acknowledgement changes nothing, as in the core
+        mark_acknowledged_bulk(window, s, [bulk_case.id])
+
+    def snapshot(case_id):
+        with window.sessions() as s:
+            row = s.get(CaseRow, case_id)
+            trans = [(t.from_state, t.to_state, t.operator, t.reason) for t in s.execute(
+                select(CaseTransition).where(CaseTransition.case_id == case_id).order_by(CaseTransition.id)).scalars()]
+            items = [(p.item, p.status, p.note) for p in s.execute(
+                select(ItemProgress).where(ItemProgress.case_id == case_id).order_by(ItemProgress.item)).scalars()]
+            events = [(e.item, e.from_status, e.to_status, e.source, e.operator, e.note) for e in s.execute(
+                select(ItemStatusEvent).where(ItemStatusEvent.case_id == case_id).order_by(ItemStatusEvent.item,
+                                                                                         ItemStatusEvent.id)).scalars()]
+            return row.state, trans, items, events
+
+    core, bulk = snapshot(core_case.id), snapshot(bulk_case.id)
+    assert core[0] == bulk[0] == CaseState.ACKNOWLEDGED.value
+    assert core[1] == bulk[1]
+    # Items differ between the two applicants; compare what happened to each item.
+    assert {i[1] for i in core[2]} == {i[1] for i in bulk[2]} == {ItemStatus.PUSHED.value}
+    assert {e[1:] for e in core[3]} == {e[1:] for e in bulk[3]}
+    assert [e[0] for e in bulk[3]] == [i[0] for i in bulk[2]]

@@ -276,3 +276,25 @@ def test_seals_are_verified_and_pinned_per_window_without_blocking_receipt(windo
     assert answer2["receipt"]["seal_verified"] is False
     held = platform.store.get_case(answer2["receipt"]["platform_case_id"])
     assert "不是本窗口登记的公钥" in held["seal_note"]
+
+
+def test_upload_whose_bytes_all_arrived_but_never_completed_is_completed(platform):
+    """The platform stopped between writing the last byte and checking the hash: the window sees
+    "partial" with every byte received and completes it without sending the bytes again."""
+    client = _client(platform)
+    data = os.urandom(40_000)
+    sha = hashlib.sha256(data).hexdigest()
+    part = platform.store.blobs.part(sha)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(data)  # what the killed platform left behind
+    state = client.attachment_states([sha])[sha]
+    assert state == {"sha256": sha, "state": "partial", "received": len(data)}
+    assert client.upload_attachment(sha, data, offset=state["received"]) == 0  # nothing re-sent
+    assert client.attachment_states([sha])[sha]["state"] == "complete"
+    # A leftover longer than the file (another attempt's garbage) is discarded and the upload restarts.
+    data2 = os.urandom(1000)
+    sha2 = hashlib.sha256(data2).hexdigest()
+    platform.store.blobs.part(sha2).parent.mkdir(parents=True, exist_ok=True)
+    platform.store.blobs.part(sha2).write_bytes(os.urandom(5000))
+    assert client.upload_attachment(sha2, data2, offset=5000) == len(data2)
+    assert platform.store.blobs.read(sha2) == data2

@@ -14,6 +14,7 @@ import shutil
 
 import pytest
 
+import ui.pyside_fixes  # noqa: F401 - PySide6 6.12's emit() reference leak (see the module)
 from counter_app.cases import Actor
 
 PASSWORD = "Window-pass-2026"

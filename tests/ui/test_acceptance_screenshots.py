@@ -7,8 +7,8 @@ from PySide6.QtGui import QImage
 
 def _pixels(path) -> np.ndarray:
     img = QImage(str(path)).convertToFormat(QImage.Format.Format_RGB32)
-    ptr = img.constBits()
-    return np.frombuffer(ptr, np.uint8).reshape(img.height(), img.bytesPerLine())[:, : img.width() * 4]
+    rows = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
+    return rows[:, : img.width() * 4].copy()   # copied while the QImage still owns the memory
 
 
 def test_render_steps_writes_every_step_at_counter_resolution(ctx, tmp_path):

@@ -181,8 +181,6 @@ class IdentityStep(Step):
         if self._dup_timer.isActive():
             self._dup_timer.stop()
             self._check_duplicate()   # the clerk was faster than the debounce: check now
-        if self.busy:
-            return ["正在核对该证件号码是否已有未办结的办件，请稍候再按 F9。"]
         app = self.session.app
         problems = problems_for(validate(app), IDENTITY_FIELDS)
         self.fs.touch_all()
@@ -192,6 +190,8 @@ class IdentityStep(Step):
             out.append(self._duplicate_text())
         if not app.material(2).original_seen:
             out.append(f"请核验申请人的{app.applicant.id_document.title}原件后勾选“证件原件已核验”（F6）。")
+        if self.busy:
+            out.append("正在核对该证件号码是否已有未办结的办件，请稍候再按 F9。")
         first = self.fs.first_with_problem(problems)
         if first is not None:
             first.widget.setFocus()

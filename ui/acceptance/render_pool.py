@@ -125,6 +125,12 @@ def render(module: str, function: str, *args: Any, **kwargs: Any) -> Any:
     return _process.render(module, function, args, kwargs)
 
 
+def child_pid() -> int | None:
+    """The render process's pid while it runs (for memory figures), else None."""
+    proc = _process._proc
+    return proc.pid if proc is not None and proc.poll() is None else None
+
+
 def warm_up() -> None:
     """Start the render process and load printing and its fonts (call early, off the GUI thread)."""
     try:

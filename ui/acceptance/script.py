@@ -279,6 +279,7 @@ class AcceptanceScript:
 
     def next_step(self, expect: str) -> None:
         """F9, then wait until step ``expect`` is shown (ScriptError with the message line if not)."""
+        self.wait(lambda: not self.w.busy, "当前步骤的后台任务完成")   # as a clerk waits for "请稍候"
         before = self.w.index
         self.key(Qt.Key.Key_F9)
         index = self.STEP_KEYS.index(expect)

@@ -63,6 +63,23 @@ def warm_up() -> None:
 log = logging.getLogger(__name__)
 
 
+def tune_allocator() -> None:
+    """Keep big buffers (page images, camera frames, PDFs: 1–20 MB each) out of glibc's heap.
+
+    glibc raises its mmap threshold each time such a block is freed, after which the next ones come
+    from the heap and stay mapped when freed: over a day of acceptances the process only grows
+    (measured: ~15 MB per acceptance). A fixed 1 MB threshold gives every big buffer its own
+    mapping, returned to the system when freed. Process-wide; harmless to call more than once.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1 << 20)    # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def release_memory() -> None:
     """Give the heap freed by an acceptance (page images, photo arrays) back to the system: the
     window runs all day, and glibc otherwise keeps freed arenas mapped."""
@@ -92,6 +109,7 @@ class AcceptanceWidget(QWidget):
                  parent: QWidget | None = None):
         super().__init__(parent)
         ensure_ui_fonts()
+        tune_allocator()
         self.setStyleSheet(STYLE_SHEET)
         self.setObjectName("acceptance")
         self.ctx = ctx
@@ -334,6 +352,9 @@ class AcceptanceWidget(QWidget):
             step.leave()
             self._save_draft()
             self._enter(index + 1)
+            if step.key in ("photo", "print", "submit"):
+                # those steps leave large freed buffers behind (frames, page images)
+                self.ctx.tasks.io.run(release_memory, on_failure=lambda _e: None)
 
         step.advance(proceed)
         # advance() may finish later (a database job); if it chose not to proceed (e.g. after
