@@ -538,7 +538,11 @@ class CaseService:
             prog.status = status.value
             prog.updated_at = at
             prog.note = note
+            s.flush()
             self._refresh_case_state(s, row, actor)
+            # Downstream due dates move with the actual date, and a finished item is "done",
+            # not left "at risk" from before (the UI colours by this).
+            self._refresh_row_sla(s, row, self._today())
         return True
 
     def _refresh_case_state(self, s: Session, row: CaseRow, actor: Actor) -> None:

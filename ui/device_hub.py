@@ -198,6 +198,7 @@ class DeviceHub(QObject):
         self._reader_thread: QThread | None = None
         self._reader_worker: CardReaderWorker | None = None
         self._capture = None            # devices.camera.CaptureWorker
+        self._stopping: list = []       # capture workers told to stop, joined at shutdown
         self._capture_gen = 0
         self._live = None               # LiveChecker, created and used on the capture thread only
         self._live_wanted = True
@@ -254,8 +255,13 @@ class DeviceHub(QObject):
             log.warning("demo portrait unavailable", exc_info=True)
 
     def shutdown(self) -> None:
-        """Stop everything (application exit). Waits up to 2 s for the reader thread."""
+        """Stop everything (application exit). Waits up to 2 s for each device thread, so none is
+        still running Python code while the interpreter shuts down."""
         self.stop_camera()
+        for capture in self._stopping:
+            if not capture.stop(timeout=2.0):
+                log.warning("camera thread did not stop within 2 s")
+        self._stopping = []
         worker, thread = self._reader_worker, self._reader_thread
         self._reader_worker = self._reader_thread = None
         if worker is not None:
@@ -367,11 +373,13 @@ class DeviceHub(QObject):
         self._capture.start()
 
     def stop_camera(self) -> None:
-        """Stop streaming. Does not wait for the capture thread (it ends on its own within a frame)."""
+        """Stop streaming. Does not wait for the capture thread (it ends on its own within a frame);
+        :meth:`shutdown` joins it."""
         capture, self._capture = self._capture, None
         self._capture_gen += 1
         if capture is not None:
             capture.stop(timeout=0)
+            self._stopping = [c for c in self._stopping if c.running] + [capture]
 
     def frame_done(self) -> None:
         """The view painted the last frame: the capture thread may hand out the next one."""

@@ -24,14 +24,12 @@ from PySide6.QtWidgets import (
     QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QToolBar, QVBoxLayout, QWidget,
 )
 
-from ui.case_detail import CaseDetailPage, allowed
 from ui.background import submit
 from ui.context import AppContext
 from ui.errors import show_info, user_message
 from ui.lock_screen import IdleWatch, LockScreen
 from ui.login_dialog import role_title
 from ui.status_bar import CounterStatusBar
-from ui.worklist import WorklistPage
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +216,10 @@ class MainWindow(QMainWindow):
         """The operator in ``ctx.actor`` logged in: build the pages their role may use."""
         if self.in_session or not self._services or self.ctx.actor is None:
             return
+        # The pages are imported here, not at the top: the window itself must come up fast.
+        from ui.case_detail import CaseDetailPage, allowed
+        from ui.worklist import WorklistPage
+
         ctx = self.ctx
         actor = ctx.actor
         self.session = self._open_session() if self._open_session_enabled else None

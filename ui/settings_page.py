@@ -135,17 +135,20 @@ def run_selftest(window, hub_states: list | None = None, *, demo: bool = False) 
     return health.selftest(idcard_port=window.settings.reader_port or None)
 
 
-def export_diagnostics(window, destination: str) -> str:
-    """The deployment engineer's diagnostics bundle. Blocks: ``ctx.tasks.io``."""
+def export_diagnostics(window, destination: str, operator: str = "it_admin") -> str:
+    """The deployment engineer's diagnostics zip (no personal data) into the chosen folder.
+    Blocks (device probing, self-test): ``ctx.tasks.io``."""
+    import datetime as _dt
+
     try:
-        from counter_app import diagnostics  # type: ignore[attr-defined]
+        from counter_app.diagnostics import export_diagnostics as export
     except ImportError:
         raise UserFacingError("本机程序不含诊断导出功能，请联系技术人员更新程序。") from None
-    fn = getattr(diagnostics, "export_diagnostics", None) or getattr(diagnostics, "export", None)
-    if fn is None:
-        raise UserFacingError("诊断导出功能不可用，请联系技术人员更新程序。")
-    result = fn(window, Path(destination))
-    return f"诊断包已导出：{result or destination}（不含个人信息）"
+    target = Path(destination) / f"counter-diagnostics-{window.settings.center_code}-{window.settings.window_no}-" \
+                                  f"{_dt.datetime.now():%Y%m%d-%H%M%S}.zip"
+    result = export(window.home, target, operator=operator)
+    note = f"（{len(result.problems)}项未能收集）" if getattr(result, "problems", None) else ""
+    return f"诊断包已导出：{result.path}{note}。其中不含申请人个人信息，可发给技术人员。"
 
 
 # ---------------------------------------------------------------------- page (GUI thread)
@@ -459,7 +462,8 @@ class SettingsPage(QWidget):
     @Slot(str)
     def export_diagnostics(self, destination: str) -> None:
         self.message.setText("正在导出诊断包……")
-        submit(self.ctx.tasks.io, export_diagnostics, self.ctx.window, destination,
+        operator = self.ctx.actor.username if self.ctx.actor else "it_admin"
+        submit(self.ctx.tasks.io, export_diagnostics, self.ctx.window, destination, operator,
                               on_success=self._diagnostics_done, on_failure=self._diagnostics_failed)
 
     def _diagnostics_done(self, text: str) -> None:

@@ -12,6 +12,7 @@ network, device and rendering work goes to ``TaskRunners.io``.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,43 +24,56 @@ log = logging.getLogger(__name__)
 
 
 class TaskRunner(QObject):
-    """Runs callables on a thread pool; callbacks arrive on the thread that owns this object."""
+    """Runs callables on a thread pool; callbacks arrive on the thread that owns this object.
 
-    _done = Signal(object, object, object)  # callback, payload, future
+    The callbacks are kept here, on the owning (GUI) thread, and only a ticket number travels
+    through the worker: if the worker held the last reference to a callback (a bound method of a
+    widget), releasing it there could destroy the widget off the GUI thread, which Qt forbids.
+    """
+
+    _done = Signal(int, bool, object)  # ticket, succeeded, result or exception
 
     def __init__(self, name: str, max_workers: int = 1, parent: QObject | None = None):
         super().__init__(parent)
         self.name = name
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"ui-{name}")
-        self._pending: set[Future] = set()
+        self._callbacks: dict[int, tuple[Callable[[Any], None] | None, Callable[[BaseException], None] | None]] = {}
+        self._tickets = itertools.count(1)
         self._done.connect(self._deliver)
 
     def run(self, fn: Callable[..., Any], *args: Any, on_success: Callable[[Any], None] | None = None,
             on_failure: Callable[[BaseException], None] | None = None, **kwargs: Any) -> Future:
+        ticket = next(self._tickets)
+        self._callbacks[ticket] = (on_success, on_failure)
         future = self._pool.submit(fn, *args, **kwargs)
-        self._pending.add(future)
+        done = self._done
+        name = self.name
 
         def finished(f: Future) -> None:  # runs on the worker thread: only emit
             exc = f.exception()
             if exc is not None:
-                if on_failure is None:
-                    log.error("后台任务失败（%s）：%s", self.name, "".join(traceback.format_exception(exc)))
-                self._done.emit(on_failure, exc, f)
+                log.debug("后台任务失败（%s）：%s", name, "".join(traceback.format_exception(exc)))
+                done.emit(ticket, False, exc)
             else:
-                self._done.emit(on_success, f.result(), f)
+                done.emit(ticket, True, f.result())
 
         future.add_done_callback(finished)
         return future
 
-    @Slot(object, object, object)
-    def _deliver(self, callback: Callable[[Any], None] | None, payload: Any, future: Future) -> None:
-        self._pending.discard(future)
-        if callback is not None:
-            callback(payload)
+    @Slot(int, bool, object)
+    def _deliver(self, ticket: int, succeeded: bool, payload: Any) -> None:
+        on_success, on_failure = self._callbacks.pop(ticket, (None, None))
+        if succeeded:
+            if on_success is not None:
+                on_success(payload)
+        elif on_failure is not None:
+            on_failure(payload)
+        else:
+            log.error("后台任务失败（%s）：%s", self.name, "".join(traceback.format_exception(payload)))
 
     @property
     def busy(self) -> bool:
-        return bool(self._pending)
+        return bool(self._callbacks)
 
     def shutdown(self, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=True)

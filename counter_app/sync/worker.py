@@ -18,8 +18,11 @@ Between rounds the thread sleeps on an event until the next case is due, the nex
 
 Thread contract:
 - ``start``, ``wake``, ``pull_now``, ``retry_now``, ``add_listener``, ``remove_listener`` and
-  ``status`` never block: call them from any thread, the GUI thread included. ``stop`` joins the
-  thread (bounded by ``timeout``; an HTTP call in flight is bounded by its own timeouts).
+  ``status`` never block: call them from any thread, the GUI thread included. The constructor
+  reads one row (the last known status) and ``stop`` joins the thread (bounded by ``timeout``; an
+  HTTP call in flight is bounded by its own timeouts).
+- While it drains, the worker runs two short-lived helpers of its own (``sync-worker-prepare``
+  reads and decrypts the next cases, ``sync-worker-ack`` commits receipts); both end with the drain.
 - Listeners are called **on the worker's thread** with an immutable ``SyncStatus``; they must not
   touch widgets (the UI's bridge re-emits them as a Qt signal) and must return quickly.
 - ``run_once`` performs one round synchronously on the calling thread (CLI, tests); do not call it

@@ -202,3 +202,12 @@ def test_finalize_returns_exactly_what_was_stored(window):
     from counter_app.application import application_to_dict
 
     assert application_to_dict(rec.application) == application_to_dict(again.application)
+
+
+def test_sla_follows_department_progress(window):
+    rec = finalized_case(window)
+    window.cases.record_item_status(rec.id, 1, ItemStatus.COMPLETED)
+    window.cases.record_item_status(rec.id, 4, ItemStatus.NOT_ACCEPTED, note="材料不全")
+    prog = {p["item"]: p for p in window.cases.get(rec.id).progress}
+    assert prog[1]["sla"] == "done" and prog[4]["sla"] == "done"
+    assert prog[9]["sla"] in ("on_time", "at_risk")

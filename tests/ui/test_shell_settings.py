@@ -124,3 +124,17 @@ def test_printer_document_types_match_the_site_configuration():
 
     assert printouts.DOC_TYPES == PRINTER_DOC_TYPES
 
+
+
+def test_diagnostics_export_writes_a_zip_without_personal_data(ctx, scene, qtbot, tmp_path):
+    import zipfile
+
+    page = _page(ctx, qtbot)
+    page.export_diagnostics(str(tmp_path))
+    qtbot.waitUntil(lambda: page.message.text().startswith(("诊断包已导出", "导出诊断包")), timeout=90000)
+    assert page.message.text().startswith("诊断包已导出"), page.message.text()
+    (archive,) = tmp_path.glob("counter-diagnostics-*.zip")
+    with zipfile.ZipFile(archive) as z:
+        text = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    applicant = ctx.window.cases.get(scene.today_ids[0]).application.applicant
+    assert applicant.id_number not in text and applicant.name not in text

@@ -62,7 +62,9 @@ class RenderProcess:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
-        self.broken = os.environ.get(ENV_DISABLE) == "1"
+        # A frozen build (PyInstaller) has no interpreter to run ``-m``: render in threads there
+        # until the packaging grows a render entry point.
+        self.broken = os.environ.get(ENV_DISABLE) == "1" or bool(getattr(sys, "frozen", False))
 
     def _start(self) -> subprocess.Popen:
         root = Path(__file__).resolve().parents[2]

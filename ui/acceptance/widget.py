@@ -22,8 +22,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
     QStackedWidget, QVBoxLayout, QWidget,
@@ -189,19 +189,9 @@ class AcceptanceWidget(QWidget):
         self.back_button.clicked.connect(self.go_back)
         self.next_button.clicked.connect(self.go_next)
 
-        def shortcut(keys: str, fn) -> None:
-            QShortcut(QKeySequence(keys), self, fn, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-
-        shortcut("F9", self.go_next)
-        shortcut("Ctrl+Return", self.go_next)
-        shortcut("Ctrl+Enter", self.go_next)
-        shortcut("F8", self.go_back)
-        shortcut("Alt+Left", self.go_back)
-        shortcut("Escape", self.cancel)
-        for n in range(1, len(self.steps) + 1):
-            shortcut(f"Ctrl+{n}", lambda n=n: self.goto(n - 1))
-        for key in ("F5", "F6", "F7"):
-            shortcut(key, lambda key=key: self.trigger_action(key))
+        # The keys are handled in keyPressEvent, and claimed in the ShortcutOverride phase while the
+        # focus is inside this widget: the shell's window-wide actions use some of the same function
+        # keys (F5 刷新, F8 同步 …), and two shortcuts on one key cancel each other out in Qt.
 
         self._autosave = QTimer(self)
         self._autosave.setInterval(AUTOSAVE_MS)
@@ -218,6 +208,9 @@ class AcceptanceWidget(QWidget):
             from ui.applicant_screen import applicant_screen_for
 
             applicant_screen_for(ctx).show_welcome()
+            # the applicant's window must not keep the clerk's keyboard (platforms that ignore
+            # "show without activating" activate it): hand activation back to the clerk's window
+            QTimer.singleShot(0, lambda: self.window().activateWindow() if self.isVisible() else None)
         except Exception:  # a second screen that cannot open must not stop the acceptance
             log.exception("applicant screen could not be opened")
 
@@ -416,7 +409,37 @@ class AcceptanceWidget(QWidget):
             return bool(getattr(self.ctx, "demo", False))
         return True
 
+    def _key_action(self, event: QKeyEvent):
+        """The stepper's own meaning of a key press, or None (then the key is left to others)."""
+        key, mods = event.key(), event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        none, ctrl, alt = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier,
+                           Qt.KeyboardModifier.AltModifier)
+        if mods == none:
+            table = {Qt.Key.Key_F9: self.go_next, Qt.Key.Key_F8: self.go_back, Qt.Key.Key_Escape: self.cancel,
+                     Qt.Key.Key_F5: lambda: self.trigger_action("F5"), Qt.Key.Key_F6: lambda: self.trigger_action("F6"),
+                     Qt.Key.Key_F7: lambda: self.trigger_action("F7")}
+            return table.get(key)
+        if mods == ctrl and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            return self.go_next
+        if mods == alt and key == Qt.Key.Key_Left:
+            return self.go_back
+        if mods == ctrl and Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
+            n = int(key) - int(Qt.Key.Key_1)
+            return lambda: self.goto(n) if n < len(self.steps) else None
+        return None
+
+    def event(self, event) -> bool:  # noqa: ANN001
+        if event.type() == QEvent.Type.ShortcutOverride and self._key_action(event) is not None:
+            event.accept()   # ours: delivered to keyPressEvent instead of the window's shortcuts
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        action = self._key_action(event)
+        if action is not None:
+            event.accept()
+            action()
+            return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             focus = QApplication.focusWidget()
             if isinstance(focus, (QLineEdit, QComboBox)) or isinstance(focus and focus.parentWidget(), QComboBox):
