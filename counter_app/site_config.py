@@ -76,7 +76,9 @@ PRINTER_SETTING_PREFIX = "printer."
 
 # Name of the window's platform credential in the key store. The sync client reads it back with
 # :func:`platform_credential` (``COUNTER_APP_PLATFORM_TOKEN`` still overrides it for scripted runs).
-PLATFORM_CREDENTIAL_NAME = "platform-credential"
+# One name for the credential, owned by the sync client that sends it (a wizard-entered
+# credential must be the one the client reads).
+from counter_app.sync.credentials import KEY_NAME as PLATFORM_CREDENTIAL_NAME  # noqa: E402
 
 _SECTIONS = {s for s, _, _, _ in SITE_FIELDS} | {"printers", "settings"}
 _AUTO_PORT = ("", "auto", "自动")

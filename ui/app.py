@@ -143,6 +143,11 @@ def attach_services(ctx: AppContext, window, *, start_sync: bool = True) -> None
             ctx.sync.start()
     if ctx.devices is None:
         ctx.devices = _open_devices(ctx)
+    if ctx.housekeeping is None:
+        from ui.housekeeping import Housekeeping
+
+        ctx.housekeeping = Housekeeping(ctx, parent=ctx.tasks)
+        ctx.housekeeping.start()
 
 
 def _open_devices(ctx: AppContext):
@@ -165,6 +170,8 @@ def _open_devices(ctx: AppContext):
 
 def close_context(ctx: AppContext) -> None:
     """Stop workers and release the database; safe to call twice."""
+    if ctx.housekeeping is not None:
+        ctx.housekeeping.stop()
     if ctx.sync is not None:
         ctx.sync.stop()
     if ctx.devices is not None:

@@ -287,6 +287,7 @@ class ApplicantScreen(QWidget):
         while self.pages_layout.count():
             item = self.pages_layout.takeAt(0)
             if item.widget() is not None:
+                item.widget().hide()   # gone from view now, not at the next loop turn
                 item.widget().deleteLater()
         self.form_pages = pages
         dpr = self.devicePixelRatioF() or 1.0

@@ -35,3 +35,5 @@ class AppContext:
     demo: bool = False
     # The applicant-facing second screen (set by the acceptance engineer's code), or None.
     applicant_screen: Any = None
+    # ``ui.housekeeping.Housekeeping``: retention purge and SLA refresh on a timer.
+    housekeeping: Any = None

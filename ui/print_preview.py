@@ -321,6 +321,7 @@ class DocumentPreview(QWidget):
         while self.page_layout.count():
             item = self.page_layout.takeAt(0)
             if item.widget() is not None:
+                item.widget().hide()   # gone from view now, not at the next loop turn
                 item.widget().deleteLater()
         self.pages = []
 

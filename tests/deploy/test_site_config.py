@@ -192,3 +192,18 @@ def test_without_a_usable_keyring_nothing_is_written(site_file, _fresh_home, mon
     err = capsys.readouterr().err
     assert "系统密钥库" in err and "Traceback" not in err
     assert not (_fresh_home / "config.toml").exists()
+
+
+def test_configured_credential_is_the_one_the_sync_client_sends(tmp_path, monkeypatch):
+    """`configure --from` / the wizard and the sync client agree on where the credential lives."""
+    monkeypatch.delenv("COUNTER_APP_PLATFORM_TOKEN", raising=False)
+    from counter_app.services import open_window
+    from counter_app.site_config import store_platform_credential
+    from counter_app.sync.credentials import get_token
+
+    w = open_window(tmp_path / "h")
+    try:
+        store_platform_credential(w.keystore, "window-410702-01-secret")
+        assert get_token(w) == "window-410702-01-secret"
+    finally:
+        w.close()

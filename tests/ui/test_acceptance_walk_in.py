@@ -90,3 +90,48 @@ def test_duplicate_open_case_is_flagged_with_its_number(acceptance, ctx, qtbot):
     assert widget.index == 0
     assert existing.case_no in widget.last_message[0] and widget.last_message[1] == "error"
     assert ctx.window.cases.count() == before         # no second open case for the same person
+
+
+def test_online_application_from_the_worklist_is_prefilled_and_taken(acceptance, ctx):
+    from counter_app.application import application_to_dict
+    from counter_app.store.models import WorklistEntry
+    from counter_app.sync.worklist import store_worklist
+    from ui.acceptance.script import demo_application
+
+    online = demo_application()
+    a = online.applicant
+    a.name, a.sex, a.birth_date, a.id_number = "赵振华", "男", "1985-06-12", "410702198506120039"
+    store_worklist(ctx.window, [{"platform_id": "HN-WL-0001", "approved_on": _dt.date.today().isoformat(),
+                                 "application": application_to_dict(online)}])
+    widget, script = acceptance(worklist_id="HN-WL-0001")
+    app = widget.session.app
+    assert app.source == "online" and app.online_application_id == "HN-WL-0001"
+    assert app.items == online.items and app.applicant.phone == online.applicant.phone
+    assert "网上申请" in widget.heading.text()
+    script.identity_from_card()                       # identity is still verified with the card
+    script.next_step("items")
+    items = widget.step("items")
+    assert all(items.item_checks[n].isChecked() for n in online.items)
+    script.idle()
+    with ctx.window.sessions() as s:
+        assert s.get(WorklistEntry, "HN-WL-0001").taken_case_id == widget.session.case_id
+    assert ctx.window.cases.get(widget.session.case_id).application.source == "online"
+
+
+def test_a_saved_draft_is_continued_where_it_was_left(acceptance, ctx):
+    from ui.acceptance.script import demo_application
+
+    app = demo_application()
+    app.applicant.phone = "13912345678"
+    app.material(3).original_seen = True
+    draft = ctx.window.cases.create_draft(app, ctx.actor)
+    widget, script = acceptance(case_id=draft.id)
+    s = widget.session
+    assert (s.case_id, s.case_no) == (draft.id, draft.case_no)
+    assert s.app.applicant.phone == "13912345678" and s.app.material(3).original_seen
+    assert draft.case_no in widget.heading.text()
+    assert widget.step("identity").fs.fields["applicant.id_number"].widget.text() == app.applicant.id_number
+    script.key(Qt.Key.Key_F6)                     # the clerk checks the registration form again
+    script.next_step("items")                     # its own open case is no duplicate
+    script.idle()
+    assert ctx.window.cases.count() == 1

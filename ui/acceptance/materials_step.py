@@ -197,6 +197,7 @@ class MaterialsStep(Step):
         while self.rows_layout.count():
             item = self.rows_layout.takeAt(0)
             if item.widget() is not None:
+                item.widget().hide()   # gone from view now, not at the next loop turn
                 item.widget().deleteLater()
         self.rows = {}
         self._loading = True

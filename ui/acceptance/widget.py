@@ -588,6 +588,7 @@ class AcceptanceWidget(QWidget):
         while self.action_bar.count():
             item = self.action_bar.takeAt(0)
             if item.widget() is not None:
+                item.widget().hide()   # gone from view now, not at the next loop turn
                 item.widget().deleteLater()
         step = self.current
         for key, label, method in step.actions:
