@@ -8,8 +8,13 @@ Every failure becomes one of four exceptions, which is all the outbox needs to d
 - :class:`CredentialsError` — 401/403: the window must (re)enter its credential;
 - :class:`AttachmentsMissing` — the platform does not hold all attachments yet: upload, then resend.
 
-Each carries a Chinese ``message`` fit for the clerk. A real platform with a different interface
-plugs in by writing another class with these methods.
+Each carries a Chinese ``message`` fit for the clerk. The exceptions live in ``errors.py`` and are
+re-exported here.
+
+Every answer is checked at this boundary (``responses.py``) before a method returns it: a method
+returns the contract's shape, or raises :class:`MalformedAnswer` (a ``TransientError``) when the
+platform or a gateway in front of it answered something else. A real platform with a different
+interface plugs in by writing another class with these methods, honouring the same promise.
 
 Thread contract: all methods block on the network (timeouts apply); never call them on the GUI
 thread. One client (its ``requests.Session``) per thread.
@@ -17,63 +22,17 @@ thread. One client (its ``requests.Session``) per thread.
 from __future__ import annotations
 
 import datetime as _dt
-import email.utils
 from typing import Any, Iterable
 
 import requests
 
 from counter_app.sync import contract as C
+from counter_app.sync import responses as R
+from counter_app.sync.errors import (  # noqa: F401 - re-exported: the rest of the program imports them from here
+    AttachmentsMissing, CredentialsError, MalformedAnswer, RejectedError, SyncError, TransientError,
+)
+from counter_app.sync.responses import parse_retry_after  # noqa: F401 - re-exported
 from counter_app.sync.transport import DEFAULT_TIMEOUT, PinMismatch, check_url
-
-
-class SyncError(Exception):
-    def __init__(self, message: str, *, status: int | None = None, code: str = "", detail: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
-        self.detail = detail or {}
-
-
-class TransientError(SyncError):
-    def __init__(self, message: str, *, status: int | None = None, code: str = "", retry_after: float | None = None,
-                 offline: bool = False, detail: dict | None = None):
-        super().__init__(message, status=status, code=code, detail=detail)
-        self.retry_after = retry_after
-        self.offline = offline  # the platform could not be reached at all
-
-
-class RejectedError(SyncError):
-    pass
-
-
-class CredentialsError(SyncError):
-    pass
-
-
-class AttachmentsMissing(SyncError):
-    def __init__(self, message: str, missing: list[str]):
-        super().__init__(message, status=409, code=C.E_ATTACHMENTS_MISSING)
-        self.missing = missing
-
-
-def parse_retry_after(value: str | None, now: _dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=_dt.timezone.utc)
-    now = now or _dt.datetime.now(_dt.timezone.utc)
-    return max(0.0, (when - now).total_seconds())
 
 
 def _network_message(exc: Exception) -> str:
@@ -123,21 +82,22 @@ class PlatformClient:
 
     def _error(self, resp: requests.Response) -> SyncError:
         status = resp.status_code
-        code, message, detail = "", "", {}
         try:
-            body = resp.json()
-            if isinstance(body, dict):
-                code = str(body.get("code") or "")
-                message = str(body.get("message") or "")
-                detail = body.get("detail") or {}
-        except ValueError:
-            pass
+            err = R.parse_error(resp.json())
+        except (ValueError, RecursionError):  # not JSON: a gateway's page; the status says enough
+            err = R.ErrorBody()
+        code, message, detail = err.code, err.message, err.detail
         if status in (401, 403):
             return CredentialsError(message or "省平台拒绝了本窗口的凭据，请重新登记凭据。", status=status, code=code)
         if status == 409 and code == C.E_ATTACHMENTS_MISSING:
-            return AttachmentsMissing(message or "平台尚未收齐附件。", list(detail.get("missing") or []))
+            try:
+                missing = R.parse_missing(detail)
+            except MalformedAnswer as exc:
+                exc.status = status
+                return exc
+            return AttachmentsMissing(message or "平台尚未收齐附件。", missing)
         if status in (408, 429) or status >= 500:
-            wait = parse_retry_after(resp.headers.get("Retry-After"))
+            wait = R.parse_retry_after(resp.headers.get("Retry-After"))
             text = {408: "省平台请求超时", 429: "省平台繁忙（请求过多）"}.get(status, f"省平台暂时无法处理（{status}）")
             return TransientError(f"{text}，稍后自动重试。", status=status, code=code, retry_after=wait)
         if status in (400, 409, 413, 422) and (code in C.DATA_ERRORS or not code):
@@ -145,37 +105,34 @@ class PlatformClient:
         # 404/405/415 and anything unexpected: the contract does not match (wrong address or version);
         # not the case's fault, so it is retried rather than quarantined.
         return TransientError(message or f"省平台接口地址或版本不匹配（{status}），请检查设置。", status=status, code=code,
-                              detail=detail if isinstance(detail, dict) else {})
+                              detail=detail)
 
     @staticmethod
     def _json(resp: requests.Response) -> Any:
         try:
             return resp.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise TransientError("省平台返回了无法识别的内容（可能被网关或认证页面拦截）。") from None
 
-    # ---- endpoints ----------------------------------------------------------------
+    # ---- endpoints (each answer checked by ``responses`` before it is returned) --------
     def health(self, *, timeout: tuple[float, float] = (3.0, 5.0)) -> dict:
         """The connectivity probe: the platform endpoint itself, not the OS's "online" flag."""
-        body = self._json(self._request("GET", "/health", auth=False, timeout=timeout))
-        if not isinstance(body, dict) or body.get("api") != "v1" or body.get("status") != "ok":
-            raise TransientError("省平台地址返回的不是本接口（可能被网关或认证页面拦截）。")
-        return body
+        return R.parse_health(self._json(self._request("GET", "/health", auth=False, timeout=timeout)))
 
     def whoami(self) -> dict:
-        return self._json(self._request("GET", "/auth/whoami"))
+        return R.parse_whoami(self._json(self._request("GET", "/auth/whoami")))
 
-    def worklist(self, center_code: str, day: _dt.date | None = None) -> dict:
+    def worklist(self, center_code: str, day: _dt.date | None = None) -> R.WorklistAnswer:
         params = {"center_code": center_code}
         if day:
             params["date"] = day.isoformat()
-        return self._json(self._request("GET", "/worklist", params=params))
+        return R.parse_worklist(self._json(self._request("GET", "/worklist", params=params)))
 
-    def attachment_states(self, hashes: list[str]) -> dict[str, dict]:
+    def attachment_states(self, hashes: list[str]) -> dict[str, R.AttachmentState]:
         if not hashes:
             return {}
         body = self._json(self._request("POST", "/attachments/query", json_body={"sha256": hashes}))
-        return {a["sha256"]: a for a in body.get("attachments", [])}
+        return R.parse_attachment_states(body)
 
     def upload_attachment(self, sha256: str, data: bytes, *, offset: int = 0, chunk: int | None = None) -> int:
         """Send ``data[offset:]`` in chunks (``Content-Range``); resumes where the platform says it is.
@@ -197,47 +154,45 @@ class PlatformClient:
                 # we thought: continue from where the platform actually is.
                 if exc.code == C.E_UPLOAD_OFFSET and corrections < 3:
                     corrections += 1
-                    pos = int(exc.detail.get("received", 0))
+                    pos = R.parse_upload_offset(exc.detail, total)
                     continue
                 raise
             sent += end - pos
-            state = self._json(resp)
-            if state.get("state") == "complete":
+            state = R.parse_upload_state(self._json(resp), total)
+            if state["state"] == "complete":
                 return sent
-            pos = int(state.get("received", end))
+            pos = state["received"]
         raise TransientError(f"附件{sha256[:12]}…上传未能完成（平台未确认收齐），稍后重试。")
 
-    def submit_case(self, idempotency_key: str, submission: dict) -> tuple[dict, bool]:
+    def submit_case(self, idempotency_key: str, submission: dict) -> tuple[R.SubmissionAnswer, bool]:
         """POST the case; returns (answer, replayed)."""
         resp = self._request("POST", "/cases", json_body=submission, headers={C.IDEMPOTENCY_HEADER: idempotency_key})
-        body = self._json(resp)
-        if not isinstance(body, dict) or not isinstance(body.get("receipt"), dict) \
-                or body["receipt"].get("business_key") != submission.get("business_key"):
-            raise TransientError("省平台的回执与所报办件不符，稍后重试。")
-        return body, resp.status_code == 200
+        return R.parse_submission_answer(self._json(resp), submission.get("business_key")), resp.status_code == 200
 
     def list_cases(self, *, page: int = 1, page_size: int = 100, center_code: str | None = None) -> dict:
         params: dict[str, Any] = {"page": page, "page_size": page_size}
         if center_code:
             params["center_code"] = center_code
-        return self._json(self._request("GET", "/cases", params=params))
+        return R.parse_case_listing(self._json(self._request("GET", "/cases", params=params)))
 
     def get_case(self, platform_case_id: str) -> dict:
-        return self._json(self._request("GET", f"/cases/{platform_case_id}"))
+        return R.parse_case_detail(self._json(self._request("GET", f"/cases/{platform_case_id}")))
 
-    def progress(self, business_keys: list[str]) -> dict:
-        return self._json(self._request("POST", "/progress/query", json_body={"business_keys": business_keys}))
+    def progress(self, business_keys: list[str]) -> R.ProgressAnswer:
+        body = self._json(self._request("POST", "/progress/query", json_body={"business_keys": business_keys}))
+        return R.parse_progress(body)
 
-    def lookup(self, id_number: str, checks: Iterable[str] = C.DATA_SHARING_CHECKS) -> dict:
-        return self._json(self._request("POST", "/data-sharing/lookup",
+    def lookup(self, id_number: str, checks: Iterable[str] = C.DATA_SHARING_CHECKS) -> R.LookupAnswer:
+        body = self._json(self._request("POST", "/data-sharing/lookup",
                                         json_body={"id_number": id_number, "checks": list(checks)}))
+        return R.parse_lookup(body)
 
     def submit_rating(self, idempotency_key: str, *, business_key: str, stage: str, level: str, reason: str = "",
-                      rated_at: str = "") -> dict:
+                      rated_at: str = "") -> R.RatingAnswer:
         resp = self._request("POST", "/ratings", headers={C.IDEMPOTENCY_HEADER: idempotency_key},
                              json_body={"business_key": business_key, "stage": stage, "level": level,
                                         "reason": reason, "rated_at": rated_at})
-        return self._json(resp)
+        return R.parse_rating_answer(self._json(resp))
 
 
 def client_for(window, *, token: str | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> PlatformClient:

@@ -85,19 +85,23 @@ def apply_case_progress(window, case_id: str, items: list[dict]) -> int:
 
 
 def pull_progress(window, client: PlatformClient, *, batch: int = 200) -> ProgressReport:
+    """Ask for the progress of every open case (``batch`` business keys per request) and apply it.
+
+    Each answer has passed ``responses.parse_progress`` before anything of it is applied, so a
+    refused answer (``SyncError``) changes nothing; answers of earlier batches stay applied."""
     report = ProgressReport()
     cases = open_cases(window)
     by_key = {bk: cid for cid, bk in cases}
     keys = list(by_key)
     for i in range(0, len(keys), batch):
         answer = client.progress(keys[i:i + batch])
-        report.unknown += len(answer.get("unknown") or [])
-        for c in answer.get("cases") or []:
-            cid = by_key.get(c.get("business_key"))
+        report.unknown += len(answer["unknown"])
+        for c in answer["cases"]:
+            cid = by_key.get(c["business_key"])
             if cid is None:
                 continue
             report.checked += 1
-            report.changed_items += apply_case_progress(window, cid, c.get("items") or [])
+            report.changed_items += apply_case_progress(window, cid, c["items"])
     if report.changed_items:
         window.cases.refresh_sla()
     return report

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from counter_app.security.vault import Vault
 from counter_app.store.models import WorklistEntry
 from counter_app.sync import contract as C
-from counter_app.sync.client import PlatformClient, SyncError, client_for
+from counter_app.sync.client import PlatformClient, client_for
 
 
 def _ad(platform_id: str) -> bytes:
@@ -70,10 +70,14 @@ def store_worklist(window, entries: Iterable[dict], *, now: _dt.datetime | None 
 
 
 def fetch_worklist(window, client: PlatformClient | None = None, *, day: _dt.date | None = None) -> int:
-    """Fetch the center's worklist and store it; returns the number of entries listed."""
+    """Fetch the center's worklist and store it; returns the number of entries listed.
+
+    The client hands over only an answer that passed ``responses.parse_worklist``; the store
+    then writes it in one transaction. A refused answer (``SyncError``) leaves the stored
+    worklist exactly as it was."""
     client = client or client_for(window)
     answer = client.worklist(window.settings.center_code, day)
-    return store_worklist(window, answer.get("entries") or [])
+    return store_worklist(window, answer["entries"])
 
 
 def lookup_data_sharing(window, id_number: str, *, checks: Iterable[str] = C.DATA_SHARING_CHECKS,
@@ -89,8 +93,4 @@ def lookup_data_sharing(window, id_number: str, *, checks: Iterable[str] = C.DAT
     asks for the paper material the rule requires instead.
     """
     client = client or client_for(window)
-    answer = client.lookup(id_number, checks)
-    results = answer.get("results") if isinstance(answer, dict) else None
-    if not isinstance(results, dict):
-        raise SyncError("数据共享校验返回的内容无法识别，请改为核验纸质材料。")
-    return results
+    return client.lookup(id_number, checks)["results"]  # checked by ``responses.parse_lookup``

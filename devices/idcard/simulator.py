@@ -22,6 +22,7 @@ any thread; the module's own thread does all pty I/O.
 """
 from __future__ import annotations
 
+import collections
 import enum
 import os
 import select
@@ -192,7 +193,10 @@ class SimulatedSamModule:
         self._wake_w: int | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._received: list[ReceivedCommand] = []
+        # A demo serves for hours at ~3 commands a second: keep the recent history only, and
+        # count the total for wait_for_commands().
+        self._received: collections.deque[ReceivedCommand] = collections.deque(maxlen=2000)
+        self._received_total = 0
         self._received_cond = threading.Condition()
         self.port_path: str | None = None
 
@@ -267,7 +271,7 @@ class SimulatedSamModule:
     def wait_for_commands(self, count: int, timeout: float = 5.0) -> bool:
         """Block until at least ``count`` commands have been received (or the timeout)."""
         with self._received_cond:
-            return self._received_cond.wait_for(lambda: len(self._received) >= count, timeout)
+            return self._received_cond.wait_for(lambda: self._received_total >= count, timeout)
 
     # ---------------------------------------------------------------- serving thread
     def _line_speed_matches(self) -> bool:
@@ -308,6 +312,7 @@ class SimulatedSamModule:
                     response = self.logic.handle_bad_frame(exc)
                 with self._received_cond:
                     self._received.append(ReceivedCommand(time.monotonic(), command.command if command else None))
+                    self._received_total += 1
                     self._received_cond.notify_all()
                 if Fault.SILENT in self.logic.faults:
                     continue

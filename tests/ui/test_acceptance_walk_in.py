@@ -135,3 +135,23 @@ def test_a_saved_draft_is_continued_where_it_was_left(acceptance, ctx):
     script.next_step("items")                     # its own open case is no duplicate
     script.idle()
     assert ctx.window.cases.count() == 1
+
+
+def test_cancel_keeps_the_draft_with_everything_typed(acceptance, ctx, qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
+    widget, script = acceptance()
+    script.identity_from_card()
+    script.next_step("items")
+    items = widget.step("items")
+    script.space(items.rtype.buttons[0])
+    script.space(items.item_checks[11])
+    script.key(Qt.Key.Key_Escape)
+    box = widget.findChild(QMessageBox, "cancelBox")
+    assert box is not None and widget.session.case_no in box.text()
+    with qtbot.waitSignal(widget.cancelled, timeout=5000):
+        box.button(QMessageBox.StandardButton.Yes).click()
+    script.idle()
+    saved = ctx.window.cases.get(widget.session.case_id)
+    assert saved.state is CaseState.DRAFT
+    assert saved.application.items == [11] and saved.application.retirement_type is RetirementType.SELF_EMPLOYED

@@ -9,7 +9,6 @@ flagged with its case number. Finishing the step creates the draft (or saves it)
 """
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Callable
 
 from PySide6.QtCore import QSize, Qt, QTimer, Slot
@@ -23,7 +22,7 @@ from counter_app.identity import check_id_number
 from counter_app.rules import validate
 from counter_app.scheme import IdDocument
 from ui.acceptance.fields import FieldSet, messages, problems_for
-from ui.acceptance.session import create_or_save_draft, open_case_number
+from ui.acceptance.session import china_today, create_or_save_draft, open_case_number
 from ui.acceptance.step import Step, page_layout
 from ui.acceptance.style import set_role
 
@@ -178,9 +177,9 @@ class IdentityStep(Step):
         app.material(2).original_seen = self.original.isChecked()
 
     def blockers(self) -> list[str]:
-        if self._dup_timer.isActive():
-            self._dup_timer.stop()
-            self._check_duplicate()   # the clerk was faster than the debounce: check now
+        # The clerk may be faster than the typing debounce: no separate look-up then, because
+        # creating or saving the draft (advance) refuses a duplicate open case itself.
+        self._dup_timer.stop()
         app = self.session.app
         problems = problems_for(validate(app), IDENTITY_FIELDS)
         self.fs.touch_all()
@@ -190,8 +189,6 @@ class IdentityStep(Step):
             out.append(self._duplicate_text())
         if not app.material(2).original_seen:
             out.append(f"请核验申请人的{app.applicant.id_document.title}原件后勾选“证件原件已核验”（F6）。")
-        if self.busy:
-            out.append("正在核对该证件号码是否已有未办结的办件，请稍候再按 F9。")
         first = self.fs.first_with_problem(problems)
         if first is not None:
             first.widget.setFocus()
@@ -273,7 +270,7 @@ class IdentityStep(Step):
         s.card = card
         self.enter_values_only()
         notes = list(card.warnings)
-        if card.valid_to is not None and card.valid_to < _dt.date.today():
+        if card.valid_to is not None and card.valid_to < china_today():
             notes.append(f"身份证已于{card.valid_to:%Y年%m月%d日}过期，请核实后办理")
         valid = "长期" if card.valid_to is None else f"{card.valid_to:%Y.%m.%d}"
         self.card_info.setText(f"签发机关：{card.issuing_authority}\n有效期限：{card.valid_from:%Y.%m.%d}—{valid}"

@@ -7,91 +7,34 @@ attachment store, and previewed. The step cannot finish while a required origina
 and lists exactly which. The form itself (material 1) is signed and scanned in steps 6–7, the photo
 (material 12) is taken in step 5.
 
-Images are decoded, watermarked and encoded on ``ctx.tasks.io`` (Qt allows QPainter on a QImage
-off the GUI thread); storing goes to ``ctx.tasks.db``.
+Files are decoded, turned into PDFs and stamped in the render process (``render_jobs``), called
+from ``ctx.tasks.io``; storing goes to ``ctx.tasks.db``.
 """
 from __future__ import annotations
 
-import datetime as _dt
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
 from counter_app.rules import missing_materials, required_materials
-from ui.acceptance.session import read_attachment, store_attachment
+from ui.acceptance.session import china_today, read_attachment, store_attachment
 from ui.acceptance.step import Step, page_layout
 from ui.acceptance.style import set_role
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
-MAX_PDF_PAGES = 20
-SCAN_LONG_SIDE = 2200    # px; an A4 page at ~190 dpi is plenty for a certificate copy
-
-
-class ScanError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def _to_jpeg(image: QImage, quality: int = 82) -> bytes:
-    data = QByteArray()
-    buf = QBuffer(data)
-    buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buf, "JPEG", quality)
-    buf.close()
-    return bytes(data.data())
+from ui.acceptance.render_jobs import ScanError
 
 
 def prepare_scans(paths: list[str], mark: bool, checker: str = "") -> list[tuple[bytes, str, bool]]:
-    """``ctx.tasks.io``: each file as a PDF ready to store — an image becomes a one-page A4 PDF, a
-    PDF is kept — stamped "此件经与原件核对无误" with the checking clerk and date when ``mark``
-    (``printing.watermark``). Returns ``(pdf, mime, watermarked)`` per file; raises ScanError
-    saying what to do for an unreadable file."""
-    from ui.acceptance.session import images_to_pdf
-    from ui.print_preview import page_count
-
-    import importlib.util
-
+    """``ctx.tasks.io``: the files as stamped PDFs, made in the render process
+    (:func:`ui.acceptance.render_jobs.scans_to_pdfs`)."""
     from ui.acceptance.render_pool import render
 
-    can_stamp = importlib.util.find_spec("printing.watermark") is not None
-    out: list[tuple[bytes, str, bool]] = []
-    for raw in paths:
-        path = Path(raw)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ScanError(f"无法读取文件“{path.name}”：{exc.strerror or exc}。请检查文件是否还在。") from None
-        if path.suffix.lower() == ".pdf" or data[:5] == b"%PDF-":
-            try:
-                pages = page_count(data)
-            except Exception:
-                raise ScanError(f"“{path.name}”已损坏或不是PDF文件，请重新扫描后导入。") from None
-            if pages > MAX_PDF_PAGES:
-                raise ScanError(f"“{path.name}”有 {pages} 页，超过 {MAX_PDF_PAGES} 页，请只扫描该材料本身。")
-            pdf = data
-        else:
-            img = QImage.fromData(data)
-            if img.isNull():
-                raise ScanError(f"“{path.name}”不是可识别的图片或PDF文件，请重新扫描后导入（支持 JPG、PNG、PDF）。")
-            if max(img.width(), img.height()) > SCAN_LONG_SIDE:
-                img = img.scaled(SCAN_LONG_SIDE, SCAN_LONG_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
-                                 Qt.TransformationMode.SmoothTransformation)
-            pdf = images_to_pdf([_to_jpeg(img)])
-        stamped = False
-        if mark and can_stamp:
-            try:
-                pdf = render("printing.watermark", "watermark_pdf", pdf, checker=checker, day=_dt.date.today())
-                stamped = True
-            except Exception as exc:  # PrintingError: e.g. a password-protected PDF
-                raise ScanError(f"“{path.name}”：{getattr(exc, 'message', '无法加盖水印')}") from None
-        out.append((pdf, "application/pdf", stamped))
-    return out
+    return render("ui.acceptance.render_jobs", "scans_to_pdfs", list(paths), mark, checker, china_today())
 
 
 def load_preview(window: Any, sha256: str) -> QImage:
@@ -273,6 +216,9 @@ class MaterialsStep(Step):
             set_role(self.missing, "banner-ok")
 
     def _update_count(self, row: MaterialRow) -> None:
+        if row.number in (1, 12):   # made by the window itself (form, photo): no copies to import
+            row.count.setText("")
+            return
         rec = self.session.app.materials.get(row.number)
         n = len(rec.attachments) if rec else 0
         row.count.setText(f"已存 {n} 份" + ("（有水印）" if rec and rec.watermarked and n else "") if n else "未存复印件")

@@ -70,21 +70,11 @@ def read_signed_scan(path: str) -> tuple[bytes, int]:
 
 
 def simulate_scan(form_pdf: bytes) -> tuple[bytes, int]:
-    """``ctx.tasks.io``, demo mode: the printed form as a scanner returns it (grey 120 dpi pages)."""
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    """``ctx.tasks.io``, demo mode: the printed form as a scanner returns it (grey 120 dpi pages),
+    made in the render process."""
+    from ui.acceptance.render_pool import render
 
-    from ui.print_preview import render_pdf_pages
-
-    images = []
-    for img in render_pdf_pages(form_pdf, dpi=120.0):
-        data = QByteArray()
-        buf = QBuffer(data)
-        buf.open(QIODevice.OpenModeFlag.WriteOnly)
-        img.convertToFormat(img.Format.Format_Grayscale8).save(buf, "JPEG", 80)
-        buf.close()
-        images.append(bytes(data.data()))
-    # JPEG pages are embedded as they are (no recompression): cheap enough for a worker thread
-    return images_to_pdf(images), len(images)
+    return render("ui.acceptance.render_jobs", "scan_of", form_pdf, 120.0)
 
 
 class PrintStep(Step):

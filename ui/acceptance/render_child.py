@@ -10,7 +10,25 @@ import os
 import sys
 
 
+def _qt_free_ui_package() -> None:
+    """Make ``ui.acceptance.*`` importable without running ``ui/__init__.py`` (which loads Qt to
+    patch it): the render process never touches Qt, and QtCore alone would cost it ~30 MB."""
+    import types
+    from pathlib import Path
+
+    ui_dir = Path(__file__).resolve().parents[1]
+    root = str(ui_dir.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    if "ui" not in sys.modules:
+        package = types.ModuleType("ui")
+        package.__path__ = [str(ui_dir)]
+        package.__file__ = str(ui_dir / "__init__.py")
+        sys.modules["ui"] = package
+
+
 def main() -> int:
+    _qt_free_ui_package()
     from ui.acceptance.render_pool import call, read_message, write_message
 
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")

@@ -7,7 +7,7 @@ needs the GIL too, so the window would stutter for as long as a document renders
 functions are pure (case JSON and image bytes in, ``RenderResult`` out), so they run unchanged in
 one long-lived child process; only picklable data crosses.
 
-The child is ``python -m ui.acceptance.render_child`` (no Qt, no database): requests and answers
+The child is ``python ui/acceptance/render_child.py`` (no Qt, no database): requests and answers
 are length-prefixed pickles on its stdin / stdout. A plain subprocess rather than
 ``multiprocessing``: spawn re-imports the parent's ``__main__``, which breaks scripts and frozen
 builds. When the child cannot be started or dies, :func:`render` runs the function in the calling
@@ -71,7 +71,8 @@ class RenderProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         env.pop("QT_QPA_PLATFORM", None)
-        return subprocess.Popen([sys.executable, "-m", "ui.acceptance.render_child"], stdin=subprocess.PIPE,
+        child = Path(__file__).with_name("render_child.py")   # run as a script: no ``ui`` package import
+        return subprocess.Popen([sys.executable, str(child)], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=None, env=env, cwd=str(root))
 
     def render(self, module: str, function: str, args: tuple, kwargs: dict) -> Any:

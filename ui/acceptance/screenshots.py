@@ -36,6 +36,17 @@ def _settle(widget: Any) -> None:
         QApplication.processEvents()
 
 
+def _sample_scan() -> str | None:
+    """A real scanned text page for material 3 (scikit-image's ``page.png``), if installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("skimage")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "page.png"
+    return str(path) if path.is_file() else None
+
+
 def _save(widget: QWidget, path: Path) -> Path:
     if not widget.grab().save(str(path), "PNG"):
         raise OSError(f"无法写入截图文件 {path}")
@@ -79,7 +90,7 @@ def render_steps(ctx: Any, out_dir: str | Path) -> list[Path]:
 
     try:
         script = AcceptanceScript(widget, after_step=after, on_moment=moment)
-        script.run_full(choices=Choices(), finish=False)
+        script.run_full(choices=Choices(), finish=False, material_scan=_sample_scan())
     finally:
         widget.close()
         widget.deleteLater()

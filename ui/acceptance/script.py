@@ -191,7 +191,9 @@ class Choices:
 def form_values(app: Application, choices: Choices) -> dict[str, str]:
     """The text each enabled field of step 3 gets, taken from a demo application."""
     a, h, p, m = app.applicant, app.hukou, app.pension, app.medical
-    today = _dt.date.today()
+    from ui.acceptance.session import china_today
+
+    today = china_today()
     values = {
         "applicant.political_status": a.political_status, "applicant.education": a.education or "大学本科",
         "applicant.phone": a.phone, "applicant.backup_contact": a.backup_contact,
@@ -390,7 +392,8 @@ class AcceptanceScript:
                 self.choose_combo(f.widget, "是" if wanted else "否")
         self.after_step("form")
 
-    def tick_materials(self, skip: Iterable[int] = ()) -> None:
+    def tick_materials(self, skip: Iterable[int] = (), scan: str | None = None) -> None:
+        """Tick every required original (Space), except ``skip``; import ``scan`` as material 3."""
         self.before_step("materials")
         step = self.w.step("materials")
         skip = set(skip)
@@ -398,6 +401,8 @@ class AcceptanceScript:
             if n in (1, 12) or n in skip or row.seen.isChecked():
                 continue
             self.space(row.seen)
+        if scan:
+            self.import_material(3, scan)
         self.after_step("materials")
 
     def import_material(self, number: int, path: str) -> None:
@@ -477,9 +482,7 @@ class AcceptanceScript:
         self.next_step("form")
         self.fill_form(form_values(app, choices))
         self.next_step("materials")
-        self.tick_materials()
-        if material_scan:
-            self.import_material(3, material_scan)
+        self.tick_materials(scan=material_scan)
         self.next_step("photo")
         self.take_photo()
         self.next_step("review")

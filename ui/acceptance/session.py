@@ -7,8 +7,8 @@ runs. They take copies of the application, never the live object the widgets edi
 """
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
-import io
 import json
 import logging
 from dataclasses import dataclass, field
@@ -16,6 +16,7 @@ from typing import Any
 
 from counter_app.application import Application, application_to_dict, parse_application
 from counter_app.cases import Actor, CaseError, CaseRecord
+from ui.acceptance.render_jobs import images_to_pdf  # noqa: F401  (re-exported for the steps)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,13 @@ class AcceptanceSession:
     @property
     def photo_required(self) -> bool:
         return self.app.has_item(8)
+
+
+def china_today() -> _dt.date:
+    """Today at the service center (UTC+8), whatever the PC's clock zone: the core dates cases so."""
+    from counter_app.cases import CHINA_TZ
+
+    return _dt.datetime.now(CHINA_TZ).date()
 
 
 def application_digest(app: Application) -> str:
@@ -139,23 +147,3 @@ def render_form(case_json: dict, photo_jpeg: bytes | None, signature_png: bytes 
 
     return render("printing.form", "render_application_form", case_json, photo_jpeg=photo_jpeg,
                   signature_png=signature_png)
-
-
-def images_to_pdf(images: list[bytes]) -> bytes:
-    """``ctx.tasks.io``: scanned page images (JPEG/PNG bytes) as one PDF, one A4 page each, scaled to fit."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.utils import ImageReader
-    from reportlab.pdfgen import canvas
-
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, invariant=1)
-    pw, ph = A4
-    for data in images:
-        reader = ImageReader(io.BytesIO(data))
-        iw, ih = reader.getSize()
-        k = min(pw / iw, ph / ih)
-        w, h = iw * k, ih * k
-        c.drawImage(reader, (pw - w) / 2, (ph - h) / 2, w, h)
-        c.showPage()
-    c.save()
-    return buf.getvalue()

@@ -53,6 +53,7 @@ class Step(QWidget):
         self.session = session
         self._busy = 0
         self.read_only = False
+        self.read_only_applied = True   # False: read_only was set but the widgets not yet locked
 
     # ------------------------------------------------------------------ protocol
     def enter(self) -> None:

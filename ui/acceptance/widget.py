@@ -309,8 +309,11 @@ class AcceptanceWidget(QWidget):
     def _enter(self, index: int) -> None:
         self.index = index
         self.furthest = max(self.furthest, index)
-        self.stack.setCurrentIndex(index)
         step = self.steps[index]
+        if step.read_only and not step.read_only_applied:
+            step.set_read_only(True)
+            step.read_only_applied = True
+        self.stack.setCurrentIndex(index)
         step.enter()
         self._refresh_list()
         self._rebuild_actions()
@@ -511,8 +514,11 @@ class AcceptanceWidget(QWidget):
 
     # ------------------------------------------------------------------ ending
     def _finalized(self) -> None:
+        # Locking a step disables dozens of fields (each a style re-polish): done when the clerk
+        # next opens that step, not all at once here on the GUI thread.
         for step in self.steps[:SUBMIT_INDEX]:
-            step.set_read_only(True)
+            step.read_only = True
+            step.read_only_applied = False
         self.cancel_button.setText("结束 (Esc)")
         self._refresh_list()
         self._update_heading()
