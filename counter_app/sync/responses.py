@@ -193,7 +193,7 @@ def _datetime(v: Any, path: str) -> str:
 
 
 def _sha256(v: Any, path: str) -> str:
-    if not isinstance(v, str) or not C.SHA256_RE.match(v):
+    if not isinstance(v, str) or not C.SHA256_RE.fullmatch(v):  # match() would let a trailing "\n" through
         raise _Bad(f"{path} 应为附件摘要（64位小写十六进制SHA-256）")
     return v
 
