@@ -174,7 +174,7 @@ class DemoHome:
         proc = subprocess.Popen(
             [*self_command(), "platform", "serve", "--port", str(self.port),
              "--data", str(self.home / "platform"), "--token", DEMO_TOKEN, "--clock-seconds", "20"],
-            stdout=log, stderr=subprocess.STDOUT)
+            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -184,6 +184,16 @@ class DemoHome:
             time.sleep(0.1)  # waiting for another process's socket: nothing to wait on but time
         proc.kill()
         raise CaseError("参考平台启动超时，请查看 platform.log。")
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to end the demo platform when the application dies,
+    however it dies (a killed terminal must not leave a server holding the port)."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _port_open(port: int) -> bool:
