@@ -64,7 +64,7 @@ def format_checks(checks: list[Check]) -> str:
         lines.append(f"自检未通过：{fails} 项失败，{warns} 项警告。请按提示处理，或把“counter-app diagnostics export”"
                      "导出的文件交给技术人员。")
     else:
-        lines.append(f"自检通过" + (f"（{warns} 项警告，不影响使用，请留意）。" if warns else "。"))
+        lines.append("自检通过" + (f"（{warns} 项警告，不影响使用，请留意）。" if warns else "。"))
     return "\n".join(lines)
 
 

@@ -35,28 +35,13 @@ from printing.text import Pen
 REPORT_TITLE = "退役军人服务“一件事”每日受理报表"
 BAR = Color(0.25, 0.42, 0.68)
 
-try:  # the core's masking is the one masking function (GB/T 35273); fall back only if absent
-    from counter_app.masking import mask_name as _core_mask_name
-except ImportError:  # pragma: no cover - exercised only in a trimmed build
-    _core_mask_name = None
-
-
-def _local_mask_name(name: str | None) -> str:
-    name = (name or "").strip()
-    if not name:
-        return ""
-    chars = list(name)
-    if len(chars) == 1:
-        return "*"
-    if len(chars) == 2:
-        return chars[0] + "*"
-    return chars[0] + "*" * (len(chars) - 2) + chars[-1]
+from counter_app.masking import mask_name as _core_mask_name  # the one masking function (GB/T 35273)
 
 
 def mask_name(name: str | None) -> str:
     """张*军 (first and last kept), 张* for two characters. Idempotent, so names that arrive
     already masked pass through unchanged while an unmasked one never reaches paper."""
-    return _core_mask_name(name) if _core_mask_name is not None else _local_mask_name(name)
+    return _core_mask_name(name)
 
 
 @dataclass

@@ -18,7 +18,6 @@ Thread contract: GUI thread only; blocking work goes through ``ctx.tasks``.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 from typing import Any
 
@@ -44,49 +43,16 @@ REASON_TAGS = ("办事效率高", "一次办好", "服务态度好", "指引清�
                "服务态度差")
 
 
-class RatingError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 def record_rating(window: Any, case_id: str, level: str, reason: str = "", *, stage: str = RATING_STAGE) -> None:
     """Store the applicant's rating (GB/T 39735 five levels). Blocks on the database: ``ctx.tasks.db``.
 
-    The sync package owns the rule (``counter_app.sync.record_rating``: one rating per case and
+    The rule lives in one place, ``counter_app.sync.ratings.record_rating``: one rating per case and
     stage, a reason required for 不满意 / 非常不满意, written with the case row and an audit entry,
-    sent to the platform later). Without that package the same rule is applied here.
+    sent to the platform by the sync worker. Its errors carry a Chinese ``message``.
     """
-    try:
-        from counter_app.sync.ratings import record_rating as core_record
-    except ImportError:
-        core_record = None
-    if core_record is not None:
-        core_record(window, case_id, level, reason, stage=stage)
-        return
-    if level not in RATINGS:
-        raise RatingError(f"评价等级无效：{level}。")
-    reason = (reason or "").strip()[:REASON_MAX]
-    if level in RATINGS[3:] and not reason:
-        raise RatingError("选择“不满意”或“非常不满意”时请说明原因，便于改进。")
-    from sqlalchemy import select
+    from counter_app.sync.ratings import record_rating as core_record
 
-    from counter_app import audit
-    from counter_app.store.models import CaseRow, Rating
-
-    with window.sessions.begin() as s:
-        row = s.get(CaseRow, case_id)
-        if row is None:
-            raise RatingError("找不到该办件，评价未保存。")
-        if row.finalized_at is None:
-            raise RatingError("办件尚未提交，暂不能评价。")
-        existing = s.execute(select(Rating).where(Rating.case_id == case_id, Rating.stage == stage)).first()
-        if existing is not None:
-            raise RatingError("本次受理已经评价过，感谢您的反馈。")
-        s.add(Rating(case_id=case_id, stage=stage, level=level, reason=reason,
-                     at=_dt.datetime.now(_dt.timezone.utc), synced=False))
-        row.rating = level
-        audit.append(s, "applicant", "rating", row.case_no, {"stage": stage})
+    core_record(window, case_id, level, (reason or "").strip()[:REASON_MAX], stage=stage)
 
 
 class ApplicantScreen(QWidget):

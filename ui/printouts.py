@@ -94,7 +94,7 @@ def available_printers() -> list[str]:
     """Printer names the system knows (the printing package's list when it has one).
     Raises the printing package's PrinterError (Chinese) when there is no print service."""
     try:
-        from printing.printers import list_printers
+        from printing.spool import list_printers
     except ImportError:
         list_printers = None
     if list_printers is not None:
@@ -152,7 +152,7 @@ def print_pdf(window, pdf: bytes, doc_type: str, title: str) -> str:
     """
     printer = printer_for(window, doc_type)
     try:
-        from printing.printers import print_pdf as spool  # type: ignore[import-not-found]
+        from printing.spool import print_pdf as spool
     except ImportError:
         spool = None
     if spool is not None:
