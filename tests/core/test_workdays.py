@@ -118,3 +118,16 @@ def test_sla_states(cal, today, state):
 def test_done_item_is_done_whatever_the_date(cal):
     plan = plan_deadlines(cal, D(2026, 11, 2), [1])
     assert sla_state(cal, plan[1], D(2027, 1, 1), done=True) is SlaState.DONE
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_shipped_tables_load_and_agree_with_the_package(year):
+    from counter_app.paths import resource_path
+
+    table = load_holiday_file(resource_path(f"holidays/{year}.json"))
+    package = WorkCalendar()
+    shipped = WorkCalendar([table], use_package=False)
+    day = D(year, 1, 1)
+    while day.year == year:
+        assert shipped.is_workday(day) == package.is_workday(day), day
+        day += dt.timedelta(days=1)
