@@ -200,23 +200,10 @@ def token_sha256(token: str) -> str:
 
 
 def make_engine(path: Path):
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30, "check_same_thread": False})
+    # The same SQLite settings as the window's store; a demo/test stand-in needs no FULL fsync.
+    from counter_app.store.db import make_engine as sqlite_engine
 
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # noqa: ANN001
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
+    return sqlite_engine(path, synchronous="NORMAL")
 
 
 class OffsetMismatch(Exception):

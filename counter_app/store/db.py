@@ -24,7 +24,11 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(path: Path | str) -> Engine:
+def make_engine(path: Path | str, *, synchronous: str = "FULL") -> Engine:
+    """An engine with WAL, foreign keys, ``BEGIN IMMEDIATE`` writes and the given ``synchronous``
+    level (FULL for the window's store; the reference platform's stand-in may use NORMAL)."""
+    if synchronous not in ("FULL", "NORMAL"):
+        raise ValueError(synchronous)
     url = "sqlite://" if str(path) == ":memory:" else f"sqlite:///{Path(path)}"
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -36,7 +40,7 @@ def make_engine(path: Path | str) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
