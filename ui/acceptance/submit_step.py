@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from counter_app.rules import validate
@@ -60,6 +60,10 @@ class SubmitStep(Step):
     key = "submit"
     title = "提交"
     actions = (("F5", "打印受理回执", "print_receipt"),)
+    # A signal, not a hook attribute the widget overwrites with its bound method: that made a
+    # reference cycle (widget → steps → this step → widget) that only the cyclic GC could free, so
+    # each finished acceptance's page images (~12 MB) stayed in memory for a long time.
+    finalized = Signal()   # the case was finalized (the acceptance widget locks the earlier steps)
 
     def __init__(self, ctx, session, parent=None):
         super().__init__(ctx, session, parent)
@@ -134,7 +138,7 @@ class SubmitStep(Step):
             s.case_json = case_json
             self.notify.emit(f"已提交：办件 {s.case_no} 已定稿并进入上报队列。请打印受理回执（F5），然后按 F9 请申请人评价。", "ok")
             self._show_finalized()
-            self.finalized_signal()
+            self.finalized.emit()
             if self.ctx.sync is not None and hasattr(self.ctx.sync, "wake"):
                 self.ctx.sync.wake()
             self.run_db(confirm_shown, self.ctx.window, s.case_id, doing="记录确认")
@@ -151,9 +155,6 @@ class SubmitStep(Step):
 
         self.run_db(finalize_case, self.ctx.window, s.case_id, s.app.copy(), self.actor, s.form_pdf, s.signed_scan,
                     doing="提交", on_success=done, on_failure=failed)
-
-    def finalized_signal(self) -> None:
-        """Hook replaced by the acceptance widget (locks the earlier steps)."""
 
     # ------------------------------------------------------------------ display
     def _allowed(self, result: tuple[bool, str]) -> None:

@@ -183,7 +183,7 @@ class AcceptanceWidget(QWidget):
             step.changed.connect(self._mark_dirty)
             step.request_next.connect(self.go_next)
             step.busy_changed.connect(self._step_busy_changed)
-        self.submit_step.finalized_signal = self._finalized  # type: ignore[method-assign]
+        self.submit_step.finalized.connect(self._finalized)
         self.step_list.currentRowChanged.connect(self._list_clicked)
         self.cancel_button.clicked.connect(self.cancel)
         self.back_button.clicked.connect(self.go_back)
