@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = demo.add_parser("start", help="以演示模式启动（模拟设备、本机参考平台）")
     p.add_argument("--home", default="var/demo")
     p.add_argument("--port", type=int, default=8800)
-    p.add_argument("--no-gui", action="store_true", help="只准备演示环境并启动平台（测试用）")
+    p.add_argument("--no-gui", action="store_true", help="只准备演示环境、检查参考平台可用后退出（自检用）")
     p.set_defaults(func=cmd_demo_start)
 
     report = sub.add_parser("report", help="报表").add_subparsers(dest="report_command", metavar="ACTION")
@@ -348,14 +348,17 @@ def cmd_demo_start(args: argparse.Namespace) -> int:
     print(f"演示环境：{home}\n参考平台：{server.url}\n演示账号：clerk01 / supervisor01 / it01，密码均为 demo1234")
     sys.stdout.flush()
     try:
-        if args.no_gui:
-            return 0
+        if args.no_gui:  # a smoke check of the demo set-up: the platform answers, then everything stops
+            import requests
+
+            r = requests.get(f"{server.url}/api/v1/health", timeout=10)
+            print(f"参考平台健康检查：HTTP {r.status_code}")
+            return 0 if r.ok else 1
         from ui.app import run_gui
 
         return run_gui([], home=home, demo=True)
     finally:
-        if not args.no_gui:
-            server.stop()
+        server.stop()
 
 
 # ------------------------------------------------------------------ report

@@ -150,3 +150,50 @@ def test_version_does_not_load_every_extension(tmp_path):
            "print(sorted(m for m in ('fastapi', 'cv2', 'PySide6', 'serial') if m in sys.modules))"
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.strip().endswith("[]"), r.stdout + r.stderr
+
+
+def test_daily_report_lists_the_days_cases_masked(capsys, tmp_path):
+    import datetime as dt
+
+    import re
+
+    import pdfplumber
+
+    from counter_app.cases import CHINA_TZ
+
+    run(capsys, "demo", "seed", "--count", "3", "--finalized")
+    rows = json.loads(run(capsys, "case", "list", "--json")[1])
+    day = dt.datetime.now(CHINA_TZ).date().isoformat()
+    out = tmp_path / "report.pdf"
+    code, text_out, _ = run(capsys, "report", "daily", "--date", day, "-o", str(out), "--operator", "supervisor01")
+    assert code == 0 and out.exists()
+    with pdfplumber.open(out) as pdf:
+        text = "".join(page.extract_text() or "" for page in pdf.pages)
+        pages = len(pdf.pages)
+    for r in rows:
+        assert r["case_no"] in text and r["name"] in text  # masked name, e.g. 张*军
+    assert re.search(rf"第\s*1\s*页\s*共\s*{pages}\s*页", text)
+    assert "supervisor01" in text
+
+
+def test_demo_start_prepares_accounts_cases_and_a_live_platform(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, COUNTER_APP_KEYSTORE="file", QT_QPA_PLATFORM="offscreen")
+    env.pop("COUNTER_APP_HOME", None)
+    home = tmp_path / "demo"
+    exe = os.path.join(os.path.dirname(sys.executable), "counter-app")
+    r = subprocess.run([exe, "demo", "start", "--home", str(home), "--port", str(port), "--no-gui"], env=env,
+                       capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "HTTP 200" in r.stdout
+    env["COUNTER_APP_HOME"] = str(home)
+    users = subprocess.run([exe, "operators", "list", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    assert {u["username"] for u in json.loads(users.stdout)} >= {"clerk01", "supervisor01", "it01"}
+    cases = subprocess.run([exe, "case", "list", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    assert len(json.loads(cases.stdout)) == 8
+    with socket.socket() as s:  # the platform was stopped with the command
+        assert s.connect_ex(("127.0.0.1", port)) != 0
