@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from reportlab.lib.colors import Color
 
+from counter_app.masking import mask_id_number, mask_phone  # the one masking function
 from counter_app.scheme import CASE_DEADLINE_WD, ITEMS, MATERIALS
 from printing import codes
 from printing import page as pg
@@ -38,19 +39,6 @@ WATERMARK_RED = Color(0.78, 0.05, 0.05, alpha=0.10)
 DEPARTMENT_SHORT = {"VA": "退役军人事务部门", "PS": "公安部门", "HRSS": "人社部门", "MI": "医保部门",
                     "PAFD": "人武部（兵役机关）"}
 QR_SIZE = 86.0
-
-
-def mask_id_number(text: str) -> str:
-    """410704199802166071 → 410704********6071 (region code and last four kept)."""
-    t = (text or "").strip()
-    if len(t) <= 10:
-        return t[:2] + "*" * max(0, len(t) - 2) if t else ""
-    return t[:6] + "*" * (len(t) - 10) + t[-4:]
-
-
-def mask_phone(text: str) -> str:
-    t = (text or "").strip()
-    return t[:3] + "****" + t[7:] if len(t) == 11 and t.isdigit() else t
 
 
 def time_limit_text(item: int) -> str:
