@@ -65,6 +65,15 @@ class OperatorInfo:
                 "created_at": self.created_at.isoformat()}
 
 
+def _policy_checked_hash(password: str, username: str) -> str:
+    """The password policy (等保 2.0), then the scrypt hash; a policy miss is an OperatorError."""
+    try:
+        passwords.check_policy(password, username)
+    except passwords.PasswordPolicyError as exc:
+        raise OperatorError(exc.message) from None
+    return passwords.hash_password(password)
+
+
 def _info(op: Operator) -> OperatorInfo:
     return OperatorInfo(op.username, op.display_name, op.role, op.active, op.failed_attempts, op.locked_until,
                         op.created_at)
@@ -109,11 +118,7 @@ class OperatorDirectory:
             raise OperatorError(str(exc)) from None
         if not display_name or len(display_name) > 64:
             raise OperatorError("请填写姓名（不超过64个字）。")
-        try:
-            passwords.check_policy(password, username)
-        except passwords.PasswordPolicyError as exc:
-            raise OperatorError(exc.message) from None
-        hashed = passwords.hash_password(password)
+        hashed = _policy_checked_hash(password, username)
         with self.sessions.begin() as s:
             self._check_admin(s, actor)
             if s.get(Operator, username) is not None:
@@ -166,11 +171,7 @@ class OperatorDirectory:
 
     def reset_password(self, actor: Actor, username: str, new_password: str) -> None:
         """An administrator sets a new password (the old one forgotten); also clears a lockout."""
-        try:
-            passwords.check_policy(new_password, username)
-        except passwords.PasswordPolicyError as exc:
-            raise OperatorError(exc.message) from None
-        hashed = passwords.hash_password(new_password)
+        hashed = _policy_checked_hash(new_password, username)
         with self.sessions.begin() as s:
             self._check_admin(s, actor)
             op = self._existing(s, username)
@@ -180,11 +181,7 @@ class OperatorDirectory:
     def change_password(self, username: str, old_password: str, new_password: str) -> None:
         """The operator changes their own password (old one required, counts as a login attempt)."""
         actor = self.authenticate(username, old_password)
-        try:
-            passwords.check_policy(new_password, username)
-        except passwords.PasswordPolicyError as exc:
-            raise OperatorError(exc.message) from None
-        hashed = passwords.hash_password(new_password)
+        hashed = _policy_checked_hash(new_password, username)
         with self.sessions.begin() as s:
             op = self._existing(s, actor.username)
             op.password_hash = hashed
