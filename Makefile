@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup run test bench dist deb screenshots clean
+.PHONY: setup system-packages run test bench dist deb screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -20,8 +20,13 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/counter-app demo start --home var/demo
 
-# The whole suite, headless.
-test: setup
+# Debian packages the tests need (real CUPS, SoftHSM2, Xvfb, …): tests/system-packages.d/*.txt.
+system-packages:
+	@bash tools/system-packages.sh tests/system-packages.d/*.txt
+
+# The whole suite, headless; the layer rules first (import-linter), then pytest.
+test: setup system-packages
+	$(VENV)/bin/lint-imports --no-cache
 	QT_QPA_PLATFORM=offscreen COUNTER_APP_KEYSTORE=file $(PY) -m pytest -q -p no:cacheprovider
 
 bench: setup

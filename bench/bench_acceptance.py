@@ -39,7 +39,7 @@ RUNS = 5
 
 def _card(rng: random.Random):
     """The sample card with a fresh (valid) number, so each run is a new applicant."""
-    from counter_app.demo import make_id_number
+    from counter_app.samples import make_id_number
     from devices.idcard import sample_card
 
     card = sample_card("resident_xinxiang")

@@ -26,7 +26,7 @@ def _timed(fn, n):
 
 def bench_finalize(report, home: Path, n: int = 60) -> None:
     from counter_app.cases import Actor
-    from counter_app.demo import make_application
+    from counter_app.samples import make_application
     from counter_app.services import open_window
 
     w = open_window(home)
@@ -88,7 +88,7 @@ def bench_finalize(report, home: Path, n: int = 60) -> None:
 
 
 def bench_rules(report) -> None:
-    from counter_app.demo import make_application
+    from counter_app.samples import make_application
     from counter_app.rules import required_materials, validate
 
     rng = random.Random(2)
@@ -106,7 +106,7 @@ def bench_lookup(report, home: Path, total: int = 100_000) -> None:
     from sqlalchemy import insert
 
     from counter_app.cases import Actor
-    from counter_app.demo import make_application
+    from counter_app.samples import make_application
     from counter_app.services import open_window
     from counter_app.store.models import CaseRow
 

@@ -34,7 +34,7 @@ class PlainVault(Vault):
 
 
 def _finalizable(cases, rng: random.Random):
-    from counter_app.demo import make_application
+    from counter_app.samples import make_application
     from counter_app.rules import required_materials
 
     app = make_application(rng)
@@ -115,7 +115,7 @@ def bench_blind_index_lookup(report, root: Path, total: int = 100_000) -> None:
     from sqlalchemy import insert, select
 
     from counter_app.cases import canonical_json
-    from counter_app.demo import make_application
+    from counter_app.samples import make_application
     from counter_app.application import application_to_dict
     from counter_app.services import open_window
     from counter_app.store.models import CaseRow

@@ -47,7 +47,7 @@ class _Platform:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "counter_app", "platform", "serve", "--port", str(self.port), "--data", str(data),
+            [sys.executable, "-m", "app", "platform", "serve", "--port", str(self.port), "--data", str(data),
              "--token", TOKEN, "--clock-seconds", "3600"],
             cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True)
@@ -72,7 +72,7 @@ class _Platform:
 def _make_queue(window, n: int, rng: random.Random) -> list[float]:
     """N finalized cases, two 50 KB attachments each; returns the finalize latencies."""
     from counter_app.cases import Actor
-    from counter_app.demo import make_application
+    from counter_app.samples import make_application
 
     clerk = Actor("clerk01")
     latencies = []

@@ -88,7 +88,7 @@ def _spawn(code: str, args: list[str], env: dict, marks: tuple[str, ...]) -> dic
 
 def _prepare_home(home: Path) -> None:
     from counter_app.services import open_window
-    from ui.demo_scene import populate
+    from app.demo.scene import populate
 
     window = open_window(home)
     try:

@@ -30,6 +30,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from counter_app.store.models import AuditEntry
+from counter_app.errors import UserError
 
 GENESIS = "0" * 64
 HASH_ALGORITHM = "sha256"
@@ -48,10 +49,8 @@ ACTIONS = frozenset({
 CheckpointMac = Callable[[str], str]
 
 
-class AuditError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class AuditError(UserError):
+    """The message is Chinese and says what to do (see ``counter_app.errors``)."""
 
 
 def _canonical(value: object) -> str:

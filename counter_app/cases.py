@@ -38,11 +38,12 @@ from counter_app.store.models import (
     Operator, OutboxEntry,
 )
 from counter_app.workdays import WorkCalendar, plan_deadlines, sla_state
+from counter_app.clock import CHINA_TZ
+from counter_app.errors import UserError
 
-CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
 
 
-class CaseError(Exception):
+class CaseError(UserError):
     """An operation refused for a reason the clerk can understand (Chinese message)."""
 
     def __init__(self, message: str, problems: list[Problem] | None = None, existing_case_no: str | None = None):

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from counter_app.errors import UserError
 
-class ConfigError(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+
+class ConfigError(UserError, ValueError):
+    """The message is Chinese and says what to do (see ``counter_app.errors``)."""
 
 
 @dataclass(frozen=True)

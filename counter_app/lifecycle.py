@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import enum
 
+from counter_app.errors import UserError
+
 
 class CaseState(str, enum.Enum):
     DRAFT = "draft"
@@ -55,10 +57,8 @@ OPEN_STATES = frozenset({_C.DRAFT, _C.IDENTITY_VERIFIED, _C.MATERIALS_COMPLETE, 
                          _C.ACKNOWLEDGED, _C.IN_PROGRESS})
 
 
-class IllegalTransition(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class IllegalTransition(UserError):
+    """The message is Chinese and says what to do (see ``counter_app.errors``)."""
 
 
 def check_case_transition(current: CaseState, target: CaseState) -> None:

@@ -3,7 +3,7 @@
 ``setup_logging(home)`` attaches one rotating file handler (``logs/counter-app.log``, 2 MB × 5)
 to the root logger. Every record passes two filters on that handler before it is written:
 
-1. the security engineer's PII-scrubbing filter from ``counter_app.security.log_filter`` when that
+1. the PII-scrubbing filter from ``counter_app.security.log_filter`` when that
    module is present (it knows the domain: names, addresses, bank cards…);
 2. :class:`PersonalDataGuard`, a minimal last line of defence kept here on purpose, so a window
    whose security module is missing or broken still never writes an ID number, a mobile number
@@ -75,7 +75,7 @@ class PersonalDataGuard(logging.Filter):
 
 
 def security_filters() -> list[logging.Filter]:
-    """The security engineer's scrubbing filter(s), if ``counter_app.security.log_filter`` exists.
+    """The scrubbing filter(s), if ``counter_app.security.log_filter`` exists.
 
     Accepted shapes (whichever the module offers): a ``make_filter()`` / ``log_filter()`` factory,
     or ``logging.Filter`` subclasses defined in the module that take no arguments.

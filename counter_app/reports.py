@@ -1,4 +1,4 @@
-"""Data for the supervisors' daily acceptance report (the PDF is drawn by printing.report).
+"""Data for the supervisors' daily acceptance report (``printing.report`` draws it).
 
 Only masked personal data leaves this module.
 """
@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from counter_app.cases import CHINA_TZ, CaseSummary
+from counter_app.report_data import DailyReportData
 from counter_app.store.models import CaseRow, OutboxEntry
 
 
@@ -29,10 +30,9 @@ def quarantined_count(window: Any) -> int:
         return len(s.execute(select(OutboxEntry.id).where(OutboxEntry.status == "quarantined")).all())
 
 
-def daily_report_data(window: Any, day: _dt.date, window_no: str | None = None, *, operator: str = ""):
-    """Fill printing.report.DailyReportData for ``day`` (printing imports no database)."""
-    from printing.report import DailyReportData  # printing is a sibling layer, data in, PDF out
-
+def daily_report_data(window: Any, day: _dt.date, window_no: str | None = None, *,
+                      operator: str = "") -> DailyReportData:
+    """Everything the daily report of ``day`` shows (printing reads no database)."""
     rows = daily_rows(window, day, window_no)
     return DailyReportData.from_summaries(
         day=day, center=window.settings.center_name, center_code=window.settings.center_code,

@@ -79,12 +79,13 @@ PRINTER_SETTING_PREFIX = "printer."
 # One name for the credential, owned by the sync client that sends it (a wizard-entered
 # credential must be the one the client reads).
 from counter_app.sync.credentials import KEY_NAME as PLATFORM_CREDENTIAL_NAME  # noqa: E402
+from counter_app.errors import UserError
 
 _SECTIONS = {s for s, _, _, _ in SITE_FIELDS} | {"printers", "settings"}
 _AUTO_PORT = ("", "auto", "自动")
 
 
-class SiteConfigError(ValueError):
+class SiteConfigError(UserError, ValueError):
     """Every problem found in a site file, each one line of Chinese."""
 
     def __init__(self, problems: list[str]):

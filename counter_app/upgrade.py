@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from counter_app.cli import UserError
+from counter_app.errors import UserError
 
 log = logging.getLogger(__name__)
 

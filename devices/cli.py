@@ -1,6 +1,6 @@
 """Command-line part of the device drivers: ``counter-app idcard ...`` and ``counter-app devices ...``.
 
-Loaded by ``counter_app.cli`` through :func:`register`.  Camera commands live in
+Loaded by ``app.cli`` through :func:`register`.  Camera commands live in
 ``devices.camera_cli`` and are registered from here when that module exists.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def _user_error(message: str):
-    from counter_app.cli import UserError
+    from counter_app.errors import UserError
 
     return UserError(message)
 

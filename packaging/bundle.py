@@ -6,7 +6,7 @@ Used by ``tests/deploy`` (the bundled executable is run headless in ``make test`
 The cache lives under the system temp dir, one folder per *digest* of everything that goes into
 the bundle: the spec, ``pyproject.toml``, every file of our packages and resources, and the exact
 set of installed distributions (name + version) and the Python version. Change any of it and the
-next test session builds again (about a minute on the 2-core CI machine; see the lead's report).
+next test session builds again (about a minute on a 2-core machine).
 
 Concurrent test sessions (several people on one machine) take an exclusive file lock per digest, so
 one builds and the others wait and then reuse it. A build goes to a temporary folder and is renamed

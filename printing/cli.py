@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from counter_app.cli import UserError
+from counter_app.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:

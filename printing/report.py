@@ -23,6 +23,7 @@ from reportlab.lib.colors import Color
 
 from counter_app.case_number import CaseNumber, CaseNumberError
 from counter_app.lifecycle import CaseState
+from counter_app.report_data import DailyReportData, ReportCase  # the report's data is the core's; this module draws it
 from counter_app.scheme import ITEMS, RATINGS, RetirementType
 from counter_app.workdays import SlaState
 from printing import page as pg
@@ -42,71 +43,6 @@ def mask_name(name: str | None) -> str:
     """张*军 (first and last kept), 张* for two characters. Idempotent, so names that arrive
     already masked pass through unchanged while an unmasked one never reaches paper."""
     return _core_mask_name(name)
-
-
-@dataclass
-class ReportCase:
-    """One accepted case as the report sees it (no personal data beyond the masked name)."""
-
-    case_no: str
-    masked_name: str
-    clerk: str                      # operator who accepted it
-    items: list[int]
-    retirement_type: str | None     # RetirementType value
-    state: str                      # CaseState value
-    synced: bool                    # the platform has it (outbox acknowledged)
-    sla: str | None = None          # worst SlaState value over its items
-    rating: str | None = None       # one of scheme.RATINGS, None = not rated yet
-    window_no: str = ""             # "" = read from the case number
-
-    @property
-    def window(self) -> str:
-        if self.window_no:
-            return self.window_no
-        try:
-            return CaseNumber.parse(self.case_no).window
-        except CaseNumberError:
-            return ""
-
-
-@dataclass
-class DailyReportData:
-    """Everything the daily report shows. ``window_no`` None means all windows of the center."""
-
-    day: _dt.date
-    center: str
-    operator: str                   # who prints the report
-    printed_at: _dt.datetime
-    cases: list[ReportCase] = field(default_factory=list)
-    window_no: str | None = None
-    center_code: str = ""
-
-    @property
-    def date(self) -> _dt.date:
-        return self.day
-
-    @classmethod
-    def from_summaries(cls, *, day: _dt.date, center: str, operator: str, printed_at: _dt.datetime,
-                       cases: Iterable[Any], window_no: str | None = None, center_code: str = "") -> "DailyReportData":
-        """Build from ``counter_app.cases.CaseSummary`` rows (or anything with the same attributes)."""
-        rows = []
-        for c in cases:
-            state = getattr(c, "state", "")
-            rt = getattr(c, "retirement_type", None)
-            rows.append(ReportCase(
-                case_no=str(getattr(c, "case_no", "")),
-                masked_name=getattr(c, "masked_name", "") or "",
-                clerk=str(getattr(c, "clerk", None) or getattr(c, "operator", "") or ""),
-                items=[int(i) for i in (getattr(c, "items", None) or [])],
-                retirement_type=getattr(rt, "value", rt),
-                state=str(getattr(state, "value", state) or ""),
-                synced=bool(getattr(c, "synced", False)),
-                sla=getattr(getattr(c, "sla", None), "value", getattr(c, "sla", None)),
-                rating=getattr(c, "rating", None),
-                window_no=str(getattr(c, "window_no", "") or ""),
-            ))
-        return cls(day=day, center=center, operator=operator, printed_at=printed_at, cases=rows,
-                   window_no=window_no, center_code=center_code)
 
 
 # ---------------------------------------------------------------- counting

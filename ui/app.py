@@ -20,7 +20,7 @@ from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import ui.pyside_fixes  # noqa: F401 - must run before any signal is emitted (see the module)
-from ui.context import AppContext
+from ui.context import AppContext, AppHooks
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def attach_services(ctx: AppContext, window, *, start_sync: bool = True) -> None
 
 
 def _open_devices(ctx: AppContext):
-    """The acceptance engineer's device hub (simulated devices in demo mode), if installed."""
+    """The device hub (simulated devices in demo mode), if installed."""
     try:
         from ui.device_hub import DeviceHub
     except ImportError:
@@ -264,7 +264,7 @@ class Startup(QObject):
     failed = Signal(str)
 
     def __init__(self, app: QApplication, home: Path | None, *, demo: bool = False, actor=None,
-                 open_session: bool = True, show_errors: bool = True):
+                 open_session: bool = True, show_errors: bool = True, hooks: AppHooks | None = None):
         super().__init__()
         from counter_app.paths import data_home
         from ui.main_window import MainWindow
@@ -274,7 +274,8 @@ class Startup(QObject):
         self.show_errors = show_errors  # False for unattended runs (ui smoke): no box to click
         self.home = Path(home) if home else data_home()
         self.settings = startup_settings(self.home)  # ConfigError (Chinese) for a broken file
-        self.ctx = AppContext(window=None, tasks=TaskRunners(), demo=demo or bool(self.settings.demo_mode))
+        self.ctx = AppContext(window=None, tasks=TaskRunners(), demo=demo or bool(self.settings.demo_mode),
+                              hooks=hooks or AppHooks())
         self.ctx.actor = actor
         self.main = MainWindow(self.ctx, settings=self.settings, open_session=open_session)
         self.main.logout_requested.connect(self.show_login)
@@ -370,7 +371,8 @@ class Startup(QObject):
         close_context(self.ctx)
 
 
-def run_gui(argv: list[str], *, home: Path | None = None, demo: bool = False) -> int:
+def run_gui(argv: list[str], *, home: Path | None = None, demo: bool = False,
+            hooks: AppHooks | None = None) -> int:
     """Start the application; returns the process exit code.
 
     ``demo=True`` (``--demo`` in ``argv`` does the same) uses simulated devices and the
@@ -382,7 +384,7 @@ def run_gui(argv: list[str], *, home: Path | None = None, demo: bool = False) ->
         argv = [a for a in argv if a != "--demo"]
     app = ensure_application(argv)
     try:
-        startup = Startup(app, home, demo=demo)
+        startup = Startup(app, home, demo=demo, hooks=hooks)
     except Exception as exc:  # a config.toml that cannot be read: say so, do not crash
         show_startup_error(f"程序无法读取本窗口的设置：{getattr(exc, 'message', None) or exc}")
         return 1

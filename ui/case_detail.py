@@ -6,6 +6,8 @@ the full personal values (through the security package, which audits every revea
 never receives the decrypted application.
 """
 from __future__ import annotations
+from counter_app.clock import CHINA_TZ
+
 
 import datetime as _dt
 import logging
@@ -25,7 +27,6 @@ from ui.printouts import REPRINTS
 from ui.worklist import SLA_BACKGROUND, SLA_FOREGROUND, SLA_TITLES
 
 log = logging.getLogger(__name__)
-CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
 
 
 

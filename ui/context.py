@@ -14,13 +14,30 @@ call back on it; ``window`` services may be called from the ``tasks.db`` worker)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:  # imported for type checkers only, so this module stays import-cheap
     from counter_app.cases import Actor
     from counter_app.services import Window
+    from ui.applicant_screen import ApplicantScreen
+    from ui.device_hub import DeviceHub
+    from ui.housekeeping import Housekeeping
+    from ui.sync_bridge import SyncBridge
     from ui.tasks import TaskRunners
+
+
+@dataclass(frozen=True)
+class AppHooks:
+    """What the application layer (``app/``) lends the screens, so that ``ui`` never imports it.
+
+    ``export_diagnostics(home, target_zip, operator)`` returns an object with ``path`` and
+    ``problems``; None where the program was built without it.
+    """
+
+    demo_password: str = ""
+    export_diagnostics: "Callable[[Path, Path, str], object] | None" = None
 
 
 @dataclass
@@ -28,12 +45,13 @@ class AppContext:
     window: "Window | None"
     tasks: "TaskRunners"
     actor: "Actor | None" = None
-    # ``ui.device_hub.DeviceHub`` (owned by the acceptance engineer) once the devices are open.
-    devices: Any = None
-    # ``ui.sync_bridge.SyncBridge`` once the sync worker runs; None offline / in tests.
-    sync: Any = None
+    # The device hub once the devices are open (shortly after start); None before.
+    devices: "DeviceHub | None" = None
+    # The bridge to the sync worker once it runs; None offline / in tests.
+    sync: "SyncBridge | None" = None
     demo: bool = False
-    # The applicant-facing second screen (set by the acceptance engineer's code), or None.
-    applicant_screen: Any = None
-    # ``ui.housekeeping.Housekeeping``: retention purge and SLA refresh on a timer.
-    housekeeping: Any = None
+    # The applicant-facing second screen, or None.
+    applicant_screen: "ApplicantScreen | None" = None
+    # Retention purge and SLA refresh on a timer.
+    housekeeping: "Housekeeping | None" = None
+    hooks: AppHooks = field(default_factory=AppHooks)

@@ -7,7 +7,7 @@
   ≥300 ms spacing GA 467 modules need, then talks to the module); a ``threading.Event`` stops the
   loop and ``CardReader.close`` cuts a wait short. The card photo (WLT) is decoded on the same
   thread right after a read, when a vendor decoder is installed;
-* the **camera**: ``devices.camera.CaptureWorker`` (the photo engineer's capture thread). Its
+* the **camera**: ``devices.camera.CaptureWorker`` (the capture thread). Its
   ``on_frame`` callback runs on the capture thread, where ``devices.photo.LiveChecker`` judges the
   frame and ``draw_overlay`` draws the guide; the hub then emits a *copied* ``QImage``. The worker
   hands out no new frame until :meth:`DeviceHub.frame_done` is called by the view that painted the

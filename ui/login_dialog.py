@@ -100,11 +100,8 @@ class LoginDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.message)
         if ctx.demo:
-            try:
-                from counter_app.demo_seed import DEMO_PASSWORD
-                password_hint = f"密码均为 {DEMO_PASSWORD}"
-            except ImportError:
-                password_hint = "密码见 README“演示”一节"
+            password = ctx.hooks.demo_password
+            password_hint = f"密码均为 {password}" if password else "密码见 README“演示”一节"
             hint = QLabel("演示模式：账号 clerk01（窗口工作人员）、supervisor01（审核负责人）、"
                           f"it01（系统管理员），{password_hint}。")
             hint.setProperty("role", "hint")

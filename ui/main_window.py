@@ -3,7 +3,7 @@ menus with a shortcut for every action, the shared status bar, and the idle lock
 
 The window only routes: each page is its own widget with its own file and receives the
 ``AppContext``. The acceptance workflow (``ui.acceptance.AcceptanceWidget``, the acceptance
-engineer's) is created per case and removed when it emits ``finished`` or ``cancelled``.
+widget) is created per case and removed when it emits ``finished`` or ``cancelled``.
 
 Keyboard map (also under 帮助 → 快捷键, F1):
 F2 新建受理 · F3 查找 · F4 工作台 · F5 刷新 · F6 当日概况 · F7 系统设置 · F8 立即同步 ·
@@ -45,7 +45,7 @@ SHORTCUT_HELP = (
 
 
 def acceptance_class():
-    """The acceptance engineer's widget class, or None while ``ui.acceptance`` is not installed."""
+    """The acceptance widget class, or None while ``ui.acceptance`` is not installed."""
     try:
         from ui.acceptance import AcceptanceWidget
     except ImportError:

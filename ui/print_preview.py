@@ -5,7 +5,7 @@
   and ``QImage`` (unlike ``QPixmap``) may be built off the GUI thread.
 * :class:`DocumentPreview` is the page view with 打印 / 另存为PDF; page rendering and the print
   job both run on ``ctx.tasks.io`` and report back through the runner's callbacks.
-* Printing goes to the printing engineer's ``printing.spool`` (the system spooler, which takes the
+* Printing goes to ``printing.spool`` (the system spooler, which takes the
   PDF as it is) when that module is present, else through ``QPrinter``: pages are rendered at the
   printer's resolution and painted — Qt allows painting on a ``QPrinter`` from a worker thread.
 * :func:`printer_problem` turns "no printer", "printer offline / in error" into plain Chinese with
@@ -101,7 +101,7 @@ def page_count(pdf: bytes) -> int:
 
 def _spool():
     try:
-        from printing import spool  # the printing engineer's system-spooler path (CUPS / Windows)
+        from printing import spool  # the system-spooler path (CUPS / Windows)
     except ImportError:
         return None
     return spool

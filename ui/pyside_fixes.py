@@ -10,7 +10,7 @@ makes ``True`` and ``False`` effectively immortal the way 3.12 does: a large con
 their reference counts. The two singletons are never freed anyway, so nothing else changes.
 
 Imported by ``ui.app`` (every way the application starts) and by the UI tests' conftest.
-The lasting fix is a PySide6 without the defect or Python ≥ 3.12; see the lead's notes.
+The lasting fix is a PySide6 without the defect or Python ≥ 3.12.
 """
 from __future__ import annotations
 

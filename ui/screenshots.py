@@ -1,11 +1,11 @@
-"""Render every screen of the shell (and, through the acceptance engineer's
+"""Render every screen of the shell (and, through the acceptance
 ``ui.acceptance.screenshots.render_steps``, every acceptance step) to PNG files.
 
 Used by ``counter-app ui screenshots DIR`` (README pictures, reviews) and by the test that
 checks Chinese text is really drawn: each :class:`Shot` remembers the texts it shows and where,
 so the test can check glyph coverage and look for ink in those rectangles.
 
-The data is a demo day (``ui.demo_scene``) in a throw-away data directory; the real code paths
+The data is a demo day (``app.demo.scene``) in a throw-away data directory; the real code paths
 load it (worklist, case detail, supervisor figures, settings), and each screen is grabbed once
 its ``loaded`` signal fired.
 
@@ -18,7 +18,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from PySide6.QtCore import QEventLoop, QRect, QTimer, SignalInstance
 from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel, QLineEdit, QTabBar, QWidget
@@ -119,12 +119,12 @@ def grab(widget: QWidget, out_dir: Path, name: str) -> Shot:
     return Shot(name, path, widget.windowTitle(), texts)
 
 
-def render_all(out_dir: Path, *, home: Path | None = None) -> list[Shot]:
-    """Every screen of the shell, then the acceptance steps. Returns the shots in order."""
+def render_all(out_dir: Path, populate: Callable[..., Any], *, home: Path | None = None) -> list[Shot]:
+    """Every screen of the shell, then the acceptance steps, on the demo day ``populate`` builds
+    (``app.demo.scene.populate``: the demo belongs to the application, not to the screens)."""
     from counter_app.cases import Actor
     from counter_app.services import open_window
     from ui.app import build_context, close_context, ensure_application
-    from ui.demo_scene import populate
 
     out_dir.mkdir(parents=True, exist_ok=True)
     ensure_application()
@@ -230,7 +230,7 @@ def _shell_shots(ctx, out_dir: Path, Actor) -> list[Shot]:
 
 
 def _acceptance_shots(ctx, out_dir: Path) -> list[Shot]:
-    """The acceptance engineer's steps, when that module is installed."""
+    """The acceptance steps, when that module is installed."""
     try:
         from ui.acceptance.screenshots import render_steps
     except ImportError:

@@ -135,15 +135,13 @@ def run_selftest(window, hub_states: list | None = None, *, demo: bool = False) 
     return health.selftest(idcard_port=window.settings.reader_port or None)
 
 
-def export_diagnostics(window, destination: str, operator: str = "it_admin") -> str:
-    """The deployment engineer's diagnostics zip (no personal data) into the chosen folder.
+def export_diagnostics(window, export, destination: str, operator: str = "it_admin") -> str:
+    """The diagnostics zip (no personal data) into the chosen folder.
     Blocks (device probing, self-test): ``ctx.tasks.io``."""
     import datetime as _dt
 
-    try:
-        from counter_app.diagnostics import export_diagnostics as export
-    except ImportError:
-        raise UserFacingError("本机程序不含诊断导出功能，请联系技术人员更新程序。") from None
+    if export is None:
+        raise UserFacingError("本机程序不含诊断导出功能，请联系技术人员更新程序。")
     target = Path(destination) / f"counter-diagnostics-{window.settings.center_code}-{window.settings.window_no}-" \
                                   f"{_dt.datetime.now():%Y%m%d-%H%M%S}.zip"
     result = export(window.home, target, operator=operator)
@@ -463,8 +461,8 @@ class SettingsPage(QWidget):
     def export_diagnostics(self, destination: str) -> None:
         self.message.setText("正在导出诊断包……")
         operator = self.ctx.actor.username if self.ctx.actor else "it_admin"
-        submit(self.ctx.tasks.io, export_diagnostics, self.ctx.window, destination, operator,
-                              on_success=self._diagnostics_done, on_failure=self._diagnostics_failed)
+        submit(self.ctx.tasks.io, export_diagnostics, self.ctx.window, self.ctx.hooks.export_diagnostics,
+               destination, operator, on_success=self._diagnostics_done, on_failure=self._diagnostics_failed)
 
     def _diagnostics_done(self, text: str) -> None:
         self.message.setText(text)

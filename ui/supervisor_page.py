@@ -3,7 +3,7 @@ report for a chosen day and window.
 
 Figures come from :func:`load_day_glance` on ``ctx.tasks.db``; the accepted count uses the same
 ``counter_app.reports.daily_rows`` as the printed report, so screen and paper agree.
-The report is built by the lead's ``counter_app.reports.daily_report_data`` and drawn by the
+The report is built by ``counter_app.reports.daily_report_data`` and drawn by the
 printing package's ``printing.report.render_daily_report``, on ``ctx.tasks.io``.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from counter_app.clock import CHINA_TZ
 from ui.background import submit
 from ui.context import AppContext
 from ui.errors import user_message
@@ -80,7 +81,7 @@ def load_day_glance(window, day: _dt.date, window_no: str | None = None) -> DayG
                                              .join(CaseRow, CaseRow.id == OutboxEntry.case_id)
                                              .where(OutboxEntry.status == "waiting"))).scalar_one()
         glance.windows = sorted(set(s.execute(select(CaseRow.window_no).distinct()).scalars()))
-        start = _dt.datetime.combine(day, _dt.time(), _dt.timezone(_dt.timedelta(hours=8)))
+        start = _dt.datetime.combine(day, _dt.time(), CHINA_TZ)
         end = start + _dt.timedelta(days=1)
         rating_q = (select(Rating.level, func.count()).join(CaseRow, CaseRow.id == Rating.case_id)
                     .where(Rating.at >= start.astimezone(_dt.timezone.utc), Rating.at < end.astimezone(_dt.timezone.utc))

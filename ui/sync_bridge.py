@@ -1,6 +1,6 @@
 """The sync worker seen from Qt: its status snapshots arrive on the GUI thread as a signal.
 
-The sync engineer's ``counter_app.sync.SyncWorker(window)`` is plain ``threading`` (the core
+``counter_app.sync.SyncWorker(window)`` is plain ``threading`` (the core
 imports no Qt) and reports each change by calling the listeners it was given, on *its own*
 thread. :class:`SyncBridge` registers one such listener that does nothing but emit a private
 signal; Qt queues it to the bridge (which lives on the GUI thread), and the bridge re-emits

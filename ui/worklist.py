@@ -6,6 +6,8 @@ Loading and searching (:func:`load_worklist`, :func:`search_worklist`) run on ``
 values: a full name or ID number never reaches a widget here.
 """
 from __future__ import annotations
+from counter_app.clock import CHINA_TZ
+
 
 import datetime as _dt
 import json
@@ -26,7 +28,6 @@ from ui.errors import user_message
 
 log = logging.getLogger(__name__)
 
-CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
 
 SLA_TITLES = {"on_time": "按时", "at_risk": "临近时限", "overdue": "已超时", "done": "已办结",
               "no_deadline": "无时限", None: ""}

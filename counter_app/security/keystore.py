@@ -22,15 +22,15 @@ import stat
 from pathlib import Path
 from typing import Protocol
 
+from counter_app.errors import UserError
+
 log = logging.getLogger(__name__)
 
 SERVICE = "counter-app"
 
 
-class KeyStoreError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class KeyStoreError(UserError):
+    """The message is Chinese and says what to do (see ``counter_app.errors``)."""
 
 
 class KeyStore(Protocol):

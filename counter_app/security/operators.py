@@ -25,11 +25,11 @@ from counter_app.cases import AccessDenied, Actor, CaseError
 from counter_app.security import passwords
 from counter_app.security.roles import Permission, Role, allowed, denial_message, parse_role
 from counter_app.store.models import Operator
+from counter_app.clock import CHINA_TZ
 
 USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{1,31}")
 INSTALLER = Actor("installer", "installer")
 INVALID_USERNAME = "（无效用户名）"
-CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
 
 # Verifying against this keeps an unknown user name as slow as a wrong password, so timing
 # does not tell which accounts exist.

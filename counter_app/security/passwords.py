@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import os
 
+from counter_app.errors import UserError
+
 LOG2_N = 15
 R = 8
 P = 1
@@ -19,10 +21,8 @@ DKLEN = 32
 MIN_LENGTH = 8
 
 
-class PasswordPolicyError(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class PasswordPolicyError(UserError, ValueError):
+    """The message is Chinese and says what to do (see ``counter_app.errors``)."""
 
 
 def _scrypt(password: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:

@@ -32,16 +32,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from counter_app.clock import CHINA_TZ
 from counter_app.sync import contract as C
+from counter_app.errors import UserError
 
 FORMAT = "counter-app/bundle/v1"
 SUFFIX = ".cvbundle"
 
 
-class BundleError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class BundleError(UserError):
+    """The message is Chinese and says what to do (see ``counter_app.errors``)."""
 
 
 def _hkdf(token: str, info: bytes) -> bytes:
@@ -104,7 +104,7 @@ def export_bundle(window, out_dir: Path, *, token: str | None = None,
     except OSError as exc:
         raise BundleError(f"无法创建导出目录 {out_dir}：{exc.strerror}。") from None
     settings = window.settings
-    name = f"bundle-{settings.center_code}-{settings.window_no}-{now.astimezone(_CHINA):%Y%m%d-%H%M%S}{SUFFIX}"
+    name = f"bundle-{settings.center_code}-{settings.window_no}-{now.astimezone(CHINA_TZ):%Y%m%d-%H%M%S}{SUFFIX}"
     path = out_dir / name
     tmp = out_dir / (name + ".tmp")
     manifest = {"format": FORMAT, "created_at": now.isoformat(timespec="seconds"),
@@ -207,4 +207,3 @@ class BundleReader:
             yield BundleCase(c["idempotency_key"], c["business_key"], json.loads(raw))
 
 
-_CHINA = _dt.timezone(_dt.timedelta(hours=8))

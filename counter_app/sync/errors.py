@@ -10,9 +10,10 @@ answer (an answer may carry an applicant's ID number or name); they name fields 
 from __future__ import annotations
 
 from counter_app.sync import contract as C
+from counter_app.errors import UserError
 
 
-class SyncError(Exception):
+class SyncError(UserError):
     def __init__(self, message: str, *, status: int | None = None, code: str = "", detail: dict | None = None):
         super().__init__(message)
         self.message = message

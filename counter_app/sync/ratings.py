@@ -16,12 +16,11 @@ from counter_app import audit
 from counter_app.scheme import RATINGS
 from counter_app.store.models import CaseRow, Rating
 from counter_app.sync import contract as C
+from counter_app.errors import UserError
 
 
-class RatingError(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class RatingError(UserError, ValueError):
+    """The message is Chinese and says what to do (see ``counter_app.errors``)."""
 
 
 def record_rating(window, case_id: str, level: str, reason: str = "", *, stage: str = "acceptance",

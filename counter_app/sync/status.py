@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 
 from counter_app.lifecycle import CaseState
 from counter_app.store.models import CaseRow, OutboxEntry, Setting
+from counter_app.clock import CHINA_TZ
 
 RUNTIME_KEY = "sync.runtime"
-CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from counter_app.errors import UserError
+
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 
 
-class TransportConfigError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class TransportConfigError(UserError):
+    """The message is Chinese and says what to do (see ``counter_app.errors``)."""
 
 
 class PinMismatch(requests.exceptions.SSLError):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import random
 
 from counter_app.cases import Actor
-from counter_app.demo_seed import complete_application
+from app.demo.seed import complete_application
 from tests.core.builders import valid_application
 
 CLERK = Actor("clerk01", "clerk")

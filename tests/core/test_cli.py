@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from counter_app.application import application_to_dict
-from counter_app.cli import main
+from app.cli import main
 from tests.core.builders import valid_application
 
 
@@ -130,7 +130,7 @@ def test_command_table_matches_the_registrations():
     import argparse
     import importlib
 
-    from counter_app.cli import COMMAND_MODULES, EXTENSION_MODULES
+    from app.cli import COMMAND_MODULES, EXTENSION_MODULES
 
     owners: dict[str, set[str]] = {}
     for name in EXTENSION_MODULES:
@@ -146,7 +146,7 @@ def test_command_table_matches_the_registrations():
 
 def test_version_does_not_load_every_extension(tmp_path):
     env = dict(os.environ, COUNTER_APP_HOME=str(tmp_path / "h"), COUNTER_APP_KEYSTORE="file")
-    code = "import sys; from counter_app.cli import main; main(['sla', 'due', '--accepted', '2026-11-02', '--items', '1']); " \
+    code = "import sys; from app.cli import main; main(['sla', 'due', '--accepted', '2026-11-02', '--items', '1']); " \
            "print(sorted(m for m in ('fastapi', 'cv2', 'PySide6', 'serial') if m in sys.modules))"
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.strip().endswith("[]"), r.stdout + r.stderr

@@ -55,3 +55,14 @@ def test_devices_never_import_qt_or_the_store():
     """)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_import_linter_contracts_hold():
+    """The layer rules of pyproject.toml, read by import-linter (it sees imports inside functions too)."""
+    from pathlib import Path
+
+    lint = Path(sys.executable).with_name("lint-imports")
+    root = Path(__file__).resolve().parents[2]
+    r = subprocess.run([str(lint), "--no-cache"], cwd=root, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    assert "0 broken" in r.stdout

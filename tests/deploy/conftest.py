@@ -43,7 +43,7 @@ def snapshot(window) -> dict[str, dict]:
 def populated_template(tmp_path_factory):
     """A data directory with three finalized cases (photo, signature, scans, form PDF) and two drafts,
     made once per session through the real CaseService (rendering the forms takes seconds)."""
-    from counter_app.demo_seed import seed
+    from app.demo.seed import seed
     from counter_app.services import open_window
 
     home = tmp_path_factory.mktemp("populated-template")

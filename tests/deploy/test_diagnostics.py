@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from counter_app.cli import main
-from counter_app.diagnostics import (
+from app.cli import main
+from app.diagnostics import (
     CASCADES, FAIL, OK, clean_url, export_diagnostics, qt_probe, run_selftest,
 )
 from tests.deploy.conftest import snapshot

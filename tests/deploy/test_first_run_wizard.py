@@ -6,7 +6,7 @@ import tomllib
 import pytest
 from PySide6.QtWidgets import QWizard
 
-from counter_app.cli import main
+from app.cli import main
 from counter_app.site_config import needs_first_run, platform_credential
 from ui.first_run_wizard import AUTO_PORT, DEFAULT_PRINTER, FirstRunWizard
 

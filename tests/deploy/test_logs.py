@@ -59,7 +59,7 @@ def test_own_guard_scrubs_even_without_the_security_filter(attached, monkeypatch
     assert ID_NUMBER not in text and PHONE not in text and logs.ID_REDACTED in text and logs.MOBILE_REDACTED in text
 
 
-def test_security_engineers_filter_is_installed_in_front_of_ours(attached):
+def test_security_filter_is_installed_in_front_of_ours(attached):
     attached()
     handler = next(h for h in logging.getLogger().handlers if getattr(h, "_counter_app_log", None))
     names = [type(f).__name__ for f in handler.filters]

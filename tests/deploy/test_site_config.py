@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from counter_app.cli import main
+from app.cli import main
 from counter_app.site_config import (
     PRINTER_DOC_TYPES, SiteConfigError, load_site_file, needs_first_run, parse_site, platform_credential,
 )

@@ -6,7 +6,7 @@ import subprocess
 import tomllib
 
 import counter_app.version as version
-from counter_app.cli import main
+from app.cli import main
 from counter_app.store.db import head_revision
 from tests.deploy.conftest import ROOT
 

@@ -8,7 +8,7 @@ import cv2
 from PIL import Image
 from pypdf import PdfReader
 
-from counter_app.cli import main
+from app.cli import main
 from tests.devices import images
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from counter_app.cli import main
+from app.cli import main
 from devices.idcard.card_data import sample_card
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +22,7 @@ def simulator_process():
 
     def start(*args: str):
         env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-        proc = subprocess.Popen([sys.executable, "-m", "counter_app", "idcard", "simulate", *args],
+        proc = subprocess.Popen([sys.executable, "-m", "app", "idcard", "simulate", *args],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, encoding="utf-8", cwd=ROOT, env=env)
         processes.append(proc)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from counter_app.cli import main
+from app.cli import main
 from tests.printing.conftest import decode_codes, stream_text
 
 

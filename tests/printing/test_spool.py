@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from counter_app.cli import main
+from app.cli import main
 from printing import spool
 from printing.spool import PrinterError, list_printers, print_pdf, remembered_printer
 

@@ -17,7 +17,7 @@ from skimage import data as skdata
 
 from counter_app.application import Application
 from counter_app.cases import Actor
-from counter_app.demo import make_application
+from counter_app.samples import make_application
 from counter_app.rules import required_materials
 
 pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))

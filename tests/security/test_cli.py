@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from counter_app.cli import main
+from app.cli import main
 
 
 def run(capsys, *argv, stdin: str | None = None, monkeypatch=None):

@@ -7,7 +7,7 @@ import random
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from counter_app.demo import make_id_number, make_phone
+from counter_app.samples import make_id_number, make_phone
 from counter_app.masking import (
     PERSONAL_FIELDS, mask_address, mask_application, mask_bank_account, mask_id_number, mask_name, mask_phone,
     mask_text,
@@ -39,7 +39,7 @@ def test_bank_cards_and_addresses():
 
 def test_application_masking_covers_every_personal_field():
     from counter_app.application import application_to_dict
-    from counter_app.demo import make_application
+    from counter_app.samples import make_application
 
     app = make_application(random.Random(7))
     app.veteran_affairs.bank_account = "6222021234567890123"

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from counter_app.application import Application, parse_application
 from counter_app.cases import SYSTEM, CaseError
 from counter_app.config import ConfigError, Settings, load_settings, parse_settings
-from counter_app.demo import make_id_number
+from counter_app.samples import make_id_number
 from counter_app.problems import Problem
 from counter_app.store.models import AuditEntry, CaseRow, CaseTransition, DailySequence
 from counter_app.workdays import HolidayTable, HolidayTableError, load_holiday_file
@@ -118,7 +118,7 @@ def test_import_case_creates_a_draft_or_refuses_without_writing(window, data):
 @given(raw=st.binary(max_size=200) | mutated_cases().map(lambda c: json.dumps(c, ensure_ascii=False).encode())
        | json_values.map(lambda v: json.dumps(v).encode()))
 def test_case_create_command_exits_cleanly_on_any_file(window, tmp_path, capsys, raw):
-    from counter_app.cli import main
+    from app.cli import main
 
     path = tmp_path / "case.json"
     path.write_bytes(raw)

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 def platform(tmp_path):
     """The reference platform on a thread. Its department clock barely moves on its own
     (one step per hour); tests advance it explicitly with ``platform.clock.advance``."""
-    from counter_app.refplatform.server import start_in_thread
+    from refplatform.server import start_in_thread
 
     handle = start_in_thread(tmp_path / "platform", [TOKEN], clock_seconds=3600)
     yield handle
@@ -60,7 +60,7 @@ class PlatformProcess:
     def start(self, timeout: float = 30.0) -> None:
         env = dict(os.environ, PYTHONPATH=str(REPO))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "counter_app", "platform", "serve", "--port", str(self.port), "--data",
+            [sys.executable, "-m", "app", "platform", "serve", "--port", str(self.port), "--data",
              str(self.data_dir), "--token", TOKEN, "--clock-seconds", str(self.clock_seconds)],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         # The server prints one line once it listens; read it with a deadline.

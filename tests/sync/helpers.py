@@ -9,7 +9,7 @@ import time
 from typing import Callable
 
 from counter_app.cases import Actor
-from counter_app.demo import make_application
+from counter_app.samples import make_application
 
 CLERK = Actor("clerk01")
 TOKEN = "test-window-token-0001"

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from counter_app.cli import main
+from app.cli import main
 from tests.sync.conftest import free_port
 from tests.sync.helpers import TOKEN, make_cases, outbox_counts
 

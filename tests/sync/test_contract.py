@@ -50,8 +50,8 @@ def test_document_lists_every_operation_once_with_an_id():
 def test_reference_server_serves_exactly_the_documented_operations(tmp_path):
     from fastapi.routing import APIRoute
 
-    from counter_app.refplatform.app import create_app
-    from counter_app.refplatform.server import open_store
+    from refplatform.app import create_app
+    from refplatform.server import open_store
 
     store = open_store(tmp_path / "p")
     try:

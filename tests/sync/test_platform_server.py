@@ -159,7 +159,7 @@ def test_worklist_serves_approved_online_applications_until_taken(window, platfo
 
 
 def test_data_sharing_lookups(platform):
-    from counter_app.demo import make_id_number
+    from counter_app.samples import make_id_number
     import datetime as _dt
 
     client = _client(platform)
@@ -222,7 +222,7 @@ def test_department_clock_moves_items_to_their_ends(one_case, platform):
 def test_department_outcomes_include_refusals_with_reasons():
     import datetime as _dt
 
-    from counter_app.refplatform.departments import plan_items
+    from refplatform.departments import plan_items
 
     t0 = _dt.datetime(2026, 3, 2, tzinfo=_dt.timezone.utc)
     ends: dict[str, int] = {}

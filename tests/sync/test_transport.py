@@ -50,7 +50,7 @@ def _pki(tmp_path, san_ip: bool):
 
 @pytest.fixture
 def tls_platform(tmp_path):
-    from counter_app.refplatform.server import start_in_thread
+    from refplatform.server import start_in_thread
 
     d, pin = _pki(tmp_path, san_ip=True)
     h = start_in_thread(tmp_path / "tls-platform", [TOKEN], ssl_certfile=str(d / "cert.pem"),
@@ -84,7 +84,7 @@ def test_pinning_checks_each_connection(tls_platform):
 
 def test_pinning_does_not_switch_off_host_name_checks(tmp_path):
     """A certificate with the right pin but for another host name is still refused."""
-    from counter_app.refplatform.server import start_in_thread
+    from refplatform.server import start_in_thread
 
     d, pin = _pki(tmp_path, san_ip=False)
     h = start_in_thread(tmp_path / "p2", [TOKEN], ssl_certfile=str(d / "cert.pem"), ssl_keyfile=str(d / "key.pem"))

@@ -48,7 +48,7 @@ def test_entries_taken_elsewhere_disappear_but_ours_stay(window):
 
 def test_data_sharing_lookup_through_the_window(sync_window, platform, monkeypatch):
     w = sync_window
-    from counter_app.demo import make_id_number
+    from counter_app.samples import make_id_number
     import datetime as _dt
 
     idn = make_id_number(random.Random(3), "410702", _dt.date(1999, 5, 6), True)

@@ -2,7 +2,7 @@
 
 Every test gets the root conftest's fresh data directory and file key store. ``ctx`` is an
 AppContext on the real services of that directory with its own task runners. A test that asks
-for ``scene`` gets a demo day (``ui.demo_scene``) in that directory instead: it is built once per
+for ``scene`` gets a demo day (``app.demo.scene``) in that directory instead: it is built once per
 session in a template directory (with the operator accounts) and copied, because building it
 (encryption, scrypt) takes seconds. ``operators`` are the accounts the security package
 authenticates. Fixtures of the acceptance tests live in ``acceptance_fixtures.py``.
@@ -49,7 +49,7 @@ def demo_template(tmp_path_factory):
     import os
 
     from counter_app.services import open_window
-    from ui.demo_scene import populate
+    from app.demo.scene import populate
 
     home = tmp_path_factory.mktemp("ui-demo-template")
     saved = os.environ.get("COUNTER_APP_KEYSTORE")
@@ -105,11 +105,12 @@ def operators(request) -> dict[str, Actor]:
 
 @pytest.fixture
 def ctx(app, request):
+    from app.gui import hooks
     from ui.context import AppContext
     from ui.tasks import TaskRunners
 
     tasks = TaskRunners()
-    context = AppContext(window=_store(request), tasks=tasks, actor=Actor("clerk01", "clerk"))
+    context = AppContext(window=_store(request), tasks=tasks, actor=Actor("clerk01", "clerk"), hooks=hooks())
     yield context
     tasks.shutdown()
 

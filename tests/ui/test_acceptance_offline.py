@@ -2,7 +2,7 @@
 
 The window is pointed at a loopback port where nothing listens; the acceptance completes (data
 sharing cannot be asked, the clerk sets the values by hand, nothing typed is lost); the case and the
-rating wait in the local queue. Then the reference platform (``counter_app.refplatform``) is started
+rating wait in the local queue. Then the reference platform (``refplatform``) is started
 on that port in a thread, the clerk presses 立即上报, and the sync worker delivers both.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ def _free_port() -> int:
 
 def test_offline_acceptance_is_queued_and_synced_when_the_platform_returns(acceptance, ctx, qtbot, monkeypatch,
                                                                            tmp_path):
-    from counter_app.refplatform.server import start_in_thread
+    from refplatform.server import start_in_thread
     from counter_app.sync import SyncWorker
     from counter_app.sync.backoff import RetryPolicy
     from ui.acceptance.script import Choices, demo_application, form_values
@@ -90,8 +90,8 @@ def test_offline_acceptance_is_queued_and_synced_when_the_platform_returns(accep
 def test_data_sharing_values_are_fetched_from_the_platform_when_online(acceptance, ctx, qtbot, monkeypatch, tmp_path):
     import datetime as _dt
 
-    from counter_app.refplatform.server import start_in_thread
-    from counter_app.refplatform.synthetic import data_sharing_answers
+    from refplatform.server import start_in_thread
+    from refplatform.synthetic import data_sharing_answers
     from counter_app.scheme import FamilyMode, HouseholdType
     from counter_app.sync import SyncWorker
     from ui.acceptance.script import Choices

@@ -7,7 +7,7 @@ import random
 from PySide6.QtCore import Qt
 
 from counter_app.application import Applicant, Application
-from counter_app.demo import make_id_number
+from counter_app.samples import make_id_number
 from counter_app.lifecycle import CaseState
 from counter_app.scheme import IdDocument, RetirementType
 from tests.ui.acceptance_fixtures import MAX_GAP_MS

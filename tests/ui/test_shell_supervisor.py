@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from counter_app.lifecycle import OPEN_STATES, CaseState
 from counter_app.store.models import CaseRow, ItemProgress, OutboxEntry, Rating
 from ui import printouts
-from ui.demo_scene import CLERK, _accept
+from app.demo.scene import CLERK, _accept
 from ui.supervisor_page import SupervisorPage, build_daily_report
 from ui.worklist import today_local
 

@@ -165,8 +165,8 @@ def draw_on(pad: QWidget, strokes: Iterable[Iterable[tuple[float, float, float]]
 
 
 def demo_application(seed: int = 2026, today: _dt.date | None = None) -> Application:
-    """The form values a demo acceptance types in (realistic, reproducible: ``counter_app.demo``)."""
-    from counter_app.demo import make_application
+    """The form values a demo acceptance types in (realistic, reproducible: ``counter_app.samples``)."""
+    from counter_app.samples import make_application
 
     rng = random.Random(seed)
     for _ in range(50):
@@ -205,7 +205,7 @@ def form_values(app: Application, choices: Choices) -> dict[str, str]:
         values["hukou.target_address"] = h.target_address or a.current_address
         values["hukou.police_station"] = h.police_station or "新乡市公安局红旗区分局东街派出所"
         if choices.household == HouseholdType.FAMILY and choices.family_mode == FamilyMode.JOIN_RELATIVE:
-            from counter_app.demo import make_id_number
+            from counter_app.samples import make_id_number
 
             values["hukou.relation_to_head"] = "父亲"
             values["hukou.head_name"] = h.head_name or "赵国庆"

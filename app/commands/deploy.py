@@ -1,7 +1,7 @@
 """Commands for IT staff deploying and supporting windows: ``configure``, ``selftest``,
 ``diagnostics export`` and ``db backup``.
 
-Loaded by ``counter_app.cli`` through :func:`register`. Everything here runs headless; the Qt
+Loaded by ``app.cli`` through :func:`register`. Everything here runs headless; the Qt
 check of ``selftest`` runs in a child process (``selftest --qt-probe``) because Qt aborts a process
 whose platform plugin cannot load, and the abort must become a sentence, not a crash.
 """
@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from counter_app.cli import UserError
+from counter_app.errors import UserError
 
 for _stream in (sys.stdout, sys.stderr):
     # A Windows console or a CI pipe may not be UTF-8: Chinese must never become a traceback.
@@ -128,7 +128,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         crash = importlib.import_module("ui.crash")
         print(json.dumps(crash.probe_qt_platform(args.qt_probe), ensure_ascii=False))
         return 0
-    from counter_app.diagnostics import FAIL, format_checks, run_selftest
+    from app.diagnostics import FAIL, format_checks, run_selftest
 
     checks = run_selftest(_home(args), qt=not args.no_qt)
     if args.json:
@@ -139,7 +139,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
 
 def cmd_diagnostics_export(args: argparse.Namespace) -> int:
-    from counter_app.diagnostics import export_diagnostics
+    from app.diagnostics import export_diagnostics
 
     dest = Path(args.file)
     try:

@@ -10,7 +10,7 @@ import hashlib
 import random
 
 from counter_app.application import application_to_dict
-from counter_app.demo import BANKS, make_application
+from counter_app.samples import BANKS, make_application
 from counter_app.identity import normalise_id_number
 
 WORKLIST_PER_DAY = 6

@@ -71,10 +71,10 @@ def format_checks(checks: list[Check]) -> str:
 # ---------------------------------------------------------------- selftest
 
 def self_command() -> list[str]:
-    """How to start this program again: the bundle's executable, or ``python -m counter_app``."""
+    """How to start this program again: the bundle's executable, or ``python -m app``."""
     if getattr(sys, "frozen", False):
         return [sys.executable]
-    return [sys.executable, "-m", "counter_app"]
+    return [sys.executable, "-m", "app"]
 
 
 def _check_resources() -> list[Check]:

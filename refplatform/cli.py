@@ -9,8 +9,8 @@ from pathlib import Path
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from counter_app.cli import UserError
-    from counter_app.refplatform.server import open_store, serve
+    from counter_app.errors import UserError
+    from refplatform.server import open_store, serve
 
     if args.clock_seconds <= 0:
         raise UserError("--clock-seconds 必须大于0。")
@@ -44,9 +44,9 @@ def _loopback(host: str) -> bool:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from counter_app.cli import UserError
-    from counter_app.refplatform.importer import import_bundle
-    from counter_app.refplatform.server import open_store
+    from counter_app.errors import UserError
+    from refplatform.importer import import_bundle
+    from refplatform.server import open_store
     from counter_app.sync.bundle import BundleError
 
     try:
@@ -70,7 +70,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
-    from counter_app.refplatform.server import open_store
+    from refplatform.server import open_store
 
     store = open_store(Path(args.data))
     try:

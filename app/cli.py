@@ -15,43 +15,38 @@ import importlib
 import sys
 from typing import Callable, Sequence
 
+from counter_app.errors import UserError
+
 # Packages that add subcommands. Each module exposes ``register(sub)`` where
 # ``sub`` is the argparse sub-parsers action; every parser it adds must set
 # ``func`` (a callable taking the parsed args and returning an int exit code).
 EXTENSION_MODULES: tuple[str, ...] = (
-    "counter_app.commands",         # db, case, rules, sla, demo, report
-    "counter_app.sync.cli",         # sync run/status/export
-    "counter_app.refplatform.cli",  # platform serve/import (the reference platform server)
-    "counter_app.security.cli",     # keys, audit, archive, operators, retention
-    "counter_app.deploy_cli",       # configure, selftest, diagnostics, db backup
+    "app.commands.cases",           # db, case, rules, sla, report
+    "app.demo.commands",            # demo seed/start
+    "app.commands.sync",         # sync run/status/export
+    "refplatform.cli",  # platform serve/import (the reference platform server)
+    "app.commands.security",     # keys, audit, archive, operators, retention
+    "app.commands.deploy",       # configure, selftest, diagnostics, db backup
     "devices.cli",                  # idcard, devices, photo, scan
     "printing.cli",                 # form/receipt/letter render, watermark, print, printers
-    "ui.cli",                       # ui screenshots / smoke
+    "app.commands.ui",               # ui screenshots / smoke
 )
 
 # Which modules own each top-level command, so a command imports only what it needs
 # (importing every extension costs seconds: FastAPI, OpenCV, Qt). ``--help`` and an
 # unknown command load them all. A test checks this table against the real registrations.
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
-    **{c: ("counter_app.commands",) for c in ("case", "rules", "sla", "demo", "report")},
-    "db": ("counter_app.commands", "counter_app.deploy_cli"),
-    "sync": ("counter_app.sync.cli",),
-    "platform": ("counter_app.refplatform.cli",),
-    **{c: ("counter_app.security.cli",) for c in ("keys", "audit", "archive", "operators", "retention")},
-    **{c: ("counter_app.deploy_cli",) for c in ("configure", "selftest", "diagnostics")},
+    **{c: ("app.commands.cases",) for c in ("case", "rules", "sla", "report")},
+    "demo": ("app.demo.commands",),
+    "db": ("app.commands.cases", "app.commands.deploy"),
+    "sync": ("app.commands.sync",),
+    "platform": ("refplatform.cli",),
+    **{c: ("app.commands.security",) for c in ("keys", "audit", "archive", "operators", "retention")},
+    **{c: ("app.commands.deploy",) for c in ("configure", "selftest", "diagnostics")},
     **{c: ("devices.cli",) for c in ("idcard", "devices", "photo", "scan")},
     **{c: ("printing.cli",) for c in ("form", "receipt", "letter", "watermark", "print", "printers")},
-    "ui": ("ui.cli",),
+    "ui": ("app.commands.ui",),
 }
-
-
-class UserError(Exception):
-    """A problem the person at the keyboard can fix; printed without traceback."""
-
-    def __init__(self, message: str, exit_code: int = 2):
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -95,12 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from counter_app.logs import setup_logging
 
         setup_logging()  # rotating files in the data directory; personal data filtered out
-        try:
-            from ui.app import run_gui
-        except ImportError as exc:  # pragma: no cover - trimmed build without ui/
-            print(f"无法启动图形界面：{exc}", file=sys.stderr)
-            return 1
-        return run_gui([])
+        from app.gui import start_gui
+
+        return start_gui()
     func = getattr(args, "func", None)
     if func is None:
         parser.parse_args(argv + ["--help"])

@@ -21,8 +21,8 @@ import random
 from dataclasses import dataclass, field
 
 from counter_app.cases import Actor, CaseError
+from counter_app.clock import CHINA_TZ
 
-CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
 CLERK = Actor("clerk01", "clerk")
 CLERK2 = Actor("clerk02", "clerk")
 
@@ -41,8 +41,8 @@ class Scene:
 def _accept(window, rng: random.Random, actor: Actor, *, on: _dt.datetime | None = None,
             items: list[int] | None = None) -> str:
     """A finalized, queued case (accepted ``on`` that moment; now when None)."""
-    from counter_app.demo import make_application
-    from counter_app.demo_seed import complete_application
+    from counter_app.samples import make_application
+    from app.demo.seed import complete_application
 
     cases = window.cases
     saved_clock = cases.clock
@@ -81,7 +81,7 @@ def platform_acknowledged(window, case_id: str, at: _dt.datetime) -> None:
 
 def populate(window, *, seed: int = 11, today: _dt.date | None = None) -> Scene:
     from counter_app.application import application_to_dict
-    from counter_app.demo import make_application
+    from counter_app.samples import make_application
     from counter_app.lifecycle import ItemStatus
 
     rng = random.Random(seed)

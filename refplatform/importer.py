@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from counter_app.refplatform.store import PlatformError, PlatformStore
+from refplatform.store import PlatformError, PlatformStore
 from counter_app.sync.bundle import BundleReader
 
 

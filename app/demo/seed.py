@@ -21,7 +21,7 @@ from typing import Any
 
 from counter_app.application import Application
 from counter_app.cases import Actor, CaseError
-from counter_app.demo import make_application
+from counter_app.samples import make_application
 
 DEMO_PASSWORD = "demo1234"
 DEMO_OPERATORS = (("clerk01", "李晓燕", "clerk"), ("clerk02", "王建华", "clerk"),
@@ -169,7 +169,7 @@ class DemoHome:
         if _port_open(self.port):  # a platform from an earlier run is still serving
             return PlatformProcess(url, None)
         log = open(self.home / "platform.log", "ab")
-        from counter_app.diagnostics import self_command  # works from a venv and from the frozen bundle
+        from app.diagnostics import self_command  # works from a venv and from the frozen bundle
 
         proc = subprocess.Popen(
             [*self_command(), "platform", "serve", "--port", str(self.port),

@@ -40,14 +40,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from counter_app.identity import check_id_number
 from counter_app.lifecycle import ItemStatus
-from counter_app.refplatform.departments import DepartmentClock, plan_items
-from counter_app.refplatform.synthetic import data_sharing_answers, worklist_for
+from refplatform.departments import DepartmentClock, plan_items
+from refplatform.synthetic import data_sharing_answers, worklist_for
 from counter_app.scheme import ITEMS, RATINGS
 from counter_app.store.models import UtcDateTime
 from counter_app.sync import contract as C
+from counter_app.clock import CHINA_TZ
 
 log = logging.getLogger(__name__)
-CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
 
 
 class RefBase(DeclarativeBase):

@@ -15,9 +15,9 @@ from typing import Iterable
 
 import uvicorn
 
-from counter_app.refplatform.app import create_app
-from counter_app.refplatform.departments import DepartmentClock
-from counter_app.refplatform.store import PlatformStore
+from refplatform.app import create_app
+from refplatform.departments import DepartmentClock
+from refplatform.store import PlatformStore
 
 DEFAULT_CLOCK_SECONDS = 30.0
 

@@ -1,4 +1,4 @@
-"""Core subcommands of ``counter-app``: db, case, rules, sla, demo, report.
+"""Case work from the command line: ``counter-app db``, ``case``, ``rules``, ``sla``, ``report``.
 
 Readable Chinese for people; ``--json`` for machines. Bad input gives a one-line message
 and a non-zero exit, and writes nothing partial (each write is one transaction).
@@ -13,7 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from counter_app.cli import UserError
+from app.commands.common import case_error as _case_error
+from app.commands.common import open_window_or_fail as _open
+from app.commands.common import parse_date as _date
+from app.commands.common import print_json as _print_json
+from app.commands.common import read_json as _read_json
+from counter_app.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,19 +60,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sla_due)
 
-    demo = sub.add_parser("demo", help="演示数据与演示模式").add_subparsers(dest="demo_command", metavar="ACTION")
-    p = demo.add_parser("seed", help="生成逼真的合成申请人")
-    p.add_argument("--count", type=int, default=20)
-    p.add_argument("--finalized", action="store_true", help="生成已签字提交并进入上报队列的完整办件")
-    p.add_argument("--seed", type=int, default=2026)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_demo_seed)
-    p = demo.add_parser("start", help="以演示模式启动（模拟设备、本机参考平台）")
-    p.add_argument("--home", default="var/demo")
-    p.add_argument("--port", type=int, default=8800)
-    p.add_argument("--no-gui", action="store_true", help="只准备演示环境、检查参考平台可用后退出（自检用）")
-    p.set_defaults(func=cmd_demo_start)
-
     report = sub.add_parser("report", help="报表").add_subparsers(dest="report_command", metavar="ACTION")
     p = report.add_parser("daily", help="每日受理报表（PDF）")
     p.add_argument("--date", required=True)
@@ -75,49 +67,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--operator", default=os.environ.get("COUNTER_APP_OPERATOR", "cli"))
     p.set_defaults(func=cmd_report_daily)
-
-
-# ------------------------------------------------------------------ helpers
-
-def _open():
-    from counter_app.config import ConfigError
-    from counter_app.security.keystore import KeyStoreError
-    from counter_app.services import open_window
-
-    try:
-        return open_window()
-    except (KeyStoreError, ConfigError) as exc:
-        raise UserError(exc.message) from None
-
-
-def _read_json(path: str) -> Any:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"找不到文件：{path}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"文件不是UTF-8编码的文本：{path}") from None
-    except OSError as exc:
-        raise UserError(f"无法读取文件 {path}：{exc.strerror}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"文件不是有效的JSON（第{exc.lineno}行第{exc.colno}列）：{path}") from None
-
-
-def _date(text: str, what: str) -> _dt.date:
-    try:
-        return _dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise UserError(f"{what}格式不正确：{text!r}（应为 YYYY-MM-DD，如 2026-11-30）") from None
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _case_error(exc: Exception) -> UserError:
-    return UserError(getattr(exc, "message", str(exc)))
 
 
 # ------------------------------------------------------------------ db
@@ -313,52 +262,6 @@ def cmd_sla_due(args: argparse.Namespace) -> int:
         flag = "" if r["verified"] else "（该年度节假日安排未发布，按周末推算，仅供参考）"
         print(f"  {(str(r['item']) + '.') if r['item'] else '  '} {r['title']}：{r['due'] or '无时限'} {r['note']}{flag}")
     return 0
-
-
-# ------------------------------------------------------------------ demo
-
-def cmd_demo_seed(args: argparse.Namespace) -> int:
-    from counter_app.demo_seed import seed
-
-    if args.count < 1 or args.count > 200_000:
-        raise UserError("数量应在1到200000之间。")
-    w = _open()
-    try:
-        created = seed(w, args.count, finalized=args.finalized, seed=args.seed)
-    finally:
-        w.close()
-    if args.json:
-        _print_json({"created": len(created), "case_nos": created[:50]})
-    else:
-        print(f"已生成{len(created)}个{'已提交' if args.finalized else '草稿'}办件。")
-    return 0
-
-
-def cmd_demo_start(args: argparse.Namespace) -> int:
-    from counter_app.demo_seed import prepare_demo_home
-
-    home = Path(args.home).resolve()
-    info = prepare_demo_home(home, port=args.port)
-    os.environ["COUNTER_APP_HOME"] = str(home)
-    os.environ["COUNTER_APP_KEYSTORE"] = os.environ.get("COUNTER_APP_KEYSTORE", "file")
-    from counter_app.logs import setup_logging
-
-    setup_logging(home)
-    server = info.start_platform()
-    print(f"演示环境：{home}\n参考平台：{server.url}\n演示账号：clerk01 / supervisor01 / it01，密码均为 demo1234")
-    sys.stdout.flush()
-    try:
-        if args.no_gui:  # a smoke check of the demo set-up: the platform answers, then everything stops
-            import requests
-
-            r = requests.get(f"{server.url}/api/v1/health", timeout=10)
-            print(f"参考平台健康检查：HTTP {r.status_code}")
-            return 0 if r.ok else 1
-        from ui.app import run_gui
-
-        return run_gui([], home=home, demo=True)
-    finally:
-        server.stop()
 
 
 # ------------------------------------------------------------------ report

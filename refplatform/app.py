@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from counter_app.refplatform.store import PlatformError, PlatformStore
+from refplatform.store import PlatformError, PlatformStore
 from counter_app.sync import contract as C
 
 P = C.API_PREFIX

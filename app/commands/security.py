@@ -23,7 +23,7 @@ from pathlib import Path
 
 
 def _user_error(message: str):
-    from counter_app.cli import UserError
+    from counter_app.errors import UserError
 
     return UserError(message)
 

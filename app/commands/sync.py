@@ -10,7 +10,7 @@ import threading
 
 
 def _open():
-    from counter_app.cli import UserError
+    from counter_app.errors import UserError
     from counter_app.config import ConfigError
     from counter_app.security.keystore import KeyStoreError
     from counter_app.services import open_window
@@ -51,7 +51,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from counter_app.cli import UserError
+    from counter_app.errors import UserError
     from counter_app.sync.worker import SyncWorker
 
     w = _open()
@@ -99,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from counter_app.cli import UserError
+    from counter_app.errors import UserError
     from counter_app.store.files import AttachmentCorrupt, AttachmentMissing
     from counter_app.sync.bundle import BundleError, export_bundle
 
@@ -122,7 +122,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    from counter_app.cli import UserError
+    from counter_app.errors import UserError
     from counter_app.sync.client import CredentialsError, SyncError, client_for
     from counter_app.sync.credentials import set_token
 
@@ -153,7 +153,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
-    from counter_app.cli import UserError
+    from counter_app.errors import UserError
     from counter_app.sync.outbox import quarantined_entries, requeue
 
     w = _open()

@@ -1,0 +1,23 @@
+"""Starting the desktop application from the application layer.
+
+``ui`` never imports ``app``: what the screens need from here (the demo accounts' password, the
+diagnostics export) is lent to them as :class:`ui.context.AppHooks`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def hooks(*, demo: bool = False):
+    from app.demo.seed import DEMO_PASSWORD
+    from app.diagnostics import export_diagnostics
+    from ui.context import AppHooks
+
+    return AppHooks(demo_password=DEMO_PASSWORD if demo else "", export_diagnostics=export_diagnostics)
+
+
+def start_gui(*, home: Path | None = None, demo: bool = False) -> int:
+    """The GUI's process exit code."""
+    from ui.app import run_gui
+
+    return run_gui([], home=home, demo=demo, hooks=hooks(demo=demo))
