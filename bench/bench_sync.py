@@ -48,7 +48,7 @@ class _Platform:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "app", "platform", "serve", "--port", str(self.port), "--data", str(data),
-             "--token", TOKEN, "--clock-seconds", "3600"],
+             "--token", f"{TOKEN}@410702-01", "--clock-seconds", "3600"],
             cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True)
         line: list[str] = []

@@ -311,8 +311,10 @@ class CaseService:
             state = CaseState(row.state)
             if state not in EDITABLE_STATES:
                 raise CaseError(f"办件{row.case_no}已提交，不能重复提交。")
+            correction = None
             if row.supersedes_id:
                 self._check_correction_approved(s, row, app)
+                correction = self._correction_block(s, row)
             meta = {r.sha256: (r.size, r.mime) for r in conn.execute(
                 select(att_t.c.sha256, att_t.c.size, att_t.c.mime).where(att_t.c.sha256.in_(hashes)))}
             new_rows = []
@@ -339,6 +341,7 @@ class CaseService:
                 "supersedes": _supersedes_no_core(conn, row.supersedes_id),
                 "center_code": row.center_code, "window_no": row.window_no, "operator": row.operator,
                 "finalized_at": _iso(now), "application": application_to_dict(app),
+                **({"correction": correction} if correction else {}),
                 "attachments": sorted(({"sha256": h, "role": role, "material": material, "mime": meta[h][1],
                                         "size": meta[h][0]} for h, role, material in refs),
                                       key=lambda a: (a["role"], a["sha256"])),
@@ -456,6 +459,14 @@ class CaseService:
             if (entry.detail or {}).get("case_id") == row.id:
                 return entry
         return None
+
+    def _correction_block(self, s: Session, row: Any) -> dict | None:
+        """The approval a correction carries to the platform, inside the sealed part of the case:
+        the platform accepts a version > 1 only with a named supervisor's approval under the seal."""
+        entry = self._approval_entry(s, row)
+        if entry is None:
+            return None
+        return {"approved_by": entry.operator, "approved_at": _iso(entry.at)}
 
     def _check_correction_approved(self, s: Session, row: CaseRow, app: Application) -> None:
         entry = self._approval_entry(s, row)
@@ -728,6 +739,7 @@ class CaseService:
             "accepted_at": _iso(row.finalized_at),
             "finalized_at": _iso(row.finalized_at),
             "application": application_to_dict(app),
+            **({"correction": c} if row.supersedes_id and (c := self._correction_block(s, row)) else {}),
             "items_progress": [{"item": p.item, "status": p.status, "updated_at": _iso(p.updated_at), "note": p.note}
                                for p in progress],
             "deadlines": deadlines,
@@ -780,7 +792,10 @@ def _sealable(case_json: dict) -> dict:
     """The parts of the case JSON the seal covers: everything that cannot change after signing."""
     keep = ("schema", "case_no", "version", "supersedes", "center_code", "window_no", "operator", "finalized_at",
             "application", "attachments")
-    return {k: case_json[k] for k in keep}
+    part = {k: case_json[k] for k in keep}
+    if case_json.get("correction") is not None:  # a correction's approval is sealed too (vN>1 only)
+        part["correction"] = case_json["correction"]
+    return part
 
 
 def _supersedes_no_core(conn: Any, supersedes_id: str | None) -> str | None:

@@ -1,9 +1,11 @@
-"""The HTTP face of the reference platform (FastAPI): the routes of ``docs/openapi.yaml``.
+"""The HTTP face of the reference platform (FastAPI): the contract's routes, declared with the
+contract's models (``counter_app.sync.models``); ``docs/openapi.yaml`` is generated from this app
+(``refplatform.openapi_doc``) and a test checks the committed copy is current.
 
-Handlers are thin: parse the request, call :class:`PlatformStore`, shape the answer. Errors are
-JSON ``{"code", "message", "detail"}`` with a Chinese message; the window shows ``message`` as is.
-Request bodies are parsed by hand rather than through pydantic models so that every refusal carries
-the contract's error code and a message a clerk can act on.
+Handlers are thin: authenticate the caller, call :class:`PlatformStore`, shape the answer. Errors
+are JSON ``{"code", "message", "detail"}`` with a Chinese message the window shows as it is; every
+status a route can answer is declared on it. Bodies are limited before they are read
+(``limits.BodyLimit``); attachment uploads are streamed to disk.
 
 Personal data never reaches a log: look-ups are POSTs (the ID number is in the body, not the URL)
 and the access log is off unless asked for.
@@ -11,24 +13,86 @@ and the access log is off unless asked for.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 import threading
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from refplatform.store import PlatformError, PlatformStore
 from counter_app.sync import contract as C
+from counter_app.sync import models as M
+from refplatform.blobs import OffsetMismatch
+from refplatform.credentials import Caller
+from refplatform.errors import PlatformError
+from refplatform.limits import BodyLimit, allowed_methods
+from refplatform.openapi_doc import contract_openapi, errors
+from refplatform.store import PlatformStore, offset_error
+from refplatform.submission import validation_message
 
 P = C.API_PREFIX
-_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
-_COMPLETE = re.compile(r"^bytes \*/(\d+)$")
+_RANGE = re.compile(r"^bytes ([0-9]+)-([0-9]+)/([0-9]+)$")
+_COMPLETE = re.compile(r"^bytes \*/([0-9]+)$")
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# Content-Range is checked in code, not by a schema pattern: its numbers must agree with each other
+# and with the body, which no pattern says, so every refusal of a well-formed string is a 422.
+RANGE_TEXT = ("`bytes START-END/TOTAL` (END inclusive, START equal to the platform's offset) or `bytes */TOTAL` "
+              "to complete an upload whose bytes all arrived; without it the body is the whole file.")
+
+# Optional parameters are typed "str" with a default of None: documented as a string, never as
+# "string or null" (a client would send the text "null").
+Sha256Path = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+DateQuery = Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", json_schema_extra={"format": "date"},
+                                        description="YYYY-MM-DD (China time); today when absent")]
+
+
+class Sha256Convertor(Convertor):
+    """``/attachments/{sha256:sha256}``: only a hash is an attachment's name, so ``PUT
+    /attachments/query`` is a method the path does not serve (405), not a malformed hash."""
+    regex = "[0-9a-f]{64}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("sha256", Sha256Convertor())
+
+
+def _day(value: str | None) -> _dt.date | None:
+    if value is None:
+        return None
+    try:
+        return _dt.date.fromisoformat(value)
+    except ValueError:
+        raise PlatformError(400, C.E_INVALID_REQUEST, "日期不正确，应为YYYY-MM-DD。") from None
+PlatformIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", pattern=UUID_PATTERN,
+                                       description="A UUID written in the same transaction as the case (or rating); "
+                                                   "identical on every resend.")]
+bearer = HTTPBearer(auto_error=False, scheme_name="windowCredential",
+                    description="The credential IT enrolled for this window (or the center's supervisor), bound to "
+                                "one center, one window and a role; kept in the window's OS keyring.")
+BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+
+
+def authenticated(request: Request, cred: HTTPAuthorizationCredentials | None = Security(bearer)) -> Caller:
+    who = request.app.state.store.authenticate(cred.credentials.strip()) if cred is not None else None
+    if who is None:
+        raise PlatformError(401, C.E_UNAUTHORIZED, "窗口凭据无效或缺失，请重新登记省平台窗口凭据。",
+                            headers={"WWW-Authenticate": 'Bearer realm="counter-app"'})
+    return who
+
+
+Who = Annotated[Caller, Depends(authenticated)]
 
 
 def create_app(store: PlatformStore, *, tick_seconds: float | None = None) -> FastAPI:
@@ -53,148 +117,188 @@ def create_app(store: PlatformStore, *, tick_seconds: float | None = None) -> Fa
             stop.set()
             t.join(5)
 
-    app = FastAPI(title="省一体化政务服务平台（参考实现）退役军人服务“一件事”接口", version="1.0.0",
-                  lifespan=lifespan, openapi_url=P + "/openapi.json", docs_url=None, redoc_url=None)
+    app = FastAPI(title="河南省退役军人服务“一件事”窗口 ⇄ 省一体化政务服务平台 接口", version=C.CONTRACT_VERSION,
+                  lifespan=lifespan, openapi_url=P + "/openapi.json", docs_url=None, redoc_url=None,
+                  separate_input_output_schemas=False)
     app.state.store = store
+    app.add_middleware(BodyLimit, attachment_prefix=P + "/attachments/")
+    app.openapi = lambda: contract_openapi(app)  # type: ignore[method-assign]
 
     @app.exception_handler(PlatformError)
     async def _platform_error(_req: Request, exc: PlatformError):
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_req: Request, exc: RequestValidationError):
-        return JSONResponse(C.error_body(C.E_INVALID_REQUEST, "请求参数不正确。"), status_code=400)
+    async def _validation(req: Request, exc: RequestValidationError):
+        if req.method == "POST" and req.url.path == P + "/cases" and any(
+                e.get("loc", ("",))[0] == "body" for e in exc.errors()):
+            return JSONResponse(C.error_body(C.E_INVALID_CASE, validation_message(exc, "办件数据不符合接口约定")),
+                                status_code=422)
+        return JSONResponse(C.error_body(C.E_INVALID_REQUEST, validation_message(exc, "请求参数不正确")), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_req: Request, exc: StarletteHTTPException):
-        code = C.E_NOT_FOUND if exc.status_code == 404 else C.E_INVALID_REQUEST
-        msg = "接口不存在（请检查平台地址与接口版本）。" if exc.status_code == 404 else "请求方式不正确。"
-        return JSONResponse(C.error_body(code, msg), status_code=exc.status_code)
+    async def _http(req: Request, exc: StarletteHTTPException):
+        if exc.status_code == 405:
+            allow = ", ".join(allowed_methods(req.app, req.scope))
+            return JSONResponse(C.error_body(C.E_METHOD_NOT_ALLOWED, f"该接口不支持{req.method}请求（支持：{allow}）。"),
+                                status_code=405, headers={"Allow": allow})
+        if exc.status_code == 413:
+            return JSONResponse(C.error_body(C.E_TOO_LARGE, "请求内容超过大小上限，平台拒绝接收。"), status_code=413,
+                                headers={"Connection": "close"})
+        if exc.status_code == 404:
+            return JSONResponse(C.error_body(C.E_NOT_FOUND, "接口不存在（请检查平台地址与接口版本）。"), status_code=404)
+        return JSONResponse(C.error_body(C.E_INVALID_REQUEST, "请求不正确：请求体无法解析。"), status_code=400)
 
-    def window(request: Request) -> str:
-        auth = request.headers.get("authorization", "")
-        label = None
-        if auth[:7].lower() == "bearer ":
-            label = store.authenticate(auth[7:].strip())
-        if label is None:
-            raise PlatformError(401, C.E_UNAUTHORIZED, "窗口凭据无效或缺失，请重新登记省平台窗口凭据。",
-                                headers={"WWW-Authenticate": 'Bearer realm="counter-app"'})
-        return label
-
-    async def json_body(request: Request) -> Any:
-        raw = await request.body()
-        try:
-            return json.loads(raw or b"null")
-        except ValueError:
-            raise PlatformError(400, C.E_INVALID_REQUEST, "请求体不是有效的JSON。") from None
-
-    @app.get(P + "/health")
+    @app.get(P + "/health", operation_id="health", tags=["window"], response_model=M.Health, response_model_exclude_unset=True,
+             summary="Connectivity probe (the platform endpoint itself, not the OS's online flag)")
     def health():
         return {"status": "ok", "service": C.SERVICE_NAME, "api": "v1",
                 "time": store.clock.now().isoformat(timespec="seconds")}
 
-    @app.get(P + "/auth/whoami")
-    def whoami(label: str = Depends(window)):
-        return {"window": label}
+    @app.get(P + "/auth/whoami", operation_id="whoami", tags=["window"], response_model=M.WhoAmI, response_model_exclude_unset=True,
+             responses=errors(401), summary="Which credential this is: its center, window and role")
+    def whoami(who: Who):
+        return {"window": who.label, "center_code": who.center_code, "window_no": who.window_no,
+                "role": who.role.value, "operator": who.operator, "seal_key_enrolled": bool(who.seal_public_key)}
 
-    @app.get(P + "/worklist")
-    def worklist(center_code: str, date: str | None = None, _w: str = Depends(window)):
-        day = None
-        if date:
-            try:
-                day = _dt.date.fromisoformat(date)
-            except ValueError:
-                raise PlatformError(400, C.E_INVALID_REQUEST, "日期格式应为YYYY-MM-DD。") from None
-        return store.worklist(center_code, day)
+    @app.get(P + "/worklist", operation_id="worklist", tags=["window"], response_model=M.WorklistAnswer, response_model_exclude_unset=True,
+             responses=errors(400, 401, 403),
+             summary="The caller's center's worklist: online applications approved by county VA, with claims")
+    def worklist(who: Who, center_code: Annotated[str, Query(pattern=r"^[0-9]{6}$")] = None,
+                 date: DateQuery = None):
+        if center_code:
+            who.require_center(center_code)
+        return store.worklist(who, _day(date))
 
-    @app.post(P + "/attachments/query")
-    async def attachments_query(request: Request, _w: str = Depends(window)):
-        body = await json_body(request)
-        hashes = body.get("sha256") if isinstance(body, dict) else None
-        if not isinstance(hashes, list):
-            raise PlatformError(400, C.E_INVALID_REQUEST, "请求体应为 {\"sha256\": [...]}。")
-        return await run_in_threadpool(store.attachment_states, hashes)
+    @app.post(P + "/worklist/{platform_id}/claim", operation_id="claim", tags=["window"],
+              response_model=M.ClaimAnswer, response_model_exclude_unset=True, responses=errors(400, 401, 403, 404, 409),
+              summary="Claim an online application for this window (opening it at the counter)")
+    def claim(who: Who, platform_id: PlatformIdPath):
+        return store.claim(who, platform_id)
 
-    @app.head(P + "/attachments/{sha256}")
-    def attachment_head(sha256: str, _w: str = Depends(window)):
-        _check_sha(sha256)
-        st = store.blobs.state(sha256)
+    @app.delete(P + "/worklist/{platform_id}/claim", operation_id="release_claim", tags=["window"],
+                response_model=M.ClaimAnswer, response_model_exclude_unset=True, responses=errors(400, 401, 403, 404, 409),
+                summary="Release this window's claim (the clerk cancelled the acceptance)")
+    def release_claim(who: Who, platform_id: PlatformIdPath):
+        return store.release(who, platform_id)
+
+    @app.post(P + "/attachments/query", operation_id="attachment_states", tags=["window"],
+              response_model=M.AttachmentStates, response_model_exclude_unset=True, responses=errors(400, 401, 413),
+              summary="Which attachments the platform already holds for this center")
+    def attachments_query(who: Who, body: M.AttachmentQuery):
+        return store.attachment_states(who, body.sha256)
+
+    @app.head(P + "/attachments/{sha256:sha256}", operation_id="attachment_head", tags=["platform"],
+              summary="Resume offset of an attachment (Upload-Offset header)",
+              responses={200: {"description": "Held completely or partly.", "headers": {
+                  C.UPLOAD_OFFSET_HEADER: {"schema": {"type": "integer"}, "description": "bytes received so far"},
+                  "Upload-Complete": {"schema": {"type": "string", "enum": ["true", "false"]}}}},
+                  404: {"description": "Nothing received yet."}, 400: {"description": "Not a SHA-256."},
+                  401: {"description": "Missing or unknown credential."}})
+    def attachment_head(who: Who, sha256: Sha256Path):
+        st = store.blobs_for(who.center_code).state(sha256)
         if st["state"] == "absent":
             return Response(status_code=404, headers={C.UPLOAD_OFFSET_HEADER: "0"})
         return Response(status_code=200, headers={C.UPLOAD_OFFSET_HEADER: str(st["received"]),
                                                   "Upload-Complete": "true" if st["state"] == "complete" else "false"})
 
-    @app.put(P + "/attachments/{sha256}")
-    async def attachment_put(sha256: str, request: Request, _w: str = Depends(window)):
-        _check_sha(sha256)
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > C.MAX_ATTACHMENT_BYTES:
-            raise PlatformError(413, C.E_TOO_LARGE, "附件超过大小上限。")
-        data = await request.body()
-        rng = request.headers.get("content-range")
-        done = _COMPLETE.match(rng.strip()) if rng else None
-        if done:
-            # Every byte arrived earlier but the upload was never completed (the platform stopped
-            # between the last write and the hash check): an empty body at offset TOTAL completes it.
-            if data:
-                raise PlatformError(400, C.E_INVALID_REQUEST, "“bytes */总长度”的请求体必须为空。")
-            start = total = int(done.group(1))
-        elif rng:
-            m = _RANGE.match(rng.strip())
-            if not m or int(m.group(2)) - int(m.group(1)) + 1 != len(data):
-                raise PlatformError(400, C.E_INVALID_REQUEST, "Content-Range 与请求体长度不符。")
-            start, total = int(m.group(1)), int(m.group(3))
-        else:
-            start, total = 0, len(data)
-        st = await run_in_threadpool(store.put_attachment, sha256, start, data, total)
+    @app.put(P + "/attachments/{sha256:sha256}", operation_id="upload_attachment", tags=["window"],
+             response_model=M.AttachmentState, response_model_exclude_unset=True, responses=errors(400, 401, 404, 409, 413, 422),
+             summary="Upload an attachment, resumable, addressed by its SHA-256 (streamed to disk)",
+             openapi_extra={"requestBody": {"required": True, "content": BINARY}})
+    async def attachment_put(who: Who, sha256: Sha256Path, request: Request,
+                             content_range: Annotated[str, Header(alias="Content-Range", max_length=64,
+                                                                         description=RANGE_TEXT)] = None):
+        start, end, total = 0, None, None
+        if content_range:
+            done, m = _COMPLETE.match(content_range), _RANGE.match(content_range)
+            if done:  # every byte arrived earlier; an empty body completes the upload
+                start = total = int(done.group(1))
+            elif m:
+                start, end, total = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            else:
+                raise PlatformError(422, C.E_INVALID_REQUEST, "Content-Range 应为“bytes 起-止/总长”或“bytes */总长”。")
+        blobs = store.blobs_for(who.center_code)
+        try:
+            upload = await run_in_threadpool(blobs.begin, sha256, start, end=end, total=total)
+        except OffsetMismatch as exc:
+            raise offset_error(exc.offset) from None
+        try:
+            async for chunk in request.stream():
+                await run_in_threadpool(upload.write, chunk)
+        except BaseException:
+            upload.abort()
+            raise
+        st = await run_in_threadpool(upload.finish)
         return JSONResponse(st, headers={C.UPLOAD_OFFSET_HEADER: str(st["received"])})
 
-    @app.get(P + "/attachments/{sha256}")
-    def attachment_get(sha256: str, _w: str = Depends(window)):
-        _check_sha(sha256)
-        if not store.blobs.held(sha256):
+    @app.get(P + "/attachments/{sha256:sha256}", operation_id="download_attachment", tags=["platform"],
+             response_class=Response, responses={200: {"description": "The file.", "content": BINARY},
+                                                 **errors(400, 401, 404)},
+             summary="The attachment's bytes (this center's attachments only)")
+    def attachment_get(who: Who, sha256: Sha256Path):
+        blobs = store.blobs_for(who.center_code)
+        if not blobs.held(sha256):
             raise PlatformError(404, C.E_NOT_FOUND, "平台没有该附件。")
-        return Response(store.blobs.read(sha256), media_type="application/octet-stream")
+        return Response(blobs.read(sha256), media_type="application/octet-stream")
 
-    @app.post(P + "/cases")
-    async def submit_case(request: Request, label: str = Depends(window)):
-        body = await json_body(request)
-        res = await run_in_threadpool(store.receive_case, request.headers.get(C.IDEMPOTENCY_HEADER), body,
-                                      credential=label)
+    @app.post(P + "/cases", operation_id="submit_case", tags=["window"], status_code=201,
+              response_model=M.SubmissionAnswer, response_model_exclude_unset=True,
+              responses={200: {"model": M.SubmissionAnswer, "description": "Already received (a resend): the first "
+                               "answer again.", "headers": {C.REPLAYED_HEADER: {"schema": {"type": "string",
+                                                                                             "enum": ["true"]}}}},
+                         **errors(400, 401, 403, 409, 413, 422)},
+              summary="Submit a finalized case of this window (or a correction from this center)")
+    async def submit_case(who: Who, body: M.Submission, idempotency_key: IdempotencyKey, request: Request):
+        # The digest is over the JSON as sent: the model checked its shape, the store keeps the original.
+        raw = await request.json()
+        res = await run_in_threadpool(store.receive_case, idempotency_key, raw, caller=who)
         return JSONResponse(res.body, status_code=res.status,
                             headers={C.REPLAYED_HEADER: "true"} if res.replayed else {})
 
-    @app.get(P + "/cases")
-    def list_cases(page: int = 1, page_size: int = 100, center_code: str | None = None, _w: str = Depends(window)):
-        return store.list_cases(page=page, page_size=page_size, center_code=center_code)
+    @app.get(P + "/cases", operation_id="list_cases", tags=["platform"], response_model=M.CaseListing, response_model_exclude_unset=True,
+             responses=errors(400, 401, 403),
+             summary="This window's cases (a supervisor: the center's), paged")
+    def list_cases(who: Who, page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                   page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+                   center_code: Annotated[str, Query(pattern=r"^[0-9]{6}$")] = None):
+        return store.list_cases(who, page=page, page_size=page_size, center_code=center_code)
 
-    @app.get(P + "/cases/{platform_case_id}")
-    def get_case(platform_case_id: str, _w: str = Depends(window)):
-        return store.get_case(platform_case_id)
+    @app.get(P + "/cases/{platform_case_id}", operation_id="get_case", tags=["platform"],
+             response_model=M.CaseDetail, response_model_exclude_unset=True, responses=errors(400, 401, 404),
+             summary="One received case of this window (a supervisor: of the center)")
+    def get_case(who: Who, platform_case_id: Annotated[str, Path(pattern=r"^HN[0-9]{21}$")]):
+        return store.get_case(platform_case_id, who)
 
-    @app.post(P + "/progress/query")
-    async def progress(request: Request, _w: str = Depends(window)):
-        body = await json_body(request)
-        keys = body.get("business_keys") if isinstance(body, dict) else None
-        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-            raise PlatformError(400, C.E_INVALID_REQUEST, "请求体应为 {\"business_keys\": [...]}。")
-        return await run_in_threadpool(store.progress, keys)
+    @app.post(P + "/progress/query", operation_id="progress", tags=["window"], response_model=M.ProgressAnswer, response_model_exclude_unset=True,
+              responses=errors(400, 401, 413), summary="Per-item department progress of this center's cases")
+    def progress(who: Who, body: M.ProgressQuery):
+        return store.progress(body.business_keys, who)
 
-    @app.post(P + "/data-sharing/lookup")
-    async def lookup(request: Request, _w: str = Depends(window)):
-        body = await json_body(request)
-        return await run_in_threadpool(store.lookup, body)
+    @app.post(P + "/data-sharing/lookup", operation_id="lookup", tags=["window"], response_model=M.LookupAnswer, response_model_exclude_unset=True,
+              responses=errors(400, 401, 413, 422), summary="数据共享校验 — the look-ups the form marks")
+    def lookup(who: Who, body: M.LookupRequest):
+        return store.lookup(body.id_number, list(body.checks) if body.checks else None)
 
-    @app.post(P + "/ratings")
-    async def rating(request: Request, _w: str = Depends(window)):
-        body = await json_body(request)
-        res = await run_in_threadpool(store.receive_rating, request.headers.get(C.IDEMPOTENCY_HEADER), body)
+    @app.post(P + "/persons/open-case", operation_id="open_case", tags=["window"], response_model=M.PersonAnswer, response_model_exclude_unset=True,
+              responses=errors(400, 401, 413),
+              summary="Whether this veteran already has an open case anywhere in the province")
+    def open_case(who: Who, body: M.PersonQuery):
+        return {"open_case": store.open_case_for(body.id_number)}
+
+    @app.post(P + "/ratings", operation_id="submit_rating", tags=["window"], status_code=201,
+              response_model=M.RatingAnswer, response_model_exclude_unset=True,
+              responses={200: {"model": M.RatingAnswer, "description": "Already recorded under this key."},
+                         **errors(400, 401, 404, 413, 422)},
+              summary="好差评 — a service rating after acceptance or after completion")
+    def rating(who: Who, body: M.RatingRequest, idempotency_key: IdempotencyKey):
+        res = store.receive_rating(who, idempotency_key, body.model_dump())
         return JSONResponse(res.body, status_code=res.status,
                             headers={C.REPLAYED_HEADER: "true"} if res.replayed else {})
+
+    @app.get(P + "/center/report", operation_id="center_report", tags=["window"], response_model=M.CenterReport, response_model_exclude_unset=True,
+             responses=errors(400, 401), summary="The caller's center's figures for a day (masked)")
+    def center_report(who: Who, date: DateQuery = None):
+        return store.center_report(who, _day(date))
 
     return app
-
-
-def _check_sha(sha256: str) -> None:
-    if not C.SHA256_RE.match(sha256):
-        raise PlatformError(400, C.E_INVALID_REQUEST, "附件摘要格式不正确（应为64位小写十六进制SHA-256）。")

@@ -1,4 +1,4 @@
-"""``counter-app platform …``: run the reference platform server, import an offline bundle."""
+"""``counter-app platform …``: run the reference platform server, enrol credentials, import an offline bundle."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +6,8 @@ import ipaddress
 import json
 import sys
 from pathlib import Path
+
+from refplatform.credentials import SPEC_HELP
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -17,20 +19,58 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if bool(args.tls_cert) != bool(args.tls_key):
         raise UserError("--tls-cert 与 --tls-key 须同时给出。")
     try:
-        store = open_store(Path(args.data), args.token or [], clock_seconds=args.clock_seconds)
+        store = open_store(Path(args.data), _enrolments(args), clock_seconds=args.clock_seconds,
+                           database_url=args.database_url)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     has = store.has_credentials()
     store.close()
     if not has:
-        raise UserError("参考平台没有任何窗口凭据：请用 --token 指定（可重复）。")
+        raise UserError(f"参考平台没有任何凭据：请用 --token 登记（可重复），格式：{SPEC_HELP}。")
     if not args.tls_cert and not _loopback(args.host):
         print("警告：未启用TLS且监听非本机地址，仅限隔离的测试网络使用。", file=sys.stderr)
     try:
         serve(args.port, Path(args.data), [], clock_seconds=args.clock_seconds, host=args.host,
+              database_url=args.database_url,
               ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key, access_log=args.access_log)
     except OSError as exc:
         raise UserError(f"无法在 {args.host}:{args.port} 上启动：{exc.strerror or exc}（端口被占用？）") from None
+    return 0
+
+
+def _enrolments(args: argparse.Namespace) -> list:
+    """``--token SPEC`` (repeatable) with ``--seal-key CENTER-WINDOW=BASE64`` (repeatable)."""
+    from refplatform.credentials import Enrolment
+
+    keys: dict[str, str] = {}
+    for item in getattr(args, "seal_key", None) or []:
+        binding, eq, key = item.partition("=")
+        if not eq:
+            raise ValueError("--seal-key 的格式为 中心代码-窗口号=公钥（Base64）。")
+        keys[binding.strip()] = key.strip()
+    out = []
+    for spec in args.token or []:
+        binding = spec.rpartition("@")[2]
+        out.append(Enrolment.parse(spec, seal_public_key=keys.pop(binding, None)))
+    if keys:
+        raise ValueError(f"--seal-key 指定的窗口没有对应的 --token：{'、'.join(keys)}。")
+    return out
+
+
+def cmd_enrol(args: argparse.Namespace) -> int:
+    from counter_app.errors import UserError
+    from refplatform.server import open_store
+
+    try:
+        store = open_store(Path(args.data), _enrolments(args), database_url=args.database_url)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        for spec in args.token:
+            binding = spec.rpartition("@")[2]
+            print(f"已登记凭据：{binding}")
+    finally:
+        store.close()
     return 0
 
 
@@ -50,7 +90,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from counter_app.sync.bundle import BundleError
 
     try:
-        store = open_store(Path(args.data), args.token or [])
+        store = open_store(Path(args.data), _enrolments(args))
     except ValueError as exc:
         raise UserError(str(exc)) from None
     try:
@@ -74,7 +114,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
     store = open_store(Path(args.data))
     try:
-        page = store.list_cases(page=args.page, page_size=args.page_size)
+        page = store.list_cases(None, page=args.page, page_size=args.page_size)
     finally:
         store.close()
     if args.json:
@@ -94,7 +134,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--port", type=int, default=8800)
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--data", required=True, help="平台数据目录")
-    s.add_argument("--token", action="append", help="接受的窗口凭据（可重复）")
+    s.add_argument("--token", action="append", help=f"登记凭据（可重复）：{SPEC_HELP}")
+    s.add_argument("--seal-key", action="append", help="窗口的印章公钥：中心代码-窗口号=Base64公钥（可重复）")
+    s.add_argument("--database-url", help="平台库改用该数据库（SQLAlchemy URL，如 postgresql+psycopg://…）；默认数据目录里的SQLite")
     s.add_argument("--clock-seconds", type=float, default=30.0, help="部门办理每一步的平均耗时（秒）")
     s.add_argument("--tls-cert", help="TLS证书（PEM）")
     s.add_argument("--tls-key", help="TLS私钥（PEM）")
@@ -104,9 +146,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     i = ps.add_parser("import", help="导入窗口导出的离线包")
     i.add_argument("bundle", help="离线包文件（*.cvbundle）")
     i.add_argument("--data", required=True, help="平台数据目录")
-    i.add_argument("--token", action="append", help="补充登记窗口凭据（可重复）")
+    i.add_argument("--token", action="append", help=f"补充登记凭据（可重复）：{SPEC_HELP}")
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=cmd_import)
+
+    e = ps.add_parser("enrol", help="登记凭据（绑定服务中心、窗口和角色）及窗口印章公钥")
+    e.add_argument("--data", required=True, help="平台数据目录")
+    e.add_argument("--token", action="append", required=True, help=f"凭据（可重复）：{SPEC_HELP}")
+    e.add_argument("--seal-key", action="append", help="窗口的印章公钥：中心代码-窗口号=Base64公钥（可重复）")
+    e.add_argument("--database-url", help="平台库所在的数据库（SQLAlchemy URL）")
+    e.set_defaults(func=cmd_enrol)
 
     c = ps.add_parser("cases", help="列出平台收到的办件")
     c.add_argument("--data", required=True)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from refplatform.store import PlatformError, PlatformStore
-from counter_app.sync.bundle import BundleReader
+from refplatform.errors import PlatformError
+from refplatform.store import PlatformStore
+from counter_app.sync.bundle import BundleError, BundleReader
 
 
 @dataclass
@@ -38,14 +39,16 @@ def import_bundle(store: PlatformStore, path: Path) -> ImportSummary:
     summary = ImportSummary()
     with BundleReader(path, keys_for) as reader:
         summary.window = reader.credential_label
+        caller = store.caller_by_label(reader.credential_label)
+        if caller is None:  # the bundle verified with keys of a credential that is gone
+            raise BundleError("离线包的窗口凭据已不在平台登记，无法导入。")
         for sha, data in reader.attachments():
-            store.put_attachment(sha, 0, data, len(data))
+            store.put_attachment(caller.center_code, sha, 0, data, len(data))
             summary.attachments += 1
         for case in reader.cases():
             summary.cases += 1
             try:
-                res = store.receive_case(case.idempotency_key, case.body, credential=reader.credential_label,
-                                         source="bundle")
+                res = store.receive_case(case.idempotency_key, case.body, caller=caller, source="bundle")
             except PlatformError as exc:
                 summary.refused.append((case.business_key, exc.message))
                 continue

@@ -17,16 +17,22 @@ import uvicorn
 
 from refplatform.app import create_app
 from refplatform.departments import DepartmentClock
+from refplatform.credentials import Enrolment
 from refplatform.store import PlatformStore
 
 DEFAULT_CLOCK_SECONDS = 30.0
 
 
-def open_store(data_dir: Path, tokens: Iterable[str] = (), *, clock_seconds: float = DEFAULT_CLOCK_SECONDS
-               ) -> PlatformStore:
-    store = PlatformStore(Path(data_dir), clock=DepartmentClock(clock_seconds))
-    for t in tokens:
-        store.add_token(t)
+def open_store(data_dir: Path, credentials: Iterable[str | Enrolment] = (), *,
+               clock_seconds: float = DEFAULT_CLOCK_SECONDS, database_url: str | None = None) -> PlatformStore:
+    """``credentials``: enrolments, or their spec ``TOKEN@CENTER-WINDOW`` / ``TOKEN@CENTER-supervisor-NAME``."""
+    store = PlatformStore(Path(data_dir), clock=DepartmentClock(clock_seconds), database_url=database_url)
+    try:
+        for c in credentials:
+            store.enrol(c if isinstance(c, Enrolment) else Enrolment.parse(c))
+    except BaseException:
+        store.close()
+        raise
     return store
 
 
@@ -56,11 +62,11 @@ def _url(sock: socket.socket, host: str, tls: bool) -> str:
     return f"{'https' if tls else 'http'}://{shown}:{port}"
 
 
-def serve(port: int, data_dir: Path, tokens: Iterable[str] = (), clock_seconds: float = DEFAULT_CLOCK_SECONDS,
-          host: str = "127.0.0.1", *, ssl_certfile: str | None = None, ssl_keyfile: str | None = None,
+def serve(port: int, data_dir: Path, credentials: Iterable[str | Enrolment] = (), clock_seconds: float = DEFAULT_CLOCK_SECONDS,
+          host: str = "127.0.0.1", *, database_url: str | None = None, ssl_certfile: str | None = None, ssl_keyfile: str | None = None,
           access_log: bool = False, announce=print) -> None:
     """Serve until interrupted (SIGINT/SIGTERM). Prints the URL once listening."""
-    store = open_store(data_dir, tokens, clock_seconds=clock_seconds)
+    store = open_store(data_dir, credentials, clock_seconds=clock_seconds, database_url=database_url)
     sock = _bind(host, port)
     server = uvicorn.Server(_config(create_app(store), ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
                                     access_log=access_log))
@@ -98,11 +104,11 @@ class ServerHandle:
         self.stop()
 
 
-def start_in_thread(data_dir: Path, tokens: Iterable[str] = (), *, port: int = 0, host: str = "127.0.0.1",
+def start_in_thread(data_dir: Path, credentials: Iterable[str | Enrolment] = (), *, port: int = 0, host: str = "127.0.0.1",
                     clock_seconds: float = DEFAULT_CLOCK_SECONDS, ssl_certfile: str | None = None,
-                    ssl_keyfile: str | None = None, startup_timeout: float = 20.0) -> ServerHandle:
+                    database_url: str | None = None, ssl_keyfile: str | None = None, startup_timeout: float = 20.0) -> ServerHandle:
     """Start the platform on a daemon thread; returns once it accepts connections."""
-    store = open_store(data_dir, tokens, clock_seconds=clock_seconds)
+    store = open_store(data_dir, credentials, clock_seconds=clock_seconds, database_url=database_url)
     sock = _bind(host, port)
     server = uvicorn.Server(_config(create_app(store), ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
                                     access_log=False))

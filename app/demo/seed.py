@@ -27,6 +27,7 @@ DEMO_PASSWORD = "demo1234"
 DEMO_OPERATORS = (("clerk01", "李晓燕", "clerk"), ("clerk02", "王建华", "clerk"),
                   ("supervisor01", "张卫国", "supervisor"), ("it01", "赵志强", "it_admin"))
 DEMO_TOKEN = "demo-window-token"
+DEMO_SUPERVISOR_TOKEN = "demo-supervisor-token"  # supervisor01 approves corrections at the demo center
 
 
 def synthetic_photo(rng: random.Random) -> bytes:
@@ -161,6 +162,19 @@ class PlatformProcess:
 class DemoHome:
     home: Path
     port: int
+    center_code: str = "410702"
+    window_no: str = "01"
+    seal_public_key: str | None = None
+
+    def platform_credentials(self) -> list[str]:
+        """The demo window's credential, bound to its center and window, with its seal key
+        enrolled, and the demo supervisor's."""
+        binding = f"{self.center_code}-{self.window_no}"
+        args = ["--token", f"{DEMO_TOKEN}@{binding}",
+                "--token", f"{DEMO_SUPERVISOR_TOKEN}@{self.center_code}-supervisor-supervisor01"]
+        if self.seal_public_key:
+            args += ["--seal-key", f"{binding}={self.seal_public_key}"]
+        return args
 
     def start_platform(self) -> PlatformProcess:
         url = f"http://127.0.0.1:{self.port}"
@@ -173,7 +187,7 @@ class DemoHome:
 
         proc = subprocess.Popen(
             [*self_command(), "platform", "serve", "--port", str(self.port),
-             "--data", str(self.home / "platform"), "--token", DEMO_TOKEN, "--clock-seconds", "20"],
+             "--data", str(self.home / "platform"), *self.platform_credentials(), "--clock-seconds", "20"],
             stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -219,9 +233,12 @@ def prepare_demo_home(home: Path, *, port: int = 8800) -> DemoHome:
         if w.cases.count() == 0:
             seed(w, 6, finalized=True, seed=7)
             seed(w, 2, finalized=False, seed=8)
+        sealer = w.cases.sealer
+        info = DemoHome(home, port, w.settings.center_code, w.settings.window_no,
+                        sealer.public_key_b64 if sealer is not None else None)
     finally:
         w.close()
-    return DemoHome(home, port)
+    return info
 
 
 def _ensure_demo_operators(window: Any) -> None:

@@ -194,6 +194,24 @@ class PlatformClient:
                                         "reason": reason, "rated_at": rated_at})
         return R.parse_rating_answer(self._json(resp))
 
+    # ---- the center: claims, one open case per person, the center's figures -----------------
+    def claim(self, platform_id: str) -> dict:
+        """Claim an online application for this window. Another window's claim is a
+        ``RejectedError`` with code ``claimed_elsewhere`` and the message "正在X号窗口受理"."""
+        return R.parse_claim(self._json(self._request("POST", f"/worklist/{platform_id}/claim")))
+
+    def release_claim(self, platform_id: str) -> dict:
+        return R.parse_claim(self._json(self._request("DELETE", f"/worklist/{platform_id}/claim")))
+
+    def open_case(self, id_number: str) -> dict | None:
+        """This veteran's open case anywhere in the province (``case_no``, center, window), or None."""
+        body = self._json(self._request("POST", "/persons/open-case", json_body={"id_number": id_number}))
+        return R.parse_person(body)["open_case"]
+
+    def center_report(self, day: _dt.date | None = None) -> dict:
+        params = {"date": day.isoformat()} if day else None
+        return R.parse_center_report(self._json(self._request("GET", "/center/report", params=params)))
+
 
 def client_for(window, *, token: str | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> PlatformClient:
     """A client for this window's configured platform (env overrides applied)."""

@@ -21,6 +21,7 @@ from typing import Any
 API_PREFIX = "/api/v1"
 SERVICE_NAME = "henan-veteran-one-thing-platform"
 CASE_SCHEMA = "counter-app/case/v1"
+CONTRACT_VERSION = "1.1.0"  # docs/openapi.yaml info.version
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -48,15 +49,25 @@ E_TOO_LARGE = "too_large"
 E_UNAUTHORIZED = "unauthorized"
 E_INVALID_REQUEST = "invalid_request"
 E_NOT_FOUND = "not_found"
+E_FORBIDDEN = "forbidden"                      # 403: the credential may not act on that center/window
+E_METHOD_NOT_ALLOWED = "method_not_allowed"    # 405 (with an ``Allow`` header)
+E_CLAIMED_ELSEWHERE = "claimed_elsewhere"      # 409: another window is accepting that online application
+E_PERSON_OPEN_CASE = "person_has_open_case"    # 409: the veteran already has an open case (detail.case_no)
+E_CORRECTION_NOT_APPROVED = "correction_not_approved"  # 422: vN>1 without a named, sealed supervisor approval
 DATA_ERRORS = frozenset({E_INVALID_CASE, E_DIGEST_MISMATCH, E_KEY_REUSED, E_BUSINESS_KEY_CONFLICT,
-                         E_ATTACHMENT_HASH, E_TOO_LARGE, E_INVALID_REQUEST})
+                         E_ATTACHMENT_HASH, E_TOO_LARGE, E_INVALID_REQUEST, E_PERSON_OPEN_CASE,
+                         E_CORRECTION_NOT_APPROVED})
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 UPLOAD_CHUNK_BYTES = 1024 * 1024
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-BUSINESS_KEY_RE = re.compile(r"^(\d{6}-\d{2}-\d{8}-\d{4}-[0-9X])/v([1-9]\d*)$")
+# ``[0-9]``, not ``\d`` (which matches any Unicode digit), and ``fullmatch`` (``$`` lets a trailing
+# newline through): the same text as the OpenAPI patterns generated from ``models``.
+CASE_NO_PATTERN = r"^[0-9]{6}-[0-9]{2}-[0-9]{8}-[0-9]{4}-[0-9X]$"
+BUSINESS_KEY_PATTERN = r"^([0-9]{6}-[0-9]{2}-[0-9]{8}-[0-9]{4}-[0-9X])/v([1-9][0-9]{0,2})$"
+BUSINESS_KEY_RE = re.compile(BUSINESS_KEY_PATTERN.rstrip("$").lstrip("^") + r"\Z")
 
 DATA_SHARING_CHECKS: tuple[str, ...] = ("henan_hukou_before_enlistment", "hukou_cancelled", "property_record",
                                         "social_security_bank_account")
@@ -72,7 +83,12 @@ def business_key(case_no: str, version: int) -> str:
 
 
 def sealed_part(case: dict) -> dict:
-    return {k: case.get(k) for k in SEALED_KEYS}
+    """The sealed keys; a correction's approval (``correction``, vN>1 only) is sealed too. It is
+    left out when absent so that first versions keep the digest they always had."""
+    part = {k: case.get(k) for k in SEALED_KEYS}
+    if case.get("correction") is not None:
+        part["correction"] = case["correction"]
+    return part
 
 
 def content_digest(case: dict) -> str:

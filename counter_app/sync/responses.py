@@ -27,8 +27,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, TypedDict, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
 from counter_app.scheme import ITEMS
 from counter_app.sync import contract as C
+from counter_app.sync import models as M
 from counter_app.sync.errors import RETRY_LATER, MalformedAnswer, TransientError
 
 # What the clerk should do after a malformed answer, per kind of call: the worker's calls are
@@ -97,16 +100,31 @@ class _Bad(Exception):
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _answer(advice: str = RETRY_LATER) -> Callable[[_F], _F]:
+def _answer(advice: str = RETRY_LATER, *, model: type[BaseModel] | None = None) -> Callable[[_F], _F]:
+    """The field checks of ``fn`` (their messages name the field in the clerk's terms), then the
+    contract's own model (``models``), the same type the platform declares its answer with: an
+    answer passes only if it is what the generated ``docs/openapi.yaml`` says."""
     def wrap(fn: _F) -> _F:
         @functools.wraps(fn)
         def parse(*args: Any, **kwargs: Any) -> Any:
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
+                if model is not None:
+                    _conforms(model, args[0])
+                return result
             except _Bad as exc:
                 raise MalformedAnswer(exc.problem, advice=advice) from None
         return parse  # type: ignore[return-value]
     return wrap
+
+
+def _conforms(model: type[BaseModel], body: Any) -> None:
+    try:
+        model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "应答内容"
+        raise _Bad(f"{where} 不符合接口约定（{first.get('type', 'invalid')}）") from None
 
 
 def _at(path: str, key: str | int) -> str:
@@ -224,14 +242,14 @@ def parse_health(body: Any) -> dict:
     return body
 
 
-@_answer(TRY_AGAIN)
+@_answer(TRY_AGAIN, model=M.WhoAmI)
 def parse_whoami(body: Any) -> dict:
     """``GET /auth/whoami``: ``window`` is the platform's label for this credential."""
     _str(_req(_obj(body, ""), "window", ""), "window", nonempty=True)
     return body
 
 
-@_answer()
+@_answer(model=M.WorklistAnswer)
 def parse_worklist(body: Any) -> WorklistAnswer:
     """``GET /worklist``. Refused whole when any entry is wrong: the store removes the entries an
     answer no longer lists, so dropping one bad entry would silently delete it at this window."""
@@ -256,14 +274,14 @@ def parse_worklist(body: Any) -> WorklistAnswer:
     return body  # type: ignore[return-value]
 
 
-@_answer()
+@_answer(model=M.AttachmentStates)
 def parse_attachment_states(body: Any) -> dict[str, AttachmentState]:
     """``POST /attachments/query`` → ``{sha256: state}``."""
     items = _list(_req(_obj(body, ""), "attachments", ""), "attachments")
     return {a["sha256"]: a for a in (_attachment_state(v, _at("attachments", i)) for i, v in enumerate(items))}
 
 
-@_answer()
+@_answer(model=M.AttachmentState)
 def parse_upload_state(body: Any, total: int) -> AttachmentState:
     """``PUT /attachments/{sha256}``: the state after a chunk; ``received`` never beyond the file."""
     return _attachment_state(body, "", total=total, keyed=False)
@@ -284,7 +302,7 @@ def parse_missing(detail: Mapping) -> list[str]:
     return [_sha256(h, _at("detail.missing", i)) for i, h in enumerate(missing)]
 
 
-@_answer()
+@_answer(model=M.SubmissionAnswer)
 def parse_submission_answer(body: Any, business_key: str) -> SubmissionAnswer:
     """``POST /cases``: the receipt must be for the case that was sent."""
     receipt = _obj(_req(_obj(body, ""), "receipt", ""), "receipt")
@@ -294,7 +312,7 @@ def parse_submission_answer(body: Any, business_key: str) -> SubmissionAnswer:
     return body  # type: ignore[return-value]
 
 
-@_answer(TRY_AGAIN)
+@_answer(TRY_AGAIN, model=M.CaseListing)
 def parse_case_listing(body: Any) -> dict:
     """``GET /cases`` (a platform-side view: operators and tests)."""
     _obj(body, "")
@@ -310,7 +328,7 @@ def parse_case_listing(body: Any) -> dict:
     return body
 
 
-@_answer(TRY_AGAIN)
+@_answer(TRY_AGAIN, model=M.CaseDetail)
 def parse_case_detail(body: Any) -> dict:
     """``GET /cases/{platform_case_id}`` (a platform-side view: operators and tests)."""
     _obj(body, "")
@@ -327,7 +345,7 @@ def _progress_event(ev: Any, path: str) -> None:
     _opt_str(ev, "note", path)
 
 
-@_answer()
+@_answer(model=M.ProgressAnswer)
 def parse_progress(body: Any) -> ProgressAnswer:
     """``POST /progress/query``. Refused whole when anything is wrong, so no case of a bad answer
     is half applied."""
@@ -351,7 +369,7 @@ def parse_progress(body: Any) -> ProgressAnswer:
     return body  # type: ignore[return-value]
 
 
-@_answer(ASK_PAPER)
+@_answer(ASK_PAPER, model=M.LookupAnswer)
 def parse_lookup(body: Any) -> LookupAnswer:
     """``POST /data-sharing/lookup``: each known check's result, with the types the form reads
     (``ui.acceptance.form_step`` fills fields from ``verified``/``value``/``found``/…)."""
@@ -369,7 +387,7 @@ def parse_lookup(body: Any) -> LookupAnswer:
     return body  # type: ignore[return-value]
 
 
-@_answer()
+@_answer(model=M.RatingAnswer)
 def parse_rating_answer(body: Any) -> RatingAnswer:
     """``POST /ratings``."""
     _obj(body, "")
@@ -409,3 +427,21 @@ def parse_error(body: Any) -> ErrorBody:
     message = " ".join(message.split())[:_MAX_MESSAGE] if isinstance(message, str) and _CJK.search(message) else ""
     detail = body.get("detail") if isinstance(body.get("detail"), dict) else {}
     return ErrorBody(code=code, message=message, detail=detail)
+
+
+@_answer(TRY_AGAIN, model=M.ClaimAnswer)
+def parse_claim(body: Any) -> dict:
+    """``POST``/``DELETE /worklist/{platform_id}/claim``."""
+    return _obj(body, "")
+
+
+@_answer(TRY_AGAIN, model=M.PersonAnswer)
+def parse_person(body: Any) -> dict:
+    """``POST /persons/open-case``: the open case of this veteran anywhere in the province, or null."""
+    return _obj(body, "")
+
+
+@_answer(model=M.CenterReport)
+def parse_center_report(body: Any) -> dict:
+    """``GET /center/report``: the center's figures, already masked by the platform."""
+    return _obj(body, "")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sync.helpers import TOKEN
+from tests.sync.helpers import CREDENTIAL, SUPERVISOR_CREDENTIAL, TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ def platform(tmp_path):
     (one step per hour); tests advance it explicitly with ``platform.clock.advance``."""
     from refplatform.server import start_in_thread
 
-    handle = start_in_thread(tmp_path / "platform", [TOKEN], clock_seconds=3600)
+    handle = start_in_thread(tmp_path / "platform", [CREDENTIAL, SUPERVISOR_CREDENTIAL], clock_seconds=3600)
     yield handle
     handle.stop()
 
@@ -31,7 +31,14 @@ def sync_window(window, platform, monkeypatch):
     """The test window, pointed at the platform through the environment overrides."""
     monkeypatch.setenv("COUNTER_APP_PLATFORM_URL", platform.url)
     monkeypatch.setenv("COUNTER_APP_PLATFORM_TOKEN", TOKEN)
+    enrol_seal_key(platform, window)
     return window
+
+
+def enrol_seal_key(platform, window) -> None:
+    """IT registers the window's seal public key with its credential (never trust on first use)."""
+    platform.store.enrol_seal_key(f"{window.settings.center_code}-{window.settings.window_no}",
+                                  window.cases.sealer.public_key_b64)
 
 
 @pytest.fixture
@@ -61,7 +68,7 @@ class PlatformProcess:
         env = dict(os.environ, PYTHONPATH=str(REPO))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "app", "platform", "serve", "--port", str(self.port), "--data",
-             str(self.data_dir), "--token", TOKEN, "--clock-seconds", str(self.clock_seconds)],
+             str(self.data_dir), "--token", CREDENTIAL, "--clock-seconds", str(self.clock_seconds)],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         # The server prints one line once it listens; read it with a deadline.
         line: list[str] = []

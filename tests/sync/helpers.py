@@ -13,6 +13,10 @@ from counter_app.samples import make_application
 
 CLERK = Actor("clerk01")
 TOKEN = "test-window-token-0001"
+# The credential as IT enrols it: bound to the test window's center and window (the defaults).
+CREDENTIAL = f"{TOKEN}@410702-01"
+SUPERVISOR_TOKEN = "test-supervisor-token-0001"
+SUPERVISOR_CREDENTIAL = f"{SUPERVISOR_TOKEN}@410702-supervisor-supervisor01"
 
 
 def finalized_case(window, rng: random.Random, *, scan_bytes: int = 2048, scans: int = 1, mutate=None):

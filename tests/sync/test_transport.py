@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 
 from counter_app.sync.client import PlatformClient, TransientError
 from counter_app.sync.transport import TransportConfigError, check_url, make_session
-from tests.sync.helpers import TOKEN
+from tests.sync.helpers import CREDENTIAL, TOKEN
 
 
 def _name(cn: str) -> x509.Name:
@@ -53,7 +53,7 @@ def tls_platform(tmp_path):
     from refplatform.server import start_in_thread
 
     d, pin = _pki(tmp_path, san_ip=True)
-    h = start_in_thread(tmp_path / "tls-platform", [TOKEN], ssl_certfile=str(d / "cert.pem"),
+    h = start_in_thread(tmp_path / "tls-platform", [CREDENTIAL], ssl_certfile=str(d / "cert.pem"),
                         ssl_keyfile=str(d / "key.pem"))
     yield h, d, pin
     h.stop()
@@ -87,7 +87,7 @@ def test_pinning_does_not_switch_off_host_name_checks(tmp_path):
     from refplatform.server import start_in_thread
 
     d, pin = _pki(tmp_path, san_ip=False)
-    h = start_in_thread(tmp_path / "p2", [TOKEN], ssl_certfile=str(d / "cert.pem"), ssl_keyfile=str(d / "key.pem"))
+    h = start_in_thread(tmp_path / "p2", [CREDENTIAL], ssl_certfile=str(d / "cert.pem"), ssl_keyfile=str(d / "key.pem"))
     try:
         with pytest.raises(TransientError) as exc:
             _client(h.url, ca_bundle=str(d / "ca.pem"), pinned_cert_sha256=pin).health()

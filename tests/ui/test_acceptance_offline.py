@@ -13,6 +13,7 @@ import socket
 from counter_app.lifecycle import CaseState
 
 TOKEN = "acceptance-window-token-01"
+CREDENTIAL = f"{TOKEN}@410702-01"  # the test window's center and window
 
 
 def _free_port() -> int:
@@ -69,7 +70,7 @@ def test_offline_acceptance_is_queued_and_synced_when_the_platform_returns(accep
         assert record.state is CaseState.QUEUED and record.outbox["status"] == "waiting"
 
         # The platform comes back; the clerk presses 立即上报 (the shell's sync_now does the same).
-        platform = start_in_thread(tmp_path / "platform", [TOKEN], port=port, clock_seconds=3600)
+        platform = start_in_thread(tmp_path / "platform", [CREDENTIAL], port=port, clock_seconds=3600)
         worker.retry_now()
         bridge.pull_now()
         qtbot.waitUntil(lambda: ctx.window.cases.get(case_id).outbox["status"] == "acked", timeout=30000)
@@ -97,7 +98,7 @@ def test_data_sharing_values_are_fetched_from_the_platform_when_online(acceptanc
     from ui.acceptance.script import Choices
     from ui.sync_bridge import SyncBridge
 
-    platform = start_in_thread(tmp_path / "platform", [TOKEN], clock_seconds=3600)
+    platform = start_in_thread(tmp_path / "platform", [CREDENTIAL], clock_seconds=3600)
     monkeypatch.setenv("COUNTER_APP_PLATFORM_URL", platform.url)
     monkeypatch.setenv("COUNTER_APP_PLATFORM_TOKEN", TOKEN)
     bridge = SyncBridge(SyncWorker(ctx.window, pull_interval=3600))
