@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from counter_app.sync import contract as C
 from counter_app.sync import models as M
+from counter_app.sync.models import Role
 from refplatform.blobs import OffsetMismatch
 from refplatform.credentials import Caller
 from refplatform.errors import PlatformError
@@ -234,9 +235,11 @@ def create_app(store: PlatformStore, *, tick_seconds: float | None = None) -> Fa
 
     @app.get(P + "/attachments/{sha256:sha256}", operation_id="download_attachment", tags=["platform"],
              response_class=Response, responses={200: {"description": "The file.", "content": BINARY},
-                                                 **errors(400, 401, 404)},
-             summary="The attachment's bytes (this center's attachments only)")
+                                                 **errors(400, 401, 403, 404)},
+             summary="The attachment's bytes (the center's supervisor only)")
     def attachment_get(who: Who, sha256: Sha256Path):
+        if who.role is not Role.SUPERVISOR:  # a window uploads; it never needs another window's photo
+            raise PlatformError(403, C.E_FORBIDDEN, "窗口凭据不能下载附件；如需调阅，请由审核负责人查看。")
         blobs = store.blobs_for(who.center_code)
         if not blobs.held(sha256):
             raise PlatformError(404, C.E_NOT_FOUND, "平台没有该附件。")
