@@ -248,12 +248,10 @@ class PlatformStore:
                 self._check_correction(caller, case, seal_ok, seal_note)
             person = self.person_key(case["application"]["applicant"]["id_number"])
             self._check_one_open_case(s, person, case["case_no"])
-            seq = (s.execute(select(func.max(PlatformCase.id))).scalar() or 0) + 1
-            pid = f"HN{case['center_code']}{now.astimezone(CHINA_TZ):%Y%m%d}{seq:07d}"
             items = sorted(int(n) for n in case["application"]["items"])
             audit_head = body.get("audit_head") or {}
             row = PlatformCase(
-                platform_case_id=pid, business_key=bk, idempotency_key=idempotency_key, content_digest=digest,
+                platform_case_id=f"pending-{secrets.token_hex(10)}", business_key=bk, idempotency_key=idempotency_key, content_digest=digest,
                 case_no=case["case_no"], version=version, center_code=case["center_code"],
                 window_no=case["window_no"], operator=str(case.get("operator") or "")[:64], person_key=person,
                 accepted_on=_accepted_on(case, now), superseded=False,
@@ -264,6 +262,8 @@ class PlatformStore:
             )
             s.add(row)
             s.flush()
+            # Numbered from the row's own id: no "max + 1" for two concurrent requests to share.
+            pid = row.platform_case_id = f"HN{case['center_code']}{now.astimezone(CHINA_TZ):%Y%m%d}{row.id:07d}"
             if version > 1:
                 for old in s.execute(select(PlatformCase).where(PlatformCase.case_no == case["case_no"],
                                                                 PlatformCase.version < version)).scalars():
@@ -402,8 +402,11 @@ class PlatformStore:
         """Apply every scheduled department step whose time has come. Returns how many."""
         now = now or self.clock.now()
         with self.sessions.begin() as s:
+            # SKIP LOCKED: on a server database two requests advancing at once never apply a step twice
+            # (SQLite's BEGIN IMMEDIATE already serialises them and ignores the clause).
             steps = s.execute(select(ScheduledStep).where(ScheduledStep.applied.is_(False), ScheduledStep.due_at <= now)
-                              .order_by(ScheduledStep.due_at, ScheduledStep.id).limit(limit)).scalars().all()
+                              .order_by(ScheduledStep.due_at, ScheduledStep.id).limit(limit)
+                              .with_for_update(skip_locked=True)).scalars().all()
             for st in steps:
                 item = s.execute(select(CaseItem).where(CaseItem.case_id == st.case_id, CaseItem.item == st.item)
                                  ).scalar_one()
@@ -446,7 +449,10 @@ class PlatformStore:
 
     # ---- worklist, claims, the center's figures: ``center.py`` ---------------------------------
     def worklist(self, caller: Caller, day: _dt.date | None = None) -> dict:
-        return center_views.worklist(self, caller, day)
+        try:
+            return center_views.worklist(self, caller, day)
+        except IntegrityError:  # another window generated the same day's list first: read theirs
+            return center_views.worklist(self, caller, day)
 
     def claim(self, caller: Caller, platform_id: str) -> dict:
         return center_views.claim(self, caller, platform_id)
