@@ -58,10 +58,11 @@ def worklist(store: "PlatformStore", caller: Caller, day: _dt.date | None) -> di
     today = _today(store)
     day = day or today
     now = store.clock.now()
-    with store.sessions.begin() as s:
+    with store.sessions() as s:  # the day's list exists after the first call: read without a write lock
+        have = s.execute(select(func.count()).select_from(WorklistRow).where(
+            WorklistRow.center_code == caller.center_code, WorklistRow.day == day)).scalar_one()
+    with (store.sessions.begin() if not have else store.sessions()) as s:
         if abs((day - today).days) <= WORKLIST_DAYS:
-            have = s.execute(select(func.count()).select_from(WorklistRow).where(
-                WorklistRow.center_code == caller.center_code, WorklistRow.day == day)).scalar_one()
             if not have:
                 for entry in worklist_for(caller.center_code, day):
                     if s.get(WorklistRow, entry["platform_id"]) is None:
