@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from counter_app.clock import CHINA_TZ
 from ui.background import submit
+from ui.center_report_panel import CenterReportPanel
 from ui.context import AppContext
 from ui.errors import user_message
 from ui.worklist import today_local
@@ -233,6 +234,8 @@ class SupervisorPage(QWidget):
         layout.addLayout(top)
         layout.addLayout(cards)
         layout.addWidget(group, 1)
+        self.center = CenterReportPanel(ctx)  # the whole center, from the platform
+        layout.addWidget(self.center, 1)
         layout.addWidget(self.message)
 
         self.refresh_button.clicked.connect(self.refresh)
@@ -258,6 +261,7 @@ class SupervisorPage(QWidget):
     @Slot()
     def refresh(self) -> None:
         self.message.setText("正在统计……")
+        self.center.refresh(self.chosen_day())
         submit(self.ctx.tasks.db, load_day_glance, self.ctx.window, self.chosen_day(), self.chosen_window(),
                               on_success=self._show, on_failure=self._failed)
 
