@@ -14,6 +14,7 @@ from counter_app.cases import Actor
 from counter_app.clock import CHINA_TZ
 from counter_app.sync import contract as C
 from counter_app.sync.center_report import center_figures
+from counter_app.sync.claims import ClaimedElsewhere, claim_entry, claim_note, open_case_elsewhere, release_entry
 from counter_app.sync.client import PlatformClient, RejectedError, TransientError
 from counter_app.sync.outbox import OutboxDrainer, build_submission
 from counter_app.sync.worklist import fetch_worklist, worklist_entries
@@ -65,17 +66,21 @@ def test_two_windows_one_supervisor(center, platform, fast_policy):
     entry = worklist_entries(a)[0]
     pid = entry["platform_id"]
     assert pid in {e["platform_id"] for e in worklist_entries(b)}
-    assert ca.claim(pid)["claim"]["window_no"] == "01"
-    with pytest.raises(TransientError) as exc:
-        cb.claim(pid)
-    assert exc.value.code == C.E_CLAIMED_ELSEWHERE and "正在01号窗口受理" in exc.value.message
+    assert claim_entry(a, pid, client=ca)["window_no"] == "01"
+    with pytest.raises(ClaimedElsewhere) as exc:
+        claim_entry(b, pid, client=cb)
+    assert exc.value.window_no == "01" and "正在01号窗口受理" in exc.value.message
     fetch_worklist(b, cb, day=today)
     shown = {e["platform_id"]: e for e in worklist_entries(b)}[pid]
-    assert shown["claim"]["window_no"] == "01"        # B's worklist says who is accepting it
-    ca.release_claim(pid)                              # A's clerk cancelled
-    assert cb.claim(pid)["claim"]["window_no"] == "02"
-    platform.clock.advance(31 * 60)  # B's clerk walked away: the claim expires
-    assert ca.claim(pid)["claim"]["window_no"] == "01"
+    assert claim_note(shown, "02") == "正在01号窗口受理"  # B's worklist says who is accepting it
+    assert claim_note(shown, "01") == ""
+    release_entry(a, pid, client=ca)                     # A's clerk cancelled
+    assert claim_entry(b, pid, client=cb)["window_no"] == "02"
+    with pytest.raises(TransientError) as raw:           # the contract's answer under the helper
+        ca.claim(pid)
+    assert raw.value.code == C.E_CLAIMED_ELSEWHERE and raw.value.status == 409
+    platform.clock.advance(31 * 60)                      # B's clerk walked away: the claim expires
+    assert claim_entry(a, pid, client=ca)["window_no"] == "01"
 
     # ---- one open case per person across the center --------------------------------------
     rec_a = finalized_case(a, random.Random(41))
@@ -86,7 +91,7 @@ def test_two_windows_one_supervisor(center, platform, fast_policy):
     def same_person(app):  # the same veteran walks in at window B
         app.applicant = rec_a.application.applicant
 
-    assert cb.open_case(person.id_number)["case_no"] == rec_a.case_no  # B can ask before it starts
+    assert open_case_elsewhere(b, person.id_number, client=cb)["case_no"] == rec_a.case_no  # asked before it starts
     rec_b = finalized_case(b, random.Random(42), mutate=same_person)
     sub_b = build_submission(b, rec_b.id)
     for h in C.attachment_hashes(sub_b["case"]):

@@ -1,0 +1,54 @@
+"""Several windows, one center: who is accepting an online application, and whether a veteran
+already has an open case anywhere in the province. The platform decides both (each window's own
+database sees only itself).
+
+- ``claim_entry``: opening a worklist entry claims it on the platform for this window (30 minutes,
+  renewed by opening it again). Another window's claim is a ``ClaimedElsewhere`` whose message is
+  "正在X号窗口受理"; ``release_entry`` gives it back when the clerk cancels.
+- ``claim_note``: the line the worklist shows for an entry another window is accepting.
+- ``open_case_elsewhere``: asked before an acceptance starts; the platform refuses a second open
+  case for the same person at submission anyway (``person_has_open_case``).
+
+Thread contract: the functions that take a client block on the network; call them from a worker.
+"""
+from __future__ import annotations
+
+from counter_app.sync import contract as C
+from counter_app.sync.client import PlatformClient, client_for
+from counter_app.sync.errors import SyncError
+
+
+class ClaimedElsewhere(SyncError):
+    """Another window is accepting this application now; ``window_no`` says which."""
+
+    def __init__(self, message: str, window_no: str):
+        super().__init__(message, status=409, code=C.E_CLAIMED_ELSEWHERE)
+        self.window_no = window_no
+
+
+def claim_entry(window, platform_id: str, *, client: PlatformClient | None = None) -> dict:
+    """Claim (or renew the claim on) an online application for this window; returns the claim."""
+    client = client or client_for(window)
+    try:
+        return client.claim(platform_id)["claim"]
+    except SyncError as exc:
+        if exc.code == C.E_CLAIMED_ELSEWHERE:
+            other = str((exc.detail or {}).get("window_no") or "")
+            raise ClaimedElsewhere(exc.message or f"正在{other}号窗口受理。", other) from None
+        raise
+
+
+def release_entry(window, platform_id: str, *, client: PlatformClient | None = None) -> None:
+    (client or client_for(window)).release_claim(platform_id)
+
+
+def claim_note(entry: dict, own_window_no: str) -> str:
+    """"正在02号窗口受理" for an entry another window holds; "" otherwise."""
+    claim = entry.get("claim") or {}
+    other = claim.get("window_no")
+    return f"正在{other}号窗口受理" if other and other != own_window_no else ""
+
+
+def open_case_elsewhere(window, id_number: str, *, client: PlatformClient | None = None) -> dict | None:
+    """The veteran's open case in the province (case number, center, window), or None."""
+    return (client or client_for(window)).open_case(id_number)
