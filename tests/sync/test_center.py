@@ -3,7 +3,6 @@ worklist, one open case per person across the center, a correction approved by t
 sealed, and the supervisor's figures for the whole center — fresh, then from the cache offline."""
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import random
 
