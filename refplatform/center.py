@@ -61,7 +61,7 @@ def worklist(store: "PlatformStore", caller: Caller, day: _dt.date | None) -> di
     with store.sessions() as s:  # the day's list exists after the first call: read without a write lock
         have = s.execute(select(func.count()).select_from(WorklistRow).where(
             WorklistRow.center_code == caller.center_code, WorklistRow.day == day)).scalar_one()
-    with (store.sessions.begin() if not have else store.sessions()) as s:
+    with (store.writing() if not have else store.sessions()) as s:
         if abs((day - today).days) <= WORKLIST_DAYS:
             if not have:
                 for entry in worklist_for(caller.center_code, day):
@@ -89,7 +89,7 @@ def _entry(s: Session, caller: Caller, platform_id: str) -> WorklistRow:
 def claim(store: "PlatformStore", caller: Caller, platform_id: str) -> dict:
     window = caller.require_window()
     now = store.clock.now()
-    with store.sessions.begin() as s:
+    with store.writing() as s:
         row = _entry(s, caller, platform_id)
         held = _claim_of(row, now)
         if held is not None and held["window_no"] != window:
@@ -105,7 +105,7 @@ def claim(store: "PlatformStore", caller: Caller, platform_id: str) -> dict:
 def release(store: "PlatformStore", caller: Caller, platform_id: str) -> dict:
     window = caller.require_window()
     now = store.clock.now()
-    with store.sessions.begin() as s:
+    with store.writing() as s:
         row = s.get(WorklistRow, platform_id)
         if row is None or row.center_code != caller.center_code:
             raise PlatformError(404, C.E_NOT_FOUND, "本服务中心的工作台没有该网上申请。")
