@@ -142,8 +142,9 @@ def report(store: "PlatformStore", caller: Caller, day: _dt.date | None) -> dict
             for it in s.execute(select(CaseItem).where(CaseItem.case_id.in_(ids))).scalars():
                 items_by_case.setdefault(it.case_id, []).append(it)
         keys = [r.business_key for r in rows]
-        ratings = Counter(r.level for r in s.execute(select(RatingRow).where(RatingRow.business_key.in_(keys))
-                                                     ).scalars()) if keys else Counter()
+        rated = s.execute(select(RatingRow).where(RatingRow.business_key.in_(keys))).scalars().all() if keys else []
+        ratings = Counter(r.level for r in rated)
+        rating_of = {r.business_key: r.level for r in rated if r.stage == "acceptance"}
     cases, items, statuses = [], Counter(), Counter()
     per_window: dict[tuple[str, str], Counter] = {}
     for r in rows:
@@ -151,11 +152,13 @@ def report(store: "PlatformStore", caller: Caller, day: _dt.date | None) -> dict
         overdue = sorted(it.item for it in its if it.due is not None and it.due < today and it.status not in _DONE)
         open_ = any(it.status not in {s.value for s in ITEM_FINAL} for it in its)
         status = "overdue" if overdue else ("open" if open_ else "completed")
-        applicant = json.loads(r.payload).get("application", {}).get("applicant", {})
+        application = json.loads(r.payload).get("application", {})
+        applicant = application.get("applicant", {})
         cases.append({"case_no": r.case_no, "version": r.version, "window_no": r.window_no, "operator": r.operator,
                       "applicant": mask_name(applicant.get("name")), "id_number": mask_id_number(applicant.get("id_number")),
                       "items": sorted(it.item for it in its), "status": status, "overdue_items": overdue,
-                      "accepted_at": _iso(r.first_received_at)})
+                      "accepted_at": _iso(r.first_received_at), "retirement_type": application.get("retirement_type"),
+                      "rating": rating_of.get(r.business_key)})
         items.update(str(it.item) for it in its)
         statuses.update(it.status for it in its)
         w = per_window.setdefault((r.window_no, r.operator), Counter())

@@ -64,6 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = report.add_parser("daily", help="每日受理报表（PDF）")
     p.add_argument("--date", required=True)
     p.add_argument("--window", dest="window_no")
+    p.add_argument("--center", action="store_true",
+                   help="全中心所有窗口（数据来自省平台，离线时用本机缓存并注明截至时间）")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--operator", default=os.environ.get("COUNTER_APP_OPERATOR", "cli"))
     p.set_defaults(func=cmd_report_daily)
@@ -266,13 +268,30 @@ def cmd_sla_due(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------ report
 
+def _center_report_data(w, day, operator: str):
+    from counter_app.clock import CHINA_TZ
+    from counter_app.sync.center_report import center_figures, center_report_data
+    from counter_app.sync.errors import SyncError
+
+    try:
+        figures = center_figures(w, day)
+    except SyncError as exc:
+        raise UserError(f"无法取得全中心数据：{exc.message}") from None
+    print(figures.stamp)
+    return center_report_data(figures, center=w.settings.center_name, operator=operator,
+                              printed_at=_dt.datetime.now(CHINA_TZ))
+
+
 def cmd_report_daily(args: argparse.Namespace) -> int:
     from counter_app.reports import daily_report_data
 
     day = _date(args.date, "日期")
     w = _open()
     try:
-        data = daily_report_data(w, day, args.window_no, operator=args.operator)
+        if args.center:
+            data = _center_report_data(w, day, args.operator)
+        else:
+            data = daily_report_data(w, day, args.window_no, operator=args.operator)
         from printing.report import render_daily_report
 
         result = render_daily_report(data)

@@ -84,3 +84,19 @@ def center_figures(window, day: _dt.date, *, client: PlatformClient | None = Non
     fetched = now or _dt.datetime.now(_dt.timezone.utc)
     _store(window, day, report, fetched)
     return CenterFigures(report, fetched, False)
+
+
+def center_report_data(figures: CenterFigures, *, center: str, operator: str, printed_at: _dt.datetime):
+    """The daily report for the whole center (``printing.report`` draws it), from the platform's
+    masked figures: every window's cases, not only this PC's."""
+    from counter_app.lifecycle import CaseState
+    from counter_app.report_data import DailyReportData, ReportCase
+
+    r = figures.report
+    rows = [ReportCase(case_no=c["case_no"], masked_name=c["applicant"], clerk=c["operator"], items=list(c["items"]),
+                       retirement_type=c.get("retirement_type"),
+                       state=(CaseState.COMPLETED if c["status"] == "completed" else CaseState.IN_PROGRESS).value,
+                       synced=True, sla="overdue" if c["status"] == "overdue" else None, rating=c.get("rating"),
+                       window_no=c["window_no"]) for c in r["cases"]]
+    return DailyReportData(day=_dt.date.fromisoformat(r["date"]), center=center, operator=operator,
+                           printed_at=printed_at, cases=rows, window_no=None, center_code=r["center_code"])

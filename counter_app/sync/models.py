@@ -354,6 +354,8 @@ class CenterCaseRow(_Answer):
     status: Literal["open", "completed", "overdue"]
     overdue_items: list[ItemNo] = []
     accepted_at: Timestamp
+    retirement_type: str | None = None
+    rating: str | None = Field(None, description="the applicant's rating at acceptance, if given")
 
 
 class WindowFigures(_Answer):

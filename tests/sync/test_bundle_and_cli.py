@@ -122,3 +122,43 @@ def test_login_verifies_the_credential_before_saving(sync_window, platform, caps
         assert w.keystore.get(KEY_NAME) == TOKEN.encode()
     finally:
         w.close()
+
+
+def test_enrol_binds_a_credential_and_its_seal_key(sync_window, tmp_path, capsys):
+    from refplatform.server import open_store
+
+    key = sync_window.cases.sealer.public_key_b64
+    code, out, _ = _run(capsys, "platform", "enrol", "--data", str(tmp_path / "p"), "--token",
+                        "enrolled-token-0001@410702-03", "--seal-key", f"410702-03={key}")
+    assert code == 0 and "410702-03" in out
+    store = open_store(tmp_path / "p")
+    try:
+        who = store.authenticate("enrolled-token-0001")
+        assert (who.center_code, who.window_no, who.role.value, who.seal_public_key) == ("410702", "03", "window", key)
+    finally:
+        store.close()
+    code, _, err = _run(capsys, "platform", "enrol", "--data", str(tmp_path / "p"), "--token", "unbound-token-0001")
+    assert code == 2 and "凭据须绑定服务中心与窗口" in err
+    code, _, err = _run(capsys, "platform", "enrol", "--data", str(tmp_path / "p"), "--token",
+                        "enrolled-token-0001@410702-04")
+    assert code == 2 and "另一个服务中心或窗口" in err
+
+
+def test_daily_report_for_the_whole_center(sync_window, platform, capsys, tmp_path, monkeypatch):
+    from counter_app.sync.client import client_for
+    from counter_app.sync.outbox import OutboxDrainer
+
+    recs = make_cases(sync_window, 2, seed=71)
+    OutboxDrainer(sync_window, client_for(sync_window)).drain()
+    day = recs[0].accepted_on.isoformat()
+    out_pdf = tmp_path / "center.pdf"
+    code, out, _ = _run(capsys, "report", "daily", "--date", day, "--center", "-o", str(out_pdf))
+    assert code == 0 and "截至" in out and "省平台全中心数据" in out
+    import pdfplumber
+
+    with pdfplumber.open(out_pdf) as doc:
+        text = "".join(p.extract_text() or "" for p in doc.pages)
+    assert all(r.case_no in text for r in recs)
+    monkeypatch.setenv("COUNTER_APP_PLATFORM_URL", f"http://127.0.0.1:{free_port()}")  # offline now
+    code, out, _ = _run(capsys, "report", "daily", "--date", day, "--center", "-o", str(out_pdf))
+    assert code == 0 and "无法连接" in out

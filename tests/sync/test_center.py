@@ -3,8 +3,12 @@ worklist, one open case per person across the center, a correction approved by t
 sealed, and the supervisor's figures for the whole center — fresh, then from the cache offline."""
 from __future__ import annotations
 
+import datetime as _dt
+import io
 import json
 import random
+
+import pdfplumber
 
 import pytest
 import requests
@@ -12,11 +16,12 @@ import requests
 from counter_app.cases import Actor
 from counter_app.clock import CHINA_TZ
 from counter_app.sync import contract as C
-from counter_app.sync.center_report import center_figures
+from counter_app.sync.center_report import center_figures, center_report_data
 from counter_app.sync.claims import ClaimedElsewhere, claim_entry, claim_note, open_case_elsewhere, release_entry
 from counter_app.sync.client import PlatformClient, RejectedError, TransientError
 from counter_app.sync.outbox import OutboxDrainer, build_submission
 from counter_app.sync.worklist import fetch_worklist, worklist_entries
+from printing.report import render_daily_report
 from tests.sync.conftest import enrol_seal_key
 from tests.sync.helpers import CLERK, SUPERVISOR_TOKEN, TOKEN, finalized_case, outbox_counts
 
@@ -98,7 +103,7 @@ def test_two_windows_one_supervisor(center, platform, fast_policy):
     with pytest.raises(RejectedError) as exc:
         cb.submit_case(rec_b.outbox["idempotency_key"], sub_b)
     assert exc.value.code == C.E_PERSON_OPEN_CASE and rec_a.case_no in exc.value.message
-    finalized_case(b, random.Random(43))               # another veteran at B
+    other = finalized_case(b, random.Random(43))       # another veteran at B
     _drain(b, cb, fast_policy)                         # the refused case goes to B's quarantine lane
     assert outbox_counts(b) == {"quarantined": 1, "acked": 1}
     assert ca.list_cases()["total"] == 1 and cb.list_cases()["total"] == 1
@@ -123,6 +128,12 @@ def test_two_windows_one_supervisor(center, platform, fast_policy):
     assert person.name not in text and person.id_number not in text
     fresh = center_figures(b, today, client=cb)
     assert not fresh.offline and fresh.report["accepted"] == 2 and fresh.stamp.startswith("截至")
+    # the daily report for the whole center, printed at B's PC: A's case is on it too
+    pdf = render_daily_report(center_report_data(fresh, center="测试服务中心", operator="supervisor01",
+                                                  printed_at=_dt.datetime.now(CHINA_TZ))).pdf
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        text = "".join(page.extract_text() or "" for page in doc.pages)
+    assert rec_a.case_no in text and other.case_no in text and person.name not in text
     cache = b.home / "center-report" / f"{today.isoformat()}.bin"
     assert cache.stat().st_mode & 0o777 == 0o600 and person.name.encode() not in cache.read_bytes()
     platform.stop()
