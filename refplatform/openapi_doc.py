@@ -1,5 +1,5 @@
 """``docs/openapi.yaml``, generated: the routes of ``refplatform.app`` with the contract's models,
-the statuses each route declares, and the contract's prose (``contract.md`` beside this file).
+the statuses each route declares, and the contract's prose (``contract_text.py``).
 
 ``python tools/write_openapi.py`` writes the document; ``tests/sync/test_contract.py`` fails when
 the committed copy differs from what the code generates, so the two cannot drift apart.
@@ -12,8 +12,8 @@ from typing import Any
 from fastapi.openapi.utils import get_openapi
 
 from counter_app.sync import models as M
+from refplatform.contract_text import INTRO
 
-INTRO = Path(__file__).with_name("contract.md")
 
 _ERROR_TEXT = {
     400: "`invalid_request`: the request is malformed (a parameter, a header or the body does not fit the contract).",
@@ -47,7 +47,7 @@ def contract_openapi(app) -> dict:
     if app.openapi_schema:
         return app.openapi_schema
     doc = get_openapi(title=app.title, version=app.version, summary="The contract between a county service "
-                      "center's window and the provincial platform.", description=INTRO.read_text(encoding="utf-8"),
+                      "center's window and the provincial platform.", description=INTRO,
                       routes=app.routes, separate_input_output_schemas=False,
                       tags=[{"name": "window", "description": "Operations the window uses (one client method each)."},
                             {"name": "platform", "description": "Platform-side views (listings, downloads)."}],

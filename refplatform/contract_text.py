@@ -1,3 +1,7 @@
+"""The contract's prose: the ``info.description`` of ``docs/openapi.yaml`` (a module, not a data
+file, so the frozen bundle serves the same document without packaging extra files)."""
+
+INTRO = """\
 The provincial platform's real interface is not public, so this is ours, written down and generated
 from the types both sides use (`counter_app.sync.models`). The window (`counter_app.sync.PlatformClient`)
 and the reference platform (`refplatform`) implement it; a real platform plugs in by writing one
@@ -60,3 +64,4 @@ attachment, streamed to disk), JSON nesting to 24 levels, numbers and pages to t
 HTTPS with certificate verification always on (the government extranet's CA bundle), with optional
 pinning of the server certificate's SHA-256. Plain HTTP is accepted by the window only for a
 platform on loopback (the reference platform in demos and tests).
+"""
