@@ -77,6 +77,10 @@ def _check_id_number(number: str, today: _dt.date | None) -> IdNumberCheck:
         # 1960 legitimately carries a code "assigned" in 1983. Accept any code that exists.
     except _stdnum_exc.ValidationError:
         return IdNumberCheck(number, False, "format", _MESSAGES["format"])
+    except KeyError:
+        # stdnum's region table has codes with no county entry (e.g. 130295): its look-up then
+        # fails with KeyError instead of InvalidComponent. Such a code is no county's.
+        return IdNumberCheck(number, False, "region", _MESSAGES["region"])
     birth = _ric.get_birth_date(number)
     if today and birth > today:
         return IdNumberCheck(number, False, "birth_date", _MESSAGES["birth_date"])

@@ -63,3 +63,12 @@ def test_seventeenth_digit_gives_the_sex():
 ])
 def test_phone_numbers(raw, ok):
     assert (check_phone(raw)[1] is None) is ok
+
+
+def test_a_region_code_without_a_county_is_a_region_error_not_a_crash():
+    # Found by the contract fuzzer: stdnum's region table lists 130295 without a county, and its
+    # look-up raised KeyError (the platform answered 500). The checksum of this number is right.
+    from counter_app.identity import check_id_number
+
+    result = check_id_number("130295922009246523")
+    assert not result.ok and result.code == "region"

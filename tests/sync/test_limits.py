@@ -93,3 +93,10 @@ def test_405_lists_what_the_path_serves(platform):
     assert r.status_code == 405 and r.headers["Allow"] == "GET, POST" and r.json()["code"] == "method_not_allowed"
     r = requests.put(f"{platform.url}{C.API_PREFIX}/attachments/query", headers=AUTH, json={}, timeout=10)
     assert r.status_code == 405 and r.headers["Allow"] == "POST"
+
+
+def test_lookup_of_a_number_whose_region_has_no_county_is_422_not_500(platform):
+    # The case the fuzzer found with a random seed (stdnum's table has 130295 without a county).
+    r = requests.post(f"{platform.url}{C.API_PREFIX}/data-sharing/lookup", json={"id_number": "130295922009246523"},
+                      headers=AUTH, timeout=10)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
