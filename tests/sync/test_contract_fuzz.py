@@ -49,5 +49,5 @@ def test_schemathesis_all_checks_find_no_failure(fuzzed_platform, seed, tmp_path
     assert proc.returncode == 0, f"seed {seed}:\n{out[-12000:]}\n{proc.stderr[-2000:]}"
     counts = re.search(r"(\d+) generated, (\d+) passed", out)
     assert counts, out[-3000:]
-    assert int(counts.group(1)) >= 200  # it really ran (most of the time budget), not an empty pass
+    assert int(counts.group(1)) >= 100  # it really ran (most of the time budget), not an empty pass
     assert not re.search(r"unique failures?", out) and "failure" not in out.strip().splitlines()[-1], out[-6000:]
