@@ -1,7 +1,9 @@
 """Command-line part of the camera drivers, registered by ``devices.cli``:
 
-- ``counter-app photo INPUT -o OUT.jpg [--json] [--limits FILE]`` — the card photo from a
-  picture file, with the full report; exit 1 (and the reason) when no compliant photo can be made.
+- ``counter-app photo INPUT -o OUT.jpg [--json] [--limits FILE] [--explain FILE.png]`` — the card
+  photo from a picture file, with every rule's value, limit and verdict and the ticks the clerk
+  still owes; ``--explain`` writes an annotated PNG (landmarks, person mask, crop box, rule bands);
+  exit 1 (and the reason) when no compliant photo can be made.
 - ``counter-app scan INPUT... -o OUT.pdf [--gray|--bw] [--watermark] [--max-kb N]`` — pages
   photographed by the document camera (or scanned) to one PDF.
 """
@@ -63,9 +65,16 @@ def _cmd_photo(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise _user_error(f"无法读取照片参数文件 {args.limits}：{exc}") from None
     image = _read_picture(args.input)
-    result = make_compliant_photo(image, limits)
+    result = make_compliant_photo(image, limits, engine=args.engine)
     if result.ok:
         _write(args.output, result.jpeg)
+    if args.explain:
+        import cv2
+
+        from devices.photo.explain import explain_image
+
+        ok, png = cv2.imencode(".png", explain_image(image, result, limits))
+        _write(args.explain, png.tobytes())
     if args.json:
         report = result.to_dict()
         report["output"] = str(args.output) if result.ok else None
@@ -75,11 +84,17 @@ def _cmd_photo(args: argparse.Namespace) -> int:
         for c in result.checks:
             mark = "通过" if c.passed else f"不通过：{c.message}"
             print(f"{c.label:<10}{_fmt(c.value):>10}  {c.limit:<30}{mark}")
+        for c in result.clerk_checks:
+            print(f"{c.label:<10}{'需人工确认':>10}  {c.reason}")
+        if result.engine_note:
+            print(result.engine_note)
         if result.size_bytes:
             print(f"文件大小：{result.size_bytes / 1024:.1f} KB，JPEG 质量 {result.quality}，"
                   f"{limits.width_px}×{limits.height_px}，{limits.dpi} dpi")
         if result.ok:
             print(f"已生成合格照片：{args.output}")
+        if args.explain:
+            print(f"已生成说明图：{args.explain}")
     if not result.ok:
         print(f"无法生成合格照片：{result.reason}", file=sys.stderr)
         return 1
@@ -119,6 +134,9 @@ def register(sub) -> None:
     photo.add_argument("-o", "--output", required=True, metavar="OUT.jpg", help="输出的合格照片")
     photo.add_argument("--json", action="store_true", help="以 JSON 输出检查报告")
     photo.add_argument("--limits", metavar="FILE", help="本省照片参数（TOML/JSON），覆盖默认要求")
+    photo.add_argument("--explain", metavar="FILE.png", help="另存一张说明图：人脸关键点、人像轮廓、裁剪框和各项要求")
+    photo.add_argument("--engine", choices=("auto", "cnn", "haar"), default="auto",
+                       help="人脸检测方式：auto（默认，神经网络，模型不可用时改用 Haar）、cnn、haar（对比用）")
     photo.set_defaults(func=_cmd_photo)
 
     scan = sub.add_parser("scan", help="高拍仪拍摄的页面：找边、校正、纠偏、压缩，合并为 PDF",

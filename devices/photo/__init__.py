@@ -14,10 +14,13 @@ Public API:
 from .checks import Check
 from .limits import DEFAULT_LIMITS, PhotoLimits, load_limits
 from .live import LiveChecker, LiveState, LiveVerdict, draw_overlay
-from .pipeline import OutputGeometry, PhotoResult, make_compliant_photo, measure_output
+from .checks import ClerkCheck
+from .pipeline import make_compliant_photo, measure_output
+from .result import OutputGeometry, PhotoResult
 
 __all__ = [
     "Check",
+    "ClerkCheck",
     "DEFAULT_LIMITS",
     "LiveChecker",
     "LiveState",

@@ -35,6 +35,26 @@ class Check:
         return data
 
 
+@dataclass(frozen=True)
+class ClerkCheck:
+    """A rule the program cannot judge reliably from pixels, shown to the clerk as a tick box.
+
+    ``reason`` says why a person must look (never a silent pass); ``value`` is what was measured
+    when something was (e.g. the mouth gap that made the expression doubtful), else ``None``.
+    """
+
+    name: str
+    label: str
+    reason: str
+    value: Any = None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        if isinstance(self.value, float):
+            data["value"] = round(self.value, 3)
+        return data
+
+
 def check(name: str, label: str, passed: bool, value: Any, limit: str, failure_message: str) -> Check:
     return Check(name, label, bool(passed), value, limit, "" if passed else failure_message)
 

@@ -40,6 +40,17 @@ class PhotoLimits:
     eye_center_x_max: int = 196
     max_roll_deg: float = 8.0        # roll within this is corrected; beyond it the applicant must sit upright
 
+    # --- the face itself, measured on the CNN's face mesh ----------------------------------
+    min_eye_openness: float = 0.12       # lid gap / eye width of each eye (open ≈ 0.25–0.35, closed < 0.1)
+    mouth_gap_for_clerk: float = 0.10    # inner-lip gap / mouth width above which the clerk confirms the expression
+    max_mouth_gap: float = 0.30          # above this the mouth is open (talking, laughing): refused
+    max_yaw_deg: float = 12.0            # head turned left/right
+    max_pitch_deg: float = 15.0          # chin raised or lowered
+    max_hat_contrast: float = 0.52       # lightness spread above the forehead / face lightness: hair
+                                         # stays below (≤ 0.46 measured), a cap's badge and band above (≥ 0.56)
+    min_face_visible: float = 0.97       # share of the face outline the segmentation sees as the person
+    max_glare_fraction: float = 0.15     # largest blown-out spot on an eye / the eye's area (a catchlight ≈ 0.03)
+
     # --- the source image -------------------------------------------------------------
     min_source_face_px: int = 64     # below this the 358×441 output would be an upscaled smear
     max_body_cut_fraction: float = 0.08  # share of the shoulder zone of the output lying outside the source

@@ -20,15 +20,18 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+import logging
+import math
+
 from .checks import Check, check, measure_face_light
 from .cjk_font import TextPainter, default_painter
-from .detect import Box, FaceDetector, FaceFinding
+from .cnn import ModelError
+from .detect import Box
 from .limits import DEFAULT_LIMITS, PhotoLimits
+from .trackers import HaarTracker, LiveFace, MeshTracker
 
-# A full search (not only around the tracked face) runs at least this often, so a second
-# person stepping in is noticed within a third of a second at 30 fps.
-FULL_SEARCH_EVERY = 10
-LIVE_EYE_SEARCH_WIDTH = 96
+log = logging.getLogger(__name__)
+
 LIVE_QUALITY_FACE_WIDTH = 96
 
 
@@ -62,6 +65,7 @@ class LiveVerdict:
     capture: bool = False      # True on exactly the frame that completed the burst
     analysis_ms: float = 0.0
     frame_size: tuple[int, int] = (0, 0)   # (width, height)
+    landmarks: np.ndarray | None = None    # the face mesh's 468 points (x, y), CNN only
 
     @property
     def hint(self) -> str:
@@ -84,14 +88,18 @@ class _Burst:
 class LiveChecker:
     """Per-frame checks and the automatic-capture state. See the module docstring."""
 
-    def __init__(self, limits: PhotoLimits = DEFAULT_LIMITS, auto_capture: bool = True) -> None:
+    def __init__(self, limits: PhotoLimits = DEFAULT_LIMITS, auto_capture: bool = True,
+                 engine: str = "auto") -> None:
         self.limits = limits
         self.auto_capture = auto_capture
-        self._detector = FaceDetector()
-        self._track: Box | None = None      # last face box in analysis coordinates
-        self._frames_since_full = FULL_SEARCH_EVERY
+        self._tracker = _make_tracker(engine, limits)
         self._burst = _Burst()
         self._captured = False
+
+    @property
+    def engine(self) -> str:
+        """``"cnn"``, or ``"haar"`` when the face models could not be loaded."""
+        return self._tracker.engine
 
     # --- state ------------------------------------------------------------------------
     @property
@@ -111,43 +119,36 @@ class LiveChecker:
         """Start over (after the clerk discarded a capture, or a new applicant sits down)."""
         self._burst = _Burst()
         self._captured = False
-        self._track = None
-        self._frames_since_full = FULL_SEARCH_EVERY
+        self._tracker.reset()
 
     # --- the per-frame check ------------------------------------------------------------
     def check_frame(self, frame: np.ndarray) -> LiveVerdict:
         t0 = time.perf_counter()
         lim = self.limits
         h, w = frame.shape[:2]
+        if frame.ndim == 2:
+            frame_bgr = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+        else:
+            frame_bgr = frame
         gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        k = min(1.0, lim.live_analysis_width / float(w))
-        small = cv2.resize(gray, None, fx=k, fy=k, interpolation=cv2.INTER_AREA) if k < 1 else gray
-        small = cv2.equalizeHist(small)
-        boxes = self._find_boxes(small)
-        n_faces = len(boxes)
+        faces = self._tracker.find(frame_bgr)
         needed = lim.live_frames_to_capture
 
-        def verdict(ok: bool, hints: list[str], checks: list[Check], face: FaceFinding | None = None,
+        def verdict(ok: bool, hints: list[str], checks: list[Check], face: LiveFace | None = None,
                     sharp: float = 0.0) -> LiveVerdict:
             return self._advance(frame, ok, hints, checks, face, sharp, needed,
                                  (time.perf_counter() - t0) * 1000.0, (w, h))
 
-        checks: list[Check] = [check("face_found", "人脸", n_faces > 0, n_faces, "检测到 1 张人脸",
+        checks: list[Check] = [check("face_found", "人脸", bool(faces), len(faces), "检测到 1 张人脸",
                                      "请正对镜头")]
-        if not boxes:
-            self._track = None
+        if not faces:
             return verdict(False, ["请正对镜头"], checks)
-        inv = 1.0 / k
-        bx, by, bw, bh = boxes[0]
-        box = (int(bx * inv), int(by * inv), int(bw * inv), int(bh * inv))
-        eyes = self._detector.find_eyes(gray, box, search_width=LIVE_EYE_SEARCH_WIDTH)
-        face = FaceFinding(box, *(eyes if eyes else (None, None)))
-        hints: list[str] = []
-
-        others = [b for b in boxes[1:] if b[2] >= 0.5 * bw]
+        face = faces[0]
+        box = face.box
+        others = [f for f in faces[1:] if f.width >= 0.5 * face.width]
         checks.append(check("single_face", "人脸数量", not others, 1 + len(others), "只能有 1 张人脸",
                             "请只保留申请人一人在镜头前"))
-        light = measure_face_light(gray, box, LIVE_QUALITY_FACE_WIDTH)
+        light = measure_face_light(gray, _light_box(face), LIVE_QUALITY_FACE_WIDTH)
         checks.append(check("too_dark", "亮度", light.brightness >= lim.min_face_brightness, light.brightness,
                             f"≥ {lim.min_face_brightness:g}", "光线太暗"))
         checks.append(check("over_exposed", "曝光",
@@ -163,12 +164,17 @@ class LiveChecker:
         offset = max(abs(cx), abs(cy))
         checks.append(check("centered", "居中", offset <= lim.live_max_center_offset, offset,
                             f"偏离中心 ≤ {lim.live_max_center_offset:.0%}", "请移到画面中央"))
-        checks.append(check("eyes_found", "双眼", face.eyes_found, 2 if face.eyes_found else 0, "检测到双眼",
+        eyes_found = face.image_left_eye is not None and face.image_right_eye is not None
+        checks.append(check("eyes_found", "双眼", eyes_found, 2 if eyes_found else 0, "检测到双眼",
                             "请正对镜头，露出双眼"))
-        if face.eyes_found:
-            roll = face.roll_deg
+        roll = None
+        if eyes_found:
+            (x0, y0), (x1, y1) = face.image_left_eye, face.image_right_eye
+            roll = math.degrees(math.atan2(y1 - y0, x1 - x0))
             checks.append(check("head_tilt", "头部端正", abs(roll) <= lim.live_max_roll_deg, roll,
                                 f"≤ ±{lim.live_max_roll_deg:g}°", "请把头摆正"))
+        if face.mesh is not None:
+            checks.extend(_mesh_checks(face, lim))
         checks.append(check("uneven_lighting", "光照均匀", light.imbalance <= lim.max_lighting_imbalance,
                             light.imbalance, f"≤ {lim.max_lighting_imbalance:.0%}", "脸部光线不均匀，请调整补光灯"))
         checks.append(check("blurred", "清晰度", light.sharpness >= lim.min_sharpness, light.sharpness,
@@ -177,32 +183,8 @@ class LiveChecker:
         ok = not hints
         return verdict(ok, hints, checks, face, light.sharpness)
 
-    def _find_boxes(self, small: np.ndarray) -> list[Box]:
-        """Face boxes in analysis coordinates, tracked face first."""
-        lim = self.limits
-        det = self._detector
-        self._frames_since_full += 1
-        if self._track is not None and self._frames_since_full < FULL_SEARCH_EVERY:
-            x, y, bw, bh = self._track
-            m = int(0.5 * bw)
-            x0, y0 = max(0, x - m), max(0, y - m)
-            roi = small[y0:y + bh + m, x0:x + bw + m]
-            found = det.face_boxes(roi, max(20, int(bw * 0.75)), scale_factor=1.08, min_neighbors=3,
-                                   max_face_px=int(bw * 1.35) + 1)
-            if found:
-                fx, fy, fw, fh = found[0]
-                self._track = (x0 + fx, y0 + fy, fw, fh)
-                return [self._track]
-        self._frames_since_full = 0
-        # well below the "come closer" size, so that hint can be given at all
-        min_face = max(20, int(small.shape[0] * lim.live_min_face_fraction * 0.45))
-        boxes = det.face_boxes(small, min_face, scale_factor=1.15, min_neighbors=4,
-                               max_face_px=int(min(small.shape[:2]) * 0.95))
-        self._track = boxes[0] if boxes else None
-        return boxes
-
     def _advance(self, frame: np.ndarray, ok: bool, hints: list[str], checks: list[Check],
-                 face: FaceFinding | None, sharpness: float, needed: int, ms: float,
+                 face: LiveFace | None, sharpness: float, needed: int, ms: float,
                  size: tuple[int, int]) -> LiveVerdict:
         burst = self._burst
         capture = improved = False
@@ -228,12 +210,58 @@ class LiveChecker:
         v = LiveVerdict(
             ok=ok, state=state, hints=tuple(hints), checks=tuple(checks),
             face_box=face.box if face else None,
-            left_eye=face.left_eye if face else None, right_eye=face.right_eye if face else None,
-            roll_deg=face.roll_deg if face else None, sharpness=sharpness,
+            left_eye=face.image_left_eye if face else None, right_eye=face.image_right_eye if face else None,
+            roll_deg=_roll(face), sharpness=sharpness,
+            landmarks=face.mesh.points[:, :2].copy() if face is not None and face.mesh is not None else None,
             streak=burst.streak, needed=needed, capture=capture, analysis_ms=ms, frame_size=size)
         if improved:
             burst.best_verdict = v
         return v
+
+
+def _make_tracker(engine: str, limits: PhotoLimits):
+    if engine == "haar":
+        return HaarTracker(limits.live_min_face_fraction)
+    try:
+        return MeshTracker()
+    except ModelError:
+        if engine == "cnn":
+            raise
+        log.warning("face models unavailable, live guidance uses the Haar cascades")
+        return HaarTracker(limits.live_min_face_fraction)
+
+
+def _roll(face: LiveFace | None) -> float | None:
+    if face is None or face.image_left_eye is None or face.image_right_eye is None:
+        return None
+    (x0, y0), (x1, y1) = face.image_left_eye, face.image_right_eye
+    return math.degrees(math.atan2(y1 - y0, x1 - x0))
+
+
+def _light_box(face: LiveFace) -> Box:
+    if face.mesh is None:
+        return face.box
+    x, y, w, h = face.box
+    return (int(x - 0.1 * w), int(y + 0.1 * h), int(1.2 * w), int(0.9 * h))
+
+
+def _mesh_checks(face: LiveFace, lim: PhotoLimits) -> list[Check]:
+    """The face rules in the applicant's words (the final photo states them for the clerk)."""
+    m = face.mesh
+    yaw, pitch = m.yaw_deg(), m.pitch_deg()
+    out = [
+        check("eyes_open", "双眼睁开", min(m.eye_openness()) >= lim.min_eye_openness, min(m.eye_openness()),
+              f"≥ {lim.min_eye_openness:g}", "请睁开眼睛"),
+        check("mouth_closed", "嘴巴闭合", m.mouth_gap() <= lim.max_mouth_gap, m.mouth_gap(),
+              f"≤ {lim.max_mouth_gap:g}", "请闭上嘴，自然表情"),
+        check("head_turn", "未侧脸", abs(yaw) <= lim.max_yaw_deg, yaw, f"≤ ±{lim.max_yaw_deg:g}°", "请把头放正，正对镜头"),
+        check("head_pitch", "平视", abs(pitch) <= lim.max_pitch_deg, pitch, f"≤ ±{lim.max_pitch_deg:g}°",
+              "请稍微低头，平视镜头" if pitch > 0 else "请稍微抬头，平视镜头"),
+    ]
+    if face.hat_contrast is not None:
+        out.append(check("no_hat", "免冠", face.hat_contrast <= lim.max_hat_contrast, face.hat_contrast,
+                         f"≤ {lim.max_hat_contrast:g}", "请摘下帽子"))
+    return out
 
 
 # --- the overlay ------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The 358×441 card photo, made from real photographs (scikit-image's astronaut portrait) and
 checked on the output itself: size, dpi, file-size band, white background, and the geometry
-measured again by running the detector on the decoded JPEG."""
+measured again on the decoded JPEG by an independent detector (the Haar cascades, not the CNN
+that made the photo)."""
 from __future__ import annotations
 
 import io
@@ -14,6 +15,7 @@ from PIL import Image
 
 from devices.photo import DEFAULT_LIMITS, PhotoLimits, load_limits, make_compliant_photo, measure_output
 from devices.photo.detect import FaceDetector
+from devices.photo.haar_pipeline import measure_output_haar
 from devices.photo.jpeg import read_jfif_density, set_jfif_density
 from tests.devices import images
 
@@ -86,8 +88,8 @@ def test_real_portrait_gives_a_compliant_file(name):
     assert (darkest[:LIM.crown_min, :] >= 235).mean() >= 0.99
     assert (darkest[:200, :6] >= 235).mean() >= 0.97 and (darkest[:200, -6:] >= 235).mean() >= 0.97
 
-    # the geometry, measured again on the decoded output by a fresh detector
-    geo = measure_output(out, LIM, FaceDetector())
+    # the geometry, measured again on the decoded output by an independent detector
+    geo = measure_output_haar(out, LIM, FaceDetector())
     assert LIM.face_width_min <= geo.face_width <= LIM.face_width_max
     assert LIM.crown_min <= geo.crown <= LIM.crown_max
     assert geo.eye_line_from_bottom >= LIM.eye_line_min_from_bottom
@@ -151,10 +153,18 @@ def test_two_people_are_refused():
 
 
 def test_shoulders_cut_off_by_the_picture_edge_are_refused():
-    result = make_compliant_photo(images.astronaut()[0:172, :])
+    result = make_compliant_photo(images.astronaut()[0:200, :])
     body = next(c for c in result.checks if c.name == "body_in_frame")
     assert not body.passed and body.value > LIM.max_body_cut_fraction
     assert not result.ok
+
+
+def test_a_face_cut_by_the_picture_edge_is_refused_as_incomplete():
+    # the bottom edge runs through her chin: no photo can be made from that
+    result = make_compliant_photo(images.astronaut()[0:172, :])
+    assert not result.ok and result.failures[0].name == "face_complete"
+    assert result.failures[0].value < 0.97
+    assert "脸部没有完整出现在画面中" in result.reason
 
 
 @pytest.mark.parametrize("bad", [None, np.zeros((0, 0, 3), np.uint8), np.zeros((100, 100, 3), np.float32),
@@ -206,12 +216,18 @@ def test_report_serialises_every_check():
     report = result_for("original").to_dict()
     json.dumps(report, ensure_ascii=False)
     names = [c["name"] for c in report["checks"]]
-    for required in ("face_found", "single_face", "eyes_found", "head_tilt", "too_dark", "over_exposed",
-                     "uneven_lighting", "blurred", "face_width", "crown_position", "eye_line", "eye_center",
-                     "background_white", "file_size"):
+    for required in ("face_found", "single_face", "face_complete", "head_tilt", "eyes_open", "mouth_closed",
+                     "head_turn", "head_pitch", "glasses_glare", "too_dark", "over_exposed", "uneven_lighting",
+                     "blurred", "face_visible", "no_hat", "face_width", "crown_position", "eye_line",
+                     "eye_center", "background_white", "file_size"):
         assert required in names
     assert all({"name", "label", "passed", "value", "limit", "message"} <= set(c) for c in report["checks"])
     assert report["ok"] and report["geometry"]["face_width"] is not None
+    assert report["engine"] == "cnn"
+    # what no pixel rule decides is handed to the clerk, with the reason, never passed silently
+    clerk = {c["name"]: c for c in report["clerk_checks"]}
+    assert {"no_uniform", "ears_brows_uncovered"} <= set(clerk)
+    assert all(c["reason"] for c in clerk.values())
 
 
 def test_limits_are_one_frozen_table():
