@@ -117,9 +117,12 @@ def _report_panel(result: PhotoResult, width: int, painter: TextPainter) -> np.n
     cols = 2 if len(lines) > 14 else 1
     per_col = (len(lines) + cols - 1) // cols
     panel = np.full((per_col * row + 16, width, 3), 255, np.uint8)
+    max_chars = max(10, (width // cols - 20) // size)
     for i, (text, colour) in enumerate(lines):
         col, r = divmod(i, per_col)
         x, y = 10 + col * (width // cols), 8 + r * row
+        if len(text) > max_chars:
+            text = text[:max_chars - 1] + "…"
         if painter.draw(panel, text, (x, y), size, colour) == (0, 0):
             # no CJK font on this machine: at least the verdict colours show as a bar
             cv2.rectangle(panel, (x, y + 4), (x + 40, y + size - 4), colour, -1)

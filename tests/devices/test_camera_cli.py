@@ -5,6 +5,7 @@ import io
 import json
 
 import cv2
+import numpy as np
 from PIL import Image
 from pypdf import PdfReader
 
@@ -58,3 +59,35 @@ def test_scan_command_makes_one_pdf_from_several_pages(tmp_path, capsys):
     for page in reader.pages:
         xobject = next(iter(page["/Resources"]["/XObject"].values())).get_object()
         assert xobject["/ColorSpace"] == "/DeviceGray" and len(xobject.get_data()) <= 300 * 1024
+
+
+def test_photo_command_reports_every_rule_the_clerk_ticks_and_writes_the_explanation(tmp_path, capsys):
+    from tests.devices import portraits
+
+    src = tmp_path / "officer.png"
+    cv2.imencode(".png", portraits._grace())[1].tofile(str(src))
+    explain = tmp_path / "说明.png"
+    out = tmp_path / "photo.jpg"
+    assert main(["photo", str(src), "-o", str(out), "--explain", str(explain)]) == 1
+    captured = capsys.readouterr()
+    assert "头上戴有帽子" in captured.err                     # the cause, named
+    for label in ("双眼睁开", "嘴巴闭合", "未侧脸", "未仰头低头", "眼镜无反光", "免冠", "脸部无遮挡"):
+        assert label in captured.out
+    assert "不着制式服装" in captured.out and "需人工确认" in captured.out
+    assert not out.exists()
+    # the annotated picture: source panel with landmarks and mask outline beside the output
+    picture = cv2.imdecode(np.fromfile(str(explain), np.uint8), cv2.IMREAD_COLOR)
+    assert picture.shape[0] > 560 and picture.shape[1] > 700
+    panel = picture[:560]
+    green = (np.abs(panel.astype(int) - (60, 170, 60)).sum(axis=2) < 30).sum()
+    blue = (np.abs(panel.astype(int) - (200, 120, 40)).sum(axis=2) < 30).sum()
+    assert green > 300 and blue > 300                       # mesh points and the person outline are drawn
+
+
+def test_photo_command_can_be_asked_for_the_haar_fallback(tmp_path, capsys):
+    src = tmp_path / "a.png"
+    cv2.imencode(".png", images.astronaut())[1].tofile(str(src))
+    assert main(["photo", str(src), "-o", str(tmp_path / "p.jpg"), "--json", "--engine", "haar"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["engine"] == "haar"
+    assert "face_rules_unmeasured" in {c["name"] for c in report["clerk_checks"]}

@@ -5,7 +5,9 @@ frame) and takes the picture by itself once every check has held for a few frame
 also press the shutter (F7) or import a picture file (F5). The chosen frame goes through
 ``devices.photo.make_compliant_photo`` on ``ctx.tasks.io`` (cut-out, white background, geometry,
 JPEG size band) and the compliance report is shown check by check; a compliant photo is stored and
-becomes the application's photo.
+becomes the application's photo. The rules no pixel measurement decides (no uniform, ears and
+eyebrows uncovered, a doubtful expression) come with the report as tick boxes with their reason;
+the step cannot be left until the clerk has ticked each.
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QVBoxLayout)
 
 from ui.acceptance.session import read_attachment, store_attachment
 from ui.acceptance.step import Step, page_layout
@@ -102,6 +105,11 @@ class PhotoStep(Step):
         report_scroll.setWidget(self.report)
         report_scroll.setMinimumHeight(90)
         right.addWidget(report_scroll, 1)
+        self.clerk_box = QGroupBox("请工作人员目视确认")
+        self.clerk_layout = QVBoxLayout(self.clerk_box)
+        self.clerk_box.setVisible(False)
+        self.clerk_boxes: list[QCheckBox] = []
+        right.addWidget(self.clerk_box)
         buttons = QHBoxLayout()
         self.import_button = QPushButton("导入照片 (F5)")
         self.retake_button = QPushButton("重新拍照 (F6)")
@@ -129,6 +137,7 @@ class PhotoStep(Step):
             self._show_jpeg(s.photo_jpeg)
             if s.photo_report is not None:
                 self.report.setText(report_html(s.photo_report))
+                self._show_clerk_checks(s.photo_report)
         if required and not s.app.photo and not self.read_only:
             self.camera.start()
 
@@ -141,11 +150,21 @@ class PhotoStep(Step):
             return ["正在处理照片，请稍候。"]
         if self.session.photo_required and not self.session.app.photo:
             return ["申领社保卡须采集白底一寸免冠照片：请申请人对准镜头自动拍照，或按 F7 立即拍照、F5 导入照片。"]
+        open_ticks = self.open_clerk_checks()
+        if self.session.photo_required and open_ticks:
+            return ["请工作人员目视确认照片并勾选：" + "、".join(c.label for c in open_ticks) + "。不符合时请按 F6 重拍。"]
         return []
+
+    def open_clerk_checks(self) -> list:
+        """The clerk checks of the photo in use that are not ticked yet."""
+        report = self.session.photo_report
+        if report is None or not self.session.app.photo:
+            return []
+        return [c for c in getattr(report, "clerk_checks", []) if c.name not in self.session.photo_ticks]
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
-        for b in (self.import_button, self.retake_button, self.shutter_button):
+        for b in (self.import_button, self.retake_button, self.shutter_button, *self.clerk_boxes):
             b.setEnabled(not read_only)
 
     # ------------------------------------------------------------------ actions
@@ -153,6 +172,7 @@ class PhotoStep(Step):
         if self.read_only:
             return
         self.report.setText("")
+        self._show_clerk_checks(None)
         self.camera.start()
         self.camera.rearm()
 
@@ -194,6 +214,29 @@ class PhotoStep(Step):
         self.processing = True
         self.report.setText("正在处理照片（抠图、换白底、检查尺寸）……")
 
+    def _show_clerk_checks(self, result) -> None:
+        for box in self.clerk_boxes:
+            self.clerk_layout.removeWidget(box)
+            box.deleteLater()
+        self.clerk_boxes = []
+        items = list(getattr(result, "clerk_checks", [])) if result is not None and result.ok else []
+        for item in items:
+            box = QCheckBox(f"{item.label}（{item.reason}）")
+            box.setObjectName(f"clerk_{item.name}")
+            box.setChecked(item.name in self.session.photo_ticks)
+            box.setEnabled(not self.read_only)
+            box.toggled.connect(lambda on, name=item.name: self._ticked(name, on))
+            self.clerk_layout.addWidget(box)
+            self.clerk_boxes.append(box)
+        self.clerk_box.setVisible(bool(items))
+
+    def _ticked(self, name: str, on: bool) -> None:
+        if on:
+            self.session.photo_ticks.add(name)
+        else:
+            self.session.photo_ticks.discard(name)
+        self.changed.emit()
+
     def _processed(self, result) -> None:
         self.last_result = result
         self.report.setText(report_html(result))
@@ -211,7 +254,12 @@ class PhotoStep(Step):
             s.app.photo = sha
             s.photo_jpeg = result.jpeg
             s.photo_report = result
-            self.notify.emit("照片合格，已保存。", "ok")
+            s.photo_ticks = set()
+            self._show_clerk_checks(result)
+            if result.clerk_checks:
+                self.notify.emit("照片合格，已保存。请目视确认右侧各项并勾选。", "ok")
+            else:
+                self.notify.emit("照片合格，已保存。", "ok")
             self.changed.emit()
 
         def failed(exc: BaseException) -> None:

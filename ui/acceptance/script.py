@@ -416,12 +416,22 @@ class AcceptanceScript:
         self.before_step("photo")
         if self.session.photo_required:
             self.wait(lambda: bool(self.session.app.photo), "自动拍照并通过照片检查", timeout=max(self.timeout, 40))
+            self.confirm_photo_by_eye()
         self.after_step("photo")
+
+    def confirm_photo_by_eye(self) -> None:
+        """The clerk looks at the photo and ticks each rule the program hands over."""
+        step = self.w.step("photo")
+        for box in step.clerk_boxes:
+            if not box.isChecked():
+                self.click(box)
+        self.wait(lambda: not step.open_clerk_checks(), "勾选照片的人工确认项")
 
     def import_photo(self, path: str) -> None:
         self.before_step("photo")
         self.w.step("photo").import_file(path)
         self.wait(lambda: bool(self.session.app.photo), "导入照片并通过照片检查")
+        self.confirm_photo_by_eye()
         self.after_step("photo")
 
     def sign(self, strokes=None, *, expect_ok: bool = True) -> None:

@@ -32,6 +32,7 @@ class AcceptanceSession:
     card: Any = None                        # devices.idcard.IdCardData of the last card read
     photo_jpeg: bytes | None = None
     photo_report: Any = None                # devices.photo.PhotoResult
+    photo_ticks: set[str] = field(default_factory=set)   # clerk checks of photo_report confirmed by eye
     signature: Any = None                   # devices.signature.Signature
     signature_png: bytes | None = None
     signed_digest: str | None = None        # application_digest() when the applicant signed
