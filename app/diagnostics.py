@@ -117,6 +117,17 @@ def _check_cascades() -> Check:
     return Check("人脸检测模型", OK, f"{len(CASCADES)} 个模型文件齐全")
 
 
+def _check_face_models() -> Check:
+    from devices.photo.cnn import MODEL_SHA256, ModelError, verify_models
+
+    verify_models.cache_clear()
+    try:
+        verify_models()
+    except ModelError as exc:
+        return Check("人脸神经网络模型", FAIL, f"{exc}；照片将改用备用检测器，闭眼、张嘴、侧脸、戴帽等无法自动检查")
+    return Check("人脸神经网络模型", OK, f"{len(MODEL_SHA256)} 个模型文件齐全，校验值正确")
+
+
 def _check_migrations() -> Check:
     from counter_app.upgrade import safe_upgrade
 
@@ -240,7 +251,7 @@ def run_selftest(home: Path | None = None, *, qt: bool = True) -> list[Check]:
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
     steps: list[Callable[[], Check | list[Check]]] = [
-        _check_resources, lambda: _check_holidays(home), _check_cascades, _check_migrations,
+        _check_resources, lambda: _check_holidays(home), _check_cascades, _check_face_models, _check_migrations,
         lambda: _check_store(home), lambda: _check_keystore(home), lambda: _check_data_dir(home)]
     if qt:
         steps.append(_check_qt)

@@ -22,11 +22,12 @@ import hashlib
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from counter_app.paths import resources_root
 
 SHORT_RANGE = "face_detection_short_range.tflite"
 FULL_RANGE = "face_detection_full_range.tflite"
@@ -57,7 +58,9 @@ class ModelError(RuntimeError):
 
 
 def models_dir() -> Path:
-    return Path(str(files("resources") / "models"))
+    """``resources/models``: next to the packages, inside a PyInstaller bundle, or under
+    ``COUNTER_APP_RESOURCES`` (the same lookup as fonts and style sheets)."""
+    return resources_root() / "models"
 
 
 @lru_cache(maxsize=None)

@@ -126,6 +126,7 @@ def test_selftest_passes_on_a_complete_installation(_fresh_home):
     by_name = {c.name: c for c in checks}
     assert by_name["图形界面（Qt，离屏）"].status == OK
     assert by_name["数据库结构升级脚本"].status == OK
+    assert by_name["人脸神经网络模型"].status == OK
 
 
 def test_selftest_fails_in_chinese_when_resources_are_missing(tmp_path, monkeypatch, capsys):
@@ -133,6 +134,7 @@ def test_selftest_fails_in_chinese_when_resources_are_missing(tmp_path, monkeypa
     assert main(["selftest", "--no-qt"]) == 1
     out = capsys.readouterr().out
     assert "[失败] 资源文件（字体）" in out and "请重新安装本程序" in out and "自检未通过" in out
+    assert "[失败] 人脸神经网络模型" in out and "人脸模型文件缺失" in out
 
 
 def test_a_qt_platform_that_cannot_load_is_reported_not_crashed():
