@@ -119,3 +119,32 @@ def test_overlay_draws_hint_box_and_progress_without_touching_the_frame():
     assert np.abs(band.astype(int) - silent[:60].astype(int)).sum() > 1000
     mirrored = draw_overlay(frame, v, mirror=True)
     assert tuple(mirrored[y, 1280 - x - w // 2 - 1]) == (80, 200, 80)
+
+
+@pytest.mark.parametrize("source, hint", [
+    ("grace_hopper_cap", "请摘下帽子"),
+    ("obama_speaking", "请闭上嘴，自然表情"),
+    ("obama_turned", "平视镜头"),          # raised ~19°, also turned ~12° (at the limit)
+])
+def test_the_applicant_hears_the_real_cause_in_plain_words(source, hint):
+    from tests.devices import portraits
+
+    src = next(s for s in portraits.SOURCES if s.name == source)
+    frame = portraits.in_frame(src.load(), src.face, face_px=200, size=(1280, 720))
+    checker = LiveChecker()
+    verdicts = [checker.check_frame(frame) for _ in range(DEFAULT_LIMITS.live_frames_to_capture + 2)]
+    assert all(any(hint in h for h in v.hints) and not v.ok for v in verdicts)
+    assert not checker.captured and checker.engine == "cnn"
+    assert verdicts[-1].landmarks is not None and verdicts[-1].landmarks.shape == (468, 2)
+
+
+def test_a_frontal_closed_mouth_portrait_is_captured_in_a_real_room():
+    from tests.devices import portraits
+
+    src = next(s for s in portraits.SOURCES if s.name == "biden_upright")
+    frame = portraits.in_frame(src.load(), src.face, face_px=200, size=(1280, 720))
+    checker = LiveChecker()
+    verdicts = [checker.check_frame(frame) for _ in range(DEFAULT_LIMITS.live_frames_to_capture)]
+    assert verdicts[-1].capture, verdicts[-1].hints
+    result = make_compliant_photo(checker.best_frame)
+    assert result.ok, result.reason
