@@ -2,9 +2,13 @@
 
 Public API:
 
-- :func:`make_compliant_photo` ``(image_bgr, limits=DEFAULT_LIMITS) -> PhotoResult`` — one picture
-  to the finished JPEG, with every check (name, measured value, limit, passed, Chinese message)
-  and the geometry measured again on the output.
+- :func:`make_compliant_photo` ``(image_bgr, limits=DEFAULT_LIMITS, engine="auto") -> PhotoResult`` —
+  one picture to the finished JPEG, with every check (name, measured value, limit, passed, Chinese
+  message), the geometry measured again on the output, and ``clerk_checks``: what the clerk must
+  confirm by eye (uniform, ears and eyebrows, a doubtful expression), each with its reason.
+  Faces, landmarks and the person mask come from MediaPipe's networks (:mod:`.cnn`, models in
+  ``resources/models/``); the Haar cascades (:mod:`.haar_pipeline`) only when those cannot load.
+- :func:`devices.photo.explain.explain_image` — the annotated picture behind ``--explain``.
 - :class:`LiveChecker` ``.check_frame(frame) -> LiveVerdict`` — fast per-frame guidance and
   automatic capture (``verdict.capture`` and ``checker.best_frame``).
 - :func:`draw_overlay` ``(frame, verdict, mirror=False) -> ndarray`` — the preview frame with

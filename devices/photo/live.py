@@ -1,14 +1,16 @@
 """Live guidance for the camera preview and automatic capture.
 
-:class:`LiveChecker` looks at each preview frame quickly (face search on a 320-px copy, tracked
-from the previous frame; eyes, light and sharpness on the face only), tells the applicant what
-to change ("请靠近一点", "光线太暗" …), and once every check has passed for
+:class:`LiveChecker` looks at each preview frame quickly (the face mesh tracked from the previous
+frame, BlazeFace every tenth frame; see :mod:`.trackers`), tells the applicant what to change in
+plain words ("请靠近一点", "光线太暗", "请摘下帽子", "请把头放正，正对镜头", "请闭上嘴，自然表情",
+"请睁开眼睛" …), and once every check has passed for
 ``limits.live_frames_to_capture`` frames in a row it reports ``capture=True`` and holds the
 sharpest frame of that run in :attr:`LiveChecker.best_frame`. The caller then runs
 :func:`devices.photo.make_compliant_photo` on that frame.
 
 Thread contract: a ``LiveChecker`` is used from one thread only (the analysis thread fed by
-:class:`devices.camera.CaptureWorker`); it owns its detector. :func:`draw_overlay` is a pure
+:class:`devices.camera.CaptureWorker`); it owns its networks (or the Haar cascades when the
+face models cannot be loaded: :attr:`LiveChecker.engine` says which). :func:`draw_overlay` is a pure
 function and may run anywhere. Neither touches Qt: the UI only displays the returned array.
 """
 from __future__ import annotations

@@ -215,18 +215,24 @@ class PhotoStep(Step):
         self.report.setText("正在处理照片（抠图、换白底、检查尺寸）……")
 
     def _show_clerk_checks(self, result) -> None:
-        for box in self.clerk_boxes:
-            self.clerk_layout.removeWidget(box)
-            box.deleteLater()
+        while self.clerk_layout.count():
+            item = self.clerk_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
         self.clerk_boxes = []
         items = list(getattr(result, "clerk_checks", [])) if result is not None and result.ok else []
         for item in items:
-            box = QCheckBox(f"{item.label}（{item.reason}）")
+            box = QCheckBox(item.label)
             box.setObjectName(f"clerk_{item.name}")
+            box.setToolTip(item.reason)
             box.setChecked(item.name in self.session.photo_ticks)
             box.setEnabled(not self.read_only)
             box.toggled.connect(lambda on, name=item.name: self._ticked(name, on))
+            reason = QLabel(item.reason)              # why a person must look: shown, not hidden
+            reason.setWordWrap(True)
+            set_role(reason, "hint")
             self.clerk_layout.addWidget(box)
+            self.clerk_layout.addWidget(reason)
             self.clerk_boxes.append(box)
         self.clerk_box.setVisible(bool(items))
 
