@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QVBoxLayout)
+                               QVBoxLayout, QWidget)
 
 from ui.acceptance.session import read_attachment, store_attachment
 from ui.acceptance.step import Step, page_layout
@@ -99,17 +99,23 @@ class PhotoStep(Step):
         self.report.setWordWrap(True)
         self.report.setTextFormat(Qt.TextFormat.RichText)
         self.report.setAlignment(Qt.AlignmentFlag.AlignTop)
-        report_scroll = QScrollArea()
-        report_scroll.setWidgetResizable(True)
-        report_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        report_scroll.setWidget(self.report)
-        report_scroll.setMinimumHeight(90)
-        right.addWidget(report_scroll, 1)
+        # the clerk's ticks sit above the report, in the same scrolling area, so the step keeps
+        # fitting a 1366×768 screen however many there are
         self.clerk_box = QGroupBox("请工作人员目视确认")
         self.clerk_layout = QVBoxLayout(self.clerk_box)
         self.clerk_box.setVisible(False)
         self.clerk_boxes: list[QCheckBox] = []
-        right.addWidget(self.clerk_box)
+        report_page = QWidget()
+        report_lay = QVBoxLayout(report_page)
+        report_lay.setContentsMargins(0, 0, 0, 0)
+        report_lay.addWidget(self.clerk_box)
+        report_lay.addWidget(self.report, 1)
+        report_scroll = QScrollArea()
+        report_scroll.setWidgetResizable(True)
+        report_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        report_scroll.setWidget(report_page)
+        report_scroll.setMinimumHeight(90)
+        right.addWidget(report_scroll, 1)
         buttons = QHBoxLayout()
         self.import_button = QPushButton("导入照片 (F5)")
         self.retake_button = QPushButton("重新拍照 (F6)")

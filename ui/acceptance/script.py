@@ -424,7 +424,7 @@ class AcceptanceScript:
         step = self.w.step("photo")
         for box in step.clerk_boxes:
             if not box.isChecked():
-                self.click(box)
+                self.space(box)
         self.wait(lambda: not step.open_clerk_checks(), "勾选照片的人工确认项")
 
     def import_photo(self, path: str) -> None:
