@@ -148,3 +148,12 @@ def test_a_frontal_closed_mouth_portrait_is_captured_in_a_real_room():
     assert verdicts[-1].capture, verdicts[-1].hints
     result = make_compliant_photo(checker.best_frame)
     assert result.ok, result.reason
+
+
+def test_the_haar_fallback_still_guides_and_captures():
+    checker = LiveChecker(engine="haar")
+    assert checker.engine == "haar"
+    frame = images.portrait_frame(**GOOD)
+    verdicts = [checker.check_frame(frame) for _ in range(DEFAULT_LIMITS.live_frames_to_capture)]
+    assert verdicts[-1].capture and verdicts[-1].landmarks is None
+    assert "请正对镜头" in LiveChecker(engine="haar").check_frame(cv2.resize(images.chelsea(), (1280, 720))).hints
