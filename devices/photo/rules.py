@@ -106,15 +106,22 @@ def visible_check(visible: float, limits: PhotoLimits) -> Check:
                  "脸部有一部分被遮挡或缺失：请让申请人完整露出面部，或选择完整的照片")
 
 
-def clerk_checks(m: FaceMeasures | None, limits: PhotoLimits) -> list[ClerkCheck]:
-    """What the clerk ticks in the photo step. Always the uniform and the ears/eyebrows/head
-    covering; the expression when the lips are apart but not open enough to refuse."""
-    items = [
+def standing_clerk_checks() -> list[ClerkCheck]:
+    """The ticks every photo needs, whatever was measured: the uniform and the ears, eyebrows and
+    head covering (also what a photo reopened from a draft, whose report was not kept, needs)."""
+    return [
         ClerkCheck("no_uniform", "不着制式服装",
                    "程序无法可靠区分制服与便装：请确认申请人未穿军装、警服等制式服装"),
         ClerkCheck("ears_brows_uncovered", "免冠，眉毛、双耳露出",
                    "程序只能识别明显的帽子；头巾、发饰及头发对眉毛和耳朵的遮挡无法可靠自动判断：请目视确认"),
     ]
+
+
+def clerk_checks(m: FaceMeasures | None, limits: PhotoLimits) -> list[ClerkCheck]:
+    """What the clerk ticks in the photo step: the standing ticks; the expression when the lips
+    are apart but not open enough to refuse; everything the face mesh measures when it could not
+    run (the Haar fallback)."""
+    items = standing_clerk_checks()
     if m is None:
         items.insert(0, ClerkCheck("face_rules_unmeasured", "睁眼、闭嘴、正脸、免冠",
                                    "人脸模型不可用，已改用备用检测器，这些要求未能自动测量：请目视确认"))

@@ -44,7 +44,7 @@ def test_bundled_selftest_passes_headless(bundle, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     checks = {c["name"]: c["status"] for c in json.loads(proc.stdout)}
     assert "fail" not in checks.values()
-    for name in ("资源文件（字体）", "人脸检测模型", "数据库结构升级脚本", "密钥库", "图形界面（Qt，离屏）"):
+    for name in ("资源文件（字体）", "人脸检测模型", "人脸神经网络模型", "数据库结构升级脚本", "密钥库", "图形界面（Qt，离屏）"):
         assert checks[name] == "ok", name
 
 

@@ -38,3 +38,22 @@ def test_photo_step_waits_for_the_clerks_ticks(ctx, demo_devices, qtbot):
 
     step.retake()                                 # a new picture needs new ticks
     assert not step.clerk_box.isVisible() or not step.clerk_boxes
+
+
+def test_a_photo_reopened_from_a_draft_asks_for_the_standing_ticks_again(ctx, demo_devices, qtbot):
+    from ui.acceptance.photo_step import PhotoStep
+    from ui.acceptance.session import AcceptanceSession
+
+    session = AcceptanceSession()
+    session.app.items = [8]
+    session.app.photo = "0" * 64                  # the draft's stored photo (its report was not kept)
+    session.photo_jpeg = b"\xff\xd8\xff\xd9"
+    step = PhotoStep(ctx, session)
+    qtbot.addWidget(step)
+    step.enter()
+    assert [b.text() for b in step.clerk_boxes] == ["不着制式服装", "免冠，眉毛、双耳露出"]
+    assert step.blockers() and "不着制式服装" in step.blockers()[0]
+    for box in step.clerk_boxes:
+        box.setChecked(True)
+    assert step.blockers() == []
+    step.leave()

@@ -59,6 +59,12 @@ def process_file(path: str):
     return process_frame(img)
 
 
+def _standing_clerk_checks() -> list:
+    from devices.photo.rules import standing_clerk_checks   # OpenCV loads with it: not at GUI start
+
+    return standing_clerk_checks()
+
+
 def report_html(result) -> str:
     lines = []
     for c in sorted(result.checks, key=lambda c: c.passed):
@@ -105,6 +111,7 @@ class PhotoStep(Step):
         self.clerk_layout = QVBoxLayout(self.clerk_box)
         self.clerk_box.setVisible(False)
         self.clerk_boxes: list[QCheckBox] = []
+        self._clerk_items: list = []
         report_page = QWidget()
         report_lay = QVBoxLayout(report_page)
         report_lay.setContentsMargins(0, 0, 0, 0)
@@ -144,6 +151,8 @@ class PhotoStep(Step):
             if s.photo_report is not None:
                 self.report.setText(report_html(s.photo_report))
                 self._show_clerk_checks(s.photo_report)
+            else:
+                self._show_clerk_items(_standing_clerk_checks())
         if required and not s.app.photo and not self.read_only:
             self.camera.start()
 
@@ -163,10 +172,9 @@ class PhotoStep(Step):
 
     def open_clerk_checks(self) -> list:
         """The clerk checks of the photo in use that are not ticked yet."""
-        report = self.session.photo_report
-        if report is None or not self.session.app.photo:
+        if not self.session.app.photo:
             return []
-        return [c for c in getattr(report, "clerk_checks", []) if c.name not in self.session.photo_ticks]
+        return [c for c in self._clerk_items if c.name not in self.session.photo_ticks]
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
@@ -221,12 +229,15 @@ class PhotoStep(Step):
         self.report.setText("正在处理照片（抠图、换白底、检查尺寸）……")
 
     def _show_clerk_checks(self, result) -> None:
+        self._show_clerk_items(list(getattr(result, "clerk_checks", [])) if result is not None and result.ok else [])
+
+    def _show_clerk_items(self, items: list) -> None:
+        self._clerk_items = items
         while self.clerk_layout.count():
             item = self.clerk_layout.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
         self.clerk_boxes = []
-        items = list(getattr(result, "clerk_checks", [])) if result is not None and result.ok else []
         for item in items:
             box = QCheckBox(item.label)
             box.setObjectName(f"clerk_{item.name}")
@@ -295,6 +306,8 @@ class PhotoStep(Step):
         self.session.photo_jpeg = data
         self._show_jpeg(data)
         self.report.setText("已采集照片（草稿中保存的）。如需重拍按 F6。")
+        # the draft keeps the photo, not its report: the standing ticks are asked for again
+        self._show_clerk_items(_standing_clerk_checks())
 
     def _show_jpeg(self, data: bytes) -> None:
         img = QImage.fromData(data)
