@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from devices.photo import DEFAULT_LIMITS, PhotoLimits, load_limits, make_compliant_photo, measure_output
+from devices.photo import DEFAULT_LIMITS, PhotoLimits, load_limits, make_compliant_photo
 from devices.photo.detect import FaceDetector
 from devices.photo.haar_pipeline import measure_output_haar
 from devices.photo.jpeg import read_jfif_density, set_jfif_density
