@@ -30,12 +30,14 @@ from counter_app.lifecycle import (
 from counter_app.masking import mask_id_number, mask_name, mask_text
 from counter_app.problems import Problem
 from counter_app.rules import blocking, normalise, validate
+from counter_app import signing_queue
+from counter_app.signing_queue import documents_to_sign
 from counter_app.security.roles import Permission, allowed, denial_message
 from counter_app.security.vault import Vault
 from counter_app.store.files import FileStore
 from counter_app.store.models import (
     Attachment, AuditEntry, CaseAttachment, CaseRow, CaseTransition, DailySequence, ItemProgress, ItemStatusEvent,
-    Operator, OutboxEntry,
+    Operator, OutboxEntry, SigningJob,
 )
 from counter_app.workdays import WorkCalendar, plan_deadlines, sla_state
 from counter_app.clock import CHINA_TZ
@@ -368,6 +370,8 @@ class CaseService:
             conn.execute(OutboxEntry.__table__.insert().values(
                 case_id=case_id, idempotency_key=idempotency_key, business_key=f"{row.case_no}/v{row.version}",
                 status="waiting", attempts=0, last_error="", next_attempt_at=now, created_at=now))
+            # The center's PDF signature comes later, from the signing worker: queue it with the case.
+            conn.execute(SigningJob.__table__.insert(), signing_queue.job_rows(case_id, documents_to_sign(app), now))
             tt = CaseTransition.__table__
             history = conn.execute(select(tt).where(tt.c.case_id == case_id).order_by(tt.c.id)).all()
             if row.supersedes_id:
@@ -786,6 +790,11 @@ def _transitions_from(state: str) -> frozenset[CaseState]:
     from counter_app.lifecycle import CASE_TRANSITIONS
 
     return CASE_TRANSITIONS[CaseState(state)]
+
+
+def sealable_content(case_json: dict) -> dict:
+    """The parts of a case JSON the window's seal covers (to recompute its digest elsewhere)."""
+    return _sealable(case_json)
 
 
 def _sealable(case_json: dict) -> dict:

@@ -54,6 +54,16 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("crypto_algorithm", str, "aes-256-gcm", "加密算法（aes-256-gcm 或 sm4-gcm）", r"aes-256-gcm|sm4-gcm"),
     SettingSpec("sync_interval_seconds", int, 30, "进度同步间隔（秒）"),
     SettingSpec("demo_mode", bool, False, "演示模式（模拟设备）"),
+    # The center's PDF signature key (the PIN / password is asked by the program, never stored).
+    SettingSpec("signing_key_kind", str, "", "签章密钥类型（pkcs12 证书文件 / pkcs11 UKey，留空不签章）",
+                r"(pkcs12|pkcs11)?"),
+    SettingSpec("signing_pkcs12_path", str, "", "签章证书文件（.p12/.pfx）"),
+    SettingSpec("signing_pkcs11_library", str, "", "UKey驱动（PKCS#11库文件）"),
+    SettingSpec("signing_token_label", str, "", "UKey标签（留空使用第一个UKey）"),
+    SettingSpec("signing_slot", str, "", "UKey插槽号（留空按标签查找）", r"\d*"),
+    SettingSpec("signing_key_label", str, "", "UKey中证书和私钥的标签（留空使用唯一的一对）"),
+    SettingSpec("signing_trust_root", str, "", "信任根证书（CA根证书，PEM/DER）"),
+    SettingSpec("signing_tsa_url", str, "", "时间戳服务地址（留空不加时间戳）", r"(https?://\S+)?"),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 

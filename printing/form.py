@@ -36,6 +36,8 @@ from printing.table import Beside, Cell, Row, Stack, Style, draw_table
 from printing.text import Pen
 
 FORM_TITLE = "河南省退役军人服务“一件事”联办申请表"
+# The center's electronic signature: first page, header band between "附件1" and the barcode.
+FORM_SEAL_PLACE = pg.SealPlace(0, pg.HEADER_SEAL_BOX)
 
 GROUP_W = 26.0     # the vertical group header column ("联办申请")
 LABEL_W = 70.0     # first label column ("联办事项", "退役类型")

@@ -25,6 +25,9 @@ from printing.result import PrintingError, RenderResult
 from printing.settings import configured
 from printing.text import Pen
 
+# The center's electronic signature: the header band left of the barcode.
+LETTER_SEAL_PLACE = pg.SealPlace(0, pg.HEADER_SEAL_BOX)
+
 SETTLEMENT_TITLE = "落户介绍信"
 RESERVE_TITLE = "预备役登记提醒"
 

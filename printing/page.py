@@ -6,6 +6,7 @@ Thread contract: pure helpers over the canvas passed in.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
@@ -26,6 +27,20 @@ CONTENT_W = PAGE_W - 2 * MARGIN_X
 # without its optional C accelerator and was a third of the daily report's time; every PDF
 # reader and printer handles binary streams. Set once at import, read-only afterwards.
 rl_config.useA85 = 0
+
+
+@dataclass(frozen=True)
+class SealPlace:
+    """Where the center's visible electronic signature goes on a document: page index (0-based,
+    negative counts from the end) and box (x1, y1, x2, y2) in points. Each document keeps this box
+    free of print (a test checks it), so the signature added later never covers anything."""
+
+    page: int
+    box: tuple[float, float, float, float]
+
+
+# The header band left of the case barcode, above the title: free on the form and the letters.
+HEADER_SEAL_BOX = (100.0, 776.0, 340.0, 828.0)
 
 
 def new_canvas(buf: io.BytesIO, title: str, subject: str = "") -> Canvas:

@@ -30,6 +30,9 @@ from printing.result import PrintingError, RenderResult
 from printing.settings import configured, lookup_link
 from printing.text import Pen
 
+# The center's electronic signature: the header band between the barcode (left) and the QR code.
+RECEIPT_SEAL_PLACE = pg.SealPlace(0, (224.0, 776.0, 464.0, 828.0))
+
 RECEIPT_TITLE = "河南省退役军人服务“一件事”受理回执"
 PROVISIONAL_MARK = "临时回执（平台尚未确认）"
 RED = Color(0.78, 0.05, 0.05)

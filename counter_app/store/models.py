@@ -238,4 +238,27 @@ class Rating(Base):
     synced: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class SigningJob(Base):
+    """A document of a finalized case and the center's PDF signature on it (see ``signing_queue``).
+
+    Written ``waiting`` in the finalize transaction; the signing worker stores the signed PDF
+    (content-addressed, encrypted, an ``attachments`` row but no case attachment: the window's seal
+    covers the case as finalized) and marks it ``signed``."""
+
+    __tablename__ = "signing_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # form / receipt / settlement_letter
+    status: Mapped[str] = mapped_column(String(16), index=True, default="waiting")  # waiting / signed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[_dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    signed_at: Mapped[_dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    signed_sha256: Mapped[str | None] = mapped_column(ForeignKey("attachments.sha256"), nullable=True)
+    signer: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (UniqueConstraint("case_id", "kind", name="uq_signing_job"),)
+
+
 Index("ix_cases_state_accepted", CaseRow.state, CaseRow.accepted_on)
