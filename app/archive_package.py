@@ -102,3 +102,35 @@ def write_package(dest: Path, case_json: dict, files: list[PackageFile], signer:
     _write_private(dest / MANIFEST, raw)
     _write_private(dest / MANIFEST_SIGNATURE, sign_detached(raw, signer))
     return manifest
+
+
+def export_case(window, keys, case_no: str, dest: Path, *, version: int | None = None) -> dict:  # noqa: ANN001
+    """Gather one finalized case from the window's store and write its package (see module doc).
+
+    ``keys`` is the unlocked :class:`app.signing.keys.SigningKeys` (it signs the manifest). Refuses
+    while a document still waits for its signature: an archive copy is final.
+    """
+    from counter_app.cases import CaseError
+    from counter_app.security.archive import find_finalized
+    from counter_app.signing_queue import SigningQueue
+
+    try:
+        row = find_finalized(window, case_no, version)
+    except CaseError as exc:
+        raise PackageError(exc.message) from None
+    if row.purged_at is not None:
+        raise PackageError(f"办件{row.case_no}的个人信息已按保留期限清除，不能再导出归档包。")
+    queue = SigningQueue(window.sessions)
+    jobs = queue.jobs_of(row.id)
+    waiting = [DOCUMENT_TITLES[k] for k, st in jobs.items() if st != "signed"]
+    if waiting:
+        raise PackageError(f"办件{row.case_no}的{'、'.join(waiting)}尚未完成电子签章（在签章队列中等待），"
+                           "请先解锁签章密钥完成签章后再导出。")
+    case = window.cases.export(row.id)
+    files = [PackageFile(attachment_path(a["role"], a["sha256"], a["mime"], a["material"]),
+                         window.files.get(a["sha256"]), a["role"], a["material"]) for a in case["attachments"]]
+    for kind, digest in sorted(queue.signed_documents(row.id).items()):
+        files.append(PackageFile(DOCUMENT_FILES[kind], window.files.get(digest), f"signed_{kind}"))
+    root = Path(keys.config.trust_root).read_bytes() if keys.config.trust_root else None
+    with keys.signer() as signer:
+        return write_package(dest, case, files, signer, trust_root_pem=root)

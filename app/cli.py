@@ -25,7 +25,8 @@ EXTENSION_MODULES: tuple[str, ...] = (
     "app.demo.commands",            # demo seed/start
     "app.commands.sync",         # sync run/status/export
     "refplatform.cli",  # platform serve/import (the reference platform server)
-    "app.commands.security",     # keys, audit, archive, operators, retention
+    "app.commands.security",     # keys, audit, operators, retention
+    "app.commands.archive",      # archive verify/export, signing status/sign/selftest
     "app.commands.deploy",       # configure, selftest, diagnostics, db backup
     "devices.cli",                  # idcard, devices, photo, scan
     "printing.cli",                 # form/receipt/letter render, watermark, print, printers
@@ -41,7 +42,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "db": ("app.commands.cases", "app.commands.deploy"),
     "sync": ("app.commands.sync",),
     "platform": ("refplatform.cli",),
-    **{c: ("app.commands.security",) for c in ("keys", "audit", "archive", "operators", "retention")},
+    **{c: ("app.commands.security",) for c in ("keys", "audit", "operators", "retention")},
+    **{c: ("app.commands.archive",) for c in ("archive", "signing")},
     **{c: ("app.commands.deploy",) for c in ("configure", "selftest", "diagnostics")},
     **{c: ("devices.cli",) for c in ("idcard", "devices", "photo", "scan")},
     **{c: ("printing.cli",) for c in ("form", "receipt", "letter", "watermark", "print", "printers")},

@@ -1,4 +1,4 @@
-"""``counter-app keys|audit|archive|operators|retention …`` — security administration on the command line.
+"""``counter-app keys|audit|operators|retention …`` — security administration on the command line.
 
 Administrative commands (operators add/unlock, keys rotate, audit archive, retention run) need an
 IT administrator: ``--admin USER`` and that administrator's password from the environment
@@ -186,31 +186,6 @@ def _cmd_audit_archive(args: argparse.Namespace) -> int:
         window.close()
 
 
-# ---- archive --------------------------------------------------------------------------------
-
-def _cmd_archive_verify(args: argparse.Namespace) -> int:
-    from counter_app.cases import CaseError
-    from counter_app.security.archive import verify_case
-
-    window = _open(args)
-    try:
-        try:
-            report = verify_case(window, args.case_no, args.version)
-        except CaseError as exc:
-            raise _user_error(exc.message) from None
-        if args.json:
-            _print_json(report.to_dict())
-        else:
-            mark = {True: "通过", False: "失败", None: "不适用"}
-            for c in report.checks:
-                print(f"[{mark[c.ok]}] {c.message}")
-            print(f"办件 {report.case_no} 第{report.version}版：" + ("核验通过。" if report.ok else
-                  f"核验失败（{len(report.failures)}项）。"))
-        return 0 if report.ok else 1
-    finally:
-        window.close()
-
-
 # ---- operators ------------------------------------------------------------------------------
 
 def _new_password(args: argparse.Namespace) -> str:
@@ -336,13 +311,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = aud.add_parser("archive", parents=[common, admin], help="把早于N个月的审计记录归档到文件（至少保留6个月）")
     p.add_argument("--months", type=int, default=12)
     p.set_defaults(func=_cmd_audit_archive)
-
-    arc = sub.add_parser("archive", help="电子档案核验").add_subparsers(dest="archive_command", metavar="ACTION")
-    p = arc.add_parser("verify", parents=[common], help="核验办件的内容摘要、签章和全部附件文件")
-    p.add_argument("case_no", metavar="CASE_NO")
-    p.add_argument("--version", type=int, help="版本号（默认最新已定稿版本）")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_cmd_archive_verify)
 
     ops = sub.add_parser("operators", help="工作人员账户").add_subparsers(dest="operators_command", metavar="ACTION")
     p = ops.add_parser("add", parents=[common, admin], help="添加账户")

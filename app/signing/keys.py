@@ -24,6 +24,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.sign import signers
 
+from counter_app.clock import CHINA_TZ
 from printing.pdf_verify import load_certificates
 
 KIND_NONE, KIND_PKCS12, KIND_PKCS11 = "", "pkcs12", "pkcs11"
@@ -66,11 +67,11 @@ def _check_validity(cert: asn1_x509.Certificate, now: _dt.datetime) -> None:
     not_before, not_after = validity["not_before"].native, validity["not_after"].native
     holder = cert.subject.native.get("common_name", "")
     if now > not_after:
-        raise KeyUnavailable("expired", f"签章证书（{holder}）已于{not_after.astimezone():%Y年%m月%d日}过期。"
+        raise KeyUnavailable("expired", f"签章证书（{holder}）已于{not_after.astimezone(CHINA_TZ):%Y年%m月%d日}过期。"
                                         "请联系CA办理证书更新，并在“签章设置”中换用新证书；"
                                         "受理照常进行，签章排队等待。")
     if now < not_before:
-        raise KeyUnavailable("not_yet_valid", f"签章证书（{holder}）自{not_before.astimezone():%Y年%m月%d日}起才生效，"
+        raise KeyUnavailable("not_yet_valid", f"签章证书（{holder}）自{not_before.astimezone(CHINA_TZ):%Y年%m月%d日}起才生效，"
                                               "请核对本机时间。")
 
 

@@ -61,6 +61,11 @@ class ArchiveReport:
                 "checks": [c.to_dict() for c in self.checks]}
 
 
+def find_finalized(window: "Window", case_no: str, version: int | None = None) -> CaseRow:
+    """The finalized case row (latest version unless ``version``); CaseError (Chinese) when none."""
+    return _find_row(window, case_no, version)
+
+
 def _find_row(window: "Window", case_no: str, version: int | None) -> CaseRow:
     try:
         canonical = str(CaseNumber.parse(case_no))

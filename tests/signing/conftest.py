@@ -70,8 +70,8 @@ def softhsm(tmp_path_factory):
 _tokens = iter(range(1, 10_000))
 
 
-def new_token(conf: Path, ca: LocalCA, **kw) -> Token:
-    label = f"CENTER{next(_tokens)}"
+def new_token(conf: Path, ca: LocalCA, label: str | None = None, **kw) -> Token:
+    label = label or f"CENTER{next(_tokens)}"
     init_softhsm_token(conf, label, PIN, SO_PIN)
     enrol_token(SOFTHSM_LIBRARY, label, PIN, ca, CENTER, **kw)
     return Token(conf, SOFTHSM_LIBRARY, label, PIN)
