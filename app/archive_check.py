@@ -76,21 +76,68 @@ class PackageReport:
                 "checks": [c.to_dict() for c in self.checks]}
 
 
+def _structure_problem(signed_data: cms.SignedData) -> str:
+    """Fields a validator may skip but an unaltered file has exactly so (RFC 5652, RFC 5280)."""
+    infos = list(signed_data["signer_infos"])
+    if signed_data["version"].native != "v1" or len(infos) != 1 or infos[0]["version"].native != "v1":
+        return "版本号或签名者数量不符"
+    if [a.dump() for a in signed_data["digest_algorithms"]] != [infos[0]["digest_algorithm"].dump()]:
+        return "摘要算法列表与签名者不符"
+    for c in signed_data["certificates"]:
+        if c.chosen["signature_algorithm"].dump() != c.chosen["tbs_certificate"]["signature"].dump():
+            return "证书签名算法前后不一致"
+    return ""
+
+
+def _broken_certificates(signed_data: cms.SignedData, roots: list[asn1_x509.Certificate]) -> str:
+    """The first certificate in the CMS whose own signature does not verify (or "" when all do).
+
+    pyHanko ignores carried certificates it does not need (the root comes from the verifier), so a
+    changed byte there would otherwise pass unnoticed; an archive must notice every change."""
+    from cryptography import x509 as c_x509
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        carried = [c_x509.load_der_x509_certificate(c.chosen.dump()) for c in signed_data["certificates"]]
+        pool = carried + [c_x509.load_der_x509_certificate(c.dump()) for c in roots]
+    except (ValueError, TypeError, c_x509.InvalidVersion) as exc:
+        return f"证书无法解析（{exc}）"
+    for leaf in carried:
+        if not any(_signed_by(leaf, i) for i in pool if i.subject == leaf.issuer):
+            return leaf.subject.rfc4514_string()
+    return ""
+
+
+def _signed_by(cert, issuer) -> bool:  # noqa: ANN001 - cryptography certificates
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+
+    try:
+        cert.verify_directly_issued_by(issuer)
+        return True
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+
+
 def _cms_check(manifest_raw: bytes, p7s: bytes, roots: list[asn1_x509.Certificate]) -> PackageCheck:
     try:
         signed_data = cms.ContentInfo.load(p7s)["content"]
         signed_data.native  # noqa: B018 - forces a full parse, so a damaged file fails here
     except (ValueError, TypeError, KeyError) as exc:
         return PackageCheck(AUTHENTICITY, MANIFEST_SIGNATURE, False, f"清单签名文件损坏，无法解析：{exc}")
+    broken = _structure_problem(signed_data) or _broken_certificates(signed_data, roots)
+    if broken:
+        return PackageCheck(AUTHENTICITY, MANIFEST_SIGNATURE, False, f"清单签名文件中的证书被改动：{broken}")
     vc = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
     try:
         st = asyncio.run(async_validate_detached_cms(manifest_raw, signed_data, signer_validation_context=vc))
     except Exception as exc:  # a broken SignerInfo raises from deep inside the validator
         return PackageCheck(AUTHENTICITY, MANIFEST_SIGNATURE, False, f"清单签名无法核验：{exc}")
-    if not st.intact:
-        return PackageCheck(AUTHENTICITY, MANIFEST, False, "清单内容与其签名不符（manifest.json 被改动）。")
+    # The signature covers the signed attributes, not manifest.json itself: a valid signature
+    # whose message digest does not match means manifest.json changed; an invalid one, the .p7s.
     if not st.valid:
         return PackageCheck(AUTHENTICITY, MANIFEST_SIGNATURE, False, "清单签名值无效（manifest.p7s 被改动）。")
+    if not st.intact:
+        return PackageCheck(AUTHENTICITY, MANIFEST, False, "清单内容与其签名不符（manifest.json 被改动）。")
     if not st.trusted:
         return PackageCheck(AUTHENTICITY, MANIFEST_SIGNATURE, False, "清单签名证书不是由信任根签发。")
     return PackageCheck(AUTHENTICITY, MANIFEST_SIGNATURE, True,

@@ -56,5 +56,8 @@ def draw_qr(canvas, data: str, x: float, y: float, size: float) -> None:
     bx0, by0, bx1, by1 = widget.getBounds()
     w, h = bx1 - bx0, by1 - by0
     drawing = Drawing(size, size, transform=[size / w, 0, 0, size / h, 0, 0])
+    # The renderer sets its initial font even for a drawing without text: name the bundled one,
+    # or reportlab's default Times-Roman lands in the page unembedded (not PDF/A).
+    drawing.initialFontName = canvas._fontname
     drawing.add(widget)
     renderPDF.draw(drawing, canvas, x, y)
