@@ -33,7 +33,7 @@ from counter_app.cases import SYSTEM, Actor
 from counter_app.lifecycle import EDITABLE_STATES, CaseState
 from counter_app.masking import mask_id_number, mask_name
 from counter_app.security.vault import DecryptionError
-from counter_app.store.models import Attachment, CaseAttachment, CaseRow, CaseTransition, WorklistEntry
+from counter_app.store.models import Attachment, CaseAttachment, CaseRow, CaseTransition, SigningJob, WorklistEntry
 
 if TYPE_CHECKING:  # pragma: no cover
     from counter_app.services import Window
@@ -119,6 +119,9 @@ def purge_case(window: "Window", case_no: str, *, now: _dt.datetime, actor: Acto
             return report
         ids = {r.id for r in rows}
         shas = set(s.execute(select(CaseAttachment.sha256).where(CaseAttachment.case_id.in_(ids))).scalars())
+        # The center-signed PDFs carry the same personal data (the form's case JSON too).
+        shas |= set(s.execute(select(SigningJob.signed_sha256).where(SigningJob.case_id.in_(ids),
+                                                                     SigningJob.signed_sha256.is_not(None))).scalars())
         for row in rows:
             row.masked_summary = _masked_summary(window, row)
             # One UPDATE with purged_at set: the immutability trigger lets only the purge through.

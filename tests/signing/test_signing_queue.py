@@ -102,3 +102,23 @@ def test_self_test_signs_and_verifies_with_both_validators(window, pki, tsa):
     assert outcome.ok, outcome.details
     assert any("pdfsig" in line for line in outcome.details)
     assert any("时间戳" in line for line in outcome.details)
+
+
+def test_retention_purges_the_signed_documents_with_the_case(window, pki):
+    import datetime as _dt
+
+    from counter_app.security.retention import run_retention
+    from tests.security.test_retention import complete
+
+    [case_no] = finalized_cases(window)
+    configure_pkcs12(window, pki)
+    svc = service(window)
+    assert svc.unlock(P12_PASSWORD).ok
+    svc.drain_now()
+    case_id = _case_id(window, case_no)
+    signed = SigningQueue(window.sessions).signed_documents(case_id)
+    assert signed and all(window.files.exists(h) for h in signed.values())
+    complete(window, window.cases.get(case_id))
+    report = run_retention(window, now=_dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=31))
+    assert report.cases == [case_no]
+    assert not any(window.files.exists(h) for h in signed.values())  # personal data in them too
