@@ -13,7 +13,10 @@ def hooks(*, demo: bool = False):
     from app.diagnostics import export_diagnostics
     from ui.context import AppHooks
 
-    return AppHooks(demo_password=DEMO_PASSWORD if demo else "", export_diagnostics=export_diagnostics)
+    from app.signing.service import SigningService
+
+    return AppHooks(demo_password=DEMO_PASSWORD if demo else "", export_diagnostics=export_diagnostics,
+                    signing_service=SigningService)
 
 
 def start_gui(*, home: Path | None = None, demo: bool = False) -> int:

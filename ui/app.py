@@ -143,6 +143,11 @@ def attach_services(ctx: AppContext, window, *, start_sync: bool = True) -> None
             ctx.sync.start()
     if ctx.devices is None:
         ctx.devices = _open_devices(ctx)
+    if ctx.signing is None and ctx.hooks.signing_service is not None:
+        ctx.signing = ctx.hooks.signing_service(window)
+        # Demo mode: the demo certificate's password is the demo accounts' (README); a real
+        # center's PIN is typed by IT on the settings page.
+        ctx.signing.start(unlock_with=ctx.hooks.demo_password or None)
     if ctx.housekeeping is None:
         from ui.housekeeping import Housekeeping
 
@@ -174,6 +179,8 @@ def close_context(ctx: AppContext) -> None:
         ctx.housekeeping.stop()
     if ctx.sync is not None:
         ctx.sync.stop()
+    if ctx.signing is not None:
+        ctx.signing.stop()
     if ctx.devices is not None:
         for name in ("shutdown", "close", "stop"):
             fn = getattr(ctx.devices, name, None)

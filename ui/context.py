@@ -38,6 +38,9 @@ class AppHooks:
 
     demo_password: str = ""
     export_diagnostics: "Callable[[Path, Path, str], object] | None" = None
+    # ``signing_service(window)`` → the center's signing service (``describe``, ``status_text``,
+    # ``unlock(pin)``, ``self_test()``, ``reload_settings()``, ``start()``, ``stop()``); None without it.
+    signing_service: "Callable[[Window], object] | None" = None
 
 
 @dataclass
@@ -54,4 +57,6 @@ class AppContext:
     applicant_screen: "ApplicantScreen | None" = None
     # Retention purge and SLA refresh on a timer.
     housekeeping: "Housekeeping | None" = None
+    # The center's signing service (app.signing.service, lent through hooks), or None.
+    signing: object | None = None
     hooks: AppHooks = field(default_factory=AppHooks)

@@ -33,6 +33,8 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                    "military_office_address")),
     ("省平台", ("platform_url", "lookup_url", "ca_bundle", "pinned_cert_sha256", "sync_interval_seconds")),
     ("设备", ("reader_port", "camera_index", "document_camera_index", "scan_import_dir")),
+    ("电子签章", ("signing_key_kind", "signing_pkcs12_path", "signing_pkcs11_library", "signing_token_label",
+                 "signing_slot", "signing_key_label", "signing_trust_root", "signing_tsa_url")),
     ("安全与保留", ("idle_lock_minutes", "lockout_attempts", "lockout_minutes", "stale_warn_minutes",
                    "stale_block_days", "retention_days", "crypto_algorithm", "demo_mode")),
 )
@@ -193,6 +195,12 @@ class SettingsPage(QWidget):
         forms["省平台"].addRow("平台接入凭据：", self.credential)
         forms["省平台"].addRow("", self.credential_state)
 
+        # The signing key's PIN and self-test (the key's location is in the settings above).
+        from ui.signing_panel import SigningPanel
+
+        self.signing = SigningPanel(ctx)
+        forms["电子签章"].addRow(self.signing)
+
         # Printers per document type.
         from ui.printouts import DOC_TYPES
 
@@ -288,6 +296,9 @@ class SettingsPage(QWidget):
         elif spec.name == "reader_port":
             w = QComboBox()
             w.setEditable(True)
+        elif spec.name == "signing_key_kind":
+            w = QComboBox()
+            w.addItems(["", "pkcs12", "pkcs11"])
         else:
             w = QLineEdit()
         w.setObjectName(f"setting_{spec.name}")
@@ -334,6 +345,7 @@ class SettingsPage(QWidget):
             if name in self.editors:
                 self._set_editor(name, value)
         self.credential.clear()
+        self.signing.refresh()
         submit(self.ctx.tasks.db, load_settings_extras, self.ctx.window, on_success=self._show_extras,
                               on_failure=self._failed)
         submit(self.ctx.tasks.io, probe_hardware, on_success=self._show_hardware, on_failure=self._probe_failed)
@@ -390,6 +402,9 @@ class SettingsPage(QWidget):
         self.message.setText(text)
         submit(self.ctx.tasks.db, load_settings_extras, self.ctx.window, on_success=self._show_extras,
                               on_failure=self._failed)
+        if self.ctx.signing is not None:
+            self.ctx.signing.reload_settings()  # a changed key location forgets the PIN
+        self.signing.refresh()
         self.saved.emit()
 
     def _save_failed(self, exc: BaseException) -> None:

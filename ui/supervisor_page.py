@@ -47,6 +47,8 @@ class DayGlance:
     quarantined: int = 0
     at_risk: int = 0
     overdue: int = 0
+    unsigned: int = 0  # documents waiting for the center's PDF signature (all windows of this store)
+    unsigned_note: str = ""
     ratings: dict[str, int] = field(default_factory=dict)
     corrections: list[PendingCorrection] = field(default_factory=list)
     windows: list[str] = field(default_factory=list)
@@ -113,6 +115,11 @@ def load_day_glance(window, day: _dt.date, window_no: str | None = None) -> DayG
             glance.at_risk += 1
         elif c.sla == "overdue":
             glance.overdue += 1
+    from counter_app.signing_queue import SigningQueue
+
+    signing = SigningQueue(window.sessions).summary()
+    glance.unsigned = signing.waiting
+    glance.unsigned_note = signing.last_error
     for case_id, case_no, version, operator, reason in correction_rows:
         approval = window.cases.correction_approval(case_id)
         if approval is not None and approval.get("valid"):
@@ -145,7 +152,7 @@ class SupervisorPage(QWidget):
     loaded = Signal()
 
     FIGURES = (("accepted", "当日受理"), ("waiting", "待上报"), ("quarantined", "需人工处理"),
-               ("at_risk", "临近时限"), ("overdue", "已超时"), ("ratings", "好差评"))
+               ("at_risk", "临近时限"), ("overdue", "已超时"), ("unsigned", "待电子签章"), ("ratings", "好差评"))
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
@@ -271,11 +278,11 @@ class SupervisorPage(QWidget):
 
     def _show(self, g: DayGlance) -> None:
         self.glance = g
-        for key in ("accepted", "waiting", "quarantined", "at_risk", "overdue"):
+        for key in ("accepted", "waiting", "quarantined", "at_risk", "overdue", "unsigned"):
             value = getattr(g, key)
             label = self.figures[key]
             label.setText(str(value))
-            warn = key in ("quarantined", "overdue") and value > 0
+            warn = key in ("quarantined", "overdue", "unsigned") and value > 0
             label.setProperty("role", "figureWarn" if warn else "figure")
             label.style().unpolish(label)
             label.style().polish(label)
@@ -298,6 +305,7 @@ class SupervisorPage(QWidget):
                 self.corrections.setItem(r, col, item)
         if g.corrections:
             self.corrections.selectRow(0)
+        self.figures["unsigned"].setToolTip(g.unsigned_note or "签章密钥可用时自动补签")
         self.message.setText(self._after_load)
         self._after_load = ""
         self.loaded.emit()

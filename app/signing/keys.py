@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives.serialization import pkcs12
-from pyhanko.sign import signers
+from typing import TYPE_CHECKING
 
 from counter_app.clock import CHINA_TZ
-from printing.pdf_verify import load_certificates
+
+if TYPE_CHECKING:  # pyHanko and asn1crypto load on first use, not when the GUI starts
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign import signers
 
 KIND_NONE, KIND_PKCS12, KIND_PKCS11 = "", "pkcs12", "pkcs11"
 KIND_TITLES = {KIND_NONE: "未配置", KIND_PKCS12: "证书文件（PKCS#12）", KIND_PKCS11: "UKey / 硬件令牌（PKCS#11）"}
@@ -62,7 +63,7 @@ class KeyConfig:
                    trust_root=settings.signing_trust_root, tsa_url=settings.signing_tsa_url)
 
 
-def _check_validity(cert: asn1_x509.Certificate, now: _dt.datetime) -> None:
+def _check_validity(cert: "asn1_x509.Certificate", now: _dt.datetime) -> None:
     validity = cert["tbs_certificate"]["validity"]
     not_before, not_after = validity["not_before"].native, validity["not_after"].native
     holder = cert.subject.native.get("common_name", "")
@@ -115,7 +116,9 @@ class SigningKeys:
         with self._lock:
             self._secret = None
 
-    def trust_roots(self) -> list[asn1_x509.Certificate]:
+    def trust_roots(self) -> "list[asn1_x509.Certificate]":
+        from printing.pdf_verify import load_certificates
+
         path = self.config.trust_root
         if not path:
             raise KeyUnavailable("no_trust_root", "未配置信任根证书（CA根证书），无法核验签名；请IT在“签章设置”中选择。")
@@ -128,7 +131,7 @@ class SigningKeys:
 
     # ---- use ---------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def signer(self) -> Iterator[signers.Signer]:
+    def signer(self) -> "Iterator[signers.Signer]":
         """A pyHanko signer for the configured key, held for the ``with`` block (under the lock)."""
         if not self.configured:
             raise KeyUnavailable("not_configured", "本窗口尚未配置签章密钥；请IT在“签章设置”中配置证书文件或UKey。")
@@ -142,7 +145,13 @@ class SigningKeys:
                 with self._pkcs11_signer() as s:
                     yield s
 
-    def _pkcs12_signer(self) -> signers.Signer:
+    def _pkcs12_signer(self) -> "signers.Signer":
+        from asn1crypto import keys as asn1_keys
+        from asn1crypto import x509 as asn1_x509
+        from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
+        from pyhanko.sign import signers
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
+
         path = Path(self.config.pkcs12_path)
         try:
             data = path.read_bytes()
@@ -154,20 +163,16 @@ class SigningKeys:
             raise KeyUnavailable("bad_password", "证书文件密码不正确（或文件已损坏），请重新输入。") from None
         if key is None or cert is None:
             raise KeyUnavailable("missing_file", f"证书文件{path.name}中没有私钥或证书。")
-        from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-        from asn1crypto import keys as asn1_keys
-
         a_cert = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
         _check_validity(a_cert, self._clock())
         a_key = asn1_keys.PrivateKeyInfo.load(key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()))
         chain = [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in extra or []]
-        from pyhanko_certvalidator.registry import SimpleCertificateStore
 
         return signers.SimpleSigner(signing_cert=a_cert, signing_key=a_key,
                                     cert_registry=SimpleCertificateStore.from_certs([a_cert, *chain]))
 
     @contextlib.contextmanager
-    def _pkcs11_signer(self) -> Iterator[signers.Signer]:
+    def _pkcs11_signer(self) -> "Iterator[signers.Signer]":
         from pyhanko.sign import pkcs11 as p11
 
         e = _pkcs11_errors()

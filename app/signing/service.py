@@ -16,9 +16,6 @@ from dataclasses import dataclass, field
 from app.signing.keys import KIND_TITLES, KeyConfig, KeyUnavailable, SigningKeys
 from app.signing.worker import SigningStatus, SigningWorker
 from counter_app.signing_queue import QueueSummary, SigningQueue
-from printing import pdf_verify, pdfa
-from printing.pdf_signing import SigningError, self_test_document, sign_pdf, SignatureRequest
-from printing.page import HEADER_SEAL_BOX, SealPlace
 
 
 @dataclass(frozen=True)
@@ -39,9 +36,11 @@ class SigningService:
 
     # ---- configuration -----------------------------------------------------------------------
     def reload_settings(self) -> None:
-        """After IT saved the settings page: use the new key; the old PIN is forgotten."""
-        self.keys.config = KeyConfig.from_settings(self.window.settings)
-        self.keys.lock()
+        """After IT saved the settings page: a changed key location forgets the old PIN."""
+        config = KeyConfig.from_settings(self.window.settings)
+        if config != self.keys.config:
+            self.keys.config = config
+            self.keys.lock()
 
     def describe(self) -> str:
         cfg = self.keys.config
@@ -62,6 +61,10 @@ class SigningService:
 
     def self_test(self, *, use_pdfsig: bool = True) -> Outcome:
         """Sign a sample page with the configured key and verify it with both validators."""
+        from printing import pdf_verify, pdfa
+        from printing.page import HEADER_SEAL_BOX, SealPlace
+        from printing.pdf_signing import SignatureRequest, SigningError, self_test_document, sign_pdf
+
         now = _dt.datetime.now().astimezone()
         center = self.window.settings.center_name
         try:
@@ -99,7 +102,11 @@ class SigningService:
     def drain_now(self) -> SigningStatus:
         return self.worker.drain()
 
-    def start(self) -> None:
+    def start(self, *, unlock_with: str | None = None) -> None:
+        """Start the background worker; ``unlock_with`` (the demo's known password) is tried
+        on the worker thread first, so the GUI never waits for the key."""
+        if unlock_with is not None:
+            self.worker.before_first_round = lambda: self.unlock(unlock_with)
         self.worker.start()
 
     def stop(self) -> None:

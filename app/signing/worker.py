@@ -18,15 +18,14 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from app.signing.keys import KeyUnavailable, SigningKeys
 from counter_app.signing_queue import DOCUMENT_TITLES, SigningQueue
-from printing import letters, pdfa, receipt
-from printing.form import FORM_SEAL_PLACE, render_application_form
-from printing.page import SealPlace
-from printing.pdf_signing import SignatureRequest, SigningError, sign_pdf
 from printing.result import PrintingError
+
+if TYPE_CHECKING:
+    from printing.page import SealPlace
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +37,11 @@ class SigningStatus:
     problem: str  # Chinese, "" when the last round had none
 
 
-def unsigned_document(window, case_id: str, kind: str, case: dict) -> tuple[bytes, SealPlace]:  # noqa: ANN001
+def unsigned_document(window, case_id: str, kind: str, case: dict) -> "tuple[bytes, SealPlace]":  # noqa: ANN001
     """The document as rendered (the sealed form's very bytes when stored) and where its signature goes."""
+    from printing import letters, receipt
+    from printing.form import FORM_SEAL_PLACE, render_application_form
+
     record = window.cases.get(case_id)
     st = window.settings
     if kind == "form":
@@ -74,6 +76,7 @@ class SigningWorker:
         self._thread: threading.Thread | None = None
         self._listeners: list[Callable[[SigningStatus], None]] = []
         self.last_problem = ""
+        self.before_first_round: Callable[[], object] | None = None
 
     # ---- control -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -96,6 +99,8 @@ class SigningWorker:
         self._listeners.append(callback)
 
     def _run(self) -> None:
+        if self.before_first_round is not None:
+            self.before_first_round()
         while not self._stop.is_set():
             try:
                 self.drain()
@@ -107,6 +112,8 @@ class SigningWorker:
     # ---- work --------------------------------------------------------------------------------
     def drain(self, limit: int | None = None) -> SigningStatus:
         """Sign what waits (up to ``limit``); stops at the first key problem, which stays published."""
+        from printing.pdf_signing import SigningError
+
         with self._lock:
             signed, problem = 0, ""
             jobs = self.queue.waiting(limit or 1000)
@@ -134,6 +141,9 @@ class SigningWorker:
         return status
 
     def _sign_one(self, job, signer) -> None:  # noqa: ANN001
+        from printing import pdfa
+        from printing.pdf_signing import SignatureRequest, sign_pdf
+
         case = self.window.cases.export(job.case_id)
         pdf, place = unsigned_document(self.window, job.case_id, job.kind, case)
         now = self._clock()
