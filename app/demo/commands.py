@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--count", type=int, default=20)
     p.add_argument("--finalized", action="store_true", help="生成已签字提交并进入上报队列的完整办件")
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--no-sign", action="store_true", help="不做电子签章（只排队）")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo_seed)
     p = demo.add_parser("start", help="以演示模式启动（模拟设备、本机参考平台）")
@@ -27,19 +28,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_demo_seed(args: argparse.Namespace) -> int:
-    from app.demo.seed import seed
+    from app.demo.seed import ensure_demo_signing, seed, sign_queued
 
     if args.count < 1 or args.count > 200_000:
         raise UserError("数量应在1到200000之间。")
     w = _open()
+    signing = ""
     try:
         created = seed(w, args.count, finalized=args.finalized, seed=args.seed)
+        if args.finalized and not args.no_sign:
+            # A demo case is signed like a real one: a test CA and center certificate at first use.
+            ensure_demo_signing(w)
+            signing = sign_queued(w)
     finally:
         w.close()
     if args.json:
-        _print_json({"created": len(created), "case_nos": created[:50]})
+        _print_json({"created": len(created), "case_nos": created[:50], "signing": signing})
     else:
-        print(f"已生成{len(created)}个{'已提交' if args.finalized else '草稿'}办件。")
+        print(f"已生成{len(created)}个{'已提交' if args.finalized else '草稿'}办件。{signing}")
     return 0
 
 

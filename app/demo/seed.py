@@ -142,6 +142,44 @@ def _form_pdf(window: Any, case_id: str, app: Application) -> bytes | None:
     return render_application_form(case, photo_jpeg=photo, signature_png=sig).pdf
 
 
+# ------------------------------------------------------------------ demo signing key
+
+def ensure_demo_signing(window: Any) -> bool:
+    """A test CA and the center's certificate (PKCS#12, password = the demo password) in
+    ``<home>/pki``, configured as the window's signing key — only where no key is configured,
+    so a real center's key is never replaced. True when this call set it up."""
+    settings = window.settings
+    if settings.signing_key_kind:
+        return False
+    from app.pki import LocalCA
+
+    pki = window.home / "pki"
+    pki.mkdir(mode=0o700, exist_ok=True)
+    ca = LocalCA.create()
+    root, p12 = pki / "test-root.pem", pki / "center-demo.p12"
+    for path, data in ((root, ca.root_pem), (p12, ca.pkcs12_for(settings.center_name, DEMO_PASSWORD))):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    settings.set("signing_key_kind", "pkcs12")
+    settings.set("signing_pkcs12_path", str(p12))
+    settings.set("signing_trust_root", str(root))
+    settings.save()
+    return True
+
+
+def sign_queued(window: Any) -> str:
+    """Sign what waits with the demo key (the demo password unlocks it); the status sentence."""
+    from app.signing.service import SigningService
+
+    service = SigningService(window)
+    outcome = service.unlock(DEMO_PASSWORD)
+    if not outcome.ok:
+        return outcome.message
+    status = service.drain_now()
+    return status.problem or f"已完成电子签章{status.signed_now}份。"
+
+
 # ------------------------------------------------------------------ demo environment
 
 @dataclass
@@ -230,9 +268,11 @@ def prepare_demo_home(home: Path, *, port: int = 8800) -> DemoHome:
     w = open_window(home)
     try:
         _ensure_demo_operators(w)
+        ensure_demo_signing(w)
         if w.cases.count() == 0:
             seed(w, 6, finalized=True, seed=7)
             seed(w, 2, finalized=False, seed=8)
+            sign_queued(w)
         sealer = w.cases.sealer
         info = DemoHome(home, port, w.settings.center_code, w.settings.window_no,
                         sealer.public_key_b64 if sealer is not None else None)
