@@ -81,8 +81,14 @@ class SigningPanel(QWidget):
     @Slot()
     def refresh(self) -> None:
         if self.ctx.signing is not None:
-            submit(self.ctx.tasks.db, _state, self.ctx.signing, on_success=self.state.setText,
-                   on_failure=self._failed)
+            submit(self.ctx.tasks.db, _state, self.ctx.signing, on_success=self._show_state,
+                   on_failure=self._state_failed)
+
+    def _show_state(self, text: str) -> None:
+        self.state.setText(text)
+
+    def _state_failed(self, exc: BaseException) -> None:
+        self.state.setText(user_message(exc, "读取签章状态"))
 
     @Slot()
     def unlock(self) -> None:
