@@ -88,6 +88,9 @@ class SigningKeys:
     def __init__(self, config: KeyConfig, *, clock=None):  # noqa: ANN001 - () -> aware datetime
         self.config = config
         self._secret: str | None = None
+        # The opened PKCS#12 signer: decrypting the file costs a third of a second (key derivation
+        # by design); it is kept while unlocked and dropped on lock or when the file changes.
+        self._p12_cache: tuple[tuple, object] | None = None
         self._lock = threading.RLock()
         self._clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
 
@@ -115,6 +118,7 @@ class SigningKeys:
     def lock(self) -> None:
         with self._lock:
             self._secret = None
+            self._p12_cache = None
 
     def trust_roots(self) -> "list[asn1_x509.Certificate]":
         from printing.pdf_verify import load_certificates
@@ -154,6 +158,15 @@ class SigningKeys:
 
         path = Path(self.config.pkcs12_path)
         try:
+            st = path.stat()
+        except OSError:
+            raise KeyUnavailable("missing_file", f"找不到签章证书文件：{path}。请IT检查“签章设置”中的路径。") from None
+        key_of = (str(path), st.st_mtime_ns, st.st_size, self._secret)
+        if self._p12_cache is not None and self._p12_cache[0] == key_of:
+            signer = self._p12_cache[1]
+            _check_validity(signer.signing_cert, self._clock())
+            return signer
+        try:
             data = path.read_bytes()
         except OSError:
             raise KeyUnavailable("missing_file", f"找不到签章证书文件：{path}。请IT检查“签章设置”中的路径。") from None
@@ -168,8 +181,10 @@ class SigningKeys:
         a_key = asn1_keys.PrivateKeyInfo.load(key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()))
         chain = [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in extra or []]
 
-        return signers.SimpleSigner(signing_cert=a_cert, signing_key=a_key,
+        signer = _parsed_key_signer(key, signing_cert=a_cert, signing_key=a_key,
                                     cert_registry=SimpleCertificateStore.from_certs([a_cert, *chain]))
+        self._p12_cache = (key_of, signer)
+        return signer
 
     @contextlib.contextmanager
     def _pkcs11_signer(self) -> "Iterator[signers.Signer]":
@@ -208,6 +223,40 @@ class SigningKeys:
         finally:
             with contextlib.suppress(Exception):  # a removed token cannot be closed cleanly
                 session.close()
+
+
+def _parsed_key_signer_class():
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+    class ParsedKeySigner(signers.SimpleSigner):
+        """pyHanko's SimpleSigner parses the private key again for every signature, and OpenSSL 3
+        checks an RSA key on every parse (a fifth of a second for 2048 bits); keep the parsed key."""
+
+        def __init__(self, key, **kw):  # noqa: ANN001 - a cryptography private key
+            super().__init__(**kw)
+            self._parsed = key
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+            if isinstance(self._parsed, RSAPrivateKey) and mechanism["algorithm"].native in (
+                    "rsassa_pkcs1v15", "sha256_rsa", "sha384_rsa", "sha512_rsa"):
+                return self._parsed.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+            return super().sign_raw(data, digest_algorithm)
+
+    return ParsedKeySigner
+
+
+def _parsed_key_signer(key, **kw):  # noqa: ANN001 - the class is built on first use (pyHanko loads late)
+    global _PARSED_KEY_SIGNER
+    if _PARSED_KEY_SIGNER is None:
+        _PARSED_KEY_SIGNER = _parsed_key_signer_class()
+    return _PARSED_KEY_SIGNER(key, **kw)
+
+
+_PARSED_KEY_SIGNER = None
 
 
 def _no_token_message(cfg: KeyConfig) -> str:
