@@ -103,6 +103,26 @@ def test_visible_signature_is_drawn_in_red_on_the_first_page(form_pdf, pki):
     assert ((r > 150) & (g < 100) & (b < 100)).sum() > 300  # the frame and the center's name in stamp red
 
 
+@pytest.mark.parametrize("kind", ["form", "receipt", "settlement_letter"])
+def test_each_document_keeps_its_signature_box_free_and_gets_the_visible_signature(kind, pki):
+    from printing.letters import LETTER_SEAL_PLACE, render_settlement_letter
+    from printing.receipt import RECEIPT_SEAL_PLACE, render_receipt
+
+    case = json.loads(SAMPLE_CASE.read_text(encoding="utf-8"))
+    render, place = {"form": (render_application_form, FORM_SEAL_PLACE),
+                     "receipt": (render_receipt, RECEIPT_SEAL_PLACE),
+                     "settlement_letter": (render_settlement_letter, LETTER_SEAL_PLACE)}[kind]
+    pdf = render(case).pdf
+    keys = _keys(pki)
+    with keys.signer() as signer:
+        signed = sign_pdf(pdfa.archival_copy(pdf, title=kind, author=CENTER), signer, SignatureRequest(CENTER, place))
+    before, after = _box_pixels(pdf, place.box), _box_pixels(signed, place.box)
+    assert (before.min(axis=2) > 240).all(), kind
+    assert ((after[..., 0] > 150) & (after[..., 1] < 100) & (after[..., 2] < 100)).sum() > 300, kind
+    assert pdfa.pdfa_problems(signed) == [], kind
+    assert pdf_verify.check_with_pyhanko(signed, keys.trust_roots())[0].ok
+
+
 def test_with_a_time_stamp_authority_the_signature_is_b_t(form_pdf, pki, tsa):
     signed = _sign(_keys(pki), form_pdf, tsa_url=tsa.url)
     [check] = pdf_verify.check_with_pyhanko(signed, pdf_verify.load_certificates(pki.ca.root_pem))
