@@ -33,6 +33,7 @@ from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko.stamp.static import StaticStampStyle
 from reportlab.pdfgen.canvas import Canvas
 
+from counter_app.clock import CHINA_TZ
 from printing import fonts
 from printing.page import SealPlace
 from printing.text import Pen
@@ -72,9 +73,11 @@ def _appearance_pdf(name: str, when: _dt.datetime, serial_hex: str, width: float
     size = 11.0
     while size > 7 and pen.width(name, size) > width - 14:
         size -= 0.5
-    pen.draw(8, height - 8 - size, name, size, color=STAMP_RED)
-    pen.draw(8, height - 26 - size, "电子签名 " + when.strftime("%Y-%m-%d %H:%M:%S"), 8, color=STAMP_RED)
-    pen.draw(8, 8, f"证书 {serial_hex[:24]}" + ("  含时间戳" if timestamped else ""), 7, color=STAMP_RED)
+    name_y = height - 8 - size
+    pen.draw(8, name_y, name, size, color=STAMP_RED)
+    pen.draw(8, name_y - 15, "电子签名 " + when.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S"), 8,
+             color=STAMP_RED)
+    pen.draw(8, 6, f"证书 {serial_hex[:24]}" + ("  含时间戳" if timestamped else ""), 7, color=STAMP_RED)
     c.showPage()
     c.save()
     return buf.getvalue()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from app.signing.keys import KIND_TITLES, KeyConfig, KeyUnavailable, SigningKeys
 from app.signing.worker import SigningStatus, SigningWorker
+from counter_app.clock import CHINA_TZ
 from counter_app.signing_queue import QueueSummary, SigningQueue
 
 
@@ -79,7 +80,7 @@ class SigningService:
         except (KeyUnavailable, SigningError) as exc:
             return Outcome(False, exc.message)
         checks = pdf_verify.check_with_pyhanko(signed, roots)
-        lines = [f"证书持有人：{holder}，有效期至 {not_after.astimezone():%Y-%m-%d}", *(f"pyHanko：{c.message}" for c in checks)]
+        lines = [f"证书持有人：{holder}，有效期至 {not_after.astimezone(CHINA_TZ):%Y-%m-%d}", *(f"pyHanko：{c.message}" for c in checks)]
         ok = all(c.ok for c in checks)
         if use_pdfsig:
             other = pdf_verify.check_with_pdfsig(signed, roots)
@@ -96,8 +97,12 @@ class SigningService:
         problem = self.worker.last_problem
         if not q.waiting:
             return f"电子签章：全部已签（{q.signed}份）。"
-        oldest = f"，最早 {q.oldest_waiting_at.astimezone():%m-%d %H:%M}" if q.oldest_waiting_at else ""
+        oldest = f"，最早 {q.oldest_waiting_at.astimezone(CHINA_TZ):%m-%d %H:%M}" if q.oldest_waiting_at else ""
         return f"电子签章：{q.waiting}份待签{oldest}。" + (problem or q.last_error)
+
+    def wake(self) -> None:
+        """A case was just finalized: sign its documents now rather than at the next round."""
+        self.worker.wake()
 
     def drain_now(self) -> SigningStatus:
         return self.worker.drain()

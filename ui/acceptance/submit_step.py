@@ -141,6 +141,8 @@ class SubmitStep(Step):
             self.finalized.emit()
             if self.ctx.sync is not None and hasattr(self.ctx.sync, "wake"):
                 self.ctx.sync.wake()
+            if self.ctx.signing is not None:
+                self.ctx.signing.wake()  # the center's signature, in the background
             self.run_db(confirm_shown, self.ctx.window, s.case_id, doing="记录确认")
             self.run_io(render_receipt, case_json, lookup_url_for(self.ctx.window.settings), doing="生成回执",
                         on_success=self._receipt_ready)
