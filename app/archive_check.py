@@ -303,3 +303,49 @@ def _form_binding(rel: str, data: bytes, case: dict, contents: dict[str, bytes],
     if not same:
         return PackageCheck(AUTHENTICITY, rel, False, "已签名申请表内附的办件数据与 case.json 不一致。")
     return PackageCheck(AUTHENTICITY, rel, True, "已签名申请表即窗口封存的申请表，内附办件数据与 case.json 一致。")
+
+
+# ---- a case in this window's store ------------------------------------------------------------
+
+_STORED_PROPS = {"content": INTEGRITY, "audit": AUTHENTICITY, "seal": AUTHENTICITY, "form_pdf": INTEGRITY}
+
+
+def verify_stored_case(window, case_no: str, version: int | None, trust_roots) -> PackageReport:  # noqa: ANN001
+    """The window's own re-check of a finalized case (``security.archive.verify_case``: digest,
+    audit, seal, files) plus the center-signed documents in the store, grouped by DA/T 70's four
+    properties. ``trust_roots`` None: the signed documents' trust is reported as not checked."""
+    from counter_app.security.archive import find_finalized, verify_case
+    from counter_app.security.vault import MAGIC
+    from counter_app.signing_queue import DOCUMENT_TITLES, SigningQueue
+
+    core = verify_case(window, case_no, version)
+    report = PackageReport(str(window.home), core.case_no)
+    add = report.checks.append
+    for c in core.checks:
+        if c.ok is None:  # purged or archived elsewhere: said, not failed
+            add(PackageCheck(_STORED_PROPS.get(c.name, INTEGRITY), c.name, True, "（不适用）" + c.message))
+        else:
+            add(PackageCheck(_STORED_PROPS.get(c.name, INTEGRITY), c.name, bool(c.ok), c.message))
+    row_id = find_finalized(window, core.case_no, core.version).id
+    queue = SigningQueue(window.sessions)
+    for kind, state in sorted(queue.jobs_of(row_id).items()):
+        if state != "signed":
+            add(PackageCheck(AUTHENTICITY, kind, False, f"{DOCUMENT_TITLES[kind]}尚未完成电子签章（在签章队列中等待）。"))
+    for kind, digest in sorted(queue.signed_documents(row_id).items()):
+        title = DOCUMENT_TITLES[kind]
+        data = window.files.get(digest)
+        if trust_roots:
+            for check in pdf_verify.check_with_pyhanko(data, trust_roots):
+                add(PackageCheck(AUTHENTICITY, kind, check.ok, f"{title}：{check.message}"))
+        else:
+            add(PackageCheck(AUTHENTICITY, kind, False, f"{title}：未配置信任根，无法核验中心电子签章。"))
+        problems = pdfa.pdfa_problems(data)
+        add(PackageCheck(USABILITY, kind, not problems,
+                         f"{title}：" + ("PDF/A-3b 标识、字体嵌入、输出意图均符合。" if not problems else "；".join(problems))))
+        raw = window.files.path_for(digest).read_bytes()
+        add(PackageCheck(SECURITY, kind, raw.startswith(MAGIC), f"{title}：" + (
+            "本机以密文保存。" if raw.startswith(MAGIC) else "本机保存的文件不是密文！")))
+    mode = window.home.stat().st_mode & 0o077
+    add(PackageCheck(SECURITY, "home", mode == 0, "数据目录仅本机账户可访问（0700）。" if mode == 0
+                     else f"数据目录权限过宽（{oct(window.home.stat().st_mode & 0o777)}），请IT改为0700。"))
+    return report

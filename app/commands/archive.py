@@ -57,42 +57,41 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     target = Path(args.target)
     if target.is_dir():
         return _verify_package(args, target)
+    from app.archive_check import verify_stored_case
     from counter_app.cases import CaseError
-    from counter_app.security.archive import verify_case
 
     window = _open(args)
     try:
+        roots = _trust_roots(args.trust_root or window.settings.signing_trust_root or None)
         try:
-            report = verify_case(window, args.target, args.version)
+            report = verify_stored_case(window, args.target, args.version, roots)
         except CaseError as exc:
             raise UserError(exc.message) from None
-        if args.json:
-            print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str))
-        else:
-            mark = {True: "通过", False: "失败", None: "不适用"}
-            for c in report.checks:
-                print(f"[{mark[c.ok]}] {c.message}")
-            print(f"办件 {report.case_no} 第{report.version}版：" + ("核验通过。" if report.ok else
-                  f"核验失败（{len(report.failures)}项）。"))
+        _print_report(report, args.json, f"办件 {report.case_no}：")
         return 0 if report.ok else 1
     finally:
         window.close()
 
 
+def _print_report(report, as_json: bool, lead: str) -> None:  # noqa: ANN001 - app.archive_check.PackageReport
+    from app.archive_check import PROPERTIES
+
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    for prop in PROPERTIES:
+        checks = [c for c in report.checks if c.prop == prop]
+        print(f"{prop}：{'通过' if report.prop_ok(prop) else '不通过'}（{len(checks)}项检查）")
+        for c in checks:
+            print(f"  [{'通过' if c.ok else '失败'}] {c.subject}：{c.message}")
+    print(lead + ("核验通过。" if report.ok else "核验失败，有问题的项目：" + "、".join(report.failed_files)))
+
+
 def _verify_package(args: argparse.Namespace, directory: Path) -> int:
-    from app.archive_check import PROPERTIES, verify_package
+    from app.archive_check import verify_package
 
     report = verify_package(directory, _trust_roots(args.trust_root), use_pdfsig=not args.no_pdfsig)
-    if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        for prop in PROPERTIES:
-            checks = [c for c in report.checks if c.prop == prop]
-            print(f"{prop}：{'通过' if report.prop_ok(prop) else '不通过'}（{len(checks)}项检查）")
-            for c in checks:
-                print(f"  [{'通过' if c.ok else '失败'}] {c.subject}：{c.message}")
-        verdict = "归档包核验通过。" if report.ok else "归档包核验失败，有问题的文件：" + "、".join(report.failed_files)
-        print(f"办件 {report.case_no}：{verdict}")
+    _print_report(report, args.json, f"办件 {report.case_no} 归档包：")
     return 0 if report.ok else 1
 
 

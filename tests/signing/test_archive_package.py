@@ -91,3 +91,24 @@ def test_command_line_export_then_verify_directory(window, pki, tmp_path, monkey
     assert main(["archive", "verify", str(out)]) == 1
     text = capsys.readouterr().out
     assert "case.json" in text.splitlines()[-1] and "完整性：不通过" in text
+
+
+def test_archive_verify_case_reports_the_four_properties_and_the_signed_documents(window, pki, capsys):
+    [case_no] = finalized_cases(window)
+    configure_pkcs12(window, pki)
+    window.settings.save()
+    assert main(["archive", "verify", case_no, "--json"]) == 1  # documents still wait for the signature
+    waiting = json.loads(capsys.readouterr().out)
+    assert not waiting["properties"]["真实性"] and waiting["properties"]["完整性"]
+    svc = service(window)
+    assert svc.unlock(P12_PASSWORD).ok
+    svc.drain_now()
+    window.home.chmod(0o755)
+    assert main(["archive", "verify", case_no]) == 1
+    assert "安全性：不通过" in capsys.readouterr().out  # a data directory others can read
+    window.home.chmod(0o700)
+    assert main(["archive", "verify", case_no]) == 0
+    text = capsys.readouterr().out
+    for prop in PROPERTIES:
+        assert f"{prop}：通过" in text
+    assert "受理回执：签名有效" in text and "本机以密文保存" in text
