@@ -93,6 +93,7 @@ def archival_copy(pdf: bytes, *, title: str, author: str, attachment: bytes | No
             root["/Names"] = w.add_object(generic.DictionaryObject({pdf_name("/EmbeddedFiles"): tree}))
         root["/AF"] = generic.ArrayObject([spec_ref])
     root["/Lang"] = pdf_string("zh-CN")
+    w.ensure_output_version(version=(1, 7))  # PDF/A-3 is ISO 32000-1 (PDF 1.7)
     w.update_root()
     # Info dictionary and XMP from one model: reportlab's Info entries are replaced, so that
     # every Info key has its XMP twin with the same value (PDF/A 6.6.2.3).
