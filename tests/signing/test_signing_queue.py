@@ -122,3 +122,24 @@ def test_retention_purges_the_signed_documents_with_the_case(window, pki):
     report = run_retention(window, now=_dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=31))
     assert report.cases == [case_no]
     assert not any(window.files.exists(h) for h in signed.values())  # personal data in them too
+
+
+def test_signing_commands_status_and_sign_with_the_pin_from_the_environment(window, pki, capsys, monkeypatch):
+    import json
+
+    from app.cli import main
+
+    finalized_cases(window)
+    configure_pkcs12(window, pki)
+    window.settings.save()
+    assert main(["signing", "status", "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert before["configured"] and before["waiting"] >= 2
+    monkeypatch.setenv("COUNTER_APP_SIGNING_PIN", "wrong")
+    assert main(["signing", "sign"]) == 2
+    assert "密码不正确" in capsys.readouterr().err
+    monkeypatch.setenv("COUNTER_APP_SIGNING_PIN", P12_PASSWORD)
+    assert main(["signing", "sign"]) == 0
+    assert f"本次签章{before['waiting']}份，仍待签0份" in capsys.readouterr().out
+    assert main(["signing", "selftest"]) == 0
+    assert "自检通过" in capsys.readouterr().out
