@@ -95,7 +95,6 @@ def _broken_certificates(signed_data: cms.SignedData, roots: list[asn1_x509.Cert
     pyHanko ignores carried certificates it does not need (the root comes from the verifier), so a
     changed byte there would otherwise pass unnoticed; an archive must notice every change."""
     from cryptography import x509 as c_x509
-    from cryptography.exceptions import InvalidSignature
 
     try:
         carried = [c_x509.load_der_x509_certificate(c.chosen.dump()) for c in signed_data["certificates"]]

@@ -69,7 +69,7 @@ def _check_validity(cert: "asn1_x509.Certificate", now: _dt.datetime) -> None:
     holder = cert.subject.native.get("common_name", "")
     if now > not_after:
         raise KeyUnavailable("expired", f"签章证书（{holder}）已于{not_after.astimezone(CHINA_TZ):%Y年%m月%d日}过期。"
-                                        "请联系CA办理证书更新，并在“签章设置”中换用新证书；"
+                                        "请联系CA办理证书更新，并在“系统设置 → 电子签章”中换用新证书；"
                                         "受理照常进行，签章排队等待。")
     if now < not_before:
         raise KeyUnavailable("not_yet_valid", f"签章证书（{holder}）自{not_before.astimezone(CHINA_TZ):%Y年%m月%d日}起才生效，"
@@ -125,7 +125,7 @@ class SigningKeys:
 
         path = self.config.trust_root
         if not path:
-            raise KeyUnavailable("no_trust_root", "未配置信任根证书（CA根证书），无法核验签名；请IT在“签章设置”中选择。")
+            raise KeyUnavailable("no_trust_root", "未配置信任根证书（CA根证书），无法核验签名；请IT在“系统设置 → 电子签章”中选择。")
         try:
             return load_certificates(Path(path).read_bytes())
         except OSError:
@@ -138,9 +138,9 @@ class SigningKeys:
     def signer(self) -> "Iterator[signers.Signer]":
         """A pyHanko signer for the configured key, held for the ``with`` block (under the lock)."""
         if not self.configured:
-            raise KeyUnavailable("not_configured", "本窗口尚未配置签章密钥；请IT在“签章设置”中配置证书文件或UKey。")
+            raise KeyUnavailable("not_configured", "本窗口尚未配置签章密钥；请IT在“系统设置 → 电子签章”中配置证书文件或UKey。")
         if self._secret is None:
-            raise KeyUnavailable("locked", "签章密钥未解锁：请在“签章设置”中输入PIN码（或证书密码）。"
+            raise KeyUnavailable("locked", "签章密钥未解锁：请在“系统设置 → 电子签章”中输入PIN码（或证书密码）。"
                                            "受理照常进行，签章排队等待。")
         with self._lock:
             if self.config.kind == KIND_PKCS12:
@@ -153,14 +153,13 @@ class SigningKeys:
         from asn1crypto import keys as asn1_keys
         from asn1crypto import x509 as asn1_x509
         from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
-        from pyhanko.sign import signers
         from pyhanko_certvalidator.registry import SimpleCertificateStore
 
         path = Path(self.config.pkcs12_path)
         try:
             st = path.stat()
         except OSError:
-            raise KeyUnavailable("missing_file", f"找不到签章证书文件：{path}。请IT检查“签章设置”中的路径。") from None
+            raise KeyUnavailable("missing_file", f"找不到签章证书文件：{path}。请IT检查“系统设置 → 电子签章”中的路径。") from None
         key_of = (str(path), st.st_mtime_ns, st.st_size, self._secret)
         if self._p12_cache is not None and self._p12_cache[0] == key_of:
             signer = self._p12_cache[1]
@@ -169,7 +168,7 @@ class SigningKeys:
         try:
             data = path.read_bytes()
         except OSError:
-            raise KeyUnavailable("missing_file", f"找不到签章证书文件：{path}。请IT检查“签章设置”中的路径。") from None
+            raise KeyUnavailable("missing_file", f"找不到签章证书文件：{path}。请IT检查“系统设置 → 电子签章”中的路径。") from None
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(data, (self._secret or "").encode("utf-8"))
         except ValueError:
@@ -195,7 +194,7 @@ class SigningKeys:
         lib = cfg.pkcs11_library
         if not lib or not os.path.exists(lib):
             raise KeyUnavailable("no_library", f"找不到UKey驱动（PKCS#11库）：{lib or '未填写'}。"
-                                               "请IT安装CA提供的驱动，并在“签章设置”中填写其路径。")
+                                               "请IT安装CA提供的驱动，并在“系统设置 → 电子签章”中填写其路径。")
         criteria = p11.TokenCriteria(label=cfg.token_label) if cfg.token_label else None
         try:
             session = _open_session(lib, cfg.slot, criteria, self._secret)

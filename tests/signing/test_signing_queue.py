@@ -1,10 +1,6 @@
 """Signing never blocks acceptance: documents queue at finalize and are signed when the key is there."""
 from __future__ import annotations
 
-import io
-
-from pyhanko.pdf_utils.reader import PdfFileReader
-
 from counter_app.signing_queue import SigningQueue
 from printing import pdf_verify, pdfa
 from tests.signing.casework import configure_pkcs12, configure_token, finalized_cases, service
