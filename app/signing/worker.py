@@ -128,6 +128,12 @@ class SigningWorker:
                                 signed += 1
                             except PrintingError as exc:  # this case's data: the others go on
                                 self.queue.mark_failed(job.id, exc.message)
+                            except (KeyUnavailable, SigningError, *_token_errors()):
+                                raise  # the key or the TSA: stop this round, keep every job
+                            except Exception as exc:  # a defect with one document must not stall the queue
+                                log.exception("signing %s of %s failed", job.kind, job.case_no)
+                                self.queue.mark_failed(job.id, f"生成签章文件时出错（{type(exc).__name__}），"
+                                                               "已记入日志，请联系技术人员。")
                 except KeyUnavailable as exc:
                     problem = exc.message
                 except SigningError as exc:

@@ -139,3 +139,26 @@ def test_signing_commands_status_and_sign_with_the_pin_from_the_environment(wind
     assert f"本次签章{before['waiting']}份，仍待签0份" in capsys.readouterr().out
     assert main(["signing", "selftest"]) == 0
     assert "自检通过" in capsys.readouterr().out
+
+
+def test_one_document_that_cannot_be_made_does_not_stall_the_others(window, pki, monkeypatch):
+    import app.signing.worker as worker
+
+    [case_no] = finalized_cases(window)
+    configure_pkcs12(window, pki)
+    svc = service(window)
+    assert svc.unlock(P12_PASSWORD).ok
+    real = worker.unsigned_document
+
+    def broken_receipt(window_, case_id, kind, case):
+        if kind == "receipt":
+            raise ValueError("a defect in the receipt")
+        return real(window_, case_id, kind, case)
+
+    monkeypatch.setattr(worker, "unsigned_document", broken_receipt)
+    status = svc.drain_now()
+    jobs = SigningQueue(window.sessions).jobs_of(_case_id(window, case_no))
+    assert jobs["receipt"] == "waiting" and jobs["form"] == "signed" and status.signed_now >= 1
+    assert "生成签章文件时出错（ValueError）" in svc.queue_summary().last_error
+    monkeypatch.setattr(worker, "unsigned_document", real)
+    assert svc.drain_now().waiting == 0  # fixed: the next round signs it
