@@ -45,12 +45,12 @@ PROPERTIES = (AUTHENTICITY, INTEGRITY, USABILITY, SECURITY)
 @dataclass
 class PackageCheck:
     prop: str
-    subject: str  # the file (or "package") the check is about
-    ok: bool
+    subject: str  # the file (or check name) the check is about
+    ok: bool | None  # None: not applicable / not yet (said, never counted as passed or failed)
     message: str
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "name": self.subject}
 
 
 @dataclass
@@ -58,21 +58,23 @@ class PackageReport:
     directory: str
     case_no: str = ""
     checks: list[PackageCheck] = field(default_factory=list)
+    version: int | None = None
+    purged: bool = False
 
     @property
     def ok(self) -> bool:
-        return bool(self.checks) and all(c.ok for c in self.checks)
+        return bool(self.checks) and all(c.ok is not False for c in self.checks)
 
     def prop_ok(self, prop: str) -> bool:
-        return all(c.ok for c in self.checks if c.prop == prop)
+        return all(c.ok is not False for c in self.checks if c.prop == prop)
 
     @property
     def failed_files(self) -> list[str]:
-        return sorted({c.subject for c in self.checks if not c.ok})
+        return sorted({c.subject for c in self.checks if c.ok is False})
 
     def to_dict(self) -> dict:
-        return {"directory": self.directory, "case_no": self.case_no, "ok": self.ok,
-                "properties": {p: self.prop_ok(p) for p in PROPERTIES},
+        return {"directory": self.directory, "case_no": self.case_no, "version": self.version, "purged": self.purged,
+                "ok": self.ok, "properties": {p: self.prop_ok(p) for p in PROPERTIES},
                 "checks": [c.to_dict() for c in self.checks]}
 
 
@@ -316,35 +318,38 @@ def verify_stored_case(window, case_no: str, version: int | None, trust_roots) -
     from counter_app.security.archive import find_finalized, verify_case
     from counter_app.security.vault import MAGIC
     from counter_app.signing_queue import DOCUMENT_TITLES, SigningQueue
+    from counter_app.store.files import AttachmentCorrupt, AttachmentMissing
 
     core = verify_case(window, case_no, version)
-    report = PackageReport(str(window.home), core.case_no)
+    report = PackageReport(str(window.home), core.case_no, version=core.version, purged=core.purged)
     add = report.checks.append
     for c in core.checks:
-        if c.ok is None:  # purged or archived elsewhere: said, not failed
-            add(PackageCheck(_STORED_PROPS.get(c.name, INTEGRITY), c.name, True, "（不适用）" + c.message))
-        else:
-            add(PackageCheck(_STORED_PROPS.get(c.name, INTEGRITY), c.name, bool(c.ok), c.message))
+        add(PackageCheck(_STORED_PROPS.get(c.name, INTEGRITY), c.name, c.ok, c.message))
     row_id = find_finalized(window, core.case_no, core.version).id
     queue = SigningQueue(window.sessions)
     for kind, state in sorted(queue.jobs_of(row_id).items()):
         if state != "signed":
-            add(PackageCheck(AUTHENTICITY, kind, False, f"{DOCUMENT_TITLES[kind]}尚未完成电子签章（在签章队列中等待）。"))
+            add(PackageCheck(AUTHENTICITY, f"signed:{kind}", None,
+                             f"{DOCUMENT_TITLES[kind]}尚未完成中心电子签章（在签章队列中等待，密钥可用时自动补签）。"))
     for kind, digest in sorted(queue.signed_documents(row_id).items()):
-        title = DOCUMENT_TITLES[kind]
-        data = window.files.get(digest)
+        title, name = DOCUMENT_TITLES[kind], f"signed:{kind}"
+        if report.purged:
+            add(PackageCheck(AUTHENTICITY, name, None, f"{title}：已按保留期限清除。"))
+            continue
+        try:
+            data = window.files.get(digest)
+        except (AttachmentMissing, AttachmentCorrupt) as exc:
+            add(PackageCheck(INTEGRITY, name, False, f"已签名的{title}：{exc}"))
+            continue
         if trust_roots:
             for check in pdf_verify.check_with_pyhanko(data, trust_roots):
-                add(PackageCheck(AUTHENTICITY, kind, check.ok, f"{title}：{check.message}"))
+                add(PackageCheck(AUTHENTICITY, name, check.ok, f"{title}：{check.message}"))
         else:
-            add(PackageCheck(AUTHENTICITY, kind, False, f"{title}：未配置信任根，无法核验中心电子签章。"))
+            add(PackageCheck(AUTHENTICITY, name, None, f"{title}：未配置信任根，中心电子签章未核验。"))
         problems = pdfa.pdfa_problems(data)
-        add(PackageCheck(USABILITY, kind, not problems,
+        add(PackageCheck(USABILITY, name, not problems,
                          f"{title}：" + ("PDF/A-3b 标识、字体嵌入、输出意图均符合。" if not problems else "；".join(problems))))
         raw = window.files.path_for(digest).read_bytes()
-        add(PackageCheck(SECURITY, kind, raw.startswith(MAGIC), f"{title}：" + (
+        add(PackageCheck(SECURITY, name, raw.startswith(MAGIC), f"{title}：" + (
             "本机以密文保存。" if raw.startswith(MAGIC) else "本机保存的文件不是密文！")))
-    mode = window.home.stat().st_mode & 0o077
-    add(PackageCheck(SECURITY, "home", mode == 0, "数据目录仅本机账户可访问（0700）。" if mode == 0
-                     else f"数据目录权限过宽（{oct(window.home.stat().st_mode & 0o777)}），请IT改为0700。"))
     return report

@@ -83,7 +83,7 @@ def _print_report(report, as_json: bool, lead: str) -> None:  # noqa: ANN001 - a
         checks = [c for c in report.checks if c.prop == prop]
         print(f"{prop}：{'通过' if report.prop_ok(prop) else '不通过'}（{len(checks)}项检查）")
         for c in checks:
-            print(f"  [{'通过' if c.ok else '失败'}] {c.subject}：{c.message}")
+            print(f"  [{ {True: '通过', False: '失败', None: '不适用'}[c.ok] }] {c.subject}：{c.message}")
     print(lead + ("核验通过。" if report.ok else "核验失败，有问题的项目：" + "、".join(report.failed_files)))
 
 

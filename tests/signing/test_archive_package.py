@@ -97,18 +97,26 @@ def test_archive_verify_case_reports_the_four_properties_and_the_signed_document
     [case_no] = finalized_cases(window)
     configure_pkcs12(window, pki)
     window.settings.save()
-    assert main(["archive", "verify", case_no, "--json"]) == 1  # documents still wait for the signature
+    assert main(["archive", "verify", case_no, "--json"]) == 0  # waiting documents are said, not failed
     waiting = json.loads(capsys.readouterr().out)
-    assert not waiting["properties"]["真实性"] and waiting["properties"]["完整性"]
+    pending = [c for c in waiting["checks"] if c["name"].startswith("signed:")]
+    assert pending and all(c["ok"] is None and "尚未完成" in c["message"] for c in pending)
     svc = service(window)
     assert svc.unlock(P12_PASSWORD).ok
     svc.drain_now()
-    window.home.chmod(0o755)
-    assert main(["archive", "verify", case_no]) == 1
-    assert "安全性：不通过" in capsys.readouterr().out  # a data directory others can read
-    window.home.chmod(0o700)
     assert main(["archive", "verify", case_no]) == 0
     text = capsys.readouterr().out
     for prop in PROPERTIES:
         assert f"{prop}：通过" in text
     assert "受理回执：签名有效" in text and "本机以密文保存" in text
+    # a damaged signed receipt in the store is found and named
+    from counter_app.signing_queue import SigningQueue
+
+    case_id = next(c.id for c in window.cases.list_cases() if c.case_no == case_no)
+    path = window.files.path_for(SigningQueue(window.sessions).signed_documents(case_id)["receipt"])
+    blob = bytearray(path.read_bytes())
+    blob[len(blob) // 2] ^= 1
+    path.write_bytes(bytes(blob))
+    assert main(["archive", "verify", case_no, "--json"]) == 1
+    failed = [c["name"] for c in json.loads(capsys.readouterr().out)["checks"] if c["ok"] is False]
+    assert failed == ["signed:receipt"]
