@@ -104,7 +104,9 @@ def _wrap_para(para: str, size: float, width: float) -> list[str]:
         carry: list[tuple[str, float]] = []
         if tok in NO_LINE_START and len(line) > 1 and line[-1][1] + w <= width:
             carry.append(line.pop())  # take the previous character down with the punctuation
-        while len(line) > 1 and line[-1][0] in NO_LINE_END and sum(x[1] for x in carry) + w < width:
+        # an opening mark goes down with the word it opens, but only if the new line still fits
+        while (len(line) > 1 and line[-1][0] in NO_LINE_END
+               and sum(x[1] for x in carry) + line[-1][1] + w <= width + 1e-6):
             carry.insert(0, line.pop())
         if line:
             out.append(line)

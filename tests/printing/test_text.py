@@ -1,7 +1,7 @@
 """Line breaking for Chinese text: never wider than the line, never losing a character."""
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from printing.text import NO_LINE_END, NO_LINE_START, text_width, wrap_text
@@ -44,6 +44,7 @@ def test_rare_characters_are_measured_and_kept():
     assert all(text_width(ln, 10) <= 60 + 1e-6 for ln in lines)
 
 
+@example("00000“0000", 24.0)  # an opening quote carried down made the next line overflow
 @settings(max_examples=120, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("河南省新乡市凤泉区金穗大道号楼单元，。、（）“”0123456789ABCxyz-𠈌䶮")),
                min_size=0, max_size=80),
