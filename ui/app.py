@@ -286,6 +286,7 @@ class Startup(QObject):
         self.ctx.actor = actor
         self.main = MainWindow(self.ctx, settings=self.settings, open_session=open_session)
         self.main.logout_requested.connect(self.show_login)
+        self.main.quit_requested.connect(app.quit)   # Ctrl+Q ends the program, other windows too
         self.login = None
         self.wizard = None
 

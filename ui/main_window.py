@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
 
     logout_requested = Signal()
     session_started = Signal()
+    quit_requested = Signal()   # the clerk quit (Ctrl+Q, 退出程序, the close box): the whole program ends
 
     def __init__(self, ctx: AppContext, *, settings=None, idle_timeout_ms: int | None = None,
                  open_session: bool = True, parent: QWidget | None = None):
@@ -660,12 +661,17 @@ class MainWindow(QMainWindow):
             return
         self.idle.uninstall()
         self._close_acceptance()
+        screen = self.ctx.applicant_screen
+        if screen is not None:
+            # a top-level window of its own: left open, it would keep the program running
+            screen.close()
         if self.session is not None and not self._closing_confirmed:
             try:
                 self.session.logout(reason="exit")  # at exit: one short write, nothing left to freeze
             except Exception:
                 log.exception("退出登录记录失败")
         super().closeEvent(event)
+        self.quit_requested.emit()
 
     @Slot(object)
     def _close_answered(self, button) -> None:

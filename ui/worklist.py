@@ -120,17 +120,15 @@ def _case_rows(window, summaries) -> list[WorklistRow]:
             for c in summaries]
 
 
-_SLA_ORDER = ("overdue", "at_risk", "on_time", "no_deadline", "done")
-
-
 def _record_row(record) -> WorklistRow:
     """A row from a full CaseRecord (a search by case number), masked like the list."""
     from counter_app.lifecycle import ITEM_FINAL, ItemStatus
     from counter_app.masking import mask_id_number, mask_name
 
     finished = {s.value for s in ITEM_FINAL} | {ItemStatus.CARD_MAKING.value, ItemStatus.MAILED.value}
-    slas = [p["sla"] for p in record.progress if p.get("sla") in _SLA_ORDER]
-    worst = min(slas, key=_SLA_ORDER.index) if slas else None
+    from counter_app.workdays import worst_sla
+
+    worst = worst_sla(p.get("sla") for p in record.progress)
     app = record.application
     return WorklistRow(kind=CASE, key=record.id, case_no=record.case_no, masked_name=mask_name(app.applicant.name),
                        masked_id=mask_id_number(app.applicant.id_number), items=list(app.items),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
 )
@@ -19,6 +19,25 @@ from counter_app.problems import Problem
 from ui.acceptance.style import set_invalid, set_role
 
 TRI_STATE = (("未核验", None), ("是", True), ("否", False))
+
+
+class FocusCombo(QComboBox):
+    """A combo box the mouse wheel changes only while it has the keyboard focus.
+
+    Qt's default (``WheelFocus``) lets a wheel turned over a form, to scroll it, change whatever
+    combo box passes under the pointer, silently: a platform-verified 是 became 否 that way. Here the
+    wheel over an unfocused combo box scrolls the page instead.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self.hasFocus():
+            event.ignore()   # to the scroll area behind it
+            return
+        super().wheelEvent(event)
 
 
 def get_path(app: Application, path: str) -> Any:
@@ -144,7 +163,7 @@ class FieldSet(QObject):
         return f
 
     def combo(self, path: str, label: str, options: Iterable[str], *, editable: bool = True, hint: str = "") -> Field:
-        w = QComboBox()
+        w = FocusCombo()
         w.setEditable(editable)
         w.addItems(list(options))
         w.setCurrentIndex(-1)
@@ -155,7 +174,7 @@ class FieldSet(QObject):
         return self._make(path, label, "combo", w, hint)
 
     def tri(self, path: str, label: str, *, hint: str = "") -> Field:
-        w = QComboBox()
+        w = FocusCombo()
         for text, value in TRI_STATE:
             w.addItem(text, value)
         f = self._make(path, label, "tri", w, hint)

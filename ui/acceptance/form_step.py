@@ -54,6 +54,16 @@ def apply_data_sharing(app, results: dict) -> list[str]:
     return notes
 
 
+VERIFIED_PATHS = ("data_sharing.henan_hukou_before_enlistment", "data_sharing.hukou_cancelled",
+                  "data_sharing.property_verified")
+
+
+def _verified(results: dict, path: str) -> bool:
+    key = path.split(".", 1)[1]
+    answer = results.get("property_record" if key == "property_verified" else key) or {}
+    return bool(answer.get("verified"))
+
+
 def fetch_data_sharing(window: Any, id_number: str) -> dict:
     """``ctx.tasks.io``: the platform's answers (raises the sync package's Chinese errors)."""
     from counter_app.sync import lookup_data_sharing
@@ -164,6 +174,7 @@ class FormStep(Step):
         self._validate_timer.setInterval(200)
         self._validate_timer.timeout.connect(self._refresh_problems)
         self._fetched_for: str | None = None
+        self.verified_values: dict[str, object] = {}   # path -> the platform's verified answer
 
     # ------------------------------------------------------------------ protocol
     def enter(self) -> None:
@@ -237,10 +248,30 @@ class FormStep(Step):
         label.setText(text)
         label.setVisible(bool(text))
 
-    def _edited(self, _path: str) -> None:
+    def _edited(self, path: str) -> None:
         self.commit()
         self._validate_timer.start()
+        if path in self.verified_values:
+            self._verified_answer_edited(path)
         self.changed.emit()
+
+    def _verified_answer_edited(self, path: str) -> None:
+        """A platform-verified answer the clerk changed is the clerk's answer now, and says so."""
+        f = self.fs.fields[path]
+        if f.value() == self.verified_values[path]:
+            f.widget.setToolTip("已通过数据共享核验")
+            set_role(f.widget, "")
+        else:
+            f.widget.setToolTip("已由工作人员修改，不是平台核验结果")
+            set_role(f.widget, "edited")
+        changed = [self.fs.fields[p].label for p, v in self.verified_values.items() if self.fs.fields[p].value() != v]
+        if changed:
+            self.ds_status.setText("“" + "”“".join(changed) + "”已由工作人员修改，不再是平台核验结果；"
+                                   "请确认申请人提供了相应纸质材料。")
+            set_role(self.ds_status, "warning")
+        else:
+            self.ds_status.setText("已通过数据共享核验。")
+            set_role(self.ds_status, "ok")
 
     def _refresh_problems(self) -> None:
         self.fs.show_problems(problems_for(validate(self.session.app), FORM_PREFIXES))
@@ -273,6 +304,8 @@ class FormStep(Step):
             self.commit()
             notes = apply_data_sharing(self.session.app, results)
             self.fs.load(self.session.app)
+            self.verified_values = {p: self.fs.fields[p].value() for p in VERIFIED_PATHS
+                                    if _verified(results, p)}
             self._apply_sections()
             self._refresh_problems()
             self.ds_status.setText("已通过数据共享核验。" + "".join(notes))

@@ -12,6 +12,7 @@ import datetime as _dt
 from pathlib import Path
 from typing import Any
 
+from counter_app.clock import beijing_now
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
 
@@ -210,7 +211,7 @@ class PrintStep(Step):
             return
         s.signed_scan, s.signed_scan_pages = pdf, pages
         self.documents["signed_scan"] = Document("signed_scan", "签字扫描件", pdf,
-                                                 f"导入于 {_dt.datetime.now():%H:%M}")
+                                                 f"导入于 {beijing_now():%H:%M}")
         self._fill_list()
         self.docs.setCurrentRow(self.docs.count() - 1)
         self._show_scan_status()

@@ -22,6 +22,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import shiboken6
+
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -492,13 +494,18 @@ class AcceptanceWidget(QWidget):
         case_id = s.case_id
 
         def saved(_record) -> None:
+            if not shiboken6.isValid(self):
+                return   # cancelled and removed by the shell before the save answered: nothing to show
             self._saving -= 1
-            from datetime import datetime
+            from counter_app.clock import beijing_now
 
-            self.saved_label.setText(f"草稿已保存 {datetime.now():%H:%M:%S}")
+            self.saved_label.setText(f"草稿已保存 {beijing_now():%H:%M:%S}")
             self.draft_saved.emit(case_id)
 
         def failed(exc: BaseException) -> None:
+            if not shiboken6.isValid(self):
+                log.warning("草稿保存失败（受理界面已关闭）：%s", type(exc).__name__)
+                return
             self._saving -= 1
             self._dirty = True  # try again at the next move or autosave
             self.show_message(user_message(exc, "保存草稿") + "　已填写的内容仍在屏幕上，稍后会自动重试保存。", "error")

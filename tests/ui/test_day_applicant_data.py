@@ -1,0 +1,155 @@
+"""One applicant's data never reaches the next: the card left on the reader, the document type,
+the 原件 tick, an online application's own applicant, and a wheel over a verified answer."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from counter_app.scheme import IdDocument
+from tests.ui.test_day_session import _online_entry
+
+
+def _card_on_reader(hub, qtbot, name="resident_xinxiang"):
+    with qtbot.waitSignal(hub.card_read, timeout=10000):
+        hub.place_demo_card(name)
+
+
+def test_a_card_left_on_the_reader_is_not_read_into_a_new_acceptance(acceptance, demo_devices, qtbot):
+    _card_on_reader(demo_devices, qtbot)            # the previous applicant's card, still lying there
+    widget, script = acceptance()
+    step = widget.step("identity")
+    script.idle()
+    qtbot.wait(100)
+    a = widget.session.app.applicant
+    assert (a.name, a.id_number, a.current_address) == ("", "", "")
+    assert not widget.session.app.material(2).original_seen and not step.original.isChecked()
+    assert "F7" in step.reader_state.text()
+    script.key(Qt.Key.Key_F7)                        # the clerk reads it on purpose
+    assert a.name == "赵振华" and widget.session.app.material(2).original_seen
+
+
+def test_switching_to_the_registration_form_clears_what_the_card_filled(acceptance, demo_devices, qtbot):
+    widget, script = acceptance()
+    script.identity_from_card()
+    step = widget.step("identity")
+    assert step.original.isChecked() and step.card_info.text()
+    step.doc_buttons[IdDocument.MILITARY_REGISTRATION].click()
+    a = widget.session.app.applicant
+    assert (a.name, a.id_number, a.birth_date, a.current_address) == ("", "", "", "")
+    assert a.id_document is IdDocument.MILITARY_REGISTRATION
+    assert not widget.session.app.material(2).original_seen and not step.original.isChecked()
+    assert step.card_info.text() == ""
+    assert step.fs.fields["applicant.name"].widget.text() == ""
+
+
+def test_taking_the_card_away_before_confirming_clears_it(acceptance, demo_devices, qtbot):
+    widget, script = acceptance()
+    script.identity_from_card()
+    with qtbot.waitSignal(demo_devices.card_removed, timeout=10000):
+        demo_devices.remove_demo_card()
+    a = widget.session.app.applicant
+    assert a.name == "" and a.id_number == ""
+    assert not widget.session.app.material(2).original_seen
+    assert "已清除" in widget.last_message[0]
+
+
+def test_an_online_application_never_brings_an_original_tick(acceptance, ctx):
+    online = _online_entry(ctx, name="朱成", birth_date="1985-06-12")
+    assert online is not None
+    from counter_app.application import application_to_dict
+    from counter_app.sync.worklist import store_worklist
+
+    online.material(2).original_seen = True
+    online.material(3).original_seen = True
+    store_worklist(ctx.window, [{"platform_id": "HN-WL-0002", "approved_on": "2026-12-01",
+                                 "application": application_to_dict(online)}])
+    widget, _script = acceptance(worklist_id="HN-WL-0002")
+    assert not any(m.original_seen for m in widget.session.app.materials.values())
+
+
+def test_a_card_of_another_person_is_refused_on_an_online_application(acceptance, demo_devices, ctx, qtbot):
+    from counter_app.store.models import WorklistEntry
+
+    _online_entry(ctx, name="朱成", birth_date="1979-03-02", id_number="410702197903020017")
+    widget, script = acceptance(worklist_id="HN-WL-0001")
+    with qtbot.waitSignal(demo_devices.card_read, timeout=10000):
+        demo_devices.place_demo_card("resident_longterm")      # 孙秀兰
+    qtbot.waitUntil(lambda: "不一致" in widget.last_message[0], timeout=5000)
+    text, level = widget.last_message
+    assert level == "error" and "朱成" in text and "孙秀兰" in text
+    a = widget.session.app.applicant
+    assert (a.name, a.id_number) == ("朱成", "410702197903020017")
+    assert not widget.session.app.material(2).original_seen
+    widget.go_next()                                              # still refused: no draft, row stays
+    script.idle()
+    assert widget.session.case_id is None
+    with ctx.window.sessions() as s:
+        assert s.get(WorklistEntry, "HN-WL-0001").taken_case_id is None
+
+
+def test_name_and_birth_date_decide_when_the_online_application_has_no_number(acceptance, demo_devices, ctx, qtbot):
+    _online_entry(ctx, name="朱成", birth_date="1979-03-02", id_number="")
+    widget, _script = acceptance(worklist_id="HN-WL-0001")
+    with qtbot.waitSignal(demo_devices.card_read, timeout=10000):
+        demo_devices.place_demo_card("resident_xinxiang")       # 赵振华, 1985-06-12
+    qtbot.waitUntil(lambda: "不一致" in widget.last_message[0], timeout=5000)
+    assert widget.session.app.applicant.name == "朱成"
+
+
+def _wheel(widget, down=True):
+    pos = QPointF(widget.width() / 2, widget.height() / 2)
+    delta = QPoint(0, -120 if down else 120)
+    event = QWheelEvent(pos, widget.mapToGlobal(pos), QPoint(0, 0), delta, Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def _form_step(ctx, qtbot):
+    from ui.acceptance.form_step import FormStep
+    from ui.acceptance.script import demo_application
+    from ui.acceptance.session import AcceptanceSession
+
+    session = AcceptanceSession(app=demo_application())
+    step = FormStep(ctx, session)
+    qtbot.addWidget(step)
+    step.resize(1100, 700)
+    step.show()
+    qtbot.waitExposed(step)
+    return step, session
+
+
+def test_the_wheel_never_changes_a_combo_box_without_focus(ctx, qtbot):
+    step, session = _form_step(ctx, qtbot)
+    field = step.fs.fields["data_sharing.henan_hukou_before_enlistment"]
+    field.set_value(True)
+    step.commit()
+    step.fs.fields["applicant.political_status"].widget.setFocus()
+    _wheel(field.widget)
+    _wheel(field.widget)
+    assert field.value() is True and session.app.data_sharing.henan_hukou_before_enlistment is True
+    field.widget.setFocus()                    # with the focus, the wheel is the clerk's choice
+    qtbot.waitUntil(field.widget.hasFocus, timeout=2000)
+    _wheel(field.widget)
+    assert field.value() is not True
+
+
+def test_a_changed_verified_answer_loses_its_verified_mark(ctx, qtbot, monkeypatch):
+    import ui.acceptance.form_step as form_step
+
+    answers = {"henan_hukou_before_enlistment": {"verified": True, "value": True},
+               "hukou_cancelled": {"verified": True, "value": True}}
+    monkeypatch.setattr(form_step, "fetch_data_sharing", lambda window, number: answers)
+    step, session = _form_step(ctx, qtbot)
+    step.fetch_shared()
+    qtbot.waitUntil(lambda: step.ds_status.text().startswith("已通过数据共享核验"), timeout=5000)
+    field = step.fs.fields["data_sharing.hukou_cancelled"]
+    assert field.value() is True
+    field.widget.setFocus()
+    qtbot.waitUntil(field.widget.hasFocus, timeout=2000)
+    field.widget.setCurrentIndex(field.widget.findData(False))
+    field.widget.activated.emit(field.widget.currentIndex())   # what a click on 否 emits
+    assert "原户籍是否注销" in step.ds_status.text() and "不再是平台核验结果" in step.ds_status.text()
+    assert not step.ds_status.text().startswith("已通过")
+    assert field.widget.property("role") == "edited"
+    assert session.app.data_sharing.hukou_cancelled is False
