@@ -12,7 +12,6 @@ Thread contract: every function here blocks (database, rendering, spooling): cal
 """
 from __future__ import annotations
 
-import datetime as _dt
 import importlib
 import logging
 import re

@@ -141,8 +141,6 @@ def run_selftest(window, hub_states: list | None = None, *, demo: bool = False) 
 def export_diagnostics(window, export, destination: str, operator: str = "it_admin") -> str:
     """The diagnostics zip (no personal data) into the chosen folder.
     Blocks (device probing, self-test): ``ctx.tasks.io``."""
-    import datetime as _dt
-
     if export is None:
         raise UserFacingError("本机程序不含诊断导出功能，请联系技术人员更新程序。")
     target = Path(destination) / f"counter-diagnostics-{window.settings.center_code}-{window.settings.window_no}-" \

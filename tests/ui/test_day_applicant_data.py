@@ -41,6 +41,7 @@ def test_switching_to_the_registration_form_clears_what_the_card_filled(acceptan
     assert not widget.session.app.material(2).original_seen and not step.original.isChecked()
     assert step.card_info.text() == ""
     assert step.fs.fields["applicant.name"].widget.text() == ""
+    assert step.fs.fields["applicant.sex"].widget.currentText() == ""   # not the card's 男 either
 
 
 def test_taking_the_card_away_before_confirming_clears_it(acceptance, demo_devices, qtbot):

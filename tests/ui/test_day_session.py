@@ -127,3 +127,13 @@ def test_the_program_quits_when_the_main_window_says_so(tmp_path, app, monkeypat
     startup.main.close()
     startup.main.deleteLater()
     startup.ctx.tasks.shutdown()
+
+
+def test_standard_buttons_and_dialogs_speak_chinese(app, qtbot):
+    """Qt's own translations are loaded: a message box's standard buttons are not in English."""
+    box = QMessageBox(QMessageBox.Icon.Question, "取消受理", "确定？",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    qtbot.addWidget(box)
+    yes = box.button(QMessageBox.StandardButton.Yes).text().replace("&", "")
+    no = box.button(QMessageBox.StandardButton.No).text().replace("&", "")
+    assert yes.startswith("是") and no.startswith("否"), (yes, no)

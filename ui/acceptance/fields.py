@@ -86,7 +86,10 @@ class Field:
                 if w.text() != (value or ""):
                     w.setText(value or "")
             elif self.kind == "combo":
-                w.setCurrentText(value or "")
+                if value:
+                    w.setCurrentText(value)
+                else:
+                    w.setCurrentIndex(-1)   # a non-editable combo ignores setCurrentText("")
             elif self.kind == "tri":
                 for i in range(w.count()):
                     if w.itemData(i) is value:

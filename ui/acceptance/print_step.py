@@ -8,7 +8,6 @@ the way a scanner would, so a newcomer can finish without a scanner.
 """
 from __future__ import annotations
 
-import datetime as _dt
 from pathlib import Path
 from typing import Any
 

@@ -247,6 +247,9 @@ class AcceptanceScript:
         self.before_step = before_step or (lambda label: None)
         self.after_step = after_step or (lambda label: None)
         self.on_moment = on_moment or (lambda name: None)
+        # The clerk's navigation actions (keys that are not data, clicks, moving to a field): what
+        # the issue's targets count. Characters of data and the applicant's own touches are not.
+        self.actions = 0
 
     # ------------------------------------------------------------------ basics
     @property
@@ -265,6 +268,7 @@ class AcceptanceScript:
         target = target or QApplication.focusWidget() or self.w
         if not self.w.isAncestorOf(target) and target is not self.w:
             target = self.w
+        self.actions += 1
         QTest.keyClick(target, key, modifier)
         spin()
 
@@ -291,6 +295,9 @@ class AcceptanceScript:
             raise ScriptError(f"未能从第{before + 1}步进入下一步：{self.w.last_message[0]}") from None
 
     def focus(self, widget: QWidget) -> None:
+        """Move to ``widget`` (one action: a click or a Tab), unless the focus is already there."""
+        if not widget.hasFocus():
+            self.actions += 1
         widget.setFocus(Qt.FocusReason.TabFocusReason)
         spin()
 
@@ -312,16 +319,21 @@ class AcceptanceScript:
         for _ in range(combo.count() + 1):
             if combo.currentIndex() == target:
                 break
+            self.actions += 1
             QTest.keyClick(combo, Qt.Key.Key_Down if combo.currentIndex() < target else Qt.Key.Key_Up)
         spin()
 
     def click(self, button: QAbstractButton) -> None:
+        if self.w.isAncestorOf(button):   # the applicant's screen is the applicant's, not the clerk's
+            self.actions += 1
         QTest.mouseClick(button, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                          QPoint(button.width() // 2, button.height() // 2))
         spin()
 
     def space(self, button: QAbstractButton) -> None:
-        self.focus(button)
+        focused = button.hasFocus()
+        self.focus(button)                # as a mouse click: reaching it and toggling it is one action
+        self.actions += 1 if focused else 0
         QTest.keyClick(button, Qt.Key.Key_Space)
         spin()
 

@@ -20,8 +20,6 @@ Thread contract: GUI thread only.
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 import shiboken6
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -35,6 +33,7 @@ from counter_app.cases import Actor
 from ui.acceptance.form_step import FormStep
 from ui.acceptance.identity_step import IdentityStep
 from ui.acceptance.items_step import ItemsStep
+from ui.acceptance.memory import release_memory, tune_allocator, warm_up
 from ui.acceptance.materials_step import MaterialsStep
 from ui.acceptance.photo_step import PhotoStep
 from ui.acceptance.print_step import PrintStep
@@ -46,51 +45,10 @@ from ui.acceptance.session import (
 from ui.acceptance.step import Step, user_message
 from ui.acceptance.style import STYLE_SHEET, ensure_ui_fonts, set_role
 from ui.acceptance.submit_step import SubmitStep
-
-
-def warm_up() -> None:
-    """``ctx.tasks.io``: load what the first use of each step would otherwise load on the GUI thread."""
-    from counter_app.identity import check_id_number
-
-    check_id_number("410702198506120039")   # python-stdnum's region table: ~0.7 s the first time
-    # The photo package is imported here, once, before the camera thread and the photo results
-    # (unpickled on a worker) need it: two threads importing it at the same moment can trip over
-    # its package-internal import cycle.
-    import devices.photo  # noqa: F401
-    from ui.acceptance import render_pool
-
-    render_pool.warm_up()
+from ui.context import AppContext
 
 
 log = logging.getLogger(__name__)
-
-
-def tune_allocator() -> None:
-    """Keep big buffers (page images, camera frames, PDFs: 1–20 MB each) out of glibc's heap.
-
-    glibc raises its mmap threshold each time such a block is freed, after which the next ones come
-    from the heap and stay mapped when freed: over a day of acceptances the process only grows
-    (measured: ~15 MB per acceptance). A fixed 1 MB threshold gives every big buffer its own
-    mapping, returned to the system when freed. Process-wide; harmless to call more than once.
-    """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 1 << 20)    # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):  # not glibc
-        pass
-
-
-def release_memory() -> None:
-    """Give the heap freed by an acceptance (page images, photo arrays) back to the system: the
-    window runs all day, and glibc otherwise keeps freed arenas mapped."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (Windows, macOS): nothing to do
-        pass
 
 STEP_CLASSES: tuple[type[Step], ...] = (IdentityStep, ItemsStep, FormStep, MaterialsStep, PhotoStep, ReviewStep,
                                         PrintStep, SubmitStep, RatingStep)
@@ -107,7 +65,7 @@ class AcceptanceWidget(QWidget):
     draft_saved = Signal(str)         # case id, after every successful draft save
     warmed_up = Signal()              # the render process and the slow tables are loaded
 
-    def __init__(self, ctx: Any, *, case_id: str | None = None, worklist_id: str | None = None,
+    def __init__(self, ctx: AppContext, *, case_id: str | None = None, worklist_id: str | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
         ensure_ui_fonts()
@@ -411,7 +369,7 @@ class AcceptanceWidget(QWidget):
 
     def _action_visible(self, step: Step, method: str) -> bool:
         if method in ("place_demo_card", "demo_scan"):
-            return bool(getattr(self.ctx, "demo", False))
+            return self.ctx.demo
         return True
 
     def _key_action(self, event: QKeyEvent):
@@ -535,7 +493,7 @@ class AcceptanceWidget(QWidget):
         s = self.session
         self._autosave.stop()
         release_memory()
-        screen = getattr(self.ctx, "applicant_screen", None)
+        screen = self.ctx.applicant_screen
         if screen is not None:
             screen.show_welcome()
         self.finished.emit(s.case_id or "")
@@ -569,7 +527,7 @@ class AcceptanceWidget(QWidget):
         self._dirty = True
         self._save_draft()
         self._autosave.stop()
-        screen = getattr(self.ctx, "applicant_screen", None)
+        screen = self.ctx.applicant_screen
         if screen is not None:
             screen.show_welcome()
         self.cancelled.emit()
