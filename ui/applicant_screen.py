@@ -62,6 +62,7 @@ class ApplicantScreen(QWidget):
     signature_accepted = Signal(object)
     signature_refused = Signal(str)
     rating_saved = Signal(str)
+    rating_declined = Signal(str)   # the applicant pressed 不评价 (case id): only the applicant can skip
     rating_failed = Signal(str)
     form_shown = Signal(int)
 
@@ -187,6 +188,10 @@ class ApplicantScreen(QWidget):
         set_role(self.submit_rating_button, "primary")
         self.submit_rating_button.setEnabled(False)
         rl.addWidget(self.submit_rating_button)
+        self.decline_button = QPushButton("不评价")
+        self.decline_button.setMinimumHeight(52)
+        rl.addWidget(self.decline_button)
+        self.decline_button.clicked.connect(self.decline_rating)
         rl.addStretch(1)
         self.stack.addWidget(rating)
         self.rating_group.idClicked.connect(lambda _i: self.submit_rating_button.setEnabled(True))
@@ -295,6 +300,9 @@ class ApplicantScreen(QWidget):
 
     # ------------------------------------------------------------------ rating
     def ask_rating(self, case_id: str) -> None:
+        if self._rating_case == case_id and self.stack.currentIndex() == self.PAGE_RATING:
+            self.raise_()   # asked again: brought forward, the applicant's half-made choice stays
+            return
         self._rating_case = case_id
         self.rating_group.setExclusive(False)
         for b in self.rating_buttons.values():
@@ -306,6 +314,15 @@ class ApplicantScreen(QWidget):
         self.rating_error.setText("")
         self.submit_rating_button.setEnabled(False)
         self.stack.setCurrentIndex(self.PAGE_RATING)
+
+    def decline_rating(self) -> None:
+        """The applicant's own 不评价: the acceptance ends without a rating."""
+        case_id = self._rating_case
+        if case_id is None:
+            return
+        self._rating_case = None
+        self.show_message("感谢您的配合！")
+        self.rating_declined.emit(case_id)
 
     def choose_rating(self, level: str) -> None:
         """Select a level as the applicant's tap does (the button's own click path)."""

@@ -55,7 +55,7 @@ def test_taking_the_card_away_before_confirming_clears_it(acceptance, demo_devic
     assert "已清除" in widget.last_message[0]
 
 
-def test_an_online_application_never_brings_an_original_tick(acceptance, ctx):
+def test_an_online_application_never_brings_an_original_tick(acceptance, ctx, qtbot):
     online = _online_entry(ctx, name="朱成", birth_date="1985-06-12")
     assert online is not None
     from counter_app.application import application_to_dict
@@ -65,8 +65,10 @@ def test_an_online_application_never_brings_an_original_tick(acceptance, ctx):
     online.material(3).original_seen = True
     store_worklist(ctx.window, [{"platform_id": "HN-WL-0002", "approved_on": "2026-12-01",
                                  "application": application_to_dict(online)}])
-    widget, _script = acceptance(worklist_id="HN-WL-0002")
+    widget, script = acceptance(worklist_id="HN-WL-0002")
     assert not any(m.original_seen for m in widget.session.app.materials.values())
+    qtbot.waitUntil(lambda: not widget.step("identity")._dup_timer.isActive(), timeout=5000)
+    script.idle()
 
 
 def test_a_card_of_another_person_is_refused_on_an_online_application(acceptance, demo_devices, ctx, qtbot):
@@ -91,11 +93,12 @@ def test_a_card_of_another_person_is_refused_on_an_online_application(acceptance
 
 def test_name_and_birth_date_decide_when_the_online_application_has_no_number(acceptance, demo_devices, ctx, qtbot):
     _online_entry(ctx, name="朱成", birth_date="1979-03-02", id_number="")
-    widget, _script = acceptance(worklist_id="HN-WL-0001")
+    widget, script = acceptance(worklist_id="HN-WL-0001")
     with qtbot.waitSignal(demo_devices.card_read, timeout=10000):
         demo_devices.place_demo_card("resident_xinxiang")       # 赵振华, 1985-06-12
     qtbot.waitUntil(lambda: "不一致" in widget.last_message[0], timeout=5000)
     assert widget.session.app.applicant.name == "朱成"
+    script.idle()
 
 
 def _wheel(widget, down=True):
@@ -154,3 +157,78 @@ def test_a_changed_verified_answer_loses_its_verified_mark(ctx, qtbot, monkeypat
     assert not step.ds_status.text().startswith("已通过")
     assert field.widget.property("role") == "edited"
     assert session.app.data_sharing.hukou_cancelled is False
+
+
+def test_a_typed_number_gives_sex_and_birth_date(acceptance, qtbot):
+    """Even after a card was read and the clerk switched to the registration form."""
+    widget, script = acceptance()
+    script.identity_from_card()                                   # 赵振华, 男, 1985-06-12
+    step = widget.step("identity")
+    script.space(step.doc_buttons[IdDocument.MILITARY_REGISTRATION])
+    script.type_text(step.fs.fields["applicant.id_number"].widget, "410724196203151021")
+    a = widget.session.app.applicant
+    assert (a.sex, a.birth_date) == ("女", "1962-03-15")
+    assert step.fs.fields["applicant.sex"].widget.currentText() == "女"
+    assert step.fs.fields["applicant.birth_date"].widget.text() == "1962-03-15"
+
+
+def test_a_phone_field_takes_no_letters(ctx, qtbot):
+    step, session = _form_step(ctx, qtbot)
+    field = step.fs.fields["applicant.phone"].widget
+    field.clear()
+    field.setFocus()
+    qtbot.keyClicks(field, "138abc0373")
+    assert field.text() == "1380373"
+
+
+def test_the_applicant_rating_is_the_applicants(ctx, demo_devices, qtbot):
+    """The clerk's F5 does not wipe a half-made choice; only the applicant's 不评价 skips."""
+    from ui.acceptance.rating_step import RatingStep
+    from ui.acceptance.session import AcceptanceSession
+
+    session = AcceptanceSession(case_id="case-1", finalized=True)
+    step = RatingStep(ctx, session)
+    qtbot.addWidget(step)
+    moved = []
+    step.request_next.connect(lambda: moved.append(True))
+    step.enter()
+    screen = ctx.applicant_screen
+    screen.choose_rating("满意")
+    step.ask_again()                                       # the clerk's F5
+    assert screen.rating_buttons["满意"].isChecked()
+    assert not any(key == "F6" for key, _label, _method in step.actions)   # no clerk-side skip
+    assert step.blockers() and not moved
+    screen.decline_button.click()                          # the applicant's own 不评价
+    assert moved and step.blockers() == []
+
+
+def test_an_error_of_one_step_does_not_follow_into_the_next(acceptance):
+    widget, script = acceptance()
+    script.identity_from_card()
+    script.next_step("items")
+    widget.step("items").item_checks  # nothing chosen yet
+    for cb in widget.step("items").item_checks.values():
+        cb.setChecked(False)
+    script.key(Qt.Key.Key_F9)                              # refused, in red, at step 2
+    assert widget.last_message[1] == "error" and widget.banner.isVisible()
+    script.key(Qt.Key.Key_F8)                              # back to step 1: that problem is step 2's
+    assert widget.index == 0
+    assert not widget.banner.isVisible()
+
+
+def test_focus_moved_below_the_visible_form_scrolls_to_it(acceptance, qtbot):
+    from ui.acceptance.script import Choices
+
+    widget, script = acceptance()
+    script.identity_from_card()
+    script.next_step("items")
+    script.choose(Choices())
+    script.next_step("form")
+    step = widget.step("form")
+    viewport = step.scroll.viewport()
+    field = step.fs.fields["medical.transfer_to"].widget
+    assert field.mapTo(viewport, field.rect().bottomLeft()).y() > viewport.height()   # below, out of sight
+    field.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(field.hasFocus, timeout=2000)
+    top = field.mapTo(viewport, field.rect().topLeft()).y()
+    assert 0 <= top and top + field.height() <= viewport.height()

@@ -58,15 +58,25 @@ def test_the_total_is_what_the_chosen_items_take(window, operators):
     assert "18个工作日" not in text
 
 
-def test_the_provisional_mark_goes_once_the_platform_acknowledged(window, operators):
+def test_the_provisional_mark_goes_once_the_platform_acknowledged(ctx, operators, qtbot):
+    """At the submit step the receipt is rendered again, without 临时回执, once the platform confirms."""
     from app.demo.scene import platform_acknowledged
+    from ui.acceptance.session import AcceptanceSession
+    from ui.acceptance.submit_step import SubmitStep
 
+    window = ctx.window
     rec = finalized_case(window)
-    text = stream_text(render_receipt(window.cases.export(rec.id), lookup_url=URL).pdf)
-    assert "临时回执" in text
+    session = AcceptanceSession(case_id=rec.id, case_no=rec.case_no, finalized=True,
+                                case_json=window.cases.export(rec.id))
+    step = SubmitStep(ctx, session)
+    qtbot.addWidget(step)
+    step._check_acknowledged()
+    qtbot.waitUntil(lambda: not ctx.tasks.busy, timeout=10000)
+    assert session.receipt_pdf is None                 # not acknowledged: nothing to redo
     platform_acknowledged(window, rec.id, _dt.datetime.now(_dt.timezone.utc))
-    text = stream_text(render_receipt(window.cases.export(rec.id), lookup_url=URL).pdf)
-    assert "临时回执" not in text
+    step._sync_status(None)                            # the sync worker reported a round
+    qtbot.waitUntil(lambda: session.receipt_pdf is not None, timeout=30000)
+    assert "临时回执" not in stream_text(session.receipt_pdf)
 
 
 def test_a_one_day_item_is_on_time_right_after_acceptance(window):

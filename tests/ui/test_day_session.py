@@ -86,11 +86,14 @@ def test_cancelling_an_online_application_raises_nothing(ctx, demo_devices, main
     widget._dirty = True
     qtbot.keyClick(widget, Qt.Key.Key_Escape)
     box = widget.findChild(QMessageBox, "cancelBox")
-    with qtbot.waitSignal(ctx.tasks.db._done, timeout=10000):
-        box.button(QMessageBox.StandardButton.Yes).click()   # 是
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)   # the widget is gone now
-    QCoreApplication.processEvents()
+    saving = []
+    widget.draft_saved.connect(lambda case_id: saving.append(case_id))
+    box.button(QMessageBox.StandardButton.Yes).click()   # 是: the draft save is on its way
     assert window.acceptance is None
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)   # the widget is gone now
+    qtbot.waitUntil(lambda: not ctx.tasks.db.busy, timeout=10000)     # ... and then the save answers
+    QCoreApplication.processEvents()
+    assert not saving
     assert not errors, errors
 
 

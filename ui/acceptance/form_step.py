@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QRegularExpression, QTimer
+from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from counter_app.masking import mask_id_number
@@ -30,6 +31,12 @@ EDUCATION = ["研究生（博士）", "研究生（硕士）", "大学本科", "
              "初中", "小学"]
 MARITAL = ["未婚", "已婚", "离婚", "丧偶"]
 RELATIONS = ["父亲", "母亲", "配偶", "子女", "兄弟", "姐妹", "祖父", "祖母", "外祖父", "外祖母", "其他亲属", "朋友"]
+
+
+def phone_validator(parent) -> QRegularExpressionValidator:
+    """Digits, and the '-' of an area code: a letter typed into a phone field is not taken at all,
+    instead of being refused later with a message about the length."""
+    return QRegularExpressionValidator(QRegularExpression(r"[0-9\- ]{0,20}"), parent)
 
 
 def apply_data_sharing(app, results: dict) -> list[str]:
@@ -105,10 +112,11 @@ class FormStep(Step):
         g.addWidget(fs.combo("applicant.political_status", "政治面貌", POLITICAL).container, 1, 0)
         g.addWidget(fs.combo("applicant.education", "学历", EDUCATION).container, 1, 1)
         g.addWidget(fs.combo("applicant.marital_status", "婚姻状况", MARITAL, editable=False).container, 1, 2)
-        g.addWidget(fs.line("applicant.phone", "联系电话", placeholder="手机号11位，或区号-号码").container, 2, 0)
+        g.addWidget(fs.line("applicant.phone", "联系电话", placeholder="手机号11位，或区号-号码",
+                            validator=phone_validator(self)).container, 2, 0)
         g.addWidget(fs.line("applicant.backup_contact", "备用联系人", max_length=30).container, 2, 1)
         g.addWidget(fs.combo("applicant.backup_relation", "备用联系人（关系）", RELATIONS).container, 2, 2)
-        g.addWidget(fs.line("applicant.backup_phone", "联系人电话").container, 3, 0)
+        g.addWidget(fs.line("applicant.backup_phone", "联系人电话", validator=phone_validator(self)).container, 3, 0)
         g.addWidget(fs.line("applicant.placement_place", "拟安置地", placeholder="如 河南省新乡市红旗区").container, 3, 1, 1, 2)
         g.addWidget(fs.line("applicant.current_address", "现居住地址").container, 4, 0, 1, 3)
 
@@ -138,7 +146,7 @@ class FormStep(Step):
         g.addWidget(fs.combo("hukou.relation_to_head", "与户主关系（投靠亲属）", RELATIONS).container, 3, 0)
         g.addWidget(fs.line("hukou.head_name", "户主姓名", max_length=30).container, 3, 1)
         g.addWidget(fs.line("hukou.head_id_number", "户主身份证号", max_length=24).container, 3, 2)
-        g.addWidget(fs.line("hukou.head_phone", "户主联系方式").container, 4, 0)
+        g.addWidget(fs.line("hukou.head_phone", "户主联系方式", validator=phone_validator(self)).container, 4, 0)
         g.addWidget(fs.line("hukou.property_info", "房屋产权信息（新立户）",
                             placeholder="不动产权证号；数据共享核验通过可不填").container, 4, 1, 1, 2)
 

@@ -434,13 +434,13 @@ class IdentityStep(Step):
         if path == "applicant.id_number":
             check = check_id_number(a.id_number)
             if check.ok:
-                # sex and birth date follow from the number (GB 11643): fill what is empty
-                if not a.sex:
-                    a.sex = check.sex or ""
+                # sex and birth date follow from a typed number (GB 11643); a card's own fields stay
+                if self.session.card is None:
+                    a.sex = check.sex or a.sex
                     self.fs.fields["applicant.sex"].set_value(a.sex)
-                if not a.birth_date and check.birth_date:
-                    a.birth_date = check.birth_date.isoformat()
-                    self.fs.fields["applicant.birth_date"].set_value(a.birth_date)
+                    if check.birth_date:
+                        a.birth_date = check.birth_date.isoformat()
+                        self.fs.fields["applicant.birth_date"].set_value(a.birth_date)
                 self._dup_timer.start()
             else:
                 self.session.duplicate_case_no = None

@@ -25,7 +25,7 @@ import shiboken6
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QApplication, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
+    QApplication, QComboBox, QHBoxLayout, QScrollArea, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
     QStackedWidget, QVBoxLayout, QWidget,
 )
 
@@ -121,7 +121,7 @@ class AcceptanceWidget(QWidget):
         self.cancel_button = QPushButton("取消受理 (Esc)")
         self.action_bar = QHBoxLayout()
         self.back_button = QPushButton("上一步 (F8)")
-        self.next_button = QPushButton("下一步 (F9 / Enter)")
+        self.next_button = QPushButton("下一步 (F9 / Ctrl+Enter)")
         set_role(self.next_button, "primary")
         for b in (self.cancel_button, self.back_button, self.next_button):
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
@@ -152,6 +152,9 @@ class AcceptanceWidget(QWidget):
         # The keys are handled in keyPressEvent, and claimed in the ShortcutOverride phase while the
         # focus is inside this widget: the shell's window-wide actions use some of the same function
         # keys (F5 刷新, F8 同步 …), and two shortcuts on one key cancel each other out in Qt.
+
+        # Enter/Tab may move the focus to a field below the visible part of a step: scroll to it.
+        QApplication.instance().focusChanged.connect(self._focus_changed)
 
         self._autosave = QTimer(self)
         self._autosave.setInterval(AUTOSAVE_MS)
@@ -266,7 +269,19 @@ class AcceptanceWidget(QWidget):
         self.ctx.tasks.db.run(acceptance_allowed, self.ctx.window, on_success=result, on_failure=lambda exc: None)
 
     # ------------------------------------------------------------------ navigation
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is None or not shiboken6.isValid(self) or not self.current.isAncestorOf(new):
+            return
+        parent = new.parentWidget()
+        while parent is not None and parent is not self.current:
+            if isinstance(parent, QScrollArea):
+                parent.ensureWidgetVisible(new, 16, 24)
+                return
+            parent = parent.parentWidget()
+
     def _enter(self, index: int) -> None:
+        if self.last_message[1] in ("error", "warning") and index != self.index:
+            self.show_message("")   # a problem of the step left behind does not follow the clerk
         self.index = index
         self.furthest = max(self.furthest, index)
         step = self.steps[index]
@@ -579,7 +594,7 @@ class AcceptanceWidget(QWidget):
         elif last:
             self.next_button.setText("完成 (F9)")
         else:
-            self.next_button.setText("下一步 (F9 / Enter)")
+            self.next_button.setText("下一步 (F9 / Ctrl+Enter)")
         self.next_button.setEnabled(not busy)
         self.back_button.setEnabled(not busy and self.index > 0)
 
