@@ -155,6 +155,12 @@ class SubmitStep(Step):
         def failed(exc: BaseException) -> None:
             self.submitting = False
             message = user_message(exc, "提交")
+            if "须经审核负责人审批" in message:
+                # not an error: the correction now waits for the supervisor, as it should
+                self.state.setText("已提交审批：本更正须经审核负责人批准，批准后再按 F9 提交。")
+                set_role(self.state, "banner-info")
+                self.notify.emit("已提交审批，请等待审核负责人批准。", "info")
+                return
             self.state.setText(message + "　已填写的内容都还在，处理后再按 F9 提交。")
             set_role(self.state, "banner-error")
             self.notify.emit(message, "error")
