@@ -232,3 +232,16 @@ def test_focus_moved_below_the_visible_form_scrolls_to_it(acceptance, qtbot):
     qtbot.waitUntil(field.hasFocus, timeout=2000)
     top = field.mapTo(viewport, field.rect().topLeft()).y()
     assert 0 <= top and top + field.height() <= viewport.height()
+
+
+def test_a_case_is_found_by_its_last_digits_or_its_barcode(ctx, scene, qtbot):
+    from counter_app.case_number import CaseNumber
+    from ui.worklist import search_worklist
+
+    case_no = ctx.window.cases.get(scene.today_ids[1]).case_no
+    tail = case_no.split("-", 3)[3]                       # "0003-6": serial and check digit
+    found = search_worklist(ctx.window, tail)
+    assert scene.today_ids[1] in [r.key for r in found.rows], found.message
+    assert len(found.rows) == 1
+    by_barcode = search_worklist(ctx.window, CaseNumber.parse(case_no).compact)
+    assert [r.key for r in by_barcode.rows] == [scene.today_ids[1]]

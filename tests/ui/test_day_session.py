@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -140,3 +142,41 @@ def test_standard_buttons_and_dialogs_speak_chinese(app, qtbot):
     yes = box.button(QMessageBox.StandardButton.Yes).text().replace("&", "")
     no = box.button(QMessageBox.StandardButton.No).text().replace("&", "")
     assert yes.startswith("是") and no.startswith("否"), (yes, no)
+
+
+@pytest.fixture(scope="module")
+def form_pdf() -> bytes:
+    import json
+    from pathlib import Path
+
+    from ui.acceptance.render_pool import render
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample_case.json"
+    return render("printing.form", "render_application_form", json.loads(sample.read_text("utf-8"))).pdf
+
+
+def test_one_monitor_the_applicant_window_fits_and_comes_forward_for_signing(ctx, qtbot, form_pdf):
+    """One monitor: the window fits the screen with its title bar, is in front (maximised) while
+    the applicant reads and signs, and the form is rendered at reading size (≥ 16 px body text);
+    once signed, the clerk's screen is in front again."""
+    from PySide6.QtGui import QGuiApplication
+
+    from ui.acceptance.script import draw_on, signature_strokes
+    from ui.applicant_screen import READABLE_PAGE_PX, ApplicantScreen
+
+    screen = ApplicantScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.place()
+    area = QGuiApplication.primaryScreen().availableGeometry()
+    assert screen.height() + 40 <= area.height()
+    assert not screen.isMaximized()
+    with qtbot.waitSignal(screen.form_shown, timeout=30000):
+        screen.show_form(form_pdf, sign=True)
+    assert screen.isMaximized()
+    dpr = screen.devicePixelRatioF() or 1.0
+    assert all(img.width() >= READABLE_PAGE_PX * dpr for img in screen.form_pages)
+    assert 10.5 * READABLE_PAGE_PX / 595 >= 16      # the body text's pixel size at that width
+    draw_on(screen.pad, signature_strokes())
+    with qtbot.waitSignal(screen.signature_accepted, timeout=5000):
+        screen.confirm_button.click()
+    assert not screen.isMaximized()
