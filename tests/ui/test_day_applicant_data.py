@@ -245,3 +245,22 @@ def test_a_case_is_found_by_its_last_digits_or_its_barcode(ctx, scene, qtbot):
     assert len(found.rows) == 1
     by_barcode = search_worklist(ctx.window, CaseNumber.parse(case_no).compact)
     assert [r.key for r in by_barcode.rows] == [scene.today_ids[1]]
+
+
+def test_one_key_confirms_every_original_the_list_asks_for(acceptance):
+    from ui.acceptance.script import Choices, demo_application, form_values
+
+    widget, script = acceptance()
+    script.identity_from_card()
+    script.next_step("items")
+    script.choose(Choices())
+    script.next_step("form")
+    script.fill_form(form_values(demo_application(), Choices()))
+    script.next_step("materials")
+    step = widget.step("materials")
+    assert any(not r.seen.isChecked() for n, r in step.rows.items() if n not in (1, 12))
+    before = script.actions
+    script.key(Qt.Key.Key_F5)                                  # 以上原件均已核验
+    assert script.actions == before + 1
+    assert all(r.seen.isChecked() for n, r in step.rows.items() if n not in (1, 12))
+    assert all(widget.session.app.material(n).original_seen for n in step.rows if n not in (1, 12))

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget,
 )
 
 from counter_app.application import Application
@@ -38,6 +38,30 @@ class FocusCombo(QComboBox):
             event.ignore()   # to the scroll area behind it
             return
         super().wheelEvent(event)
+
+
+def next_input(page: QWidget, widget: QWidget) -> QWidget | None:
+    """The next text field or combo box of ``page`` in focus order after ``widget`` (Enter moves
+    there), or None at the page's last field."""
+    w = widget.nextInFocusChain()
+    for _ in range(2000):
+        if w is None or w is widget or not page.isAncestorOf(w):
+            return None   # left the page: the clerk is at its last field
+        if (isinstance(w, (QLineEdit, QComboBox)) and w.isVisible() and w.isEnabled()
+                and w.focusPolicy() & Qt.FocusPolicy.TabFocus and not isinstance(w.parentWidget(), QComboBox)):
+            return w
+        w = w.nextInFocusChain()
+    return None
+
+
+def scroll_into_view(page: QWidget, widget: QWidget) -> None:
+    """Enter or Tab moved the focus to ``widget``: the scroll area of ``page`` holding it shows it."""
+    parent = widget.parentWidget()
+    while parent is not None and parent is not page:
+        if isinstance(parent, QScrollArea):
+            parent.ensureWidgetVisible(widget, 16, 24)
+            return
+        parent = parent.parentWidget()
 
 
 def get_path(app: Application, path: str) -> Any:

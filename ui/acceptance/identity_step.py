@@ -325,6 +325,7 @@ class IdentityStep(Step):
             self.notify.emit(refusal, "error")
             self.reader_state.setText("证件与申请人不一致，未填入")
             set_role(self.reader_state, "banner-error")
+            self._stale_card = True   # this card stays unread: "证件仍在读卡区" must not look like success
             return
         from devices.idcard.codes import ethnicity_short_name
 

@@ -25,11 +25,12 @@ import shiboken6
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QApplication, QComboBox, QHBoxLayout, QScrollArea, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
+    QApplication, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
     QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from counter_app.cases import Actor
+from ui.acceptance.fields import next_input, scroll_into_view
 from ui.acceptance.form_step import FormStep
 from ui.acceptance.identity_step import IdentityStep
 from ui.acceptance.items_step import ItemsStep
@@ -270,14 +271,8 @@ class AcceptanceWidget(QWidget):
 
     # ------------------------------------------------------------------ navigation
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        if new is None or not shiboken6.isValid(self) or not self.current.isAncestorOf(new):
-            return
-        parent = new.parentWidget()
-        while parent is not None and parent is not self.current:
-            if isinstance(parent, QScrollArea):
-                parent.ensureWidgetVisible(new, 16, 24)
-                return
-            parent = parent.parentWidget()
+        if new is not None and shiboken6.isValid(self) and self.current.isAncestorOf(new):
+            scroll_into_view(self.current, new)
 
     def _enter(self, index: int) -> None:
         if self.last_message[1] in ("error", "warning") and index != self.index:
@@ -421,7 +416,7 @@ class AcceptanceWidget(QWidget):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             focus = QApplication.focusWidget()
             if isinstance(focus, (QLineEdit, QComboBox)) or isinstance(focus and focus.parentWidget(), QComboBox):
-                nxt = self._next_input(focus)
+                nxt = next_input(self.current, focus)
                 if nxt is not None:
                     nxt.setFocus(Qt.FocusReason.TabFocusReason)
                     if isinstance(nxt, QLineEdit):
@@ -432,21 +427,6 @@ class AcceptanceWidget(QWidget):
             event.accept()
             return
         super().keyPressEvent(event)
-
-    def _next_input(self, widget: QWidget) -> QWidget | None:
-        """The next text field of the current step in focus order, or None at the end of the step."""
-        page = self.current
-        w = widget.nextInFocusChain()
-        for _ in range(2000):
-            if w is None or w is widget:
-                return None
-            if not page.isAncestorOf(w):
-                return None   # left the step: the clerk is at its last field
-            if (isinstance(w, (QLineEdit, QComboBox)) and w.isVisible() and w.isEnabled()
-                    and w.focusPolicy() & Qt.FocusPolicy.TabFocus and not isinstance(w.parentWidget(), QComboBox)):
-                return w
-            w = w.nextInFocusChain()
-        return None
 
     # ------------------------------------------------------------------ drafts
     def _mark_dirty(self) -> None:
