@@ -264,3 +264,19 @@ def test_one_key_confirms_every_original_the_list_asks_for(acceptance):
     assert script.actions == before + 1
     assert all(r.seen.isChecked() for n, r in step.rows.items() if n not in (1, 12))
     assert all(widget.session.app.material(n).original_seen for n in step.rows if n not in (1, 12))
+
+
+def test_tab_after_the_last_item_lands_on_something_visible(acceptance):
+    from PySide6.QtWidgets import QAbstractScrollArea
+
+    widget, script = acceptance()
+    script.identity_from_card()
+    script.next_step("items")
+    step = widget.step("items")
+    last = step.item_checks[11]
+    last.setFocus(Qt.FocusReason.TabFocusReason)
+    script.key(Qt.Key.Key_Tab, target=last)
+    focus = QApplication.focusWidget()
+    assert focus is not None and focus is not last
+    assert not isinstance(focus, QAbstractScrollArea)           # no invisible stop on a frame
+    assert focus.isVisible() and focus.focusPolicy() & Qt.FocusPolicy.TabFocus

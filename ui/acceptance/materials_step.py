@@ -105,6 +105,7 @@ class MaterialsStep(Step):
         self.rows_layout.setContentsMargins(0, 0, 6, 0)
         self.rows_layout.setSpacing(4)
         scroll = QScrollArea()
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # a frame, not a field: no invisible Tab stop
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.rows_host)
