@@ -280,3 +280,13 @@ def test_tab_after_the_last_item_lands_on_something_visible(acceptance):
     assert focus is not None and focus is not last
     assert not isinstance(focus, QAbstractScrollArea)           # no invisible stop on a frame
     assert focus.isVisible() and focus.focusPolicy() & Qt.FocusPolicy.TabFocus
+
+
+def test_the_card_mailing_address_has_room_for_an_address(ctx, qtbot):
+    step, _session = _form_step(ctx, qtbot)
+    step.resize(1190, 600)
+    step.enter()
+    QApplication.processEvents()
+    field = step.fs.fields["pension.card_mailing_address"].widget
+    bank = step.fs.fields["pension.card_bank"].widget
+    assert field.width() > 1.5 * bank.width() and field.width() >= 500

@@ -104,6 +104,8 @@ class FormStep(Step):
             set_role(note, "hint")
             note.setVisible(False)
             grid.addWidget(note, 0, 0, 1, 3)
+            for c in range(3):   # three equal columns: a field spanning two is two thirds wide
+                grid.setColumnStretch(c, 1)
             col.addWidget(box)
             return box, grid, note
 
