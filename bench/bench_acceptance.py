@@ -80,7 +80,7 @@ def _status_mb(pid: int | str = "self", field: str = "VmHWM") -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0 if pid == "self" else float("nan")
 
 
-def _online_actions(ctx, hub, scan: Path, portrait: Path) -> int:
+def _online_actions(ctx, hub) -> int:
     """The clerk's navigation actions for an online application whose applicant brings the card:
     items, choices and the form come from the platform; the clerk checks and goes on."""
     from PySide6.QtCore import QCoreApplication, QEvent
@@ -106,13 +106,16 @@ def _online_actions(ctx, hub, scan: Path, portrait: Path) -> int:
         script.wait(lambda: widget.session.card is not None, "读卡")
         script.idle()
         script.next_step("items")
-        script.choose(Choices(items=tuple(online.items)))
+        # the online application's own choices: the clerk only confirms them
+        script.choose(Choices(retirement=online.retirement_type, items=tuple(online.items),
+                              intention=online.veteran_affairs.intention, household=online.hukou.household_type,
+                              family_mode=online.hukou.family_mode, restore_elsewhere=online.hukou.restore_elsewhere,
+                              pension=online.pension.choice, medical=online.medical.choice))
         script.next_step("form")
         script.next_step("materials")
-        script.tick_materials()
-        script.import_material(3, str(scan))
+        script.tick_materials()           # originals checked; no scan is required to go on
         script.next_step("photo")
-        script.import_photo(str(portrait))
+        script.take_photo()               # the live camera captures by itself: no action of the clerk
         script.next_step("review")
         script.sign()
         script.next_step("print")
@@ -220,7 +223,7 @@ def run(report) -> None:
             gaps.append(heartbeat.worst[1] / 1000.0)
         report("acceptance: navigation actions, walk-in with an ID card", [walk_in_actions], target="≤ 25",
                unit="actions")
-        report("acceptance: navigation actions, online application", [_online_actions(ctx, hub, scan, portrait)],
+        report("acceptance: navigation actions, online application", [_online_actions(ctx, hub)],
                target="≤ 12", unit="actions")
         report("acceptance: start-up (store, render process, tables)", startup[:1], target="once per program start")
         report("acceptance: open the acceptance screen (warm)", startup[1:])

@@ -368,7 +368,9 @@ class AcceptanceScript:
     def choose(self, choices: Choices) -> None:
         self.before_step("items")
         step = self.w.step("items")
-        self.space(step.rtype.buttons[list(RetirementType).index(choices.retirement)])
+        rtype = step.rtype.buttons[list(RetirementType).index(choices.retirement)]
+        if not rtype.isChecked():         # an online application brings it already chosen
+            self.space(rtype)
         for n, cb in step.item_checks.items():
             if (n in choices.items) != cb.isChecked() and cb.isEnabled():
                 self.space(cb)
@@ -391,6 +393,8 @@ class AcceptanceScript:
             if path not in values or not fields[path].container.isEnabled():
                 continue
             f = fields[path]
+            if f.value() == values[path]:
+                continue                  # already right (from the card, the platform, a default)
             if f.kind == "combo" and not f.widget.isEditable():
                 self.choose_combo(f.widget, values[path])
             else:
