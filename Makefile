@@ -18,6 +18,9 @@ setup: $(STAMP)
 # Starts the desktop application in demo mode: embedded SQLite store in ./var/demo,
 # simulated reader and camera where no hardware is attached, the reference platform on loopback.
 run: setup
+	@missing=$$($(PY) -m app.desktop_libs); \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "安装图形界面所需的系统库：$$missing"; apt-get install -y $$missing; fi
 	$(VENV)/bin/counter-app demo start --home var/demo
 
 # Debian packages the tests need (real CUPS, SoftHSM2, Xvfb, …): tests/system-packages.d/*.txt.

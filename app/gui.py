@@ -21,6 +21,14 @@ def hooks(*, demo: bool = False):
 
 def start_gui(*, home: Path | None = None, demo: bool = False) -> int:
     """The GUI's process exit code."""
+    import sys
+
+    from app.desktop_libs import check_desktop
+
+    problem = check_desktop()   # before Qt: its own failure is an abort with a page of plugin paths
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     from ui.app import run_gui
 
     return run_gui([], home=home, demo=demo, hooks=hooks(demo=demo))

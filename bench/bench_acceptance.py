@@ -80,6 +80,59 @@ def _status_mb(pid: int | str = "self", field: str = "VmHWM") -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0 if pid == "self" else float("nan")
 
 
+def _online_actions(ctx, hub) -> int:
+    """The clerk's navigation actions for an online application whose applicant brings the card:
+    items, choices and the form come from the platform; the clerk checks and goes on."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from counter_app.application import application_to_dict
+    from counter_app.sync.worklist import store_worklist
+    from ui.acceptance import AcceptanceWidget
+    from ui.acceptance.script import AcceptanceScript, Choices, demo_application
+
+    card = _card(random.Random(7))
+    online = demo_application()
+    a = online.applicant
+    a.name, a.sex, a.birth_date, a.id_number = card.name, card.sex_text, card.birth_date.isoformat(), card.id_number
+    store_worklist(ctx.window, [{"platform_id": "BENCH-ONLINE-1", "approved_on": "2026-12-01",
+                                 "application": application_to_dict(online)}])
+    widget = AcceptanceWidget(ctx, worklist_id="BENCH-ONLINE-1")
+    widget.resize(1366, 768)
+    widget.show()
+    script = AcceptanceScript(widget)
+    script.ready()
+    try:
+        hub.place_card_data(card)
+        script.wait(lambda: widget.session.card is not None, "读卡")
+        script.idle()
+        script.next_step("items")
+        # the online application's own choices: the clerk only confirms them
+        script.choose(Choices(retirement=online.retirement_type, items=tuple(online.items),
+                              intention=online.veteran_affairs.intention, household=online.hukou.household_type,
+                              family_mode=online.hukou.family_mode, restore_elsewhere=online.hukou.restore_elsewhere,
+                              pension=online.pension.choice, medical=online.medical.choice))
+        script.next_step("form")
+        script.next_step("materials")
+        script.tick_materials()           # originals checked; no scan is required to go on
+        script.next_step("photo")
+        script.take_photo()               # the live camera captures by itself: no action of the clerk
+        script.next_step("review")
+        script.sign()
+        script.next_step("print")
+        script.scan_signed_form()
+        script.next_step("submit")
+        script.submit()
+        script.next_step("rating")
+        script.rate("满意")
+        script.key_next()
+        return script.actions
+    finally:
+        widget.close()
+        widget.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        hub.remove_demo_card()
+
+
 def run(report) -> None:
     from PySide6.QtCore import QCoreApplication, QEvent
 
@@ -159,6 +212,8 @@ def run(report) -> None:
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
             hub.remove_demo_card()
             rss_after.append(_status_mb("self", "VmRSS"))
+            if i == 1:
+                walk_in_actions = script.actions
             if i == 0:
                 first_peak = _status_mb("self", "VmHWM")
                 report("acceptance: first (cold) run, software time", [elapsed - waited], target="(cold caches)")
@@ -166,6 +221,10 @@ def run(report) -> None:
             software.append(elapsed - waited)
             device_wait.append(waited)
             gaps.append(heartbeat.worst[1] / 1000.0)
+        report("acceptance: navigation actions, walk-in with an ID card", [walk_in_actions], target="≤ 25",
+               unit="actions")
+        report("acceptance: navigation actions, online application", [_online_actions(ctx, hub)],
+               target="≤ 12", unit="actions")
         report("acceptance: start-up (store, render process, tables)", startup[:1], target="once per program start")
         report("acceptance: open the acceptance screen (warm)", startup[1:])
         report("acceptance: whole scripted acceptance, software time", software, target="≤ 3 s")

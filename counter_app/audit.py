@@ -38,7 +38,7 @@ RETENTION_MONTHS = 6
 
 ACTIONS = frozenset({
     "login", "login_failed", "logout", "lockout", "reveal", "print", "export", "finalize", "correction",
-    "correction_approved", "sync_ack", "settings", "case_create", "case_import", "transition", "purge",
+    "correction_approved", "correction_rejected", "sync_ack", "settings", "case_create", "case_import", "transition", "purge",
     "key_rotate", "rating", "quarantine", "diagnostics",
     # added with operators, idle lock and retention
     "operator_add", "operator_change", "unlock", "idle_lock", "audit_archive", "archive_verify",

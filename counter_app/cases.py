@@ -39,7 +39,7 @@ from counter_app.store.models import (
     Attachment, AuditEntry, CaseAttachment, CaseRow, CaseTransition, DailySequence, ItemProgress, ItemStatusEvent,
     Operator, OutboxEntry, SigningJob,
 )
-from counter_app.workdays import WorkCalendar, plan_deadlines, sla_state
+from counter_app.workdays import WorkCalendar, plan_deadlines, sla_state, worst_sla
 from counter_app.clock import CHINA_TZ
 from counter_app.errors import UserError
 
@@ -594,13 +594,27 @@ class CaseService:
                 changed += self._refresh_row_sla(s, row, today)
         return changed
 
+    def _plan(self, s: Session, row: CaseRow, items: list[int]) -> dict:
+        """The one computation of a case's deadlines, behind every date shown anywhere (receipt,
+        detail, worklist, report): chosen items, acceptance day, and the days the departments
+        actually finished the items others wait for."""
+        if row.accepted_on is None:
+            return {}
+        completed: dict[int, _dt.date] = {}
+        for p in s.execute(select(ItemProgress).where(ItemProgress.case_id == row.id)).scalars():
+            if ItemStatus(p.status) in ITEM_DONE_FOR_SLA:
+                completed[p.item] = _as_utc(p.updated_at).astimezone(CHINA_TZ).date()
+        return plan_deadlines(self.calendar, row.accepted_on, items, completed)
+
+    def deadlines(self, case_id: str) -> dict:
+        """``{item or None: Deadline}`` of a case ({} before it is accepted)."""
+        with self.sessions() as s:
+            row = self._row(s, case_id)
+            return self._plan(s, row, [int(x) for x in row.items.split(",") if x])
+
     def _refresh_row_sla(self, s: Session, row: CaseRow, today: _dt.date) -> int:
         progress = s.execute(select(ItemProgress).where(ItemProgress.case_id == row.id)).scalars().all()
-        completed: dict[int, _dt.date] = {}
-        for p in progress:
-            if ItemStatus(p.status) in ITEM_DONE_FOR_SLA:
-                completed[p.item] = p.updated_at.astimezone(CHINA_TZ).date()
-        plan = plan_deadlines(self.calendar, row.accepted_on, [p.item for p in progress], completed)
+        plan = self._plan(s, row, [p.item for p in progress])
         changed = 0
         for p in progress:
             d = plan[p.item]
@@ -662,11 +676,7 @@ class CaseService:
             ms = row.masked_summary or {}
             name, idn = ms.get("name", ""), ms.get("id_number", "")
         outbox = s.execute(select(OutboxEntry.status).where(OutboxEntry.case_id == row.id)).scalar_one_or_none()
-        worst = None
-        order = ["overdue", "at_risk", "on_time", "no_deadline", "done"]
-        for p in row.progress:
-            if p.sla and (worst is None or order.index(p.sla) < order.index(worst)):
-                worst = p.sla
+        worst = worst_sla(p.sla for p in row.progress)
         return CaseSummary(id=row.id, case_no=row.case_no, version=row.version, state=CaseState(row.state),
                            masked_name=name, masked_id=idn,
                            items=[int(x) for x in row.items.split(",") if x], retirement_type=row.retirement_type,
@@ -724,10 +734,7 @@ class CaseService:
             ca, at = a
             atts.append({"sha256": ca.sha256, "role": ca.role, "material": ca.material, "mime": at.mime, "size": at.size})
         outbox = s.execute(select(OutboxEntry).where(OutboxEntry.case_id == row.id)).scalar_one_or_none()
-        deadlines = []
-        if row.accepted_on:
-            plan = plan_deadlines(self.calendar, row.accepted_on, app.items)
-            deadlines = [d.to_dict() for d in plan.values()]
+        deadlines = [d.to_dict() for d in self._plan(s, row, list(app.items)).values()]
         progress = s.execute(select(ItemProgress).where(ItemProgress.case_id == row.id).order_by(ItemProgress.item)).scalars()
         return {
             "schema": "counter-app/case/v1",
@@ -739,6 +746,7 @@ class CaseService:
             "center_name": self.center_name,
             "window_no": row.window_no,
             "operator": row.operator,
+            "operator_name": _operator_name(s, row.operator),
             "created_at": _iso(row.created_at),
             "accepted_at": _iso(row.finalized_at),
             "finalized_at": _iso(row.finalized_at),
@@ -820,6 +828,20 @@ def _supersedes_no(s: Session, row: CaseRow) -> str | None:
         return None
     old = s.get(CaseRow, row.supersedes_id)
     return f"{old.case_no}/v{old.version}" if old else None
+
+
+def _as_utc(value: _dt.datetime) -> _dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+
+
+def _operator_name(s: Session, username: str | None) -> str:
+    """The name printed as 受理人: the operator's display name, else the account name."""
+    if not username:
+        return ""
+    from counter_app.store.models import Operator
+
+    op = s.get(Operator, username)
+    return (op.display_name if op is not None and op.display_name else username)
 
 
 def _iso(value: _dt.datetime | None) -> str | None:

@@ -181,11 +181,12 @@ class Deadline:
     verified: bool
     starts: _dt.date | None = None
     note: str = ""
+    workdays: int | None = None   # the time limit in working days (the whole case: what its items add up to)
 
     def to_dict(self) -> dict:
         return {"item": self.item, "due": self.due.isoformat() if self.due else None,
                 "starts": self.starts.isoformat() if self.starts else None,
-                "verified": self.verified, "note": self.note}
+                "verified": self.verified, "note": self.note, "workdays": self.workdays}
 
 
 def plan_deadlines(calendar: WorkCalendar, accepted: _dt.date, items: Iterable[int],
@@ -224,10 +225,22 @@ def plan_deadlines(calendar: WorkCalendar, accepted: _dt.date, items: Iterable[i
             continue
         due, verified = calendar.add_workdays(start, item.deadline_wd)
         note = f"另需{item.excluded_wd}个工作日制卡（不计入总时限）" if item.excluded_wd else ""
-        plan[n] = Deadline(n, due, verified and ok, start, note)
-    due, verified = calendar.add_workdays(accepted, CASE_DEADLINE_WD)
-    plan[None] = Deadline(None, due, verified, accepted, note=f"受理至办结{CASE_DEADLINE_WD}个工作日")
+        plan[n] = Deadline(n, due, verified and ok, start, note, item.deadline_wd)
+    plan[None] = _whole_case(calendar, accepted, [plan[n] for n in chosen])
     return plan
+
+
+def _whole_case(calendar: WorkCalendar, accepted: _dt.date, items: list[Deadline]) -> Deadline:
+    """The whole case ends when its last timed item is due, and never later than the scheme's
+    18 working days; a case of untimed items only (fund arrival) has no deadline."""
+    timed = [d for d in items if d.due is not None]
+    if not timed:
+        return Deadline(None, None, True, accepted, note="按资金到账情况办理，不计时限")
+    cap, cap_verified = calendar.add_workdays(accepted, CASE_DEADLINE_WD)
+    last = max(timed, key=lambda d: d.due)
+    due, verified = (last.due, last.verified) if last.due <= cap else (cap, cap_verified)
+    workdays = calendar.workdays_between(accepted, due)
+    return Deadline(None, due, verified, accepted, note=f"受理至办结{workdays}个工作日", workdays=workdays)
 
 
 def _topo_key(n: int) -> tuple[int, int]:
@@ -247,4 +260,17 @@ def sla_state(calendar: WorkCalendar, deadline: Deadline, today: _dt.date, *, do
     if today > deadline.due:
         return SlaState.OVERDUE
     left = calendar.workdays_between(today, deadline.due)
-    return SlaState.AT_RISK if left <= 1 else SlaState.ON_TIME
+    # "≤ 1 working day left" — except for a 1-day limit, which would otherwise be at risk from the
+    # moment it is accepted: that one is at risk on its last day only.
+    span = calendar.workdays_between(deadline.starts, deadline.due) if deadline.starts else None
+    threshold = 0 if span is not None and span <= 1 else 1
+    return SlaState.AT_RISK if left <= threshold else SlaState.ON_TIME
+
+
+SLA_ORDER = ("overdue", "at_risk", "on_time", "no_deadline", "done")
+
+
+def worst_sla(states: Iterable[str | None]) -> str | None:
+    """A case's 时限 as the worklist, the detail and the report show it: its most urgent item."""
+    known = [s for s in states if s in SLA_ORDER]
+    return min(known, key=SLA_ORDER.index) if known else None

@@ -89,7 +89,7 @@ PROBLEM_MESSAGES = {
     "blank": "签名为空，请在签名区内签写姓名",
     "single_dot": "只检测到一个点，请用笔完整签写姓名",
     "too_few_strokes": "笔画过少（{strokes} 笔），请完整签写姓名",
-    "too_few_points": "笔迹采样点过少，签名不完整，请重新签名",
+    "too_few_points": "签名不完整：请在框内完整签名",
     "too_little_ink": "笔迹过短，请完整签写姓名",
     "box_too_small": "签名过小，请在签名区内写大一些",
 }

@@ -24,6 +24,7 @@ class DueDate:
     due: _dt.date | None
     verified: bool
     note: str = ""
+    workdays: int | None = None
 
 
 @dataclass
@@ -110,7 +111,8 @@ def read_case(case: Any, *, need_number: bool = False) -> CaseView:
         due = _parse_day(d.get("due"))
         if d.get("due") and due is None:
             warnings.append(f"事项{item}的办理时限日期无效，未打印。")
-        deadlines[item] = DueDate(item, due, bool(d.get("verified", True)), str(d.get("note") or ""))
+        workdays = d.get("workdays") if isinstance(d.get("workdays"), int) else None
+        deadlines[item] = DueDate(item, due, bool(d.get("verified", True)), str(d.get("note") or ""), workdays)
 
     platform = case.get("platform") if isinstance(case.get("platform"), Mapping) else {}
     accepted_at = _parse_dt(case.get("accepted_at"))

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 from reportlab.lib.colors import Color
 
 from counter_app.masking import mask_id_number, mask_phone  # the one masking function
+from counter_app.clock import CHINA_TZ, beijing_now
 from counter_app.scheme import CASE_DEADLINE_WD, ITEMS, MATERIALS
 from printing import codes
 from printing import page as pg
@@ -56,6 +57,16 @@ def time_limit_text(item: int) -> str:
     elif 1 in it.after:
         text += "（开具介绍信后）"
     return text
+
+
+def whole_limit_text(whole) -> str:
+    """总办结时限 as the case's own deadlines say (what its items add up to, at most the scheme's 18)."""
+    if whole is None:
+        return f"{CASE_DEADLINE_WD}个工作日"
+    if whole.due is None:
+        return whole.note or "不计时限"
+    days = whole.workdays if whole.workdays is not None else CASE_DEADLINE_WD
+    return f"{days}个工作日，预计{cn_date(whole.due)}前办结"
 
 
 def _due_text(view: CaseView, item: int | None) -> str:
@@ -146,7 +157,10 @@ def render_receipt(case: Mapping[str, Any], *, lookup_url: str | None = None,
     provisional = not view.acknowledged
     app = view.app
     a = app.applicant
-    printed_at = printed_at or _dt.datetime.now().replace(microsecond=0)
+    # Beijing time like 受理时间 beside it, whatever zone the PC's clock is set to
+    # (a naive time is taken as Beijing time already)
+    printed_at = printed_at or beijing_now()
+    printed_at = (printed_at.astimezone(CHINA_TZ) if printed_at.tzinfo else printed_at).replace(microsecond=0)
 
     w = DocWriter()
 
@@ -175,7 +189,7 @@ def render_receipt(case: Mapping[str, Any], *, lookup_url: str | None = None,
         w.block(50, mark)
 
     whole = view.deadlines.get(None)
-    whole_text = f"{CASE_DEADLINE_WD}个工作日" + (f"，预计{cn_date(whole.due)}前办结" if whole and whole.due else "")
+    whole_text = whole_limit_text(whole)
     accepted = view.accepted_at
     w.heading("受理信息", size=12, align="left", space_after=4)
     w.key_values([

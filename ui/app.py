@@ -15,7 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, Qt, QTranslator, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -97,6 +97,24 @@ def style_sheet() -> str:
         return ""
 
 
+_translators: dict[int, QTranslator] = {}
+
+
+def install_qt_translations(app: QApplication) -> bool:
+    """Qt's own Chinese (qtbase_zh_CN, shipped with PySide6): the file dialogs' and message boxes'
+    buttons say 是/否/确定/取消/打开 instead of Yes/No/OK/Cancel/Open. Once per application."""
+    if id(app) in _translators:
+        return True
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", folder):
+        log.warning("Qt 中文翻译（qtbase_zh_CN）未找到，标准按钮将显示英文")
+        return False
+    app.installTranslator(translator)
+    _translators[id(app)] = translator
+    return True
+
+
 def ensure_application(argv: list[str] | None = None) -> QApplication:
     """The one QApplication, created with high-DPI settings, the bundled font and the style sheet.
 
@@ -112,6 +130,7 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
         app = QApplication([sys.argv[0] if sys.argv else "counter-app", *(argv or [])])
     assert isinstance(app, QApplication)
     app.setApplicationDisplayName(APP_TITLE)
+    install_qt_translations(app)
     app.setFont(ui_font())
     if id(app) not in _styled_apps:
         # Remembered in Python, not as a bool Qt property: reading a bool property back many
@@ -286,6 +305,7 @@ class Startup(QObject):
         self.ctx.actor = actor
         self.main = MainWindow(self.ctx, settings=self.settings, open_session=open_session)
         self.main.logout_requested.connect(self.show_login)
+        self.main.quit_requested.connect(app.quit)   # Ctrl+Q ends the program, other windows too
         self.login = None
         self.wizard = None
 

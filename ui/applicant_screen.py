@@ -24,7 +24,7 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap, QScreen
 from PySide6.QtWidgets import (
-    QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+    QApplication, QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
     QStackedWidget, QVBoxLayout, QWidget,
 )
 
@@ -37,6 +37,9 @@ from ui.signature_pad import SignaturePad
 log = logging.getLogger(__name__)
 
 RATING_STAGE = "acceptance"
+TITLE_BAR_PX = 40
+# A4 is 595 pt wide; the form's body text is 10.5 pt: 16 px needs the page ≥ 16 / 10.5 × 595 ≈ 907 px.
+READABLE_PAGE_PX = 920
 REASON_MAX = 500
 # Touch-friendly reasons, as 好差评 terminals offer them: the applicant's screen takes no keyboard.
 REASON_TAGS = ("办事效率高", "一次办好", "服务态度好", "指引清楚", "等候时间长", "流程繁琐", "材料要求不清楚",
@@ -62,6 +65,7 @@ class ApplicantScreen(QWidget):
     signature_accepted = Signal(object)
     signature_refused = Signal(str)
     rating_saved = Signal(str)
+    rating_declined = Signal(str)   # the applicant pressed 不评价 (case id): only the applicant can skip
     rating_failed = Signal(str)
     form_shown = Signal(int)
 
@@ -187,6 +191,10 @@ class ApplicantScreen(QWidget):
         set_role(self.submit_rating_button, "primary")
         self.submit_rating_button.setEnabled(False)
         rl.addWidget(self.submit_rating_button)
+        self.decline_button = QPushButton("不评价")
+        self.decline_button.setMinimumHeight(52)
+        rl.addWidget(self.decline_button)
+        self.decline_button.clicked.connect(self.decline_rating)
         rl.addStretch(1)
         self.stack.addWidget(rating)
         self.rating_group.idClicked.connect(lambda _i: self.submit_rating_button.setEnabled(True))
@@ -211,10 +219,35 @@ class ApplicantScreen(QWidget):
             self.setGeometry(screen.geometry())
             self.showFullScreen()
         else:
+            # One monitor: the clerk's window is maximised on it; this one fits inside the screen
+            # with its title bar (768 px counter PCs) and comes to the front when it is its turn.
             if self.isFullScreen():
                 self.showNormal()
-            self.resize(QSize(1180, 760))
+            area = QGuiApplication.primaryScreen().availableGeometry()
+            self.resize(QSize(min(1180, area.width()), min(760, area.height() - TITLE_BAR_PX)))
             self.show()
+
+    def present(self) -> None:
+        """The applicant's turn (review and sign, rate): on one monitor the window comes to the
+        front over the clerk's and takes the screen; on a second monitor it is there already."""
+        if self.applicant_qscreen() is not None:
+            if not self.isFullScreen():
+                self.place()
+            return
+        self.showMaximized()
+        self.raise_()   # in front, but never the clerk's keyboard (WindowDoesNotAcceptFocus)
+
+    def step_back(self) -> None:
+        """The applicant is done for now: on one monitor the clerk's window is in front again."""
+        if self.applicant_qscreen() is not None:
+            return
+        self.showNormal()
+        self.lower()
+        for w in QApplication.topLevelWidgets():
+            if w is not self and w.isVisible() and w.objectName() in ("mainWindow", "acceptance"):
+                w.activateWindow()
+                w.raise_()
+                break
 
     @property
     def on_second_monitor(self) -> bool:
@@ -241,8 +274,11 @@ class ApplicantScreen(QWidget):
             w.setEnabled(sign)
         self.pages_status.setText("正在生成申请表……")
         self.stack.setCurrentIndex(self.PAGE_FORM)
+        self.present()
         dpr = self.devicePixelRatioF() or 1.0
-        width = int(max(400, self.pages_scroll.viewport().width() - 24) * dpr)
+        # Never smaller than reading size for older applicants: the form's body text at ≥ 16 px
+        # (a narrower window scrolls sideways, page by page, rather than shrinking the text).
+        width = int(max(READABLE_PAGE_PX, self.pages_scroll.viewport().width() - 24) * dpr)
         self.ctx.tasks.io.run(render_pdf_pages, pdf, width_px=width,
                               on_success=lambda pages: self._pages_ready(generation, pages),
                               on_failure=lambda exc: self._pages_failed(generation, exc))
@@ -292,9 +328,13 @@ class ApplicantScreen(QWidget):
             w.setEnabled(False)
         self.sign_error.setText("")
         self.signature_accepted.emit(sig)
+        self.step_back()
 
     # ------------------------------------------------------------------ rating
     def ask_rating(self, case_id: str) -> None:
+        if self._rating_case == case_id and self.stack.currentIndex() == self.PAGE_RATING:
+            self.present()   # asked again: brought forward, the applicant's half-made choice stays
+            return
         self._rating_case = case_id
         self.rating_group.setExclusive(False)
         for b in self.rating_buttons.values():
@@ -306,6 +346,17 @@ class ApplicantScreen(QWidget):
         self.rating_error.setText("")
         self.submit_rating_button.setEnabled(False)
         self.stack.setCurrentIndex(self.PAGE_RATING)
+        self.present()
+
+    def decline_rating(self) -> None:
+        """The applicant's own 不评价: the acceptance ends without a rating."""
+        case_id = self._rating_case
+        if case_id is None:
+            return
+        self._rating_case = None
+        self.show_message("感谢您的配合！")
+        self.rating_declined.emit(case_id)
+        self.step_back()
 
     def choose_rating(self, level: str) -> None:
         """Select a level as the applicant's tap does (the button's own click path)."""
@@ -327,6 +378,7 @@ class ApplicantScreen(QWidget):
             self._rating_case = None
             self.show_message("感谢您的评价！")
             self.rating_saved.emit(case_id)
+            self.step_back()
 
         def failed(exc: BaseException) -> None:
             message = getattr(exc, "message", None) or "评价保存失败，请再点一次“提交评价”。"

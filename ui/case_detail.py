@@ -118,8 +118,6 @@ def load_case_detail(window, case_id: str) -> CaseDetail:
     from counter_app.masking import mask_id_number, mask_name, mask_phone
     from counter_app.scheme import ITEMS, RETIREMENT_TITLES
     from counter_app.store.models import CaseRow, ItemStatusEvent
-    from counter_app.workdays import plan_deadlines
-
     rec = window.cases.get(case_id)
     app = rec.application
     progress = []
@@ -174,10 +172,9 @@ def load_case_detail(window, case_id: str) -> CaseDetail:
             supersedes_no = f"{old.case_no}（第{old.version}版）" if old else ""
     timeline.sort(key=lambda pair: pair[0])
 
-    case_due = ""
-    if rec.accepted_on:
-        plan = plan_deadlines(window.calendar, rec.accepted_on, app.items)
-        case_due = plan[None].due.isoformat() if plan[None].due else ""
+    plan = window.cases.deadlines(case_id)   # the same computation as the receipt's and the worklist's
+    whole = plan.get(None)
+    case_due = whole.due.isoformat() if whole is not None and whole.due else ""
     outbox = {"waiting": "等待上报", "acked": "省平台已接收", "quarantined": "被平台拒收，需人工处理"}
     outbox_text = outbox.get((rec.outbox or {}).get("status", ""), "未提交") if rec.outbox else "未提交"
     if rec.outbox and rec.outbox.get("last_error") and rec.outbox.get("status") != "acked":

@@ -30,6 +30,7 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
+from counter_app.clock import beijing_now
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -89,7 +90,7 @@ def _versions() -> list[str]:
 def crash_report_text(exc_type: type[BaseException], exc: BaseException | None, tb: TracebackType | None,
                       *, thread_name: str, home: Path | None = None, log_tail_lines: int = 30) -> str:
     lines = ["counter-app 错误报告（不含个人信息）",
-             f"时间：{_dt.datetime.now().astimezone().isoformat(timespec='seconds')}",
+             f"时间：{beijing_now().isoformat(timespec='seconds')}",
              *_versions(),
              f"线程：{thread_name}",
              f"异常类型：{exc_type.__module__}.{exc_type.__qualname__}",

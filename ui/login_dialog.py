@@ -86,6 +86,9 @@ class LoginDialog(QDialog):
         self.login_button.setProperty("role", "primary")
         self.login_button.setDefault(True)
         self.quit_button = QPushButton("退出(&Q)")
+        # Enter must never reach 退出: a focused push button in a dialog would take the Enter the
+        # clerk pressed in the password field (the default-button rule), and the program would quit.
+        self.quit_button.setAutoDefault(False)
         self.login_button.clicked.connect(self.try_login)
         self.quit_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
@@ -159,8 +162,11 @@ class LoginDialog(QDialog):
             self.try_login()
 
     def _set_busy(self, busy: bool) -> None:
-        for w in (self.username, self.password, self.login_button):
-            w.setEnabled(not busy)
+        # The fields become read-only, not disabled: a disabled field loses the keyboard focus, which
+        # then lands on the next button (退出), and the Enter still being handled would press it.
+        for w in (self.username, self.password):
+            w.setReadOnly(busy)
+        self.login_button.setEnabled(not busy)
 
     def _succeeded(self, actor) -> None:
         self._set_busy(False)

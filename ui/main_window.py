@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QToolBar, QVBoxLayout, QWidget,
+    QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget,
 )
 
 from ui.background import submit
@@ -29,64 +30,16 @@ from ui.context import AppContext
 from ui.errors import show_info, user_message
 from ui.lock_screen import IdleWatch, LockScreen
 from ui.login_dialog import role_title
+from ui.main_menus import SHORTCUT_HELP, build_menus
+from ui.shell_jobs import confirm_recovered, record_lock, recovered_case_numbers
 from ui.status_bar import CounterStatusBar
+
+if TYPE_CHECKING:
+    from ui.acceptance import AcceptanceWidget
 
 log = logging.getLogger(__name__)
 
 APP_TITLE = "退役军人服务“一件事”综合受理窗口"
-SHORTCUT_HELP = (
-    ("F2", "新建受理（窗口受理，无网上申请）"), ("F3", "查找：公民身份号码、姓名或办件编号"),
-    ("Enter", "打开工作台中所选的办件"), ("F4", "回到工作台"), ("F5", "刷新当前页面"),
-    ("F6", "当日概况（审核负责人）"), ("F7", "系统设置（系统管理员）"), ("F8", "立即与省平台同步"),
-    ("Esc", "从办件详情返回工作台"), ("Ctrl+L", "锁屏"), ("Ctrl+Q", "退出程序"),
-    ("受理界面中", "F5–F9、Esc、Ctrl+数字 由受理流程使用（见界面底部按钮）"),
-    ("F11 / Shift+F11", "演示模式：放置 / 取走身份证"), ("Alt+字母", "按钮和菜单上带下划线的字母"),
-)
-
-
-def acceptance_class():
-    """The acceptance widget class, or None while ``ui.acceptance`` is not installed."""
-    try:
-        from ui.acceptance import AcceptanceWidget
-    except ImportError:
-        return None
-    return AcceptanceWidget
-
-
-def recovered_case_numbers(window) -> list[tuple[str, str]]:
-    """(case id, case number) of cases committed but never confirmed. Blocks: ``ctx.tasks.db``."""
-    return [(c.id, c.case_no) for c in window.cases.unconfirmed()]
-
-
-def record_lock(session) -> None:
-    """The audit entry for a lock: "idle" when the session agrees the operator was idle, else
-    "manual" (Ctrl+L, or an idle time shorter than the session's minute granularity). Blocks: db."""
-    if not session.check_idle():
-        session.lock()
-
-
-def confirm_recovered(window, case_ids: list[str]) -> None:
-    """The clerk saw the recovery notice. Blocks: ``ctx.tasks.db``."""
-    for case_id in case_ids:
-        window.cases.confirm_shown(case_id)
-
-
-class AcceptancePlaceholder(QWidget):
-    """Shown in place of the acceptance workflow when ``ui.acceptance`` is missing."""
-
-    cancelled = Signal()
-    finished = Signal(str)
-
-    def __init__(self, text: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("acceptancePlaceholder")
-        label = QLabel(text + "\n\n受理流程模块（ui.acceptance）尚未安装，暂时无法在此办理。"
-                       "请联系技术人员更新程序。按 F4 返回工作台。")
-        label.setProperty("role", "placeholder")
-        label.setWordWrap(True)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout = QVBoxLayout(self)
-        layout.addWidget(label)
 
 
 class MainWindow(QMainWindow):
@@ -103,6 +56,7 @@ class MainWindow(QMainWindow):
 
     logout_requested = Signal()
     session_started = Signal()
+    quit_requested = Signal()   # the clerk quit (Ctrl+Q, 退出程序, the close box): the whole program ends
 
     def __init__(self, ctx: AppContext, *, settings=None, idle_timeout_ms: int | None = None,
                  open_session: bool = True, parent: QWidget | None = None):
@@ -123,7 +77,10 @@ class MainWindow(QMainWindow):
         self._services = False
         self.may_handle = self.may_supervise = self.may_configure = False
         self.worklist = self.detail = self.supervisor = self.settings_page = None
-        self.acceptance: QWidget | None = None
+        self.acceptance: "AcceptanceWidget | None" = None
+        self.demo_cards_menu = None
+        self._peripherals = False
+        self._enabled_before_lock: dict = {}
         self.acceptance_host = None
         self._pages: list[QWidget] = []
         self._last_auto_refresh = 0.0
@@ -176,7 +133,7 @@ class MainWindow(QMainWindow):
     def peripherals_ready(self) -> None:
         """The sync bridge and the device hub exist (they start just after the services)."""
         ctx = self.ctx
-        if getattr(self, "_peripherals", False):
+        if self._peripherals:
             return
         self._peripherals = True
         if ctx.sync is not None:
@@ -187,19 +144,16 @@ class MainWindow(QMainWindow):
         else:
             self.status.platform_label.setText("省平台：未启用同步")
         if ctx.devices is not None:
-            signal = getattr(ctx.devices, "states_changed", None)
-            if signal is not None:
-                signal.connect(self.status.show_devices)
-            states = getattr(ctx.devices, "states", None)  # a property: list of DeviceInfo
-            if states:
-                self.status.show_devices(states)
+            ctx.devices.states_changed.connect(self.status.show_devices)
+            if ctx.devices.states:
+                self.status.show_devices(ctx.devices.states)
         self._fill_demo_cards()
         self._apply_permissions()
 
     def _fill_demo_cards(self) -> None:
-        menu = getattr(self, "demo_cards_menu", None)
+        menu = self.demo_cards_menu
         devices = self.ctx.devices
-        if menu is None or devices is None or not hasattr(devices, "demo_card_names"):
+        if menu is None or devices is None:
             return
         try:
             names = list(devices.demo_card_names())
@@ -320,77 +274,13 @@ class MainWindow(QMainWindow):
 
     # ---- session -------------------------------------------------------------------------------
     def _open_session(self):
-        try:
-            from counter_app.security.access import OperatorSession
-        except ImportError:
-            return None
+        from counter_app.security.access import OperatorSession
+
         return OperatorSession(self.ctx.window, self.ctx.actor)
 
     # ---- menus -----------------------------------------------------------------------------------
-    def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None, *,
-                name: str = "", enabled: bool = True) -> QAction:
-        action = QAction(text, self)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        if name:
-            action.setObjectName(name)
-        action.triggered.connect(slot)
-        action.setEnabled(enabled)
-        menu.addAction(action)
-        self.addAction(action)  # shortcuts work even while the menu bar is hidden
-        self._actions.append(action)
-        return action
-
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        case_menu = bar.addMenu("办件(&F)")
-        self.act_new = self._action(case_menu, "新建受理(&N)", self.start_walk_in, "F2", name="actNew",
-                                    enabled=self.may_handle)
-        self.act_find = self._action(case_menu, "查找(&S)", self.focus_search, "F3", name="actFind",
-                                     enabled=self.may_handle)
-        case_menu.addSeparator()
-        self.act_lock = self._action(case_menu, "锁屏(&L)", self.lock, "Ctrl+L", name="actLock")
-        self.act_logout = self._action(case_menu, "退出登录(&O)", self.logout, None, name="actLogout")
-        self.act_quit = self._action(case_menu, "退出程序(&X)", self.close, "Ctrl+Q", name="actQuit")
-
-        view = bar.addMenu("页面(&V)")
-        self.act_worklist = self._action(view, "工作台(&W)", self.show_worklist, "F4", name="actWorklist",
-                                         enabled=self.may_handle)
-        self.act_refresh = self._action(view, "刷新(&R)", self.refresh_current, "F5", name="actRefresh")
-        self.act_supervisor = self._action(view, "当日概况(&D)", self.show_supervisor, "F6", name="actSupervisor",
-                                           enabled=self.may_supervise)
-        self.act_settings = self._action(view, "系统设置(&T)", self.show_settings, "F7", name="actSettings",
-                                         enabled=self.may_configure)
-
-        sync = bar.addMenu("同步(&Y)")
-        self.act_sync = self._action(sync, "立即同步(&S)", self.sync_now, "F8", name="actSync",
-                                     enabled=self.ctx.sync is not None)
-
-        if self.ctx.demo:
-            demo = bar.addMenu("演示(&E)")
-            self.act_place_card = self._action(demo, "放置身份证(&P)", self.place_demo_card, "F11", name="actPlaceCard",
-                                               enabled=self.ctx.devices is not None)
-            self.act_remove_card = self._action(demo, "取走身份证(&R)", self.remove_demo_card, "Shift+F11",
-                                                name="actRemoveCard", enabled=self.ctx.devices is not None)
-            self.demo_cards_menu = demo.addMenu("放置其他演示证件(&C)")
-            self.demo_cards_menu.setEnabled(False)
-
-        help_menu = bar.addMenu("帮助(&H)")
-        self.act_keys = self._action(help_menu, "快捷键一览(&K)", self.show_shortcuts, "F1", name="actKeys")
-
-        toolbar = QToolBar("页面")
-        toolbar.setObjectName("pagesToolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self._toolbar_buttons: list[tuple[QAction, QAction]] = []
-        for action, label in ((self.act_worklist, "工作台 F4"), (self.act_new, "新建受理 F2"),
-                              (self.act_supervisor, "当日概况 F6"), (self.act_settings, "系统设置 F7"),
-                              (self.act_sync, "立即同步 F8"), (self.act_lock, "锁屏 Ctrl+L")):
-            button_action = toolbar.addAction(label)
-            button_action.triggered.connect(action.trigger)
-            self._toolbar_buttons.append((button_action, action))
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        build_menus(self)
 
     # ---- pages -----------------------------------------------------------------------------------
     @Slot()
@@ -498,18 +388,14 @@ class MainWindow(QMainWindow):
         if self.acceptance is not None:
             self._resume_acceptance()
             return
-        cls = acceptance_class()
-        if cls is None:
-            what = ("继续办理草稿" if "case_id" in kwargs else
-                    "核验网上申请" if "worklist_id" in kwargs else "新建窗口受理")
-            widget: QWidget = AcceptancePlaceholder(what)
-        else:
-            try:
-                widget = cls(self.ctx, **kwargs)
-            except Exception as exc:  # a broken screen must not take the shell down
-                log.exception("打开受理界面失败")
-                show_info(self, user_message(exc, "打开受理界面"), "无法打开")
-                return
+        from ui.acceptance import AcceptanceWidget
+
+        try:
+            widget = AcceptanceWidget(self.ctx, **kwargs)
+        except Exception as exc:  # a broken screen must not take the shell down
+            log.exception("打开受理界面失败")
+            show_info(self, user_message(exc, "打开受理界面"), "无法打开")
+            return
         widget.finished.connect(self._acceptance_finished)
         widget.cancelled.connect(self._acceptance_cancelled)
         self.acceptance = widget
@@ -598,7 +484,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _unlocked(self) -> None:
-        before = getattr(self, "_enabled_before_lock", {})
+        before = self._enabled_before_lock
         for action in self._actions:
             action.setEnabled(before.get(action, True))
         self.menuBar().setEnabled(True)
@@ -660,12 +546,17 @@ class MainWindow(QMainWindow):
             return
         self.idle.uninstall()
         self._close_acceptance()
+        screen = self.ctx.applicant_screen
+        if screen is not None:
+            # a top-level window of its own: left open, it would keep the program running
+            screen.close()
         if self.session is not None and not self._closing_confirmed:
             try:
                 self.session.logout(reason="exit")  # at exit: one short write, nothing left to freeze
             except Exception:
                 log.exception("退出登录记录失败")
         super().closeEvent(event)
+        self.quit_requested.emit()
 
     @Slot(object)
     def _close_answered(self, button) -> None:

@@ -12,7 +12,6 @@ Thread contract: every function here blocks (database, rendering, spooling): cal
 """
 from __future__ import annotations
 
-import datetime as _dt
 import importlib
 import logging
 import re
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from counter_app.clock import beijing_now
 from ui.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ def _qt_print(window, pdf: bytes, printer_name: str, title: str) -> str:
             raise PrintoutError("本机没有可用的打印机。请连接打印机，或请技术人员在“系统设置”中选择打印机。")
         folder = window.home / "printouts"
         folder.mkdir(parents=True, exist_ok=True)
-        to_file = folder / f"{_safe(title)}-{_dt.datetime.now():%H%M%S}.pdf"
+        to_file = folder / f"{_safe(title)}-{beijing_now():%H%M%S}.pdf"
         printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
         printer.setOutputFileName(str(to_file))
 

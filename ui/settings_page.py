@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from counter_app.clock import beijing_now
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
@@ -140,12 +141,10 @@ def run_selftest(window, hub_states: list | None = None, *, demo: bool = False) 
 def export_diagnostics(window, export, destination: str, operator: str = "it_admin") -> str:
     """The diagnostics zip (no personal data) into the chosen folder.
     Blocks (device probing, self-test): ``ctx.tasks.io``."""
-    import datetime as _dt
-
     if export is None:
         raise UserFacingError("本机程序不含诊断导出功能，请联系技术人员更新程序。")
     target = Path(destination) / f"counter-diagnostics-{window.settings.center_code}-{window.settings.window_no}-" \
-                                  f"{_dt.datetime.now():%Y%m%d-%H%M%S}.zip"
+                                  f"{beijing_now():%Y%m%d-%H%M%S}.zip"
     result = export(window.home, target, operator=operator)
     note = f"（{len(result.problems)}项未能收集）" if getattr(result, "problems", None) else ""
     return f"诊断包已导出：{result.path}{note}。其中不含申请人个人信息，可发给技术人员。"

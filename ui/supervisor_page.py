@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QDate, Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDateEdit, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+    QAbstractItemView, QComboBox, QDateEdit, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QInputDialog,
+    QLabel,
     QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -65,10 +66,24 @@ class DayGlance:
         return "，".join(f"{k} {v}" for k, v in sorted(self.ratings.items(), key=lambda kv: order.get(kv[0], 99)))
 
 
+FIELD_TITLES = {
+    "applicant.name": "姓名", "applicant.phone": "联系电话", "applicant.id_number": "公民身份号码",
+    "applicant.current_address": "现居住地址", "applicant.backup_contact": "联系人", "applicant.backup_phone": "联系人电话",
+    "applicant.political_status": "政治面貌", "applicant.education": "文化程度", "applicant.marital_status": "婚姻状况",
+    "items": "联办事项", "hukou.target_address": "落户地址", "pension.card_mailing_address": "社保卡邮寄送达地址",
+    "pension.card_bank": "发卡银行",
+}
+
+
+def field_title(path: str) -> str:
+    return FIELD_TITLES.get(path, path)
+
+
 def load_day_glance(window, day: _dt.date, window_no: str | None = None) -> DayGlance:
     """The figures of the page. Blocks (database): ``ctx.tasks.db``."""
     from sqlalchemy import func, select
 
+    from counter_app.corrections import rejected_as_it_stands
     from counter_app.lifecycle import EDITABLE_STATES, OPEN_STATES
     from counter_app.masking import mask_name
     from counter_app.reports import daily_rows, quarantined_count
@@ -124,6 +139,8 @@ def load_day_glance(window, day: _dt.date, window_no: str | None = None) -> DayG
         approval = window.cases.correction_approval(case_id)
         if approval is not None and approval.get("valid"):
             continue  # approved and unchanged since: nothing left for the supervisor
+        if rejected_as_it_stands(window.cases, case_id):
+            continue  # sent back to the clerk: it returns once the clerk changed it
         rec = window.cases.get(case_id)
         glance.corrections.append(PendingCorrection(case_id, case_no, version, mask_name(rec.application.applicant.name),
                                                     operator, reason))
@@ -224,12 +241,23 @@ class SupervisorPage(QWidget):
         self.open_button = QPushButton("查看(&O)")
         self.approve_button = QPushButton("批准(&A)")
         self.approve_button.setObjectName("approveCorrectionButton")
+        self.reject_button = QPushButton("不予批准(&R)…")
+        self.reject_button.setObjectName("rejectCorrectionButton")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.open_button)
+        buttons.addWidget(self.reject_button)
         buttons.addWidget(self.approve_button)
+        # What the correction changes, before and after, for the selected row.
+        self.changes = QTableWidget(0, 3)
+        self.changes.setObjectName("correctionChanges")
+        self.changes.setHorizontalHeaderLabels(["更正内容", "更正前", "更正后"])
+        self.changes.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.changes.verticalHeader().setVisible(False)
+        self.changes.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         gl = QVBoxLayout(group)
         gl.addWidget(self.corrections)
+        gl.addWidget(self.changes)
         gl.addLayout(buttons)
 
         self.message = QLabel("")
@@ -251,12 +279,15 @@ class SupervisorPage(QWidget):
         self.window_choice.activated.connect(self.refresh)
         self.open_button.clicked.connect(self._open_selected)
         self.approve_button.clicked.connect(self.approve_selected)
+        self.reject_button.clicked.connect(self.reject_selected)
+        self.corrections.itemSelectionChanged.connect(self._show_changes)
         QWidget.setTabOrder(self.day, self.window_choice)
         QWidget.setTabOrder(self.window_choice, self.refresh_button)
         QWidget.setTabOrder(self.refresh_button, self.print_button)
         QWidget.setTabOrder(self.print_button, self.corrections)
         QWidget.setTabOrder(self.corrections, self.open_button)
-        QWidget.setTabOrder(self.open_button, self.approve_button)
+        QWidget.setTabOrder(self.open_button, self.reject_button)
+        QWidget.setTabOrder(self.reject_button, self.approve_button)
 
     def chosen_day(self) -> _dt.date:
         d = self.day.date()
@@ -275,6 +306,9 @@ class SupervisorPage(QWidget):
     def _failed(self, exc: BaseException) -> None:
         self.message.setText(user_message(exc, "统计"))
         self.loaded.emit()
+
+    def _review_failed(self, exc: BaseException) -> None:
+        self.message.setText(user_message(exc, "审批更正"))
 
     def _show(self, g: DayGlance) -> None:
         self.glance = g
@@ -331,7 +365,52 @@ class SupervisorPage(QWidget):
         if not case_id or self.ctx.actor is None:
             return
         self.message.setText("正在批准……")
-        submit(self.ctx.tasks.db, self.ctx.window.cases.approve_correction, case_id, self.ctx.actor, on_success=self._approved, on_failure=self._failed)
+        submit(self.ctx.tasks.db, self.ctx.window.cases.approve_correction, case_id, self.ctx.actor, on_success=self._approved,
+               on_failure=self._review_failed)
+
+    @Slot()
+    def reject_selected(self) -> None:
+        case_id = self._selected_correction()
+        if not case_id or self.ctx.actor is None:
+            return
+        reason, ok = QInputDialog.getText(self, "不予批准", "不予批准的原因（受理员会看到）：")
+        if not ok:
+            return
+        if not reason.strip():
+            self.message.setText("请填写不予批准的原因。")
+            return
+        self.reject(case_id, reason)
+
+    def reject(self, case_id: str, reason: str) -> None:
+        from counter_app.corrections import reject_correction
+
+        self.message.setText("正在退回……")
+        submit(self.ctx.tasks.db, reject_correction, self.ctx.window.cases, case_id, self.ctx.actor, reason,
+               on_success=self._rejected, on_failure=self._review_failed)
+
+    def _rejected(self, record) -> None:
+        self._after_load = f"已退回办件{record.case_no}的第{record.version}版更正，受理员会看到原因。"
+        self.message.setText(self._after_load)
+        self.refresh()
+
+    @Slot()
+    def _show_changes(self) -> None:
+        from counter_app.corrections import correction_changes
+
+        case_id = self._selected_correction()
+        self.changes.setRowCount(0)
+        if case_id:
+            submit(self.ctx.tasks.db, correction_changes, self.ctx.window.cases, case_id,
+                   on_success=self._changes_loaded, on_failure=self._review_failed)
+
+    def _changes_loaded(self, changes) -> None:
+        self.changes.setRowCount(len(changes))
+        for r, c in enumerate(changes):
+            for col, text in enumerate((field_title(c.path), c.before, c.after)):
+                self.changes.setItem(r, col, QTableWidgetItem(text))
+        if not changes:
+            self.changes.setRowCount(1)
+            self.changes.setItem(0, 0, QTableWidgetItem("（与原版本相同，尚未修改）"))
 
     def _approved(self, record) -> None:
         self._after_load = f"已批准办件{record.case_no}的第{record.version}版更正，受理员可以请申请人签字后提交。"

@@ -120,17 +120,15 @@ def _case_rows(window, summaries) -> list[WorklistRow]:
             for c in summaries]
 
 
-_SLA_ORDER = ("overdue", "at_risk", "on_time", "no_deadline", "done")
-
-
 def _record_row(record) -> WorklistRow:
     """A row from a full CaseRecord (a search by case number), masked like the list."""
     from counter_app.lifecycle import ITEM_FINAL, ItemStatus
     from counter_app.masking import mask_id_number, mask_name
 
     finished = {s.value for s in ITEM_FINAL} | {ItemStatus.CARD_MAKING.value, ItemStatus.MAILED.value}
-    slas = [p["sla"] for p in record.progress if p.get("sla") in _SLA_ORDER]
-    worst = min(slas, key=_SLA_ORDER.index) if slas else None
+    from counter_app.workdays import worst_sla
+
+    worst = worst_sla(p.get("sla") for p in record.progress)
     app = record.application
     return WorklistRow(kind=CASE, key=record.id, case_no=record.case_no, masked_name=mask_name(app.applicant.name),
                        masked_id=mask_id_number(app.applicant.id_number), items=list(app.items),
@@ -195,29 +193,41 @@ def _online_rows(window, *, id_bidx: str | None = None, name: str | None = None)
     return rows
 
 
-def load_worklist(window, today: _dt.date | None = None) -> list[WorklistRow]:
+def load_worklist(window, today: _dt.date | None = None, *, refresh_sla: bool = True) -> list[WorklistRow]:
     """Online applications waiting, then today's cases, then older cases still open.
 
+    ``refresh_sla=False`` lists what the store holds at once (the page then refreshes the SLA
+    states with :func:`refreshed_worklist` and shows the list again only if a state changed).
     Blocks (database, decryption): call through ``ctx.tasks.db``.
     """
     from counter_app.lifecycle import OPEN_STATES
 
     today = today or today_local(window)
-    try:
-        window.cases.refresh_sla(today)
-    except Exception:  # stale colours are better than no list
-        log.exception("刷新时限状态失败")
+    if refresh_sla:
+        try:
+            window.cases.refresh_sla(today)
+        except Exception:  # stale colours are better than no list
+            log.exception("刷新时限状态失败")
     todays = window.cases.list_cases(day=today)
     seen = {c.id for c in todays}
     older_open = [c for c in window.cases.list_cases(states=OPEN_STATES) if c.id not in seen]
     return _online_rows(window) + _case_rows(window, todays) + _case_rows(window, older_open)
 
 
+def refreshed_worklist(window, today: _dt.date | None = None) -> list[WorklistRow] | None:
+    """The SLA states recomputed (a new day, department progress); the list again when any changed,
+    else None. Blocks: ``ctx.tasks.db``."""
+    today = today or today_local(window)
+    if not window.cases.refresh_sla(today):
+        return None
+    return load_worklist(window, today, refresh_sla=False)
+
+
 _ID_NUMBER = re.compile(r"^\d{17}[\dX]$|^\d{15}$")
 
 
 def classify_query(text: str) -> str:
-    """"id_number", "case_no" or "name" for what the clerk typed."""
+    """"id_number", "case_no", "case_tail" (the last digits of a case number) or "name"."""
     from counter_app.case_number import looks_like_case_number
     from counter_app.identity import normalise_id_number
 
@@ -226,7 +236,16 @@ def classify_query(text: str) -> str:
         return "case_no"
     if _ID_NUMBER.match(compact):
         return "id_number"
+    if _CASE_TAIL.match(text.strip()):
+        return "case_tail"
     return "name"
+
+
+_CASE_TAIL = re.compile(r"^[\d-]{1,8}[\dX]?$")
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isdigit() or ch == "X")
 
 
 def search_worklist(window, text: str, today: _dt.date | None = None) -> SearchResult:
@@ -254,6 +273,12 @@ def search_worklist(window, text: str, today: _dt.date | None = None) -> SearchR
     candidates = {c.id: c for c in window.cases.list_cases(day=today)}
     for c in window.cases.list_cases(states=OPEN_STATES):
         candidates.setdefault(c.id, c)
+    if kind == "case_tail":
+        # the last digits of a case number (its serial and check digit), as read off a receipt
+        tail = _digits(text)
+        rows = _case_rows(window, [c for c in candidates.values() if _digits(c.case_no).endswith(tail)])
+        return SearchResult(rows, "" if rows else f"今日及未办结的办件中没有编号以“{text}”结尾的办件。"
+                                                  "更早的办件请输入完整办件编号或扫描回执条码。")
     matches = []
     for c in candidates.values():
         try:
@@ -438,7 +463,11 @@ class WorklistPage(QWidget):
         if query:
             submit(self.ctx.tasks.db, search_worklist, window, query, on_success=self._show, on_failure=self._failed)
         else:
-            submit(self.ctx.tasks.db, load_worklist, window, on_success=self._show_rows, on_failure=self._failed)
+            # the list as stored, at once; the time-limit colours are brought up to date right after
+            submit(self.ctx.tasks.db, load_worklist, window, refresh_sla=False, on_success=self._show_rows,
+                   on_failure=self._failed)
+            submit(self.ctx.tasks.db, refreshed_worklist, window, on_success=self._sla_refreshed,
+                   on_failure=self._sla_failed)
 
     @property
     def loading(self) -> bool:
@@ -446,6 +475,13 @@ class WorklistPage(QWidget):
 
     def _show_rows(self, rows: list[WorklistRow]) -> None:
         self._show(SearchResult(rows))
+
+    def _sla_refreshed(self, rows: list[WorklistRow] | None) -> None:
+        if rows is not None and not self._query:
+            self._show(SearchResult(rows))
+
+    def _sla_failed(self, exc: BaseException) -> None:
+        log.warning("刷新时限状态失败：%s", type(exc).__name__)
 
     def _show(self, result: SearchResult) -> None:
         self._loading = False

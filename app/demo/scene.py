@@ -36,6 +36,7 @@ class Scene:
     overdue_id: str = ""
     correction_id: str = ""
     progressed_id: str = ""
+    at_risk_id: str = ""
 
 
 def _accept(window, rng: random.Random, actor: Actor, *, on: _dt.datetime | None = None,
@@ -77,6 +78,19 @@ def platform_acknowledged(window, case_id: str, at: _dt.datetime) -> None:
         entry.status, entry.acked_at, entry.attempts = "acked", at, 1
         entry.receipt = {"platform_case_id": f"HN-{row.case_no}", "received_at": at.isoformat()}
         window.cases.mark_acknowledged(s, row)
+
+
+def _at_risk_acceptance(window, today: _dt.date, items: list[int]) -> _dt.datetime:
+    """A morning, going back from today, on which a case of ``items`` would be at risk today."""
+    from counter_app.workdays import SlaState, plan_deadlines, sla_state
+
+    day = today
+    for _ in range(40):
+        day -= _dt.timedelta(days=1)
+        plan = plan_deadlines(window.calendar, day, items)
+        if any(sla_state(window.calendar, plan[n], today) is SlaState.AT_RISK for n in items):
+            break
+    return _dt.datetime.combine(day, _dt.time(10), CHINA_TZ)
 
 
 def populate(window, *, seed: int = 11, today: _dt.date | None = None) -> Scene:
@@ -132,8 +146,12 @@ def populate(window, *, seed: int = 11, today: _dt.date | None = None) -> Scene:
                                     note="待核实原户籍注销信息")
     scene.progressed_id, scene.overdue_id = first, third
 
-    # Accepted today: item 1 (1 working day) makes a fresh case "at risk" at once; a case whose
-    # short items are already done at the counter is "on time".
+    # Accepted a few working days ago, one working day left: "at risk" (a case accepted today is
+    # never at risk at once, not even with item 1's single working day).
+    scene.at_risk_id = _accept(window, rng, CLERK2, on=_at_risk_acceptance(window, today, [6]), items=[6])
+    platform_acknowledged(window, scene.at_risk_id, now)
+
+    # Accepted today: "on time".
     scene.today_ids.append(_accept(window, rng, CLERK))
     on_time = _accept(window, rng, CLERK, items=[4, 6, 9])
     scene.today_ids.append(on_time)

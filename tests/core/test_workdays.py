@@ -88,10 +88,17 @@ def test_each_item_deadline(cal, item, wd, pre):
     assert plan[item].due == cal.add_workdays(start, wd)[0]
 
 
-def test_item_7_has_no_deadline_and_case_has_18_working_days(cal):
+def test_item_7_has_no_deadline_and_the_case_ends_with_its_last_timed_item(cal):
     plan = plan_deadlines(cal, D(2026, 11, 2), [1, 7])
     assert plan[7].due is None
-    assert plan[None].due == cal.add_workdays(D(2026, 11, 2), 18)[0] == D(2026, 11, 26)
+    assert plan[None].due == plan[1].due == D(2026, 11, 3) and plan[None].workdays == 1
+
+
+def test_the_whole_case_never_exceeds_18_working_days(cal):
+    plan = plan_deadlines(cal, D(2026, 11, 2), list(range(1, 12)))
+    assert plan[None].due <= cal.add_workdays(D(2026, 11, 2), 18)[0] == D(2026, 11, 26)
+    assert plan[None].workdays <= 18
+    assert plan_deadlines(cal, D(2026, 11, 2), [7])[None].due is None
 
 
 def test_card_making_is_excluded_from_item_8(cal):

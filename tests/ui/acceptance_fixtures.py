@@ -65,6 +65,7 @@ def acceptance(ctx, qtbot, demo_devices, heartbeat):
     yield make
     for w in made:
         w._autosave.stop()
+        w.step("identity")._dup_timer.stop()   # a typed number's look-up must not outlive the test
 
 
 @pytest.fixture

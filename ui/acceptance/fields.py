@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget,
 )
 
 from counter_app.application import Application
@@ -19,6 +19,49 @@ from counter_app.problems import Problem
 from ui.acceptance.style import set_invalid, set_role
 
 TRI_STATE = (("未核验", None), ("是", True), ("否", False))
+
+
+class FocusCombo(QComboBox):
+    """A combo box the mouse wheel changes only while it has the keyboard focus.
+
+    Qt's default (``WheelFocus``) lets a wheel turned over a form, to scroll it, change whatever
+    combo box passes under the pointer, silently: a platform-verified 是 became 否 that way. Here the
+    wheel over an unfocused combo box scrolls the page instead.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self.hasFocus():
+            event.ignore()   # to the scroll area behind it
+            return
+        super().wheelEvent(event)
+
+
+def next_input(page: QWidget, widget: QWidget) -> QWidget | None:
+    """The next text field or combo box of ``page`` in focus order after ``widget`` (Enter moves
+    there), or None at the page's last field."""
+    w = widget.nextInFocusChain()
+    for _ in range(2000):
+        if w is None or w is widget or not page.isAncestorOf(w):
+            return None   # left the page: the clerk is at its last field
+        if (isinstance(w, (QLineEdit, QComboBox)) and w.isVisible() and w.isEnabled()
+                and w.focusPolicy() & Qt.FocusPolicy.TabFocus and not isinstance(w.parentWidget(), QComboBox)):
+            return w
+        w = w.nextInFocusChain()
+    return None
+
+
+def scroll_into_view(page: QWidget, widget: QWidget) -> None:
+    """Enter or Tab moved the focus to ``widget``: the scroll area of ``page`` holding it shows it."""
+    parent = widget.parentWidget()
+    while parent is not None and parent is not page:
+        if isinstance(parent, QScrollArea):
+            parent.ensureWidgetVisible(widget, 16, 24)
+            return
+        parent = parent.parentWidget()
 
 
 def get_path(app: Application, path: str) -> Any:
@@ -67,7 +110,10 @@ class Field:
                 if w.text() != (value or ""):
                     w.setText(value or "")
             elif self.kind == "combo":
-                w.setCurrentText(value or "")
+                if value:
+                    w.setCurrentText(value)
+                else:
+                    w.setCurrentIndex(-1)   # a non-editable combo ignores setCurrentText("")
             elif self.kind == "tri":
                 for i in range(w.count()):
                     if w.itemData(i) is value:
@@ -144,7 +190,7 @@ class FieldSet(QObject):
         return f
 
     def combo(self, path: str, label: str, options: Iterable[str], *, editable: bool = True, hint: str = "") -> Field:
-        w = QComboBox()
+        w = FocusCombo()
         w.setEditable(editable)
         w.addItems(list(options))
         w.setCurrentIndex(-1)
@@ -155,7 +201,7 @@ class FieldSet(QObject):
         return self._make(path, label, "combo", w, hint)
 
     def tri(self, path: str, label: str, *, hint: str = "") -> Field:
-        w = QComboBox()
+        w = FocusCombo()
         for text, value in TRI_STATE:
             w.addItem(text, value)
         f = self._make(path, label, "tri", w, hint)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QRegularExpression, Qt, QTimer
+from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from counter_app.masking import mask_id_number
@@ -30,6 +31,12 @@ EDUCATION = ["研究生（博士）", "研究生（硕士）", "大学本科", "
              "初中", "小学"]
 MARITAL = ["未婚", "已婚", "离婚", "丧偶"]
 RELATIONS = ["父亲", "母亲", "配偶", "子女", "兄弟", "姐妹", "祖父", "祖母", "外祖父", "外祖母", "其他亲属", "朋友"]
+
+
+def phone_validator(parent) -> QRegularExpressionValidator:
+    """Digits, and the '-' of an area code: a letter typed into a phone field is not taken at all,
+    instead of being refused later with a message about the length."""
+    return QRegularExpressionValidator(QRegularExpression(r"[0-9\- ]{0,20}"), parent)
 
 
 def apply_data_sharing(app, results: dict) -> list[str]:
@@ -52,6 +59,16 @@ def apply_data_sharing(app, results: dict) -> list[str]:
         va.bank_account = str(bank.get("account") or va.bank_account)
         va.bank_name = str(bank.get("bank_name") or va.bank_name)
     return notes
+
+
+VERIFIED_PATHS = ("data_sharing.henan_hukou_before_enlistment", "data_sharing.hukou_cancelled",
+                  "data_sharing.property_verified")
+
+
+def _verified(results: dict, path: str) -> bool:
+    key = path.split(".", 1)[1]
+    answer = results.get("property_record" if key == "property_verified" else key) or {}
+    return bool(answer.get("verified"))
 
 
 def fetch_data_sharing(window: Any, id_number: str) -> dict:
@@ -87,6 +104,8 @@ class FormStep(Step):
             set_role(note, "hint")
             note.setVisible(False)
             grid.addWidget(note, 0, 0, 1, 3)
+            for c in range(3):   # three equal columns: a field spanning two is two thirds wide
+                grid.setColumnStretch(c, 1)
             col.addWidget(box)
             return box, grid, note
 
@@ -95,10 +114,11 @@ class FormStep(Step):
         g.addWidget(fs.combo("applicant.political_status", "政治面貌", POLITICAL).container, 1, 0)
         g.addWidget(fs.combo("applicant.education", "学历", EDUCATION).container, 1, 1)
         g.addWidget(fs.combo("applicant.marital_status", "婚姻状况", MARITAL, editable=False).container, 1, 2)
-        g.addWidget(fs.line("applicant.phone", "联系电话", placeholder="手机号11位，或区号-号码").container, 2, 0)
+        g.addWidget(fs.line("applicant.phone", "联系电话", placeholder="手机号11位，或区号-号码",
+                            validator=phone_validator(self)).container, 2, 0)
         g.addWidget(fs.line("applicant.backup_contact", "备用联系人", max_length=30).container, 2, 1)
         g.addWidget(fs.combo("applicant.backup_relation", "备用联系人（关系）", RELATIONS).container, 2, 2)
-        g.addWidget(fs.line("applicant.backup_phone", "联系人电话").container, 3, 0)
+        g.addWidget(fs.line("applicant.backup_phone", "联系人电话", validator=phone_validator(self)).container, 3, 0)
         g.addWidget(fs.line("applicant.placement_place", "拟安置地", placeholder="如 河南省新乡市红旗区").container, 3, 1, 1, 2)
         g.addWidget(fs.line("applicant.current_address", "现居住地址").container, 4, 0, 1, 3)
 
@@ -128,7 +148,7 @@ class FormStep(Step):
         g.addWidget(fs.combo("hukou.relation_to_head", "与户主关系（投靠亲属）", RELATIONS).container, 3, 0)
         g.addWidget(fs.line("hukou.head_name", "户主姓名", max_length=30).container, 3, 1)
         g.addWidget(fs.line("hukou.head_id_number", "户主身份证号", max_length=24).container, 3, 2)
-        g.addWidget(fs.line("hukou.head_phone", "户主联系方式").container, 4, 0)
+        g.addWidget(fs.line("hukou.head_phone", "户主联系方式", validator=phone_validator(self)).container, 4, 0)
         g.addWidget(fs.line("hukou.property_info", "房屋产权信息（新立户）",
                             placeholder="不动产权证号；数据共享核验通过可不填").container, 4, 1, 1, 2)
 
@@ -154,6 +174,7 @@ class FormStep(Step):
         col.addStretch(1)
 
         self.scroll = QScrollArea()
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # a frame, not a field: no invisible Tab stop
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.scroll.setWidget(host)
@@ -164,6 +185,7 @@ class FormStep(Step):
         self._validate_timer.setInterval(200)
         self._validate_timer.timeout.connect(self._refresh_problems)
         self._fetched_for: str | None = None
+        self.verified_values: dict[str, object] = {}   # path -> the platform's verified answer
 
     # ------------------------------------------------------------------ protocol
     def enter(self) -> None:
@@ -237,10 +259,30 @@ class FormStep(Step):
         label.setText(text)
         label.setVisible(bool(text))
 
-    def _edited(self, _path: str) -> None:
+    def _edited(self, path: str) -> None:
         self.commit()
         self._validate_timer.start()
+        if path in self.verified_values:
+            self._verified_answer_edited(path)
         self.changed.emit()
+
+    def _verified_answer_edited(self, path: str) -> None:
+        """A platform-verified answer the clerk changed is the clerk's answer now, and says so."""
+        f = self.fs.fields[path]
+        if f.value() == self.verified_values[path]:
+            f.widget.setToolTip("已通过数据共享核验")
+            set_role(f.widget, "")
+        else:
+            f.widget.setToolTip("已由工作人员修改，不是平台核验结果")
+            set_role(f.widget, "edited")
+        changed = [self.fs.fields[p].label for p, v in self.verified_values.items() if self.fs.fields[p].value() != v]
+        if changed:
+            self.ds_status.setText("“" + "”“".join(changed) + "”已由工作人员修改，不再是平台核验结果；"
+                                   "请确认申请人提供了相应纸质材料。")
+            set_role(self.ds_status, "warning")
+        else:
+            self.ds_status.setText("已通过数据共享核验。")
+            set_role(self.ds_status, "ok")
 
     def _refresh_problems(self) -> None:
         self.fs.show_problems(problems_for(validate(self.session.app), FORM_PREFIXES))
@@ -273,6 +315,8 @@ class FormStep(Step):
             self.commit()
             notes = apply_data_sharing(self.session.app, results)
             self.fs.load(self.session.app)
+            self.verified_values = {p: self.fs.fields[p].value() for p in VERIFIED_PATHS
+                                    if _verified(results, p)}
             self._apply_sections()
             self._refresh_problems()
             self.ds_status.setText("已通过数据共享核验。" + "".join(notes))

@@ -39,10 +39,59 @@ def _ethnicities() -> list[str]:
         return ["汉", "回", "满", "蒙古"]
 
 
+CARD_FIELDS = ("name", "sex", "birth_date", "ethnicity", "id_number", "id_document", "current_address")
+
+
+def identity_snapshot(app) -> dict:
+    """What a card is about to overwrite, so that taking the card back can undo it."""
+    a = app.applicant
+    return {name: getattr(a, name) for name in CARD_FIELDS}
+
+
+def restore_identity(app, snapshot: dict | None) -> None:
+    a = app.applicant
+    for name in CARD_FIELDS:
+        if name == "id_document":
+            continue
+        setattr(a, name, (snapshot or {}).get(name, ""))
+
+
+def s_card_is_not(session, card) -> bool:
+    """True when ``card`` is not the one already read into this acceptance."""
+    return session.card is None or getattr(session.card, "id_number", None) != getattr(card, "id_number", None)
+
+
+def card_mismatch(session, card) -> str:
+    """Why ``card`` cannot be this acceptance's applicant ("" when it can).
+
+    An online application or a saved draft already names the applicant: the card must carry the
+    same ID number, or (an application without one) the same name and birth date. Both identities
+    are shown, so the clerk sees at once whether the wrong card was placed.
+    """
+    a = session.app.applicant
+    bound = session.case_id is not None or session.app.source == "online"
+    if not bound or not (a.id_number or (a.name and a.birth_date)):
+        return ""
+    if a.id_number:
+        same = card.id_number.upper() == a.id_number.upper()
+    else:
+        same = card.name == a.name and card.birth_date.isoformat() == a.birth_date
+    if same:
+        return ""
+    from counter_app.masking import mask_id_number
+
+    what = "网上申请" if session.app.source == "online" else "本办件"
+    return (f"读到的身份证与{what}的申请人不一致，未填入。\n"
+            f"{what}：{a.name}　{a.birth_date}　{mask_id_number(a.id_number) if a.id_number else '（无号码）'}\n"
+            f"身份证：{card.name}　{card.birth_date.isoformat()}　{mask_id_number(card.id_number)}\n"
+            "请核对是否放错了证件；确属他人申请的，请取消本次受理。")
+
+
 class IdentityStep(Step):
     key = "identity"
     title = "身份核验"
-    actions = (("F5", "演示：放置样例证件", "place_demo_card"), ("F6", "证件原件已核验", "toggle_original"))
+    actions = (("F5", "演示：放置样例证件", "place_demo_card"), ("F6", "证件原件已核验", "toggle_original"),
+               ("F7", "读取读卡器上的证件", "read_card_now"))
 
     def __init__(self, ctx, session, parent=None):
         super().__init__(ctx, session, parent)
@@ -127,6 +176,7 @@ class IdentityStep(Step):
         self._dup_timer.timeout.connect(self._check_duplicate)
         self._checked_number: str | None = None
         self._connected = False
+        self._stale_card = False   # a card lay on the reader before this acceptance began
 
     # ------------------------------------------------------------------ protocol
     def enter(self) -> None:
@@ -144,10 +194,16 @@ class IdentityStep(Step):
             hub.card_photo.connect(self._on_card_photo)
             hub.card_error.connect(self._on_reader_message)
             hub.reader_status.connect(self._on_reader_message)
+            hub.card_removed.connect(self._on_card_removed)
             self._connected = True
-            self.reader_state.setText(hub.reader_message or "请将居民身份证放在读卡器上")
-            if hub.current_card is not None and not app.applicant.id_number:
-                self._on_card(hub.current_card)
+            self._stale_card = hub.current_card is not None and s_card_is_not(self.session, hub.current_card)
+            if self._stale_card:
+                # a card left on the reader (perhaps the previous applicant's) is never read into a
+                # new acceptance by itself: the applicant places theirs again, or the clerk reads it (F7)
+                self.reader_state.setText("读卡器上已有一张证件：请申请人取下后重新放置，或按 F7 读取该证件。")
+                set_role(self.reader_state, "banner-warning")
+            else:
+                self.reader_state.setText(hub.reader_message or "请将居民身份证放在读卡器上")
         elif hub is None:
             self.reader_state.setText("本机未连接读卡器：请人工录入证件信息")
         if self.session.app.applicant.id_number and self._checked_number != self.session.app.applicant.id_number:
@@ -158,6 +214,7 @@ class IdentityStep(Step):
         hub = self.ctx.devices
         if hub is not None and self._connected:
             for signal, slot in ((hub.card_read, self._on_card), (hub.card_photo, self._on_card_photo),
+                                 (hub.card_removed, self._on_card_removed),
                                  (hub.card_error, self._on_reader_message),
                                  (hub.reader_status, self._on_reader_message)):
                 try:
@@ -237,6 +294,16 @@ class IdentityStep(Step):
             hub.place_demo_card()
             self.reader_state.setText("已放置样例证件，正在读卡……")
 
+    def read_card_now(self) -> None:
+        """The clerk's explicit read of the card lying on the reader (F7)."""
+        hub = self.ctx.devices
+        if self.read_only or hub is None:
+            return
+        if hub.current_card is None:
+            self.notify.emit("读卡器上没有证件，请申请人放置居民身份证。", "info")
+            return
+        self._on_card(hub.current_card)
+
     def toggle_original(self) -> None:
         if not self.read_only:
             self.original.toggle()
@@ -246,18 +313,25 @@ class IdentityStep(Step):
     def _on_card(self, card) -> None:
         if self.read_only:
             return
+        self._stale_card = False
         s = self.session
         if getattr(card, "card_type", "resident") != "resident":
             label = getattr(card, "card_type_label", "其他证件")
             self.notify.emit(f"读到的是{label}，不是居民身份证。请使用居民身份证，或选择"
                              "“军人公民身份号码登记表”人工录入。", "warning")
             return
-        if s.case_id and s.app.applicant.id_number and card.id_number != s.app.applicant.id_number:
-            self.notify.emit("读到的证件号码与本办件申请人不一致，未填入。请核对是否放错了证件。", "error")
+        refusal = card_mismatch(s, card)
+        if refusal:
+            self.notify.emit(refusal, "error")
+            self.reader_state.setText("证件与申请人不一致，未填入")
+            set_role(self.reader_state, "banner-error")
+            self._stale_card = True   # this card stays unread: "证件仍在读卡区" must not look like success
             return
         from devices.idcard.codes import ethnicity_short_name
 
         a = s.app.applicant
+        if s.card is None:
+            s.before_card = identity_snapshot(s.app)
         a.id_document = IdDocument.RESIDENT_ID_CARD
         a.name = card.name
         a.sex = card.sex_text if card.sex_text in ("男", "女") else ""
@@ -265,7 +339,7 @@ class IdentityStep(Step):
         a.ethnicity = ethnicity_short_name(card.ethnicity_code) if card.ethnicity_code else ""
         a.id_number = card.id_number
         if not a.current_address and card.address:
-            a.current_address = card.address
+            a.current_address = card.address   # from this applicant's own card only
         s.app.material(2).original_seen = True
         s.card = card
         self.enter_values_only()
@@ -307,7 +381,7 @@ class IdentityStep(Step):
 
     @Slot(str)
     def _on_reader_message(self, message: str) -> None:
-        if not message:
+        if not message or (self._stale_card and message.startswith("证件仍在")):
             return
         self.reader_state.setText(message)
         ok = message.startswith("已读取") or message.startswith("证件仍在")
@@ -316,7 +390,39 @@ class IdentityStep(Step):
 
     # ------------------------------------------------------------------ typing
     def _doc_changed(self, _id: int) -> None:
+        if self.session.card is not None and list(IdDocument)[_id] is not IdDocument.RESIDENT_ID_CARD:
+            self.clear_card("已改为人工录入：读自身份证的信息和“原件已核验”已清除，请按所持证件录入并重新核验原件。")
         self.commit()
+        self.changed.emit()
+
+    @Slot()
+    def _on_card_removed(self) -> None:
+        self._stale_card = False
+        # Before the identity is confirmed (no draft yet) a card taken away takes its data with it;
+        # after that the card goes back to the applicant as usual.
+        if self.session.card is not None and self.session.case_id is None and not self.read_only:
+            self.clear_card("证件已取走：读自该证件的信息已清除。请重新放置证件，或选择证件类型人工录入。")
+
+    def clear_card(self, why: str) -> None:
+        """Forget everything the last card filled in, and the 原件 tick, back to before it was read."""
+        s = self.session
+        restore_identity(s.app, s.before_card)
+        s.app.material(2).original_seen = False
+        s.card, s.before_card = None, None
+        checked = self.doc_group.checkedId()
+        if checked >= 0:
+            s.app.applicant.id_document = list(IdDocument)[checked]
+        self.enter_values_only()
+        self.card_info.setText("")
+        self.photo.clear()
+        self.photo.setText("证件照片")
+        self.photo_note.setText("")
+        self.reader_state.setText("请将居民身份证放在读卡器上")
+        set_role(self.reader_state, "banner-info")
+        self._checked_number = None
+        s.duplicate_case_no = None
+        self._show_duplicate()
+        self.notify.emit(why, "warning")
         self.changed.emit()
 
     def _original_toggled(self, checked: bool) -> None:
@@ -329,13 +435,13 @@ class IdentityStep(Step):
         if path == "applicant.id_number":
             check = check_id_number(a.id_number)
             if check.ok:
-                # sex and birth date follow from the number (GB 11643): fill what is empty
-                if not a.sex:
-                    a.sex = check.sex or ""
+                # sex and birth date follow from a typed number (GB 11643); a card's own fields stay
+                if self.session.card is None:
+                    a.sex = check.sex or a.sex
                     self.fs.fields["applicant.sex"].set_value(a.sex)
-                if not a.birth_date and check.birth_date:
-                    a.birth_date = check.birth_date.isoformat()
-                    self.fs.fields["applicant.birth_date"].set_value(a.birth_date)
+                    if check.birth_date:
+                        a.birth_date = check.birth_date.isoformat()
+                        self.fs.fields["applicant.birth_date"].set_value(a.birth_date)
                 self._dup_timer.start()
             else:
                 self.session.duplicate_case_no = None

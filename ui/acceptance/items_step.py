@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from typing import Iterable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QRadioButton, QScrollArea, QVBoxLayout,
     QWidget,
@@ -142,6 +143,7 @@ class ItemsStep(Step):
         right.addWidget(self.warnings)
         right.addStretch(1)
         scroll = QScrollArea()
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # a frame, not a field: no invisible Tab stop
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(right_host)

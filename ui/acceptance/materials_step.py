@@ -90,7 +90,8 @@ class MaterialRow(QFrame):
 class MaterialsStep(Step):
     key = "materials"
     title = "材料核验"
-    actions = (("F6", "为当前材料扫描/导入", "import_focused"), ("F7", "预览当前材料", "preview_focused"))
+    actions = (("F5", "以上原件均已核验", "tick_all_seen"), ("F6", "为当前材料扫描/导入", "import_focused"),
+               ("F7", "预览当前材料", "preview_focused"))
 
     def __init__(self, ctx, session, parent=None):
         super().__init__(ctx, session, parent)
@@ -104,6 +105,7 @@ class MaterialsStep(Step):
         self.rows_layout.setContentsMargins(0, 0, 6, 0)
         self.rows_layout.setSpacing(4)
         scroll = QScrollArea()
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # a frame, not a field: no invisible Tab stop
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.rows_host)
@@ -198,6 +200,14 @@ class MaterialsStep(Step):
                 row.import_button.setEnabled(not read_only)
 
     # ------------------------------------------------------------------ editing
+    def tick_all_seen(self) -> None:
+        """The clerk has checked every original the list asks for: one key confirms them all (F5)."""
+        if self.read_only:
+            return
+        for number, row in self.rows.items():
+            if number not in (1, 12) and row.seen.isEnabled() and not row.seen.isChecked():
+                row.seen.setChecked(True)   # through _seen_toggled, as a click would
+
     def _seen_toggled(self, number: int, checked: bool) -> None:
         if self._loading or self.read_only:
             return

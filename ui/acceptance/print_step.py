@@ -8,10 +8,10 @@ the way a scanner would, so a newcomer can finish without a scanner.
 """
 from __future__ import annotations
 
-import datetime as _dt
 from pathlib import Path
 from typing import Any
 
+from counter_app.clock import beijing_now
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
 
@@ -86,7 +86,8 @@ class PrintStep(Step):
     def __init__(self, ctx, session, parent=None):
         super().__init__(ctx, session, parent)
         lay = page_layout(self, "第7步　打印与扫描",
-                          "打印申请表交申请人签字，打印落户介绍信等文书；签字后的申请表扫描并导入（F6）。")
+                          "打印申请表交申请人签字，打印落户介绍信等文书；签字后的申请表扫描并导入（F6）。"
+                          "屏幕签名已写入电子申请表；纸质申请表仍须手写签字，因为它作为原件归档。")
         body = QHBoxLayout()
         lay.addLayout(body, 1)
         left = QVBoxLayout()
@@ -119,7 +120,7 @@ class PrintStep(Step):
         s = self.session
         if s.form_pdf is not None:
             self.documents["form"] = Document("form", "联办申请表（已签名）", s.form_pdf,
-                                              "请申请人在打印件上签字后扫描导入")
+                                              "纸质件作为原件归档：请申请人在打印件上签字后扫描导入")
         if s.signed_scan is not None:
             self.documents["signed_scan"] = Document("signed_scan", "签字扫描件", s.signed_scan)
         self._fill_list()
@@ -210,7 +211,7 @@ class PrintStep(Step):
             return
         s.signed_scan, s.signed_scan_pages = pdf, pages
         self.documents["signed_scan"] = Document("signed_scan", "签字扫描件", pdf,
-                                                 f"导入于 {_dt.datetime.now():%H:%M}")
+                                                 f"导入于 {beijing_now():%H:%M}")
         self._fill_list()
         self.docs.setCurrentRow(self.docs.count() - 1)
         self._show_scan_status()

@@ -3,7 +3,8 @@
 The five levels (非常满意 … 非常不满意) and the optional reason are chosen on the applicant-facing
 screen, which records the rating itself. This screen never shows the choice: it says
 "等待申请人评价…" and, once the rating is saved, "已评价". An applicant who declines to rate is
-respected (F6 ends the acceptance without a rating).
+respected, but only the applicant says so: the 不评价 button on their screen ends the acceptance
+without a rating; the clerk can neither choose nor skip for them.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ui.acceptance.style import set_role
 class RatingStep(Step):
     key = "rating"
     title = "服务评价"
-    actions = (("F5", "在申请人屏幕重新显示评价", "ask_again"), ("F6", "申请人不评价，结束受理", "skip"))
+    actions = (("F5", "在申请人屏幕重新显示评价", "ask_again"),)
 
     def __init__(self, ctx, session, parent=None):
         super().__init__(ctx, session, parent)
@@ -29,12 +30,12 @@ class RatingStep(Step):
         set_role(self.state, "banner-info")
         lay.addWidget(self.state)
         self.again = QPushButton("在申请人屏幕重新显示评价 (F5)")
-        self.skip_button = QPushButton("申请人不评价，结束受理 (F6)")
+        self.skip_button = QLabel("申请人不愿评价的，请申请人在申请人屏幕上点“不评价”。")
+        set_role(self.skip_button, "hint")
         lay.addWidget(self.again)
         lay.addWidget(self.skip_button)
         lay.addStretch(1)
         self.again.clicked.connect(self.ask_again)
-        self.skip_button.clicked.connect(self.skip)
         self.skipped = False
         self._screen = None
 
@@ -44,6 +45,7 @@ class RatingStep(Step):
 
             self._screen = applicant_screen_for(self.ctx)
             self._screen.rating_saved.connect(self._rating_saved)
+            self._screen.rating_declined.connect(self._declined)
         return self._screen
 
     def enter(self) -> None:
@@ -71,18 +73,18 @@ class RatingStep(Step):
         self.state.setText("已评价")
         set_role(self.state, "banner-ok")
         self.again.setEnabled(False)
-        self.skip_button.setEnabled(False)
 
-    def skip(self) -> None:
-        if self.session.rating_done:
-            self.request_next.emit()
+    @Slot(str)
+    def _declined(self, case_id: str) -> None:
+        if case_id != self.session.case_id:
             return
         self.skipped = True
-        screen = self._applicant_screen()
-        screen.show_welcome()
+        self.again.setEnabled(False)
+        self.state.setText("申请人选择不评价")
+        set_role(self.state, "banner-ok")
         self.request_next.emit()
 
     def blockers(self) -> list[str]:
         if self.session.rating_done or self.skipped:
             return []
-        return ["申请人尚未评价：请申请人在申请人屏幕上评价；申请人不愿评价的，按 F6 结束。"]
+        return ["申请人尚未评价：请申请人在申请人屏幕上评价；不愿评价的，请申请人点“不评价”。"]

@@ -247,6 +247,9 @@ class AcceptanceScript:
         self.before_step = before_step or (lambda label: None)
         self.after_step = after_step or (lambda label: None)
         self.on_moment = on_moment or (lambda name: None)
+        # The clerk's navigation actions (keys that are not data, clicks, moving to a field): what
+        # the issue's targets count. Characters of data and the applicant's own touches are not.
+        self.actions = 0
 
     # ------------------------------------------------------------------ basics
     @property
@@ -265,6 +268,7 @@ class AcceptanceScript:
         target = target or QApplication.focusWidget() or self.w
         if not self.w.isAncestorOf(target) and target is not self.w:
             target = self.w
+        self.actions += 1
         QTest.keyClick(target, key, modifier)
         spin()
 
@@ -291,6 +295,9 @@ class AcceptanceScript:
             raise ScriptError(f"未能从第{before + 1}步进入下一步：{self.w.last_message[0]}") from None
 
     def focus(self, widget: QWidget) -> None:
+        """Move to ``widget`` (one action: a click or a Tab), unless the focus is already there."""
+        if not widget.hasFocus():
+            self.actions += 1
         widget.setFocus(Qt.FocusReason.TabFocusReason)
         spin()
 
@@ -312,16 +319,21 @@ class AcceptanceScript:
         for _ in range(combo.count() + 1):
             if combo.currentIndex() == target:
                 break
+            self.actions += 1
             QTest.keyClick(combo, Qt.Key.Key_Down if combo.currentIndex() < target else Qt.Key.Key_Up)
         spin()
 
     def click(self, button: QAbstractButton) -> None:
+        if self.w.isAncestorOf(button):   # the applicant's screen is the applicant's, not the clerk's
+            self.actions += 1
         QTest.mouseClick(button, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                          QPoint(button.width() // 2, button.height() // 2))
         spin()
 
     def space(self, button: QAbstractButton) -> None:
-        self.focus(button)
+        focused = button.hasFocus()
+        self.focus(button)                # as a mouse click: reaching it and toggling it is one action
+        self.actions += 1 if focused else 0
         QTest.keyClick(button, Qt.Key.Key_Space)
         spin()
 
@@ -356,7 +368,9 @@ class AcceptanceScript:
     def choose(self, choices: Choices) -> None:
         self.before_step("items")
         step = self.w.step("items")
-        self.space(step.rtype.buttons[list(RetirementType).index(choices.retirement)])
+        rtype = step.rtype.buttons[list(RetirementType).index(choices.retirement)]
+        if not rtype.isChecked():         # an online application brings it already chosen
+            self.space(rtype)
         for n, cb in step.item_checks.items():
             if (n in choices.items) != cb.isChecked() and cb.isEnabled():
                 self.space(cb)
@@ -379,6 +393,8 @@ class AcceptanceScript:
             if path not in values or not fields[path].container.isEnabled():
                 continue
             f = fields[path]
+            if f.value() == values[path]:
+                continue                  # already right (from the card, the platform, a default)
             if f.kind == "combo" and not f.widget.isEditable():
                 self.choose_combo(f.widget, values[path])
             else:
@@ -397,6 +413,8 @@ class AcceptanceScript:
         self.before_step("materials")
         step = self.w.step("materials")
         skip = set(skip)
+        if not skip:
+            self.key(Qt.Key.Key_F5)       # 以上原件均已核验
         for n, row in step.rows.items():
             if n in (1, 12) or n in skip or row.seen.isChecked():
                 continue
@@ -408,6 +426,7 @@ class AcceptanceScript:
     def import_material(self, number: int, path: str) -> None:
         step = self.w.step("materials")
         before = len(self.session.app.material(number).attachments)
+        self.actions += 2                 # F6, then the file in the dialog
         step.import_files(number, [path])
         self.wait(lambda: len(self.session.app.material(number).attachments) > before, f"导入材料{number}")
         self.idle()
@@ -429,6 +448,7 @@ class AcceptanceScript:
 
     def import_photo(self, path: str) -> None:
         self.before_step("photo")
+        self.actions += 2                 # the import button, then the file in the dialog
         self.w.step("photo").import_file(path)
         self.wait(lambda: bool(self.session.app.photo), "导入照片并通过照片检查")
         self.confirm_photo_by_eye()

@@ -30,6 +30,7 @@ class AcceptanceSession:
     finalized: bool = False
     duplicate_case_no: str | None = None   # another open case holds this ID number
     card: Any = None                        # devices.idcard.IdCardData of the last card read
+    before_card: dict | None = None         # the identity fields as they were before that card
     photo_jpeg: bytes | None = None
     photo_report: Any = None                # devices.photo.PhotoResult
     photo_ticks: set[str] = field(default_factory=set)   # clerk checks of photo_report confirmed by eye
@@ -107,6 +108,8 @@ def load_worklist_application(window: Any, platform_id: str) -> Application:
     app, _problems = parse_application(payload)
     app.source = "online"
     app.online_application_id = app.online_application_id or platform_id
+    for record in app.materials.values():
+        record.original_seen = False   # originals are seen at this window, by this clerk, today
     return app
 
 

@@ -48,6 +48,7 @@ QPushButton {{ padding: 5px 14px; min-height: 26px; }}
 QPushButton[role="primary"] {{ background: {ACCENT}; color: white; border-radius: 4px; font-weight: bold; }}
 QPushButton[role="primary"]:disabled {{ background: #9bb7e6; }}
 QLineEdit[invalid="true"], QComboBox[invalid="true"] {{ border: 2px solid {ERROR}; }}
+QComboBox[role="edited"] {{ border: 2px dashed {WARN}; }}
 QGroupBox {{ font-weight: bold; margin-top: 14px; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
 """

@@ -36,6 +36,11 @@ def lookup_url_for(settings: Any) -> str | None:
     return base + ("&" if "?" in base else "?") + "case_no={case_no}"
 
 
+def export_case(window, case_id: str) -> dict:
+    """``ctx.tasks.db``: the case JSON as printing reads it (deadlines, operator, platform state)."""
+    return window.cases.export(case_id)
+
+
 def render_receipt(case_json: dict, lookup_url: str | None):
     """``ctx.tasks.io``: the acceptance receipt (``printing.receipt``, in the render process)."""
     from ui.acceptance.render_pool import render
@@ -150,6 +155,12 @@ class SubmitStep(Step):
         def failed(exc: BaseException) -> None:
             self.submitting = False
             message = user_message(exc, "提交")
+            if "须经审核负责人审批" in message:
+                # not an error: the correction now waits for the supervisor, as it should
+                self.state.setText("已提交审批：本更正须经审核负责人批准，批准后再按 F9 提交。")
+                set_role(self.state, "banner-info")
+                self.notify.emit("已提交审批，请等待审核负责人批准。", "info")
+                return
             self.state.setText(message + "　已填写的内容都还在，处理后再按 F9 提交。")
             set_role(self.state, "banner-error")
             self.notify.emit(message, "error")
@@ -196,6 +207,7 @@ class SubmitStep(Step):
     def _sync_status(self, status: Any) -> None:
         if not self.session.finalized:
             return
+        self._check_acknowledged()
         if status is None:
             self.sync_state.setText("上报：等待同步（联网后自动上报省平台）。")
             return
@@ -205,6 +217,29 @@ class SubmitStep(Step):
             self.sync_state.setText("上报：当前未连接省平台，办件已安全保存在本机队列中，网络恢复后自动上报。")
         else:
             self.sync_state.setText(f"上报：已连接省平台，队列中待上报 {waiting if waiting is not None else '若干'} 件。")
+
+    def _check_acknowledged(self) -> None:
+        """The receipt says 临时回执 only until the platform acknowledges the case: then it is
+        rendered again without the mark (a sync round may have confirmed it meanwhile)."""
+        s = self.session
+        if s.case_json is None or s.case_id is None or (s.case_json.get("platform") or {}).get("acknowledged"):
+            return
+        if getattr(self, "_checking_ack", False):
+            return
+        self._checking_ack = True
+
+        def exported(case_json: dict) -> None:
+            self._checking_ack = False
+            if (case_json.get("platform") or {}).get("acknowledged"):
+                s.case_json = case_json
+                self.run_io(render_receipt, case_json, lookup_url_for(self.ctx.window.settings), doing="生成回执",
+                            on_success=self._receipt_ready)
+
+        def failed(_exc: BaseException) -> None:
+            self._checking_ack = False
+
+        self.run_db(export_case, self.ctx.window, s.case_id, doing="查询平台确认", on_success=exported,
+                    on_failure=failed)
 
     def _receipt_ready(self, result) -> None:
         s = self.session

@@ -20,7 +20,7 @@ Thread contract: GUI thread only.
 from __future__ import annotations
 
 import logging
-from typing import Any
+import shiboken6
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
@@ -30,9 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.cases import Actor
+from ui.acceptance.fields import next_input, scroll_into_view
 from ui.acceptance.form_step import FormStep
 from ui.acceptance.identity_step import IdentityStep
 from ui.acceptance.items_step import ItemsStep
+from ui.acceptance.memory import release_memory, tune_allocator, warm_up
 from ui.acceptance.materials_step import MaterialsStep
 from ui.acceptance.photo_step import PhotoStep
 from ui.acceptance.print_step import PrintStep
@@ -44,51 +46,10 @@ from ui.acceptance.session import (
 from ui.acceptance.step import Step, user_message
 from ui.acceptance.style import STYLE_SHEET, ensure_ui_fonts, set_role
 from ui.acceptance.submit_step import SubmitStep
-
-
-def warm_up() -> None:
-    """``ctx.tasks.io``: load what the first use of each step would otherwise load on the GUI thread."""
-    from counter_app.identity import check_id_number
-
-    check_id_number("410702198506120039")   # python-stdnum's region table: ~0.7 s the first time
-    # The photo package is imported here, once, before the camera thread and the photo results
-    # (unpickled on a worker) need it: two threads importing it at the same moment can trip over
-    # its package-internal import cycle.
-    import devices.photo  # noqa: F401
-    from ui.acceptance import render_pool
-
-    render_pool.warm_up()
+from ui.context import AppContext
 
 
 log = logging.getLogger(__name__)
-
-
-def tune_allocator() -> None:
-    """Keep big buffers (page images, camera frames, PDFs: 1–20 MB each) out of glibc's heap.
-
-    glibc raises its mmap threshold each time such a block is freed, after which the next ones come
-    from the heap and stay mapped when freed: over a day of acceptances the process only grows
-    (measured: ~15 MB per acceptance). A fixed 1 MB threshold gives every big buffer its own
-    mapping, returned to the system when freed. Process-wide; harmless to call more than once.
-    """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 1 << 20)    # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):  # not glibc
-        pass
-
-
-def release_memory() -> None:
-    """Give the heap freed by an acceptance (page images, photo arrays) back to the system: the
-    window runs all day, and glibc otherwise keeps freed arenas mapped."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (Windows, macOS): nothing to do
-        pass
 
 STEP_CLASSES: tuple[type[Step], ...] = (IdentityStep, ItemsStep, FormStep, MaterialsStep, PhotoStep, ReviewStep,
                                         PrintStep, SubmitStep, RatingStep)
@@ -105,7 +66,7 @@ class AcceptanceWidget(QWidget):
     draft_saved = Signal(str)         # case id, after every successful draft save
     warmed_up = Signal()              # the render process and the slow tables are loaded
 
-    def __init__(self, ctx: Any, *, case_id: str | None = None, worklist_id: str | None = None,
+    def __init__(self, ctx: AppContext, *, case_id: str | None = None, worklist_id: str | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
         ensure_ui_fonts()
@@ -161,7 +122,7 @@ class AcceptanceWidget(QWidget):
         self.cancel_button = QPushButton("取消受理 (Esc)")
         self.action_bar = QHBoxLayout()
         self.back_button = QPushButton("上一步 (F8)")
-        self.next_button = QPushButton("下一步 (F9 / Enter)")
+        self.next_button = QPushButton("下一步 (F9 / Ctrl+Enter)")
         set_role(self.next_button, "primary")
         for b in (self.cancel_button, self.back_button, self.next_button):
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
@@ -192,6 +153,9 @@ class AcceptanceWidget(QWidget):
         # The keys are handled in keyPressEvent, and claimed in the ShortcutOverride phase while the
         # focus is inside this widget: the shell's window-wide actions use some of the same function
         # keys (F5 刷新, F8 同步 …), and two shortcuts on one key cancel each other out in Qt.
+
+        # Enter/Tab may move the focus to a field below the visible part of a step: scroll to it.
+        QApplication.instance().focusChanged.connect(self._focus_changed)
 
         self._autosave = QTimer(self)
         self._autosave.setInterval(AUTOSAVE_MS)
@@ -306,7 +270,13 @@ class AcceptanceWidget(QWidget):
         self.ctx.tasks.db.run(acceptance_allowed, self.ctx.window, on_success=result, on_failure=lambda exc: None)
 
     # ------------------------------------------------------------------ navigation
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and shiboken6.isValid(self) and self.current.isAncestorOf(new):
+            scroll_into_view(self.current, new)
+
     def _enter(self, index: int) -> None:
+        if self.last_message[1] in ("error", "warning") and index != self.index:
+            self.show_message("")   # a problem of the step left behind does not follow the clerk
         self.index = index
         self.furthest = max(self.furthest, index)
         step = self.steps[index]
@@ -409,7 +379,7 @@ class AcceptanceWidget(QWidget):
 
     def _action_visible(self, step: Step, method: str) -> bool:
         if method in ("place_demo_card", "demo_scan"):
-            return bool(getattr(self.ctx, "demo", False))
+            return self.ctx.demo
         return True
 
     def _key_action(self, event: QKeyEvent):
@@ -446,7 +416,7 @@ class AcceptanceWidget(QWidget):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             focus = QApplication.focusWidget()
             if isinstance(focus, (QLineEdit, QComboBox)) or isinstance(focus and focus.parentWidget(), QComboBox):
-                nxt = self._next_input(focus)
+                nxt = next_input(self.current, focus)
                 if nxt is not None:
                     nxt.setFocus(Qt.FocusReason.TabFocusReason)
                     if isinstance(nxt, QLineEdit):
@@ -457,21 +427,6 @@ class AcceptanceWidget(QWidget):
             event.accept()
             return
         super().keyPressEvent(event)
-
-    def _next_input(self, widget: QWidget) -> QWidget | None:
-        """The next text field of the current step in focus order, or None at the end of the step."""
-        page = self.current
-        w = widget.nextInFocusChain()
-        for _ in range(2000):
-            if w is None or w is widget:
-                return None
-            if not page.isAncestorOf(w):
-                return None   # left the step: the clerk is at its last field
-            if (isinstance(w, (QLineEdit, QComboBox)) and w.isVisible() and w.isEnabled()
-                    and w.focusPolicy() & Qt.FocusPolicy.TabFocus and not isinstance(w.parentWidget(), QComboBox)):
-                return w
-            w = w.nextInFocusChain()
-        return None
 
     # ------------------------------------------------------------------ drafts
     def _mark_dirty(self) -> None:
@@ -492,13 +447,18 @@ class AcceptanceWidget(QWidget):
         case_id = s.case_id
 
         def saved(_record) -> None:
+            if not shiboken6.isValid(self):
+                return   # cancelled and removed by the shell before the save answered: nothing to show
             self._saving -= 1
-            from datetime import datetime
+            from counter_app.clock import beijing_now
 
-            self.saved_label.setText(f"草稿已保存 {datetime.now():%H:%M:%S}")
+            self.saved_label.setText(f"草稿已保存 {beijing_now():%H:%M:%S}")
             self.draft_saved.emit(case_id)
 
         def failed(exc: BaseException) -> None:
+            if not shiboken6.isValid(self):
+                log.warning("草稿保存失败（受理界面已关闭）：%s", type(exc).__name__)
+                return
             self._saving -= 1
             self._dirty = True  # try again at the next move or autosave
             self.show_message(user_message(exc, "保存草稿") + "　已填写的内容仍在屏幕上，稍后会自动重试保存。", "error")
@@ -528,7 +488,7 @@ class AcceptanceWidget(QWidget):
         s = self.session
         self._autosave.stop()
         release_memory()
-        screen = getattr(self.ctx, "applicant_screen", None)
+        screen = self.ctx.applicant_screen
         if screen is not None:
             screen.show_welcome()
         self.finished.emit(s.case_id or "")
@@ -562,7 +522,7 @@ class AcceptanceWidget(QWidget):
         self._dirty = True
         self._save_draft()
         self._autosave.stop()
-        screen = getattr(self.ctx, "applicant_screen", None)
+        screen = self.ctx.applicant_screen
         if screen is not None:
             screen.show_welcome()
         self.cancelled.emit()
@@ -614,7 +574,7 @@ class AcceptanceWidget(QWidget):
         elif last:
             self.next_button.setText("完成 (F9)")
         else:
-            self.next_button.setText("下一步 (F9 / Enter)")
+            self.next_button.setText("下一步 (F9 / Ctrl+Enter)")
         self.next_button.setEnabled(not busy)
         self.back_button.setEnabled(not busy and self.index > 0)
 

@@ -1,0 +1,109 @@
+"""A supervisor's review of a correction: what changed (before → after), and a refusal with reason.
+
+Approval lives with the case service (``CaseService.approve_correction``); here are the two other
+halves of the review. A refused correction goes back to the clerk as it is (the accepted version
+stays valid); the reason goes to the case's timeline and the audit trail, and the draft leaves the
+supervisor's list until it is changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from counter_app import audit
+from counter_app.application import application_to_dict
+from counter_app.cases import AccessDenied, Actor, CaseError, CaseRecord, CaseService
+from counter_app.lifecycle import EDITABLE_STATES, CaseState
+from counter_app.store.models import CaseTransition
+from counter_app.masking import mask_id_number, mask_phone, mask_text
+from counter_app.security.roles import Permission
+
+# Parts of the case that are not what the applicant declared: never listed as changes.
+_NOT_CONTENT = ("signature", "materials", "photo", "application_date")
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str      # dotted, as the form binds it: "applicant.phone"
+    before: str
+    after: str
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, inner in value.items():
+            out.update(_flat(inner, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: value}
+
+
+def _shown(path: str, value: Any) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value) or "（空）"
+    text = str(value)
+    if path.endswith("id_number"):
+        return mask_id_number(text)
+    if path.endswith("phone"):
+        return mask_phone(text)
+    return text
+
+
+def correction_changes(cases: CaseService, case_id: str) -> list[Change]:
+    """Every field whose value differs between the accepted version and its correction draft."""
+    draft = cases.get(case_id)
+    if not draft.supersedes_id:
+        raise CaseError("这不是更正版本。")
+    original = cases.get(draft.supersedes_id)
+    before = _flat({k: v for k, v in application_to_dict(original.application).items() if k not in _NOT_CONTENT})
+    after = _flat({k: v for k, v in application_to_dict(draft.application).items() if k not in _NOT_CONTENT})
+    return [Change(path, _shown(path, before.get(path)), _shown(path, after.get(path)))
+            for path in sorted(set(before) | set(after)) if before.get(path) != after.get(path)]
+
+
+def reject_correction(cases: CaseService, case_id: str, actor: Actor, reason: str) -> CaseRecord:
+    """A supervisor refuses a correction draft, saying why; the same rules as approving apply
+    (a supervisor, not the one who accepted or started it)."""
+    if not reason.strip():
+        raise CaseError("请填写不予批准的原因，受理员会看到它。")
+    cases._require(actor, Permission.APPROVE_CORRECTION)
+    with cases.sessions.begin() as s:
+        cases._require_operator(s, actor, Permission.APPROVE_CORRECTION)
+        row = cases._row(s, case_id)
+        if not row.supersedes_id or CaseState(row.state) not in EDITABLE_STATES:
+            raise CaseError("只能审批尚未提交的更正版本。")
+        original = cases._row(s, row.supersedes_id)
+        if actor.username in (original.operator, row.operator):
+            raise AccessDenied("不能审批自己受理或自己发起的办件更正，请由其他审核负责人审批。")
+        digest = cases.correction_content_digest(cases._decrypt_app(row))
+        s.add(CaseTransition(case_id=row.id, from_state=row.state, to_state=row.state, at=cases.clock(),
+                             operator=actor.username, reason=mask_text(f"更正未批准：{reason.strip()}")))
+        audit.append(s, actor.username, "correction_rejected", row.case_no,
+                     {"case_id": row.id, "version": row.version, "content_sha256": digest,
+                      "reason": mask_text(reason.strip())})
+    return cases.get(case_id)
+
+
+def rejected_as_it_stands(cases: CaseService, case_id: str) -> bool:
+    """True when the supervisor's last word on this draft is a refusal and it was not changed since."""
+    from sqlalchemy import select
+
+    from counter_app.store.models import AuditEntry
+
+    with cases.sessions() as s:
+        row = cases._row(s, case_id)
+        q = (select(AuditEntry).where(AuditEntry.subject == row.case_no,
+                                      AuditEntry.action.in_(("correction_rejected", "correction_approved")))
+             .order_by(AuditEntry.seq.desc()))
+        for entry in s.execute(q).scalars():
+            if (entry.detail or {}).get("case_id") != row.id:
+                continue
+            if entry.action != "correction_rejected":
+                return False
+            current = cases.correction_content_digest(cases._decrypt_app(row))
+            return entry.detail.get("content_sha256") == current
+    return False
