@@ -42,6 +42,8 @@ ACTIONS = frozenset({
     "key_rotate", "rating", "quarantine", "diagnostics",
     # added with operators, idle lock and retention
     "operator_add", "operator_change", "unlock", "idle_lock", "audit_archive", "archive_verify",
+    # added with the recovery key
+    "recovery_key_issue", "key_recover",
 })
 
 # A keyed MAC over a checkpoint's text; the window passes one built from its vault so that

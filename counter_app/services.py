@@ -18,9 +18,11 @@ from counter_app.cases import CaseService
 from counter_app.config import Settings, load_settings
 from counter_app.paths import data_home
 from counter_app.security.keystore import KeyStore, open_keystore
+from counter_app.security.seal import Sealer
 from counter_app.security.vault import Vault
 from counter_app.store.db import open_database
 from counter_app.store.files import FileStore
+from counter_app.store.presence import store_holds_data
 from counter_app.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,10 @@ def open_window(home: Path | None = None, *, migrate: bool = True) -> Window:
     home.mkdir(parents=True, exist_ok=True)
     settings = load_settings(home / "config.toml")
     keystore = open_keystore(home, keystore_namespace(home))
-    vault = Vault(keystore, algorithm=settings.crypto_algorithm)
+    # Keys (data keys, master, seal key) are created only on first set-up of an empty store.
+    first_setup = not store_holds_data(home)
+    vault = Vault(keystore, algorithm=settings.crypto_algorithm, may_create=first_setup)
+    sealer = Sealer.from_keystore(keystore, may_create=first_setup)
     if migrate:
         # Back up, migrate, restore on failure (raises UpgradeRefused/UpgradeFailed with a Chinese message).
         from counter_app.upgrade import safe_upgrade
@@ -65,13 +70,6 @@ def open_window(home: Path | None = None, *, migrate: bool = True) -> Window:
     engine, sessions = open_database(home / "counter.sqlite3", migrate=False)
     files = FileStore(home / "attachments", vault)
     calendar = WorkCalendar.default(extra_dirs=[home / "holidays"])
-    sealer = None
-    try:
-        from counter_app.security.seal import Sealer
-
-        sealer = Sealer.from_keystore(keystore)
-    except ImportError:
-        pass
     cases = CaseService(sessions, vault, files, calendar, center_code=settings.center_code,
                         window_no=settings.window_no, sealer=sealer, center_name=settings.center_name)
     return Window(home, settings, engine, sessions, keystore, vault, files, calendar, cases)

@@ -70,22 +70,103 @@ def _admin(window, args: argparse.Namespace, permission):  # noqa: ANN001
 
 def _cmd_keys_rotate(args: argparse.Namespace) -> int:
     from counter_app import audit
+    from counter_app.security import recovery, rotation
     from counter_app.security.roles import Permission
 
     window = _open(args)
     try:
         actor = _admin(window, args, Permission.MANAGE_KEYS)
+        if args.data_key or rotation.in_progress(window):
+            # Re-encrypts every stored blob under a new data key, then destroys the old keys and master.
+            report = rotation.rotate_data_keys(window, operator=actor.username)
+            print(("继续完成上次中断的密钥轮换。" if report.resumed else "")
+                  + f"已启用新数据密钥（编号 {report.new_key_id}），重新加密办件数据 {report.rows} 条、附件文件 {report.files} 个，"
+                  f"旧数据密钥 {report.retired} 和旧主密钥已销毁（主密钥指纹 {window.vault.master_fingerprint()}）。")
+            if report.damaged:
+                print(f"有 {len(report.damaged)} 项数据已损坏、无法重新加密（原样保留）：{', '.join(report.damaged[:10])}")
+            return 0
         window.vault.rotate_master()
+        recovery.refresh(window)
         detail = {"master": window.vault.master_fingerprint()}
-        if args.data_key:
-            detail["data_key_id"] = window.vault.rotate_data_key()
         with window.sessions.begin() as s:
             audit.append(s, actor.username, "key_rotate", "master-key", detail)
         print(f"主密钥已轮换，数据密钥已重新包装（主密钥指纹 {detail['master']}）。"
-              + (f"新数据密钥编号 {detail['data_key_id']}，此后新写入的数据使用新密钥。" if args.data_key else ""))
+              "如怀疑密钥库副本泄露，请执行 counter-app keys rotate --data-key 重新加密全部数据。")
         return 0
     finally:
         window.close()
+
+
+def _read_secret(args: argparse.Namespace, prompt: str) -> str:
+    """A secret from the first line of standard input (``--stdin``) or a prompt; never from argv."""
+    if getattr(args, "stdin", False):
+        line = sys.stdin.readline()
+        if not line.strip():
+            raise _user_error("标准输入中没有内容。")
+        return line.strip()
+    return getpass.getpass(prompt)
+
+
+def _cmd_keys_recover(args: argparse.Namespace) -> int:
+    from counter_app import audit
+    from counter_app.paths import data_home
+    from counter_app.security import recovery
+    from counter_app.security.keystore import KeyStoreError, open_keystore
+    from counter_app.services import keystore_namespace
+
+    home = Path(args.home) if args.home else data_home()
+    key_text = _read_secret(args, "恢复密钥（可含空格或连字符）：")
+    try:
+        keystore = open_keystore(home, keystore_namespace(home))
+        info = recovery.recover(home / "counter.sqlite3", keystore, key_text)
+    except KeyStoreError as exc:
+        raise _user_error(exc.message) from None
+    window = _open(args)
+    try:
+        with window.sessions.begin() as s:
+            audit.append(s, "recovery-key", "key_recover", "recovery-key",
+                         {"fingerprint": info["fingerprint"], "key_ids": info["key_ids"]})
+        recovery.refresh(window)
+        print(f"已用恢复密钥恢复本窗口的数据密钥 {window.vault.key_ids}（新主密钥指纹 {window.vault.master_fingerprint()}）。"
+              "请核对办件能正常打开。")
+        return 0
+    finally:
+        window.close()
+
+
+def _cmd_keys_recovery_key(args: argparse.Namespace) -> int:
+    from counter_app.security import recovery
+    from counter_app.security.roles import Permission
+
+    window = _open(args)
+    try:
+        actor = _admin(window, args, Permission.MANAGE_KEYS)
+        sheet = recovery.issue(window, operator=actor.username)
+    finally:
+        window.close()
+    if args.pdf:
+        from printing.recovery_sheet import render_recovery_sheet
+
+        pdf = render_recovery_sheet(key_text=sheet.key_text, qr_payload=sheet.qr_payload,
+                                    center_code=sheet.center_code, window_no=sheet.window_no,
+                                    fingerprint=sheet.fingerprint, issued_at=sheet.issued_at)
+        fd = os.open(args.pdf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+        print(f"恢复密钥单已写入 {args.pdf}：打印后请立即删除该文件。")
+    print("恢复密钥（只显示这一次，请抄写或打印后存放于保险柜；此前的恢复密钥已作废）：")
+    print(sheet.key_text)
+    print(f"恢复密钥指纹：{sheet.fingerprint}")
+    return 0
+
+
+def _recovery_fingerprint(window) -> str | None:  # noqa: ANN001
+    import base64
+
+    from counter_app.security import recovery
+
+    record = recovery.current_record(window)
+    return recovery.fingerprint(base64.b64decode(record["public_key"])) if record else None
 
 
 def _cmd_keys_status(args: argparse.Namespace) -> int:
@@ -96,13 +177,16 @@ def _cmd_keys_status(args: argparse.Namespace) -> int:
                 "data_key_ids": window.vault.key_ids, "master_fingerprint": window.vault.master_fingerprint(),
                 "seal_algorithm": sealer.algorithm if sealer else None,
                 "seal_key_id": sealer.key_id if sealer else None,
-                "seal_public_key": sealer.public_key_b64 if sealer else None}
+                "seal_public_key": sealer.public_key_b64 if sealer else None,
+                "recovery_key": _recovery_fingerprint(window)}
         if args.json:
             _print_json(info)
         else:
             print(f"密钥库：{'系统密钥库' if info['keystore'] == 'keyring' else '文件密钥库（仅限测试/演示）'}")
             print(f"加密算法：{info['algorithm']}；数据密钥编号：{info['data_key_ids']}；主密钥指纹：{info['master_fingerprint']}")
             print(f"签章：{info['seal_algorithm']}，密钥编号 {info['seal_key_id']}，公钥 {info['seal_public_key']}")
+            print(f"恢复密钥：指纹 {info['recovery_key']}" if info["recovery_key"] else
+                  "恢复密钥：尚未生成。请执行 counter-app keys recovery-key --pdf 恢复密钥单.pdf，打印后存放于保险柜。")
         return 0
     finally:
         window.close()
@@ -294,8 +378,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     keys = sub.add_parser("keys", help="密钥管理").add_subparsers(dest="keys_command", metavar="ACTION")
     p = keys.add_parser("rotate", parents=[common, admin], help="轮换主密钥（重新包装数据密钥）")
-    p.add_argument("--data-key", action="store_true", help="同时启用新的数据密钥（此后新写入的数据使用）")
+    p.add_argument("--data-key", action="store_true",
+                   help="同时启用新的数据密钥，用它重新加密全部已存数据，然后销毁旧密钥（中断后再次执行即继续）")
     p.set_defaults(func=_cmd_keys_rotate)
+    p = keys.add_parser("recovery-key", parents=[common, admin], help="生成新的恢复密钥（只显示一次；旧的作废）")
+    p.add_argument("--pdf", metavar="FILE.pdf", help="同时生成可打印的恢复密钥单（含二维码）")
+    p.set_defaults(func=_cmd_keys_recovery_key)
+    p = keys.add_parser("recover", parents=[common], help="密钥库丢失后，用恢复密钥恢复本窗口的数据密钥")
+    p.add_argument("--stdin", action="store_true", help="从标准输入第一行读取恢复密钥")
+    p.set_defaults(func=_cmd_keys_recover)
     p = keys.add_parser("status", parents=[common], help="显示密钥库、算法和签章公钥")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_keys_status)

@@ -126,6 +126,19 @@ class FileKeyStore:
         self.path = Path(path)
         log.warning("使用文件密钥库 %s：仅适用于无桌面的测试或演示机器，生产窗口请使用系统密钥库。", self.path)
         self._check_permissions()
+        self._remove_stale_temporaries()
+
+    def _remove_stale_temporaries(self) -> None:
+        """A write killed between creating its temporary file and renaming it leaves a full key
+        set (old masters, the seal key) under ``keystore.txt.tmpPID``. The renamed file is always
+        complete, so a temporary of a process that no longer runs is overwritten and removed."""
+        if not self.path.parent.is_dir():
+            return
+        for tmp in self.path.parent.glob(self.path.name + ".tmp*"):
+            suffix = tmp.name[len(self.path.name) + 4:]
+            if suffix.isdigit() and int(suffix) != os.getpid() and _process_alive(int(suffix)):
+                continue
+            _shred(tmp)
 
     def _check_permissions(self) -> None:
         if os.name != "posix" or not self.path.exists():
@@ -157,12 +170,18 @@ class FileKeyStore:
     def _write(self, data: dict[str, str]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write("".join(f"{k}={v}\n" for k, v in sorted(data.items())))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write("".join(f"{k}={v}\n" for k, v in sorted(data.items())))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            _shred(tmp)
+            raise KeyStoreError(f"无法写入密钥文件 {self.path}：{exc.strerror}。密钥未改动；"
+                                "请联系技术人员检查磁盘空间和权限。") from None
+        _fsync_dir(self.path.parent)
 
     def set(self, name: str, value: bytes) -> None:
         data = self._load()
@@ -173,6 +192,42 @@ class FileKeyStore:
         data = self._load()
         if data.pop(name, None) is not None:
             self._write(data)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _shred(path: Path) -> None:
+    """Overwrite, then remove: key material should not linger in freed blocks of a plain unlink."""
+    try:
+        size = path.stat().st_size
+        with open(path, "r+b") as fh:
+            fh.write(b"\0" * size)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError:
+        pass
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def open_keystore(data_dir: Path, namespace: str, setting: str | None = None) -> KeyStore:

@@ -33,6 +33,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from counter_app.security.keystore import KeyStoreError
+from counter_app.security.vault import KEYS_MISSING
+
 SEAL_VERSION = 1
 ALGORITHM = "ed25519"
 KEY_NAME = "seal-ed25519-private"
@@ -63,9 +66,13 @@ class Sealer:
         self.key_id = key_id_of(self.public_raw)
 
     @classmethod
-    def from_keystore(cls, keystore) -> "Sealer":  # noqa: ANN001 - security.keystore.KeyStore
+    def from_keystore(cls, keystore, *, may_create: bool = True) -> "Sealer":  # noqa: ANN001 - security.keystore.KeyStore
+        """A new seal key only on first set-up: a window's seal key is enrolled with the platform,
+        so a silently replaced one would make every later seal unverifiable."""
         raw = keystore.get(KEY_NAME)
         if raw is None:
+            if not may_create:
+                raise KeyStoreError(KEYS_MISSING)
             key = Ed25519PrivateKey.generate()
             keystore.set(KEY_NAME, key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
             return cls(key)

@@ -34,6 +34,12 @@ ALG_SM4_GCM = 2
 ALGORITHMS = {"aes-256-gcm": ALG_AES_GCM, "sm4-gcm": ALG_SM4_GCM}
 
 
+KEYS_MISSING = (
+    "此数据目录中已有加密的办件数据，但密钥库中缺少对应的密钥（密钥文件被删除、清空或截断，或系统密钥库被重置）。"
+    "程序没有生成新密钥，也没有改动任何数据。请技术人员：从备份恢复密钥库，"
+    "或用设置时打印的恢复密钥执行 counter-app keys recover。")
+
+
 class DecryptionError(Exception):
     """Ciphertext that does not open: tampered, moved, or the wrong key."""
 
@@ -75,9 +81,13 @@ class Vault:
     # the key store writes always leaves one master that opens the stored wrap.
     PENDING_NAME = "pending-master-key"
 
-    def __init__(self, keystore: KeyStore, *, algorithm: str = "aes-256-gcm"):
+    def __init__(self, keystore: KeyStore, *, algorithm: str = "aes-256-gcm", may_create: bool = True):
+        """``may_create`` is False once the store holds encrypted data: missing keys are then
+        refused (:data:`KEYS_MISSING`), never replaced, so nothing is written under keys that
+        cannot open what is already there."""
         if algorithm not in ALGORITHMS:
             raise KeyStoreError(f"未知的加密算法：{algorithm}（可选 aes-256-gcm、sm4-gcm）。")
+        self._may_create = may_create
         self._ks = keystore
         self._lock = threading.Lock()
         self._keys: dict[int, _DataKey] = {}
@@ -93,6 +103,8 @@ class Vault:
             if wrapped:
                 # Encrypted data may exist; inventing a new master would orphan it.
                 raise KeyStoreError("密钥库中有加密的数据密钥但缺少主密钥，无法解密已存数据。请联系技术人员从备份恢复密钥库。")
+            if not self._may_create:
+                raise KeyStoreError(KEYS_MISSING)
             master = new_key(32)
             self._ks.set(self.MASTER_NAME, master)
             return master
@@ -139,15 +151,46 @@ class Vault:
             keys[-kid] = _DataKey(-kid, 0, chunk[37:69])
         return keys
 
-    def _wrap_all(self, master: bytes) -> bytes:
+    def _plain_keys(self) -> bytes:
         parts = [_WRAP_V2]
         for k in sorted(self._keys.values(), key=lambda x: x.key_id):
             if k.key_id <= 0:
                 continue
             bidx = self._keys[-k.key_id].key
             parts.append(struct.pack(">IBB", k.key_id, k.alg, len(k.key)) + k.key + bytes([len(bidx)]) + bidx)
+        return b"".join(parts)
+
+    @staticmethod
+    def _wrap_plain(plain: bytes, master: bytes) -> bytes:
         nonce = os.urandom(12)
-        return nonce + AESGCM(master).encrypt(nonce, b"".join(parts), _WRAP_AD)
+        return nonce + AESGCM(master).encrypt(nonce, plain, _WRAP_AD)
+
+    def _wrap_all(self, master: bytes) -> bytes:
+        return self._wrap_plain(self._plain_keys(), master)
+
+    def export_key_material(self) -> bytes:
+        """The data keys in the clear, for sealing to the recovery key only (never stored as is)."""
+        return self._plain_keys()
+
+    @classmethod
+    def install_key_material(cls, keystore: KeyStore, material: bytes) -> None:
+        """Recovery: the data keys under a fresh master. Wrap first, then master: a crash in
+        between leaves a master that does not open the wrap, and recovery is simply run again."""
+        if not material.startswith(_WRAP_V2):
+            raise KeyStoreError("恢复数据格式不正确。")
+        master = new_key(32)
+        keystore.set(cls.WRAP_NAME, cls._wrap_plain(material, master))
+        keystore.set(cls.MASTER_NAME, master)
+        keystore.delete(cls.PENDING_NAME)
+
+    def destroy_data_keys(self, key_ids: list[int]) -> None:
+        """Remove retired data keys (after every blob was re-encrypted) and re-wrap the rest under
+        a new master, so a copy of the old key store opens neither the new wrap nor the data."""
+        with self._lock:
+            current = self._current().key_id
+            keys = {k: v for k, v in self._keys.items() if abs(k) not in key_ids or abs(k) == current}
+            self._keys = keys
+        self.rotate_master()
 
     def _add_data_key(self, alg: int) -> _DataKey:
         kid = max([k for k in self._keys if k > 0], default=0) + 1
@@ -165,6 +208,8 @@ class Vault:
         wrapped = self._ks.get(self.WRAP_NAME)
         if wrapped:
             self._keys = self._unwrap_all(wrapped, self._master)
+        elif not self._may_create:
+            raise KeyStoreError(KEYS_MISSING)
         if not self._keys or self._current().alg != alg:
             self._add_data_key(alg)
             self._ks.set(self.WRAP_NAME, self._wrap_all(self._master))

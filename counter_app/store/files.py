@@ -46,6 +46,16 @@ class FileStore:
         os.replace(tmp, path)
         return digest
 
+    def replace_blob(self, path: Path, blob: bytes) -> None:
+        """Swap a stored file's ciphertext (key rotation): temp file, fsync, atomic rename."""
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
     def get(self, sha256: str) -> bytes:
         path = self.path_for(sha256)
         try:

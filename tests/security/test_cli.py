@@ -70,10 +70,10 @@ def test_keys_rotate_keeps_everything_readable(staffed_window, capsys, monkeypat
     staffed_window.close()
     monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Root-2026!")
     code, out = run(capsys, "keys", "rotate", "--admin", "admin", "--data-key")
-    assert code == 0 and "主密钥已轮换" in out and "新数据密钥编号 2" in out
+    assert code == 0 and "已启用新数据密钥（编号 2）" in out and "旧数据密钥 [1] 和旧主密钥已销毁" in out
     w = open_window(home)
     try:
-        assert w.vault.master_fingerprint() != before and w.vault.key_ids == [1, 2]
+        assert w.vault.master_fingerprint() != before and w.vault.key_ids == [2]
         assert w.cases.get(rec.id).application.applicant.id_number == app.applicant.id_number
         with w.sessions() as s:
             from counter_app import audit
@@ -81,12 +81,12 @@ def test_keys_rotate_keeps_everything_readable(staffed_window, capsys, monkeypat
             from sqlalchemy import select
 
             last = s.execute(select(AuditEntry).where(AuditEntry.action == "key_rotate")).scalar_one()
-            assert last.operator == "admin" and last.detail["data_key_id"] == 2
+            assert last.operator == "admin" and last.detail["new_key_id"] == 2 and last.detail["retired"] == [1]
             assert audit.verify(s).ok
     finally:
         w.close()
     code, out = run(capsys, "keys", "status", "--json")
-    assert json.loads(out)["data_key_ids"] == [1, 2]
+    assert json.loads(out)["data_key_ids"] == [2]
 
 
 def test_audit_verify_reports_the_first_broken_link(staffed_window, capsys):
