@@ -75,6 +75,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from counter_app.store.private import private_umask
+
+    private_umask()  # every file this process creates is the owner's only (0600 / 0700)
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     if command is None and "--version" in argv:
@@ -106,6 +109,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - storage failures become a sentence, anything else re-raises
+        from counter_app.store.health import explain
+
+        message = explain(exc)
+        if message is None:
+            raise
+        print(f"错误：{message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

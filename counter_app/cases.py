@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -33,7 +34,7 @@ from counter_app.rules import blocking, normalise, validate
 from counter_app import signing_queue
 from counter_app.signing_queue import documents_to_sign
 from counter_app.security.roles import Permission, allowed, denial_message
-from counter_app.security.vault import Vault
+from counter_app.security.vault import DecryptionError, Vault
 from counter_app.store.files import FileStore
 from counter_app.store.models import (
     Attachment, AuditEntry, CaseAttachment, CaseRow, CaseTransition, DailySequence, ItemProgress, ItemStatusEvent,
@@ -43,6 +44,11 @@ from counter_app.workdays import WorkCalendar, plan_deadlines, sla_state, worst_
 from counter_app.clock import CHINA_TZ
 from counter_app.errors import UserError
 
+log = logging.getLogger(__name__)
+
+
+
+DAMAGED_TEXT = "数据损坏，请联系技术人员"
 
 
 class CaseError(UserError):
@@ -53,6 +59,15 @@ class CaseError(UserError):
         self.message = message
         self.problems = problems or []
         self.existing_case_no = existing_case_no
+
+
+class CaseDamaged(CaseError):
+    """The case's encrypted data does not open (a damaged row): shown as damaged, never a traceback."""
+
+    def __init__(self, case_no: str):
+        super().__init__(f"办件 {case_no} 的{DAMAGED_TEXT}（加密数据无法打开）。其他办件不受影响；"
+                         "技术人员可从最近的数据库备份中核对该办件。")
+        self.case_no = case_no
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,7 @@ class CaseSummary:
     sla: str | None = None
     rating: str | None = None
     source: str = "walk_in"
+    damaged: bool = False  # the encrypted data does not open: shown as DAMAGED_TEXT, masked number
 
 
 @dataclass
@@ -145,8 +161,12 @@ class CaseService:
     def _decrypt_app(self, row: CaseRow) -> Application:
         if row.payload_enc is None:
             return Application()
-        raw = self.vault.decrypt(row.payload_enc, Vault.associated_data("cases", "payload_enc", row.id))
-        return application_from_dict(json.loads(raw))
+        try:
+            raw = self.vault.decrypt(row.payload_enc, Vault.associated_data("cases", "payload_enc", row.id))
+            return application_from_dict(json.loads(raw))
+        except (DecryptionError, ValueError, KeyError, TypeError) as exc:
+            log.error("办件 %s 第%s版的加密数据无法打开：%s", row.case_no, row.version, type(exc).__name__)
+            raise CaseDamaged(row.case_no) from None
 
     def id_index(self, id_number: str) -> str:
         return self.vault.blind_index("id_number", normalise_id_number(id_number))
@@ -669,9 +689,14 @@ class CaseService:
         )
 
     def _summary(self, s: Session, row: CaseRow) -> CaseSummary:
+        damaged = False
         if row.payload_enc is not None:
-            app = self._decrypt_app(row)
-            name, idn = mask_name(app.applicant.name), mask_id_number(app.applicant.id_number)
+            try:
+                app = self._decrypt_app(row)
+                name, idn = mask_name(app.applicant.name), mask_id_number(app.applicant.id_number)
+            except CaseDamaged:
+                # One damaged row must not take the list down for everyone: it is shown as damaged.
+                damaged, name, idn = True, DAMAGED_TEXT, "*" * 18
         else:
             ms = row.masked_summary or {}
             name, idn = ms.get("name", ""), ms.get("id_number", "")
@@ -681,7 +706,7 @@ class CaseService:
                            masked_name=name, masked_id=idn,
                            items=[int(x) for x in row.items.split(",") if x], retirement_type=row.retirement_type,
                            accepted_on=row.accepted_on, operator=row.operator, synced=outbox == "acked",
-                           sla=worst, rating=row.rating, source=row.source)
+                           sla=worst, rating=row.rating, source=row.source, damaged=damaged)
 
     def list_cases(self, *, day: _dt.date | None = None, states: Iterable[CaseState] | None = None,
                    include_superseded: bool = False, limit: int | None = None) -> list[CaseSummary]:

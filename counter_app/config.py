@@ -28,6 +28,8 @@ class SettingSpec:
     default: Any
     label: str
     check: str = ""  # regex the string form must match
+    minimum: int | None = None  # inclusive bounds of an int setting
+    maximum: int | None = None
 
 
 SPECS: tuple[SettingSpec, ...] = (
@@ -45,12 +47,15 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("camera_index", int, 0, "照相机编号"),
     SettingSpec("document_camera_index", int, 1, "高拍仪编号"),
     SettingSpec("scan_import_dir", str, "", "扫描仪导入文件夹"),
-    SettingSpec("idle_lock_minutes", int, 5, "无操作自动锁屏（分钟）"),
-    SettingSpec("lockout_attempts", int, 5, "密码连续错误锁定次数"),
-    SettingSpec("lockout_minutes", int, 15, "账户锁定时长（分钟）"),
+    # Bounds from 等保 2.0 (login failure handling, session timeout): outside them the control is void.
+    SettingSpec("idle_lock_minutes", int, 5, "无操作自动锁屏（分钟）", minimum=1, maximum=60),
+    SettingSpec("lockout_attempts", int, 5, "密码连续错误锁定次数", minimum=3, maximum=10),
+    SettingSpec("lockout_minutes", int, 15, "账户锁定时长（分钟）", minimum=5, maximum=1440),
     SettingSpec("stale_warn_minutes", int, 60, "待上报超过此时间提醒（分钟）"),
     SettingSpec("stale_block_days", int, 3, "最早待上报办件超过此天数停止受理（天）"),
-    SettingSpec("retention_days", int, 30, "办结后个人信息保留天数"),
+    # PIPL art. 19 (no longer than the purpose needs): a finished case is the platform's archive,
+    # the window keeps it at most a year for questions at the counter.
+    SettingSpec("retention_days", int, 30, "办结后个人信息保留天数", minimum=0, maximum=365),
     SettingSpec("crypto_algorithm", str, "aes-256-gcm", "加密算法（aes-256-gcm 或 sm4-gcm）", r"aes-256-gcm|sm4-gcm"),
     SettingSpec("sync_interval_seconds", int, 30, "进度同步间隔（秒）"),
     SettingSpec("demo_mode", bool, False, "演示模式（模拟设备）"),
@@ -135,6 +140,10 @@ def coerce(name: str, value: Any) -> Any:
             value = str(value).strip()
     except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf) from a TOML "inf"
         raise ConfigError(f"配置项“{spec.label}”（{name}）的值无效：{value!r}。") from None
+    if spec.type is int and ((spec.minimum is not None and value < spec.minimum)
+                             or (spec.maximum is not None and value > spec.maximum)):
+        raise ConfigError(f"配置项“{spec.label}”（{name}）须在{spec.minimum}到{spec.maximum}之间，"
+                          f"{value!r} 超出范围，未采用。")
     if spec.check and not re.fullmatch(spec.check, str(value)):
         raise ConfigError(f"配置项“{spec.label}”（{name}）的值格式不正确：{value!r}。")
     return value

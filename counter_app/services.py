@@ -22,7 +22,9 @@ from counter_app.security.seal import Sealer
 from counter_app.security.vault import Vault
 from counter_app.store.db import open_database
 from counter_app.store.files import FileStore
+from counter_app.store.health import quick_check
 from counter_app.store.presence import store_holds_data
+from counter_app.store.private import secure_home
 from counter_app.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ class Window:
     files: FileStore
     calendar: WorkCalendar
     cases: CaseService
+    damage: str | None = None  # what PRAGMA quick_check reported at start; the store is then read-only
 
     @property
     def db_path(self) -> Path:
@@ -55,7 +58,7 @@ def keystore_namespace(home: Path) -> str:
 
 def open_window(home: Path | None = None, *, migrate: bool = True) -> Window:
     home = Path(home) if home else data_home()
-    home.mkdir(parents=True, exist_ok=True)
+    secure_home(home)  # 0700 / 0600, also for a directory made by an older version
     settings = load_settings(home / "config.toml")
     keystore = open_keystore(home, keystore_namespace(home))
     # Keys (data keys, master, seal key) are created only on first set-up of an empty store.
@@ -67,9 +70,13 @@ def open_window(home: Path | None = None, *, migrate: bool = True) -> Window:
         from counter_app.upgrade import safe_upgrade
 
         safe_upgrade(home / "counter.sqlite3")
-    engine, sessions = open_database(home / "counter.sqlite3", migrate=False)
+    # PRAGMA quick_check at every start: a damaged store is opened read-only (see store.health).
+    damage = quick_check(home / "counter.sqlite3")
+    if damage is not None:
+        log.error("数据库完整性检查未通过：%s", damage)
+    engine, sessions = open_database(home / "counter.sqlite3", migrate=False, read_only=damage is not None)
     files = FileStore(home / "attachments", vault)
     calendar = WorkCalendar.default(extra_dirs=[home / "holidays"])
     cases = CaseService(sessions, vault, files, calendar, center_code=settings.center_code,
                         window_no=settings.window_no, sealer=sealer, center_name=settings.center_name)
-    return Window(home, settings, engine, sessions, keystore, vault, files, calendar, cases)
+    return Window(home, settings, engine, sessions, keystore, vault, files, calendar, cases, damage)

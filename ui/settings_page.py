@@ -291,7 +291,9 @@ class SettingsPage(QWidget):
             w: QWidget = QCheckBox()
         elif spec.type is int:
             w = QSpinBox()
-            w.setRange(0, 100000)
+            # The spin box offers only what the core accepts (security settings have bounds).
+            low = spec.minimum if spec.minimum is not None else 0
+            w.setRange(low, spec.maximum if spec.maximum is not None else 100000)
         elif spec.name == "reader_port":
             w = QComboBox()
             w.setEditable(True)

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.commands.common import add_operator_arguments as _operator_args
+from app.commands.common import authenticate_operator as _operator
 from app.commands.common import case_error as _case_error
 from app.commands.common import open_window_or_fail as _open
 from app.commands.common import parse_date as _date
@@ -31,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     case = sub.add_parser("case", help="办件").add_subparsers(dest="case_command", metavar="ACTION")
     p = case.add_parser("create", help="从JSON文件新建办件（草稿）")
     p.add_argument("--json", dest="json_file", required=True, metavar="FILE")
-    p.add_argument("--operator", default=os.environ.get("COUNTER_APP_OPERATOR", "cli"))
+    _operator_args(p)
     p.add_argument("--output-json", action="store_true", help="以JSON输出结果")
     p.set_defaults(func=cmd_case_create)
     p = case.add_parser("show", help="显示办件（默认脱敏）")
@@ -67,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--center", action="store_true",
                    help="全中心所有窗口（数据来自省平台，离线时用本机缓存并注明截至时间）")
     p.add_argument("-o", "--output", required=True)
-    p.add_argument("--operator", default=os.environ.get("COUNTER_APP_OPERATOR", "cli"))
+    _operator_args(p)
     p.set_defaults(func=cmd_report_daily)
 
 
@@ -102,10 +104,13 @@ def cmd_db_status(args: argparse.Namespace) -> int:
 def cmd_case_create(args: argparse.Namespace) -> int:
     from counter_app.cases import Actor, CaseError
 
+    from counter_app.security.roles import Permission
+
     data = _read_json(args.json_file)
     w = _open()
     try:
-        rec, problems = w.cases.import_case(data, Actor(args.operator))
+        actor = _operator(w, args, Permission.HANDLE_CASE)
+        rec, problems = w.cases.import_case(data, actor)
     except CaseError as exc:
         raise _case_error(exc) from None
     finally:
@@ -195,7 +200,7 @@ def cmd_case_list(args: argparse.Namespace) -> int:
     if args.json:
         _print_json([{"case_no": r.case_no, "version": r.version, "state": r.state.value, "name": r.masked_name,
                       "id_number": r.masked_id, "items": r.items, "accepted_on": r.accepted_on,
-                      "operator": r.operator, "synced": r.synced, "sla": r.sla} for r in rows])
+                      "operator": r.operator, "synced": r.synced, "sla": r.sla, "damaged": r.damaged} for r in rows])
         return 0
     if not rows:
         print("没有办件。")
@@ -284,14 +289,16 @@ def _center_report_data(w, day, operator: str):
 
 def cmd_report_daily(args: argparse.Namespace) -> int:
     from counter_app.reports import daily_report_data
+    from counter_app.security.roles import Permission
 
     day = _date(args.date, "日期")
     w = _open()
     try:
+        actor = _operator(w, args, Permission.VIEW_REPORTS)
         if args.center:
-            data = _center_report_data(w, day, args.operator)
+            data = _center_report_data(w, day, actor.username)
         else:
-            data = daily_report_data(w, day, args.window_no, operator=args.operator)
+            data = daily_report_data(w, day, args.window_no, operator=actor.username)
         from printing.report import render_daily_report
 
         result = render_daily_report(data)
@@ -304,7 +311,7 @@ def cmd_report_daily(args: argparse.Namespace) -> int:
             from counter_app import audit
 
             with w.sessions.begin() as s:
-                audit.append(s, args.operator, "print", f"daily-report:{day}", {"cases": len(data.cases)})
+                audit.append(s, actor.username, "print", f"daily-report:{day}", {"cases": len(data.cases)})
         except Exception:  # noqa: BLE001 - printing the report must not fail on the audit
             pass
     finally:

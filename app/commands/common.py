@@ -49,3 +49,61 @@ def print_json(data: Any) -> None:
 
 def case_error(exc: Exception) -> UserError:
     return UserError(getattr(exc, "message", str(exc)))
+
+
+# ---- who runs a command that changes data or settings -----------------------------------------
+
+PASSWORD_ENV = "COUNTER_APP_OPERATOR_PASSWORD"
+
+
+def add_operator_arguments(parser, *, stdin: bool = True) -> None:  # noqa: ANN001 - argparse parser
+    """``--user`` (and ``--password-stdin`` where standard input is free): the operator running the command."""
+    parser.add_argument("--user", metavar="USER", help="执行此操作的工作人员账户（密码在提示时输入）")
+    if stdin:
+        parser.add_argument("--password-stdin", action="store_true", help="从标准输入第一行读取该账户的密码")
+
+
+def _password(args, username: str) -> str:  # noqa: ANN001
+    import getpass
+    import os
+    import sys
+
+    if getattr(args, "password_stdin", False):
+        line = sys.stdin.readline()
+        if not line:
+            raise UserError("标准输入中没有密码。")
+        return line.rstrip("\r\n")
+    # For scripts: the environment is private to the process owner, unlike the command line.
+    for name in (PASSWORD_ENV, "COUNTER_APP_ADMIN_PASSWORD"):
+        value = os.environ.get(name)
+        if value is not None:
+            return value
+    try:
+        return getpass.getpass(f"{username} 的密码：")
+    except EOFError:
+        raise UserError("需要输入密码：请在终端中运行，或用 --password-stdin 从标准输入提供。") from None
+
+
+def authenticate_operator(window, args, permission, *, installer_ok: bool = False):  # noqa: ANN001
+    """The authenticated operator allowed ``permission`` (roles matrix), for the audit trail.
+
+    ``installer_ok``: on a fresh install with no IT administrator yet, set-up commands run as the
+    installer (audited as such), so a window can be configured before accounts exist."""
+    from counter_app.cases import Actor, CaseError
+    from counter_app.security import access
+    from counter_app.security.operators import INSTALLER
+
+    directory = access.directory(window)
+    username = getattr(args, "user", None) or getattr(args, "admin", None)
+    if installer_ok and not username and not directory.has_admin():
+        return INSTALLER
+    if not username:
+        raise UserError("此命令会修改数据或设置，须以有权限的工作人员账户执行：请加 --user 用户名"
+                        "（密码在提示时输入，或用 --password-stdin 从标准输入读取）。")
+    password = _password(args, username)
+    try:
+        actor = directory.authenticate(username, password)
+        access.require(actor, permission)
+    except CaseError as exc:
+        raise UserError(exc.message) from None
+    return Actor(actor.username, actor.role)

@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from app.commands.common import add_operator_arguments, authenticate_operator
 from counter_app.errors import UserError
 
 for _stream in (sys.stdout, sys.stderr):
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="读取站点配置文件（TOML），写入本窗口的配置；平台凭据保存到系统密钥库。")
     p.add_argument("--from", dest="site_file", required=True, metavar="SITE.toml", help="站点配置文件")
     p.add_argument("--check", action="store_true", help="只检查文件，不做任何修改")
-    p.add_argument("--operator", default=os.environ.get("COUNTER_APP_OPERATOR", "it_admin"), help="记入审计的操作人")
+    add_operator_arguments(p)
     _add_home(p)
     p.set_defaults(func=cmd_configure)
 
@@ -54,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     diag = sub.add_parser("diagnostics", help="诊断信息").add_subparsers(dest="diagnostics_command", metavar="ACTION")
     p = diag.add_parser("export", help="导出诊断信息（不含个人信息）到ZIP文件")
     p.add_argument("file", metavar="FILE.zip")
-    p.add_argument("--operator", default=os.environ.get("COUNTER_APP_OPERATOR", "it_admin"), help="记入审计的操作人")
+    add_operator_arguments(p)
     p.add_argument("--with-qt", action="store_true", help="同时检查图形界面（较慢）")
     p.add_argument("--device-timeout", type=float, default=20.0, help="设备查询最长等待秒数")
     _add_home(p)
@@ -92,9 +93,18 @@ def cmd_configure(args: argparse.Namespace) -> int:
               + ("，含平台凭据" if site.credential else "") + (f"，{len(site.printers)} 台打印机" if site.printers else "")
               + "。未做任何修改。")
         return 0
+    from counter_app.security.roles import Permission
+    from counter_app.services import open_window
+
     home = _home(args)
     try:
-        applied = apply_site_config(home, site, operator=args.operator)
+        window = open_window(home)
+        try:
+            # Settings change only for an authenticated IT administrator (the installer on a fresh install).
+            actor = authenticate_operator(window, args, Permission.CHANGE_SETTINGS, installer_ok=True)
+            applied = apply_site_config(home, site, operator=actor.username, window=window)
+        finally:
+            window.close()
     except UserError:
         raise
     except OSError as exc:
@@ -141,9 +151,24 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 def cmd_diagnostics_export(args: argparse.Namespace) -> int:
     from app.diagnostics import export_diagnostics
 
+    from counter_app.security.roles import Permission
+    from counter_app.services import open_window
+
     dest = Path(args.file)
+    home = _home(args)
     try:
-        result = export_diagnostics(_home(args), dest, operator=args.operator, device_timeout=args.device_timeout,
+        window = open_window(home)
+    except Exception:  # noqa: BLE001 - a store that cannot open is what diagnostics are for; it is reported inside
+        window = None
+    if window is not None:
+        try:
+            operator = authenticate_operator(window, args, Permission.VERIFY_AUDIT, installer_ok=True).username
+        finally:
+            window.close()
+    else:
+        operator = "unauthenticated"
+    try:
+        result = export_diagnostics(home, dest, operator=operator, device_timeout=args.device_timeout,
                                     qt=args.with_qt)
     except OSError as exc:
         raise UserError(f"无法写入诊断文件 {dest}：{exc.strerror or exc}。请换一个位置（如U盘或桌面）。") from None

@@ -126,14 +126,20 @@ def cmd_login(args: argparse.Namespace) -> int:
     from counter_app.sync.client import CredentialsError, SyncError, client_for
     from counter_app.sync.credentials import set_token
 
-    if args.stdin:
-        token = sys.stdin.readline().strip()
-    else:
-        token = getpass.getpass("请输入省平台下发的窗口凭据：").strip()
-    if not token:
-        raise UserError("凭据不能为空。")
+    from app.commands.common import authenticate_operator
+    from counter_app import audit
+    from counter_app.security.roles import Permission
+
     w = _open()
     try:
+        # Who replaces the platform credential is authenticated (IT administrator) and audited.
+        actor = authenticate_operator(w, args, Permission.CHANGE_SETTINGS, installer_ok=True)
+        if args.stdin:
+            token = sys.stdin.readline().strip()
+        else:
+            token = getpass.getpass("请输入省平台下发的窗口凭据：").strip()
+        if not token:
+            raise UserError("凭据不能为空。")
         if not args.no_verify:
             try:
                 who = client_for(w, token=token).whoami()
@@ -146,6 +152,8 @@ def cmd_login(args: argparse.Namespace) -> int:
             set_token(w, token)
         except ValueError as exc:
             raise UserError(str(exc)) from None
+        with w.sessions.begin() as s:
+            audit.append(s, actor.username, "settings", "platform-credential", {"changed": ["credential"]})
     finally:
         w.close()
     print("凭据已保存到系统密钥库。")
@@ -156,11 +164,15 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     from counter_app.errors import UserError
     from counter_app.sync.outbox import quarantined_entries, requeue
 
+    from app.commands.common import authenticate_operator
+    from counter_app.security.roles import Permission
+
     w = _open()
     try:
         if args.requeue:
+            actor = authenticate_operator(w, args, Permission.HANDLE_CASE)
             try:
-                bk = requeue(w, args.requeue, args.operator)
+                bk = requeue(w, args.requeue, actor.username)
             except LookupError as exc:
                 raise UserError(str(exc)) from None
             print(f"{bk} 已重新排入上报队列。")
@@ -179,6 +191,8 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from app.commands.common import add_operator_arguments
+
     p = sub.add_parser("sync", help="与省平台同步：上报办件、拉取进度、离线导出")
     ss = p.add_subparsers(dest="sync_command", metavar="SUBCOMMAND")
 
@@ -198,10 +212,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     lg = ss.add_parser("login", help="登记省平台窗口凭据（保存到系统密钥库）")
     lg.add_argument("--stdin", action="store_true", help="从标准输入读取凭据")
     lg.add_argument("--no-verify", action="store_true", help="不联网验证，直接保存")
+    add_operator_arguments(lg, stdin=False)
     lg.set_defaults(func=cmd_login)
 
     q = ss.add_parser("quarantine", help="查看隔离区，或将办件重新排入上报队列")
     q.add_argument("--requeue", metavar="CASE_NO", help="办件编号或“办件编号/v版本”")
-    q.add_argument("--operator", default="it_admin", help="操作人（记入审计）")
+    add_operator_arguments(q)
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_quarantine)

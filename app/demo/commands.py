@@ -35,6 +35,10 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
     w = _open()
     signing = ""
     try:
+        if not w.settings.demo_mode:
+            # Synthetic applicants, sealed and queued for the platform, must never enter a real window's store.
+            raise UserError("本数据目录不是演示环境（配置中 demo_mode 未开启），拒绝生成演示办件。"
+                            "演示请使用 counter-app demo start（数据目录 var/demo）。")
         created = seed(w, args.count, finalized=args.finalized, seed=args.seed)
         if args.finalized and not args.no_sign:
             # A demo case is signed like a real one: a test CA and center certificate at first use.
@@ -50,7 +54,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_start(args: argparse.Namespace) -> int:
-    from app.demo.seed import prepare_demo_home
+    from app.demo.seed import DEMO_PASSWORD, prepare_demo_home
 
     home = Path(args.home).resolve()
     info = prepare_demo_home(home, port=args.port)
@@ -60,7 +64,7 @@ def cmd_demo_start(args: argparse.Namespace) -> int:
 
     setup_logging(home)
     server = info.start_platform()
-    print(f"演示环境：{home}\n参考平台：{server.url}\n演示账号：clerk01 / supervisor01 / it01，密码均为 demo1234")
+    print(f"演示环境：{home}\n参考平台：{server.url}\n演示账号：clerk01 / supervisor01 / it01，密码均为 {DEMO_PASSWORD}")
     sys.stdout.flush()
     try:
         if args.no_gui:  # a smoke check of the demo set-up: the platform answers, then everything stops

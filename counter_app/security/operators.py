@@ -13,6 +13,7 @@ attempts on one account are serialised and the failure count is exact.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -24,12 +25,13 @@ from counter_app import audit
 from counter_app.cases import AccessDenied, Actor, CaseError
 from counter_app.security import passwords
 from counter_app.security.roles import Permission, Role, allowed, denial_message, parse_role
-from counter_app.store.models import Operator
+from counter_app.store.models import Operator, Setting
 from counter_app.clock import CHINA_TZ
 
 USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{1,31}")
 INSTALLER = Actor("installer", "installer")
 INVALID_USERNAME = "（无效用户名）"
+_UNKNOWN_PREFIX = "login-failures:"
 
 # Verifying against this keeps an unknown user name as slow as a wrong password, so timing
 # does not tell which accounts exist.
@@ -215,13 +217,14 @@ class OperatorDirectory:
             op = s.get(Operator, username) if username else None
             if op is None:
                 passwords.verify_password(password or "", _DUMMY_HASH)
-                audit.append(s, subject, "login_failed", subject, {"reason": "unknown_user"}, at=now)
-                failure = AuthenticationError("用户名或密码错误。")
+                failure = self._unknown_user_failure(s, username, subject, now)
             elif not op.active:
                 passwords.verify_password(password or "", _DUMMY_HASH)
                 audit.append(s, username, "login_failed", username, {"reason": "inactive"}, at=now)
                 failure = AuthenticationError("该账户已停用，请联系系统管理员。")
             elif op.locked_until is not None and op.locked_until > now:
+                # Same work as a wrong password, so the answer time does not tell a locked account.
+                passwords.verify_password(password or "", _DUMMY_HASH)
                 audit.append(s, username, "login_failed", username, {"reason": "locked"}, at=now)
                 failure = AuthenticationError("账户已锁定，" + _retry_after(op.locked_until), locked_until=op.locked_until)
             elif not passwords.verify_password(password or "", op.password_hash):
@@ -251,6 +254,37 @@ class OperatorDirectory:
         if failure is not None:
             raise failure
         return actor
+
+    def _unknown_user_failure(self, s: Session, username: str, subject: str,
+                              now: _dt.datetime) -> AuthenticationError:
+        """Unknown user names count and lock like accounts, and answer with the same words, so
+        guessing names and passwords at once gets nowhere faster and tells nothing about which
+        accounts exist. Counts are kept under a hash of the typed name (it may be an ID number)."""
+        key = _UNKNOWN_PREFIX + hashlib.sha256(("counter-app login\x00" + username).encode("utf-8")).hexdigest()[:32]
+        row = s.get(Setting, key)
+        state = dict(row.value) if row is not None and isinstance(row.value, dict) else {"failed": 0, "until": None}
+        until = _dt.datetime.fromisoformat(state["until"]) if state.get("until") else None
+        if until is not None and until > now:
+            audit.append(s, subject, "login_failed", subject, {"reason": "locked"}, at=now)
+            return AuthenticationError("账户已锁定，" + _retry_after(until), locked_until=until)
+        failed = int(state.get("failed") or 0) + 1
+        audit.append(s, subject, "login_failed", subject, {"reason": "unknown_user"}, at=now)
+        if failed >= self.lockout_attempts:
+            until = now + _dt.timedelta(minutes=self.lockout_minutes)
+            state = {"failed": 0, "until": until.isoformat()}
+            audit.append(s, subject, "lockout", subject,
+                         {"minutes": self.lockout_minutes, "attempts": self.lockout_attempts}, at=now)
+            failure = AuthenticationError(f"密码连续错误{self.lockout_attempts}次，账户已锁定{self.lockout_minutes}分钟，"
+                                          + _retry_after(until), locked_until=until)
+        else:
+            state = {"failed": failed, "until": None}
+            left = self.lockout_attempts - failed
+            failure = AuthenticationError(f"用户名或密码错误。再错{left}次账户将被锁定{self.lockout_minutes}分钟。")
+        if row is None:
+            s.add(Setting(key=key, value=state))
+        else:
+            row.value = state
+        return failure
 
     def logout(self, actor: Actor, *, reason: str = "user") -> None:
         with self.sessions.begin() as s:

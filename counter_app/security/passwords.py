@@ -1,5 +1,12 @@
 """Operator passwords: scrypt (memory-hard), a per-password salt, constant-time comparison.
 
+Policy (NIST SP 800-63B 5.1.1.2, which 等保 2.0's "complexity" is read against here): Unicode
+NFKC normalisation (a full-width or no-break-space variant is the same password), at least 8
+characters not counting leading or trailing spaces, at most 128, not mostly one repeated
+character, not a commonly used password or base word (``resources/security/common-passwords.txt``),
+not containing the user name. No composition rules: they make passwords harder to remember, not
+harder to guess.
+
 Stored form: ``scrypt$<log2 N>$<r>$<p>$<salt b64>$<hash b64>``, so the cost can be raised later
 and old hashes still verify (:func:`needs_rehash` says when to upgrade at the next login).
 Cost N=2^15, r=8, p=1 takes 32 MiB and about 0.1 s per attempt on a counter PC: fine once per
@@ -11,18 +18,33 @@ import base64
 import hashlib
 import hmac
 import os
+import unicodedata
+from functools import lru_cache
 
 from counter_app.errors import UserError
+from counter_app.paths import resource_path
 
 LOG2_N = 15
 R = 8
 P = 1
 DKLEN = 32
 MIN_LENGTH = 8
+MAX_LENGTH = 128
+MIN_DISTINCT = 5
 
 
 class PasswordPolicyError(UserError, ValueError):
     """The message is Chinese and says what to do (see ``counter_app.errors``)."""
+
+
+def normalise(password: str) -> str:
+    return unicodedata.normalize("NFKC", password)
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    text = resource_path("security/common-passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 def _scrypt(password: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
@@ -33,7 +55,7 @@ def _scrypt(password: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
 
 def hash_password(password: str) -> str:
     salt = os.urandom(16)
-    digest = _scrypt(password, salt, LOG2_N, R, P)
+    digest = _scrypt(normalise(password), salt, LOG2_N, R, P)
     b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
     return f"scrypt${LOG2_N}${R}${P}${b64(salt)}${b64(digest)}"
 
@@ -44,10 +66,13 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(digest)
-        actual = _scrypt(password, base64.b64decode(salt), int(log2_n), int(r), int(p))
+        params = (base64.b64decode(salt), int(log2_n), int(r), int(p))
+        if hmac.compare_digest(_scrypt(normalise(password), *params), expected):
+            return True
+        # Hashes made before normalisation was introduced hold the raw form.
+        return normalise(password) != password and hmac.compare_digest(_scrypt(password, *params), expected)
     except (ValueError, TypeError):
         return False
-    return hmac.compare_digest(actual, expected)
 
 
 def needs_rehash(stored: str) -> bool:
@@ -56,12 +81,19 @@ def needs_rehash(stored: str) -> bool:
 
 
 def check_policy(password: str, username: str = "") -> None:
-    """等保 2.0 identification: passwords of some length and complexity, not the user name."""
-    if len(password) < MIN_LENGTH:
-        raise PasswordPolicyError(f"密码至少需要{MIN_LENGTH}位。")
-    classes = sum([any(c.isdigit() for c in password), any(c.isalpha() and c.isascii() for c in password),
-                   any(not c.isalnum() for c in password)])
-    if classes < 2:
-        raise PasswordPolicyError("密码须包含字母、数字、符号中的至少两类。")
-    if username and username.lower() in password.lower():
+    """Refuse passwords that are short, padded, repetitive, common or contain the user name."""
+    p = normalise(password)
+    core = p.strip()
+    if len(core) < MIN_LENGTH:
+        raise PasswordPolicyError(f"密码至少需要{MIN_LENGTH}位（首尾空格不计）。")
+    if len(p) > MAX_LENGTH:
+        raise PasswordPolicyError(f"密码不能超过{MAX_LENGTH}位。")
+    if len(set(core)) < MIN_DISTINCT:
+        raise PasswordPolicyError(f"密码不能主要由重复的字符组成（至少需要{MIN_DISTINCT}个不同的字符）。")
+    lowered = core.lower()
+    base = lowered.strip("0123456789 !@#$%^&*()_+-=[]{};:'\",.<>/?\\|`~")
+    common = common_passwords()
+    if lowered in common or (len(base) >= 3 and base in common):
+        raise PasswordPolicyError("这个密码太常见，容易被猜中，请换一个（可用几个词组成的较长短语）。")
+    if username and username.lower() in lowered:
         raise PasswordPolicyError("密码不能包含用户名。")

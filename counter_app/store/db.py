@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(path: Path | str, *, synchronous: str = "FULL") -> Engine:
+def make_engine(path: Path | str, *, synchronous: str = "FULL", read_only: bool = False) -> Engine:
     """An engine with WAL, foreign keys, ``BEGIN IMMEDIATE`` writes and the given ``synchronous``
     level (FULL for the window's store; the reference platform's stand-in may use NORMAL)."""
     if synchronous not in ("FULL", "NORMAL"):
@@ -42,6 +42,9 @@ def make_engine(path: Path | str, *, synchronous: str = "FULL") -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA busy_timeout=30000")
+        if read_only:
+            # A damaged store: reads (lists, export) work, any write fails before touching the file.
+            cur.execute("PRAGMA query_only=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -75,8 +78,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def open_database(path: Path | str, *, migrate: bool = True) -> tuple[Engine, sessionmaker[Session]]:
-    engine = make_engine(path)
+def open_database(path: Path | str, *, migrate: bool = True,
+                  read_only: bool = False) -> tuple[Engine, sessionmaker[Session]]:
+    engine = make_engine(path, read_only=read_only)
     if migrate and current_revision(engine) != head_revision():
         upgrade(engine)
     return engine, sessionmaker(engine, expire_on_commit=False)

@@ -8,7 +8,7 @@ import pytest
 from counter_app.cases import Actor
 
 STAFF = {  # user: (role, name, password)
-    "admin": ("it_admin", "王管理", "Root-2026!"),
+    "admin": ("it_admin", "王管理", "Keys-and-roots-2026!"),
     "clerk1": ("clerk", "李晓燕", "Window-one-1"),
     "clerk2": ("clerk", "赵敏", "Window-two-2"),
     "sup1": ("supervisor", "陈刚", "Review-one-1"),

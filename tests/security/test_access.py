@@ -141,9 +141,11 @@ def test_lockout_after_five_failures_for_fifteen_minutes(window, staff):
 
 
 def test_lockout_settings_are_configurable(window, staff):
-    window.settings.set("lockout_attempts", 2)
+    window.settings.set("lockout_attempts", 3)
     window.settings.set("lockout_minutes", 60)
     clock = Clock()
+    with pytest.raises(AuthenticationError, match="再错2次"):
+        access.authenticate(window, "clerk2", "wrong-pass1", clock=clock)
     with pytest.raises(AuthenticationError, match="再错1次"):
         access.authenticate(window, "clerk2", "wrong-pass1", clock=clock)
     with pytest.raises(AuthenticationError, match="已锁定60分钟"):

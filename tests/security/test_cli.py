@@ -21,7 +21,7 @@ def run(capsys, *argv, stdin: str | None = None, monkeypatch=None):
 def test_bootstrap_then_admin_required(window, capsys, monkeypatch):
     window.close()
     code, out = run(capsys, "operators", "add", "admin", "--role", "it_admin", "--name", "王管理", "--password-stdin",
-                    stdin="Root-2026!\n", monkeypatch=monkeypatch)
+                    stdin="Keys-and-roots-2026!\n", monkeypatch=monkeypatch)
     assert code == 0 and "已添加账户 admin（系统管理员）" in out
     monkeypatch.setenv("COUNTER_APP_PASSWORD", "Window-one-1")
     code, out = run(capsys, "operators", "add", "clerk1", "--role", "clerk", "--name", "李晓燕")
@@ -29,7 +29,7 @@ def test_bootstrap_then_admin_required(window, capsys, monkeypatch):
     monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "wrong-pass-1")
     code, out = run(capsys, "operators", "add", "clerk1", "--role", "clerk", "--name", "李晓燕", "--admin", "admin")
     assert code == 2 and "用户名或密码错误" in out
-    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Root-2026!")
+    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Keys-and-roots-2026!")
     code, out = run(capsys, "operators", "add", "clerk1", "--role", "clerk", "--name", "李晓燕", "--admin", "admin")
     assert code == 0
     code, out = run(capsys, "operators", "add", "clerk2", "--role", "clerk", "--name", "赵敏", "--admin", "admin",
@@ -54,7 +54,7 @@ def test_unlock_through_the_cli(staffed_window, capsys, monkeypatch):
     monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Review-one-1")
     code, out = run(capsys, "operators", "unlock", "clerk2", "--admin", "sup1")
     assert code == 2 and "无权" in out  # a supervisor is not an IT administrator
-    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Root-2026!")
+    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Keys-and-roots-2026!")
     code, out = run(capsys, "operators", "unlock", "clerk2", "--admin", "admin")
     assert code == 0
     assert access.authenticate(staffed_window, "clerk2", "Window-two-2").username == "clerk2"
@@ -68,7 +68,7 @@ def test_keys_rotate_keeps_everything_readable(staffed_window, capsys, monkeypat
     home = staffed_window.home
     before = staffed_window.vault.master_fingerprint()
     staffed_window.close()
-    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Root-2026!")
+    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Keys-and-roots-2026!")
     code, out = run(capsys, "keys", "rotate", "--admin", "admin", "--data-key")
     assert code == 0 and "已启用新数据密钥（编号 2）" in out and "旧数据密钥 [1] 和旧主密钥已销毁" in out
     w = open_window(home)
@@ -117,7 +117,7 @@ def test_audit_verify_reports_the_first_broken_link(staffed_window, capsys):
 
 
 def test_retention_run_from_the_cli(staffed_window, capsys, monkeypatch):
-    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Root-2026!")
+    monkeypatch.setenv("COUNTER_APP_ADMIN_PASSWORD", "Keys-and-roots-2026!")
     code, out = run(capsys, "retention", "run", "--admin", "admin", "--json")
     assert code == 0 and json.loads(out)["cases"] == []
 

@@ -51,9 +51,10 @@ def test_wrong_password_says_so_in_chinese_and_keeps_the_account(ctx, demo_windo
 
 
 def test_lockout_after_repeated_failures_refuses_even_the_right_password(ctx, demo_window, operators, qtbot):
-    ctx.window.settings.set("lockout_attempts", 2)
+    ctx.window.settings.set("lockout_attempts", 3)
     ctx.window.settings.set("lockout_minutes", 15)
     dialog = _dialog(ctx, qtbot)
+    _attempt(dialog, qtbot, "clerk01", "wrong-zero-00")
     _attempt(dialog, qtbot, "clerk01", "wrong-one-11")
     _attempt(dialog, qtbot, "clerk01", "wrong-two-22")
     assert "锁定" in dialog.message.text() and "15分钟" in dialog.message.text()
