@@ -58,6 +58,7 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("retention_days", int, 30, "办结后个人信息保留天数", minimum=0, maximum=365),
     SettingSpec("crypto_algorithm", str, "aes-256-gcm", "加密算法（aes-256-gcm 或 sm4-gcm）", r"aes-256-gcm|sm4-gcm"),
     SettingSpec("sync_interval_seconds", int, 30, "进度同步间隔（秒）"),
+    SettingSpec("request_deadline_seconds", int, 60, "与省平台单次通信最长时间（秒）", minimum=5, maximum=600),
     SettingSpec("demo_mode", bool, False, "演示模式（模拟设备）"),
     # The center's PDF signature key (the PIN / password is asked by the program, never stored).
     SettingSpec("signing_key_kind", str, "", "签章密钥类型（pkcs12 证书文件 / pkcs11 UKey，留空不签章）",

@@ -32,7 +32,7 @@ from counter_app.sync.errors import (  # noqa: F401 - re-exported: the rest of t
     AttachmentsMissing, CredentialsError, MalformedAnswer, RejectedError, SyncError, TransientError,
 )
 from counter_app.sync.responses import parse_retry_after  # noqa: F401 - re-exported
-from counter_app.sync.transport import DEFAULT_TIMEOUT, PinMismatch, check_url
+from counter_app.sync.transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, Deadline, PinMismatch, check_url, make_session
 
 
 def _network_message(exc: Exception) -> str:
@@ -52,11 +52,13 @@ def _network_message(exc: Exception) -> str:
 
 class PlatformClient:
     def __init__(self, base_url: str, token: str | None, session: requests.Session | None = None, *,
-                 timeout: tuple[float, float] = DEFAULT_TIMEOUT, upload_chunk: int = C.UPLOAD_CHUNK_BYTES):
+                 timeout: tuple[float, float] = DEFAULT_TIMEOUT, upload_chunk: int = C.UPLOAD_CHUNK_BYTES,
+                 deadline: float = DEFAULT_DEADLINE):
         self.base_url = check_url(base_url)
         self.token = token
-        self.session = session or requests.Session()
+        self.session = session or make_session()
         self.timeout = timeout
+        self.deadline = deadline
         self.upload_chunk = upload_chunk
 
     # ---- plumbing -----------------------------------------------------------------
@@ -71,11 +73,18 @@ class PlatformClient:
         if json_body is not None:
             data = C.canonical_json(json_body)
             h["Content-Type"] = "application/json; charset=utf-8"
+        deadline = Deadline(self.deadline)
         try:
-            resp = self.session.request(method, self.base_url + C.API_PREFIX + path, data=data, headers=h,
-                                        params=params, timeout=timeout or self.timeout, allow_redirects=False)
+            with deadline:
+                resp = self.session.request(method, self.base_url + C.API_PREFIX + path, data=data, headers=h,
+                                            params=params, timeout=timeout or self.timeout, allow_redirects=False)
         except (requests.exceptions.RequestException, OSError) as exc:
+            if deadline.fired:
+                raise TransientError(f"省平台响应过慢：{self.deadline:.0f}秒内未完成一次请求，已中断（网络拥塞或平台异常）。"
+                                     "办件已保存在本机，稍后自动重试。", offline=True) from exc
             raise TransientError(_network_message(exc), offline=True) from exc
+        if deadline.fired:  # cut just as the answer completed: do not trust a possibly truncated body
+            raise TransientError(f"省平台响应过慢：{self.deadline:.0f}秒内未完成一次请求，已中断。稍后自动重试。", offline=True)
         if resp.status_code in tuple(ok):
             return resp
         raise self._error(resp)
@@ -167,7 +176,9 @@ class PlatformClient:
     def submit_case(self, idempotency_key: str, submission: dict) -> tuple[R.SubmissionAnswer, bool]:
         """POST the case; returns (answer, replayed)."""
         resp = self._request("POST", "/cases", json_body=submission, headers={C.IDEMPOTENCY_HEADER: idempotency_key})
-        return R.parse_submission_answer(self._json(resp), submission.get("business_key")), resp.status_code == 200
+        digest = (submission.get("case") or {}).get("content_digest")
+        return (R.parse_submission_answer(self._json(resp), submission.get("business_key"), digest),
+                resp.status_code == 200)
 
     def list_cases(self, *, page: int = 1, page_size: int = 100, center_code: str | None = None) -> dict:
         params: dict[str, Any] = {"page": page, "page_size": page_size}
@@ -219,5 +230,6 @@ def client_for(window, *, token: str | None = None, timeout: tuple[float, float]
     from counter_app.sync.transport import session_for
 
     return PlatformClient(window.settings.platform_url_effective, token or get_token(window),
-                          session_for(window.settings), timeout=timeout)
+                          session_for(window.settings), timeout=timeout,
+                          deadline=float(window.settings.request_deadline_seconds))
 

@@ -41,7 +41,7 @@ from counter_app.store.models import CaseRow, OutboxEntry
 from counter_app.sync import contract as C
 from counter_app.sync.backoff import RetryPolicy
 from counter_app.sync.client import (
-    AttachmentsMissing, CredentialsError, PlatformClient, RejectedError, SyncError,
+    AttachmentsMissing, CredentialsError, PlatformClient, RejectedError, SyncError, TransientError,
 )
 
 log = logging.getLogger(__name__)
@@ -349,18 +349,41 @@ class OutboxDrainer:
         except SyncError as exc:
             self._fail(ready[0].entry, exc, report)
             raise _Stop from None
-        for p in ready:
-            if stop is not None and stop.is_set():
-                report.stop = "stopped"
-                raise _Stop
-            ack = self._send_one(p, states, report)
-            if ack is not None:
-                acks.put(ack)
-                if ack[2]:
-                    report.replayed += 1
-                else:
-                    report.sent += 1
-            self._announce(acks)
+        received: list[tuple[tuple[PendingEntry, dict, bool], "_Prepared"]] = []
+        try:
+            for p in ready:
+                if stop is not None and stop.is_set():
+                    report.stop = "stopped"
+                    raise _Stop
+                ack = self._send_one(p, states, report)
+                if ack is not None:
+                    received.append((ack, p))
+        finally:
+            self._confirm_and_ack(received, report, acks)
+
+    def _confirm_and_ack(self, received: list, report: DrainReport, acks: "_AckWriter") -> None:
+        """A receipt counts only when the platform, asked once more after it, holds every
+        attachment of the case completely (one query per batch). Otherwise the case stays waiting."""
+        if not received:
+            return
+        hashes = sorted({h for _, p in received for h in p.data})
+        try:
+            held = self.client.attachment_states(hashes)
+        except SyncError as exc:
+            self._fail(received[0][1].entry, exc, report)
+            raise _Stop from None
+        for ack, p in received:
+            missing = [h for h in p.data if (held.get(h) or {}).get("state") != "complete"]
+            if missing:
+                self._fail(p.entry, TransientError(
+                    f"省平台回执已到，但平台未确认收齐附件（{len(missing)}个），未当作已接收，稍后重试。"), report)
+                continue
+            acks.put(ack)
+            if ack[2]:
+                report.replayed += 1
+            else:
+                report.sent += 1
+        self._announce(acks)
 
     def _send_one(self, p: "_Prepared", states: dict[str, dict], report: DrainReport
                   ) -> tuple[PendingEntry, dict, bool] | None:

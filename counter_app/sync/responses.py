@@ -303,11 +303,14 @@ def parse_missing(detail: Mapping) -> list[str]:
 
 
 @_answer(model=M.SubmissionAnswer)
-def parse_submission_answer(body: Any, business_key: str) -> SubmissionAnswer:
-    """``POST /cases``: the receipt must be for the case that was sent."""
+def parse_submission_answer(body: Any, business_key: str, content_digest: str | None = None) -> SubmissionAnswer:
+    """``POST /cases``: the receipt must be for the case that was sent, and for its content: a
+    receipt that echoes the business key with another digest (or none) is not a receipt."""
     receipt = _obj(_req(_obj(body, ""), "receipt", ""), "receipt")
     if receipt.get("business_key") != business_key:
         raise TransientError("省平台的回执与所报办件不符，稍后重试。")
+    if content_digest is not None and receipt.get("content_digest") != content_digest:
+        raise TransientError("省平台回执中的内容摘要与本办件不符（平台可能没有完整收到），未当作已接收，稍后重试。")
     _str(_req(receipt, "platform_case_id", "receipt"), "receipt.platform_case_id", nonempty=True)
     return body  # type: ignore[return-value]
 
