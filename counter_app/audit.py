@@ -87,6 +87,8 @@ def append(session: Session, operator: str, action: str, subject: str = "", deta
                        prev_hash=prev, hash=h)
     session.add(entry)
     session.flush()
+    # Read after commit by security.audit_anchor, which keeps the head outside the database.
+    session.info["audit_head"] = (seq, h)
     return entry
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from counter_app.cases import CaseService
 from counter_app.config import Settings, load_settings
 from counter_app.paths import data_home
+from counter_app.security import audit_anchor
 from counter_app.security.keystore import KeyStore, open_keystore
 from counter_app.security.seal import Sealer
 from counter_app.security.vault import Vault
@@ -75,6 +76,13 @@ def open_window(home: Path | None = None, *, migrate: bool = True) -> Window:
     if damage is not None:
         log.error("数据库完整性检查未通过：%s", damage)
     engine, sessions = open_database(home / "counter.sqlite3", migrate=False, read_only=damage is not None)
+    if damage is None:
+        damage = audit_anchor.check(home, vault, sessions)
+        if damage is not None:
+            log.error("审计链头核对未通过：%s", damage)
+            engine.dispose()
+            engine, sessions = open_database(home / "counter.sqlite3", migrate=False, read_only=True)
+    audit_anchor.attach(sessions, home, vault)
     files = FileStore(home / "attachments", vault)
     calendar = WorkCalendar.default(extra_dirs=[home / "holidays"])
     cases = CaseService(sessions, vault, files, calendar, center_code=settings.center_code,

@@ -15,10 +15,15 @@ def open_window_or_fail():
     from counter_app.security.keystore import KeyStoreError
     from counter_app.services import open_window
 
+    import sys
+
     try:
-        return open_window()
+        window = open_window()
     except (KeyStoreError, ConfigError) as exc:
         raise UserError(exc.message) from None
+    if window.damage:
+        print(f"警告：{window.damage}", file=sys.stderr)
+    return window
 
 
 def read_json(path: str) -> Any:

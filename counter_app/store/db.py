@@ -49,7 +49,8 @@ def make_engine(path: Path | str, *, synchronous: str = "FULL", read_only: bool 
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only (a damaged store): a deferred BEGIN, since taking the write lock is a write.
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -19,6 +19,8 @@ from counter_app.errors import UserError
 DAMAGED = ("本机数据库已损坏（完整性检查未通过），为防止损坏扩大，程序只允许查看和导出，拒绝写入。"
            "请技术人员：停止在本窗口受理，用 counter-app sync export 导出待上报办件，然后恢复最近一次的数据库备份"
            "（数据目录下 backups 文件夹，或 counter-app db restore），再联系运维核对。")
+READ_ONLY = ("本机数据库已损坏或缺少最近的记录（启动时核对未通过，详见日志），为保护数据只允许查看和导出，拒绝写入。"
+             "请技术人员用 counter-app sync export 导出待上报办件，恢复最近一次的数据库备份后再受理。")
 DISK_FULL = ("磁盘空间已满，刚才的操作没有保存（已录入的内容仍在）。请技术人员清理磁盘空间后重试；"
              "待上报办件可先用 counter-app sync export 导出到U盘。")
 
@@ -70,7 +72,7 @@ def explain(exc: BaseException) -> str | None:
             if "database or disk is full" in text:
                 return DISK_FULL
             if "readonly database" in text:
-                return DAMAGED
+                return READ_ONLY
             if "malformed" in text or "not a database" in text or "disk i/o error" in text:
                 return DAMAGED
     return None
