@@ -35,7 +35,7 @@ from counter_app import signing_queue
 from counter_app.signing_queue import documents_to_sign
 from counter_app.security.roles import Permission, allowed, denial_message
 from counter_app.security.vault import DecryptionError, Vault
-from counter_app.store.files import FileStore
+from counter_app.store.files import DiskFull, FileStore
 from counter_app.store.models import (
     Attachment, AuditEntry, CaseAttachment, CaseRow, CaseTransition, DailySequence, ItemProgress, ItemStatusEvent,
     Operator, OutboxEntry, SigningJob,
@@ -274,7 +274,10 @@ class CaseService:
         that first makes a case refer to it (finalize), so scanning costs no database commit.
         A file no finalized case refers to is a draft's scan (its hash is in the draft) or,
         after a crash, an orphan that ``FileStore`` garbage collection may remove."""
-        digest = self.files.put(data)
+        try:
+            digest = self.files.put(data)
+        except DiskFull as exc:
+            raise CaseError(exc.message) from None
         self._pending_meta[digest] = (len(data), mime)
         return digest
 
@@ -297,6 +300,11 @@ class CaseService:
         a handful of Core statements in one ``BEGIN IMMEDIATE`` transaction rather than ORM units of
         work; everything that needs no lock (validation, encryption, deadlines) happens before it."""
         self._require(actor, Permission.HANDLE_CASE)
+        try:
+            # Before anything is sealed: a finalize that cannot commit must fail here, with a sentence.
+            self.files.ensure_space(len(form_pdf or b"") + len(signed_scan or b""))
+        except DiskFull as exc:
+            raise CaseError(exc.message) from None
         app = normalise(app.copy())
         problems = blocking(validate(app, today=self._today(), for_finalize=True))
         if problems:

@@ -118,6 +118,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         print(f"已导出{res.cases}件待上报办件（附件{res.attachments}个）：{res.path}")
         print("请将该文件交省平台导入；办件仍保留在待上报队列，网络恢复后会自动确认，不会重复。")
+        if res.warning:
+            print("注意：" + res.warning)
     return 0
 
 

@@ -7,11 +7,32 @@ crash never leaves a half-written file under a valid name.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 from counter_app.security.vault import DecryptionError, Vault
+from counter_app.store.health import DISK_FULL, StoreProblem
+
+# Kept free for the database (a finalize transaction, the WAL, a backup's temporary file) and
+# the logs: a scan that would eat into it is refused before anything is written.
+RESERVE_BYTES = 32 * 1024 * 1024
+
+
+class DiskFull(StoreProblem):
+    pass
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class AttachmentMissing(Exception):
@@ -26,7 +47,38 @@ class FileStore:
     def __init__(self, root: Path, vault: Vault):
         self.root = root
         self.vault = vault
-        root.mkdir(parents=True, exist_ok=True)
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.partial_removed = self.remove_partial_files()
+
+    def remove_partial_files(self) -> int:
+        """Temporary files of writes that never finished (killed, disk full) by processes that
+        no longer run: never a valid attachment (the rename is the commit), so removed."""
+        removed = 0
+        for sub in os.scandir(self.root):
+            if not sub.is_dir(follow_symlinks=False):
+                continue
+            for entry in os.scandir(sub.path):
+                name = entry.name
+                i = name.find(".tmp")
+                if i < 0:
+                    continue
+                pid = name[i + 4:]
+                if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
+                    continue
+                try:
+                    os.unlink(entry.path)
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+        return removed
+
+    def free_bytes(self) -> int:
+        return shutil.disk_usage(self.root).free
+
+    def ensure_space(self, needed: int) -> None:
+        """Refuse, before writing, what would leave less than :data:`RESERVE_BYTES` free."""
+        if self.free_bytes() < needed + RESERVE_BYTES:
+            raise DiskFull(DISK_FULL)
 
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
@@ -36,14 +88,21 @@ class FileStore:
         path = self.path_for(digest)
         if path.exists():
             return digest
+        self.ensure_space(len(data) + 64)
         path.parent.mkdir(parents=True, exist_ok=True)
         blob = self.vault.encrypt(data, self._ad(digest))
         tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        with open(tmp, "wb") as fh:
-            fh.write(blob)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(blob)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)  # never leave a partial file behind
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFull(DISK_FULL) from None
+            raise
         return digest
 
     def replace_blob(self, path: Path, blob: bytes) -> None:

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from counter_app.clock import CHINA_TZ
+from counter_app.store.health import explain
 from counter_app.sync import contract as C
 from counter_app.errors import UserError
 
@@ -77,6 +78,7 @@ class ExportResult:
     cases: int
     attachments: int
     business_keys: list[str]
+    warning: str = ""  # the bundle is complete, but something after it (the audit entry) failed
 
 
 def export_bundle(window, out_dir: Path, *, token: str | None = None,
@@ -137,9 +139,17 @@ def export_bundle(window, out_dir: Path, *, token: str | None = None,
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise BundleError(f"写入离线包失败：{exc.strerror or exc}。请检查U盘或磁盘空间。") from None
-    with window.sessions.begin() as s:
-        audit.append(s, "system", "export", name, {"kind": "sync_bundle", "cases": len(entries)})
-    return ExportResult(path, len(entries), len(seen), [e.business_key for e in entries])
+    warning = ""
+    try:
+        with window.sessions.begin() as s:
+            audit.append(s, "system", "export", name, {"kind": "sync_bundle", "cases": len(entries)})
+    except Exception as exc:  # noqa: BLE001 - only storage failures are absorbed, see explain()
+        # A full disk or a damaged (read-only) store is exactly when the export is needed: the
+        # bundle on the USB stick is complete and verified; only the local audit entry is missing.
+        if explain(exc) is None:
+            raise
+        warning = "离线包已完整写出，但本机未能记入审计（" + explain(exc)[:40] + "…）。请技术人员在处理磁盘问题后补记。"
+    return ExportResult(path, len(entries), len(seen), [e.business_key for e in entries], warning)
 
 
 @dataclass
