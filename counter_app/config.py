@@ -56,6 +56,7 @@ SPECS: tuple[SettingSpec, ...] = (
     # PIPL art. 19 (no longer than the purpose needs): a finished case is the platform's archive,
     # the window keeps it at most a year for questions at the counter.
     SettingSpec("retention_days", int, 30, "办结后个人信息保留天数", minimum=0, maximum=365),
+    SettingSpec("draft_retention_days", int, 14, "未完成草稿保留天数（到期自动撤回并清除）", minimum=1, maximum=90),
     SettingSpec("crypto_algorithm", str, "aes-256-gcm", "加密算法（aes-256-gcm 或 sm4-gcm）", r"aes-256-gcm|sm4-gcm"),
     SettingSpec("sync_interval_seconds", int, 30, "进度同步间隔（秒）"),
     SettingSpec("request_deadline_seconds", int, 60, "与省平台单次通信最长时间（秒）", minimum=5, maximum=600),

@@ -247,6 +247,8 @@ def safe_upgrade(db_path: Path, *, backup_dir: Path | None = None, keep: int = K
             raise UpgradeFailed(
                 f"数据库升级失败，自动恢复也未成功。请不要再操作本窗口，立即联系技术人员；"
                 f"升级前的完整备份在：{backup}", backup, restored=False) from exc
+        # Every failed attempt leaves a backup; keep the newest few, not one per start.
+        prune_backups(backup_dir, keep)
         raise UpgradeFailed(
             f"数据库升级失败（{current} → {target}，{type(exc).__name__}），已自动恢复到升级前的备份，数据没有丢失。"
             f"请暂时安装回原来版本的程序继续办理，并联系技术人员（备份文件：{backup}）。", backup) from exc

@@ -139,9 +139,13 @@ def printer_problem_text(p: PrinterInfo) -> str:
 
 # ---------------------------------------------------------------- CUPS
 
-def _run(args: list[str]) -> subprocess.CompletedProcess:
+def _run(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, LC_ALL="C", LANG="C")  # parse CUPS' English messages, not a translation
     try:
+        if stdin is not None:
+            out = subprocess.run(args, input=stdin, capture_output=True, timeout=TIMEOUT, env=env)
+            return subprocess.CompletedProcess(args, out.returncode, out.stdout.decode("utf-8", "replace"),
+                                               out.stderr.decode("utf-8", "replace"))
         return subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT, env=env)
     except FileNotFoundError:
         raise PrinterError("本机未安装打印服务（CUPS 的 lp/lpstat 命令不存在），无法打印。请联系技术人员安装打印机。") from None
@@ -210,11 +214,16 @@ def _cups_default() -> str | None:
     return m.group(1) if m else None
 
 
-def _cups_print(path: Path, printer: str, copies: int, title: str) -> PrintJob:
+def _cups_print(path: Path | bytes, printer: str, copies: int, title: str) -> PrintJob:
+    """``path`` may be the PDF's bytes: ``lp`` then reads them from its standard input, so the
+    form (personal data) never lands in a temporary file that a killed print would leave behind."""
     args = ["lp", "-d", printer, "-n", str(copies), "-o", "media=A4", "-o", "fit-to-page"]
     if title:
         args += ["-t", title]
-    out = _run(args + ["--", str(path)])
+    if isinstance(path, bytes):
+        out = _run(args, stdin=path)
+    else:
+        out = _run(args + ["--", str(path)])
     if out.returncode != 0:
         detail = (out.stderr or out.stdout).strip().replace("lp: ", "")
         raise PrinterError(f"打印任务未能提交到打印机“{printer}”：{detail or '未知错误'}。请检查打印机后重试。")
@@ -327,10 +336,13 @@ def print_pdf(pdf: bytes | str | Path, *, printer: str | None = None, doc_type: 
     if isinstance(pdf, (bytes, bytearray)):
         if not bytes(pdf[:5]) == b"%PDF-":
             raise PrinterError("要打印的内容不是PDF文件。")
-        fd, tmp_name = tempfile.mkstemp(prefix="counter-print-", suffix=".pdf")
-        with os.fdopen(fd, "wb") as f:
-            f.write(pdf)
-        path = tmp = Path(tmp_name)
+        if sys.platform.startswith("win"):  # pragma: no cover - the Windows path needs a file
+            fd, tmp_name = tempfile.mkstemp(prefix="counter-print-", suffix=".pdf")
+            with os.fdopen(fd, "wb") as f:
+                f.write(pdf)
+            path = tmp = Path(tmp_name)
+        else:
+            path = bytes(pdf)
     else:
         path = Path(pdf)
         if not path.is_file():

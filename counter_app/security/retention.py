@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func, select
 
 from counter_app import audit
-from counter_app.cases import SYSTEM, Actor
+from counter_app.cases import SYSTEM, Actor, CaseError
 from counter_app.lifecycle import EDITABLE_STATES, CaseState
 from counter_app.masking import mask_id_number, mask_name
 from counter_app.security.vault import DecryptionError
@@ -38,7 +38,11 @@ from counter_app.store.models import Attachment, CaseAttachment, CaseRow, CaseTr
 if TYPE_CHECKING:  # pragma: no cover
     from counter_app.services import Window
 
-FINISHED_STATES = (CaseState.COMPLETED.value, CaseState.REJECTED.value)
+# Withdrawn cases are finished too: their personal data has no purpose left at the window.
+FINISHED_STATES = (CaseState.COMPLETED.value, CaseState.REJECTED.value, CaseState.WITHDRAWN.value)
+# A file no row or draft refers to is left by a crash or an abandoned capture; younger ones may
+# belong to a capture in progress in another process.
+ORPHAN_MIN_AGE = _dt.timedelta(days=1)
 
 
 @dataclass
@@ -48,10 +52,13 @@ class PurgeReport:
     files_deleted: int = 0
     files_kept_shared: int = 0
     errors: list[str] = field(default_factory=list)
+    drafts_withdrawn: list[str] = field(default_factory=list)  # abandoned drafts, withdrawn then purged
+    orphans_deleted: int = 0
 
     def to_dict(self) -> dict:
         return {"cases": self.cases, "rows": self.rows, "files_deleted": self.files_deleted,
-                "files_kept_shared": self.files_kept_shared, "errors": self.errors}
+                "files_kept_shared": self.files_kept_shared, "errors": self.errors,
+                "drafts_withdrawn": self.drafts_withdrawn, "orphans_deleted": self.orphans_deleted}
 
 
 def due_case_numbers(window: "Window", now: _dt.datetime, retention_days: int) -> list[str]:
@@ -91,8 +98,9 @@ def _referenced_elsewhere(s, sha: str, purging: set[str]) -> bool:  # noqa: ANN0
     return live > 0
 
 
-def _draft_references(window: "Window") -> set[str]:
-    """Hashes that unfinished drafts point at (only inside their encrypted payload)."""
+def _draft_references(window: "Window", *, strict: bool = False) -> set[str]:
+    """Hashes that unfinished drafts point at (only inside their encrypted payload). ``strict``:
+    raise DecryptionError when a draft cannot be read (the caller then cannot tell what is unused)."""
     refs: set[str] = set()
     with window.sessions() as s:
         drafts = s.execute(select(CaseRow).where(CaseRow.state.in_([st.value for st in EDITABLE_STATES]),
@@ -100,7 +108,9 @@ def _draft_references(window: "Window") -> set[str]:
         for row in drafts:
             try:
                 app = window.cases._decrypt_app(row)
-            except (DecryptionError, ValueError):
+            except (DecryptionError, ValueError, CaseError):
+                if strict:
+                    raise DecryptionError("draft unreadable") from None
                 continue  # cannot tell: keep nothing on its account, archive verify will flag the row
             refs.update(h for h in (app.photo, app.signature) if h)
             for rec in app.materials.values():
@@ -170,13 +180,55 @@ def run_retention(window: "Window", *, now: _dt.datetime | None = None, retentio
     days = window.settings.retention_days if retention_days is None else int(retention_days)
     report = PurgeReport()
     sweep_purged_files(window)
+    withdraw_abandoned_drafts(window, now, int(window.settings.draft_retention_days), report)
     due = due_case_numbers(window, now, days)
-    if not due:
-        return report
     draft_refs = _draft_references(window)
     for case_no in due:
         try:
             purge_case(window, case_no, now=now, actor=actor, report=report, draft_refs=draft_refs)
         except Exception as exc:  # noqa: BLE001 - one bad case must not stop the others; reported
             report.errors.append(f"{case_no}：{type(exc).__name__}")
+    report.orphans_deleted = collect_orphans(window, now=now)
     return report
+
+
+def withdraw_abandoned_drafts(window: "Window", now: _dt.datetime, days: int, report: PurgeReport) -> None:
+    """Drafts untouched for ``days`` are withdrawn (audited, by the system) and so purged."""
+    cutoff = now - _dt.timedelta(days=days)
+    with window.sessions() as s:
+        stale = s.execute(select(CaseRow.id, CaseRow.case_no).where(
+            CaseRow.state.in_([st.value for st in EDITABLE_STATES]), CaseRow.updated_at <= cutoff)).all()
+    for case_id, case_no in stale:
+        try:
+            window.cases.transition(case_id, CaseState.WITHDRAWN, SYSTEM, f"草稿超过{days}天未完成，自动撤回")
+        except CaseError as exc:
+            report.errors.append(f"{case_no}：{exc.message}")
+            continue
+        report.drafts_withdrawn.append(case_no)
+        purge_case(window, case_no, now=now, report=report)
+
+
+def collect_orphans(window: "Window", *, now: _dt.datetime, min_age: _dt.timedelta = ORPHAN_MIN_AGE) -> int:
+    """Delete attachment files that nothing refers to: no attachment row of a case that still
+    holds data, no draft. Skipped entirely when a draft cannot be read (its files are unknown)."""
+    try:
+        keep = _draft_references(window, strict=True)
+    except DecryptionError:
+        return 0
+    with window.sessions() as s:
+        keep.update(s.execute(select(CaseAttachment.sha256).join(CaseRow, CaseRow.id == CaseAttachment.case_id)
+                              .where(CaseRow.purged_at.is_(None))).scalars())
+    newest = (now - min_age).timestamp()
+    deleted = 0
+    for path in window.files.root.glob("??/*"):
+        name = path.name
+        if len(name) != 64 or name in keep:
+            continue
+        try:
+            if path.stat().st_mtime > newest:
+                continue
+        except FileNotFoundError:
+            continue
+        window.files.delete(name)
+        deleted += 1
+    return deleted

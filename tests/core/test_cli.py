@@ -26,6 +26,36 @@ def run(capsys, *args):
     return code, out.out, out.err
 
 
+STAFF_PASSWORD = "Window-pass-2026"
+
+
+@pytest.fixture
+def staff(monkeypatch):
+    """Accounts for the commands that change data (they authenticate an operator)."""
+    from counter_app.cases import Actor
+    from counter_app.security import access
+    from counter_app.security.operators import INSTALLER
+    from counter_app.services import open_window
+
+    w = open_window()
+    d = access.directory(w)
+    d.add(INSTALLER, "it01", "it_admin", "王管理", STAFF_PASSWORD)
+    for user, role in (("clerk01", "clerk"), ("supervisor01", "supervisor")):
+        d.add(Actor("it01", "it_admin"), user, role, user, STAFF_PASSWORD)
+    w.close()
+    monkeypatch.setenv("COUNTER_APP_OPERATOR_PASSWORD", STAFF_PASSWORD)
+
+
+@pytest.fixture
+def demo_store():
+    from counter_app.config import load_settings
+    from counter_app.paths import data_home
+
+    settings = load_settings(data_home() / "config.toml")
+    settings.set("demo_mode", True)
+    settings.save()
+
+
 def test_rules_check_lists_materials_with_reasons(capsys, app_file):
     code, out, _ = run(capsys, "rules", "check", "--json", str(app_file), "--output-json")
     data = json.loads(out)
@@ -40,8 +70,8 @@ def test_rules_check_exits_non_zero_with_problems(capsys, tmp_path):
     assert code == 1 and "仅适用于自主就业退役士兵" in out
 
 
-def test_case_create_show_list(capsys, app_file):
-    code, out, _ = run(capsys, "case", "create", "--json", str(app_file), "--output-json")
+def test_case_create_show_list(capsys, app_file, staff):
+    code, out, _ = run(capsys, "case", "create", "--json", str(app_file), "--output-json", "--user", "clerk01")
     assert code == 0
     case_no = json.loads(out)["case_no"]
     code, out, _ = run(capsys, "case", "show", case_no, "--json")
@@ -54,9 +84,9 @@ def test_case_create_show_list(capsys, app_file):
     assert "办件编号" in out and "刘*军" in out
 
 
-def test_duplicate_case_refused_with_existing_number(capsys, app_file):
-    run(capsys, "case", "create", "--json", str(app_file))
-    code, _, err = run(capsys, "case", "create", "--json", str(app_file))
+def test_duplicate_case_refused_with_existing_number(capsys, app_file, staff):
+    run(capsys, "case", "create", "--json", str(app_file), "--user", "clerk01")
+    code, _, err = run(capsys, "case", "create", "--json", str(app_file), "--user", "clerk01")
     assert code == 2 and "已有未办结的办件" in err
 
 
@@ -65,12 +95,12 @@ def test_duplicate_case_refused_with_existing_number(capsys, app_file):
     ('{"applicant": {"id_number": "123"}}', "18位"),
     ("[1,2]", "格式不正确"),
 ])
-def test_bad_case_files_give_a_message_and_write_nothing(capsys, tmp_path, content, fragment):
+def test_bad_case_files_give_a_message_and_write_nothing(capsys, tmp_path, content, fragment, staff):
     from counter_app.services import open_window
 
     f = tmp_path / "x.json"
     f.write_text(content, encoding="utf-8")
-    code, _, err = run(capsys, "case", "create", "--json", str(f))
+    code, _, err = run(capsys, "case", "create", "--json", str(f), "--user", "clerk01")
     assert code == 2 and fragment in err and "Traceback" not in err
     w = open_window()
     assert w.cases.count() == 0
@@ -104,7 +134,7 @@ def test_bad_arguments(capsys, args, fragment):
     assert code == 2 and fragment in err
 
 
-def test_demo_seed_creates_valid_finalized_cases(capsys):
+def test_demo_seed_creates_valid_finalized_cases(capsys, demo_store):
     code, out, _ = run(capsys, "demo", "seed", "--count", "3", "--finalized", "--json")
     assert code == 0 and json.loads(out)["created"] == 3
     code, out, _ = run(capsys, "case", "list", "--json")
@@ -153,7 +183,7 @@ def test_version_does_not_load_every_extension(tmp_path):
     assert r.returncode == 0 and r.stdout.strip().endswith("[]"), r.stdout + r.stderr
 
 
-def test_daily_report_lists_the_days_cases_masked(capsys, tmp_path):
+def test_daily_report_lists_the_days_cases_masked(capsys, tmp_path, staff, demo_store):
     import datetime as dt
 
     import re
@@ -166,7 +196,7 @@ def test_daily_report_lists_the_days_cases_masked(capsys, tmp_path):
     rows = json.loads(run(capsys, "case", "list", "--json")[1])
     day = dt.datetime.now(CHINA_TZ).date().isoformat()
     out = tmp_path / "report.pdf"
-    code, text_out, _ = run(capsys, "report", "daily", "--date", day, "-o", str(out), "--operator", "supervisor01")
+    code, text_out, _ = run(capsys, "report", "daily", "--date", day, "-o", str(out), "--user", "supervisor01")
     assert code == 0 and out.exists()
     with pdfplumber.open(out) as pdf:
         text = "".join(page.extract_text() or "" for page in pdf.pages)

@@ -95,12 +95,16 @@ def test_export_gathers_versions_devices_config_logs_and_audit_head(configured, 
     assert leaked == []
 
 
-def test_the_export_is_recorded_in_the_audit_trail(configured, tmp_path):
+def test_the_export_is_recorded_in_the_audit_trail(configured, tmp_path, monkeypatch):
     from sqlalchemy import select
 
+    from counter_app.security import access
+    from counter_app.security.operators import INSTALLER
     from counter_app.store.models import AuditEntry
 
-    assert main(["diagnostics", "export", str(tmp_path / "d.zip"), "--operator", "it01",
+    access.directory(configured).add(INSTALLER, "it01", "it_admin", "王管理", "Diagnose-window-5")
+    monkeypatch.setenv("COUNTER_APP_OPERATOR_PASSWORD", "Diagnose-window-5")
+    assert main(["diagnostics", "export", str(tmp_path / "d.zip"), "--user", "it01",
                  "--device-timeout", "10", "--home", str(configured.home)]) == 0
     with configured.sessions() as s:
         last = s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one()

@@ -6,6 +6,8 @@ migrations plus a test-only one on top, so each test decides what the upgrade do
 """
 from __future__ import annotations
 
+import os
+
 import hashlib
 import shutil
 import sqlite3
@@ -278,3 +280,22 @@ def test_only_the_newest_backups_are_kept(tmp_path):
     removed = prune_backups(folder, keep=3)
     assert sorted(removed) == sorted(made[:2])
     assert backups(tmp_path) == list(reversed(made[2:]))
+
+
+def test_backups_of_failed_upgrades_do_not_pile_up(populated_window, tmp_path):
+    from counter_app.upgrade import KEEP_BACKUPS, backups
+
+    home = populated_window.home
+    populated_window.close()
+    scripts = newer_program(tmp_path, COMMIT_HALF_THEN_FAIL, "test-only: commits half, then fails")
+    with pytest.raises(UpgradeFailed):
+        safe_upgrade(home / "counter.sqlite3", script_location=scripts)
+    first = backups(home)[0]
+    # Earlier starts with the same broken upgrade, each of which left a backup.
+    for day in range(1, KEEP_BACKUPS + 3):
+        old = first.with_name(first.name.replace("-to-t900-", f"-to-t900-2026110{day}-"))
+        old.write_bytes(first.read_bytes())
+        os.utime(old, (first.stat().st_mtime - day * 86400,) * 2)
+    with pytest.raises(UpgradeFailed):
+        safe_upgrade(home / "counter.sqlite3", script_location=scripts)
+    assert len(backups(home)) == KEEP_BACKUPS

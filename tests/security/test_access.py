@@ -57,7 +57,8 @@ def test_passwords_are_scrypt_hashed_salted_and_verified():
     assert passwords.needs_rehash("scrypt$14$8$1$AAAA$AAAA")
 
 
-@pytest.mark.parametrize("pw, why", [("short1", "至少"), ("onlyletters", "两类"), ("clerk9-abcdef", "用户名")])
+@pytest.mark.parametrize("pw, why", [("short1", "至少"), ("Password1", "太常见"), ("aaaaaaa1", "重复"),
+                                     ("clerk9-abcdef", "用户名")])
 def test_password_policy(window, staff, pw, why):
     with pytest.raises(OperatorError, match=why):
         access.directory(window).add(staff["admin"], "clerk9", "clerk", "某人", pw)
