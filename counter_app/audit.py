@@ -43,7 +43,7 @@ ACTIONS = frozenset({
     # added with operators, idle lock and retention
     "operator_add", "operator_change", "unlock", "idle_lock", "audit_archive", "archive_verify",
     # added with the recovery key
-    "recovery_key_issue", "key_recover",
+    "recovery_key_issue", "key_recover", "backup", "restore",
 })
 
 # A keyed MAC over a checkpoint's text; the window passes one built from its vault so that

@@ -20,11 +20,24 @@ INTERVAL_MS = 4 * 60 * 60 * 1000
 def upkeep(window) -> dict:
     """One round (worker thread). Returns counts for the log; no personal data in it."""
     from counter_app.security.retention import run_retention
+    from counter_app.store.backups import BackupError, maybe_backup
+    from counter_app.store.health import full_check
 
+    # The full integrity check is slow on a large store: here, off the GUI thread, not at start.
+    problem = full_check(window.db_path)
+    if problem is not None:
+        log.error("数据库完整性检查未通过：%s。请技术人员恢复最近的备份（counter-app db restore）。", problem)
+        return {"integrity": "failed"}
     report = run_retention(window)
     changed = window.cases.refresh_sla()
+    try:
+        backup = maybe_backup(window)
+    except BackupError as exc:
+        log.error("自动备份失败：%s", exc.message)
+        backup = None
     return {"purged_cases": len(report.cases), "files_deleted": report.files_deleted,
-            "sla_changed": changed, "errors": len(report.errors)}
+            "drafts_withdrawn": len(report.drafts_withdrawn), "orphans_deleted": report.orphans_deleted,
+            "sla_changed": changed, "errors": len(report.errors), "backup": backup.name if backup else None}
 
 
 class Housekeeping(QObject):

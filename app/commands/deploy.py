@@ -77,6 +77,10 @@ def _register_db_backup(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE")
     _add_home(p)
     p.set_defaults(func=cmd_db_backup)
+    p = db_actions.add_parser("restore", help="用自动备份（加密、已校验）恢复本机数据库（先关闭程序）")
+    p.add_argument("file", metavar="BACKUP.cbk", nargs="?", help="备份文件（默认最近一次自动备份）")
+    _add_home(p)
+    p.set_defaults(func=cmd_db_restore)
 
 
 # ---------------------------------------------------------------- handlers
@@ -175,6 +179,36 @@ def cmd_diagnostics_export(args: argparse.Namespace) -> int:
     print(f"诊断信息已导出：{result.path}（{len(result.members)} 个文件，不含个人信息）")
     if result.problems:
         print("以下部分未能收集（已在文件中注明）：" + "；".join(result.problems))
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    """Restore without logging in: the store may be too damaged to check a password against, and
+    the backup opens only with this window's keys. The restore itself is audited afterwards."""
+    from counter_app import audit
+    from counter_app.security.keystore import KeyStoreError, open_keystore
+    from counter_app.security.vault import Vault
+    from counter_app.services import keystore_namespace, open_window
+    from counter_app.store.backups import BackupError, backups, restore
+
+    home = _home(args)
+    chosen = Path(args.file) if args.file else next(iter(backups(home)), None)
+    if chosen is None or not chosen.is_file():
+        raise UserError("没有找到可用的自动备份（数据目录下 backups 文件夹）。请指定备份文件。")
+    try:
+        vault = Vault(open_keystore(home, keystore_namespace(home)), may_create=False)
+        restore(home, vault, chosen)
+    except (BackupError, KeyStoreError) as exc:
+        raise UserError(exc.message) from None
+    window = open_window(home)
+    try:
+        with window.sessions.begin() as s:
+            audit.append(s, "it-local", "restore", chosen.name, {"from": chosen.name})
+        count = window.cases.count()
+    finally:
+        window.close()
+    print(f"已用备份 {chosen.name} 恢复本机数据库（{count} 件办件）。损坏的数据库已移到 backups 文件夹备查。"
+          "请与省平台核对备份之后受理的办件。")
     return 0
 
 

@@ -22,5 +22,7 @@ def test_housekeeping_runs_on_the_db_runner_and_reports(qtbot, window):
     counts = blocker.args[0]
     assert counts["errors"] == 0 and counts["purged_cases"] == 0 and counts["sla_changed"] >= 1
     assert {p["item"]: p["sla"] for p in window.cases.get(rec.id).progress}[9] != "overdue"
+    # The first round also takes the automatic, verified, encrypted backup.
+    assert counts["backup"] and (window.home / "backups" / counts["backup"]).is_file()
     hk.stop()
     tasks.shutdown()
