@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="读取站点配置文件（TOML），写入本窗口的配置；平台凭据保存到系统密钥库。")
     p.add_argument("--from", dest="site_file", required=True, metavar="SITE.toml", help="站点配置文件")
     p.add_argument("--check", action="store_true", help="只检查文件，不做任何修改")
+    p.add_argument("--recovery-sheet", metavar="FILE.pdf", help="首次配置时生成的恢复密钥单（含二维码）写入此文件")
     add_operator_arguments(p)
     _add_home(p)
     p.set_defaults(func=cmd_configure)
@@ -107,6 +108,7 @@ def cmd_configure(args: argparse.Namespace) -> int:
             # Settings change only for an authenticated IT administrator (the installer on a fresh install).
             actor = authenticate_operator(window, args, Permission.CHANGE_SETTINGS, installer_ok=True)
             applied = apply_site_config(home, site, operator=actor.username, window=window)
+            sheet = _first_recovery_key(window, actor.username, args.recovery_sheet)
         finally:
             window.close()
     except UserError:
@@ -119,9 +121,32 @@ def cmd_configure(args: argparse.Namespace) -> int:
             raise UserError(message) from None
         raise
     print(applied.summary())
+    if sheet is not None:
+        print("本窗口的恢复密钥（只显示这一次；密钥库丢失时用 counter-app keys recover 恢复数据，请打印后存放于保险柜）：")
+        print(sheet.key_text)
+        if args.recovery_sheet:
+            print(f"恢复密钥单（含二维码）已写入 {args.recovery_sheet}：打印后请立即删除该文件。")
     if site.credential and _mentions_inline_credential(Path(args.site_file)):
         print("提醒：站点配置文件中含有平台凭据原文，配置完成后请删除该文件或妥善保管。")
     return 0
+
+
+def _first_recovery_key(window, operator: str, sheet_path: str | None):  # noqa: ANN001
+    """At set-up a window gets its recovery key (once: later ones come from ``keys recovery-key``)."""
+    from counter_app.security import recovery
+
+    if recovery.current_record(window) is not None:
+        return None
+    sheet = recovery.issue(window, operator=operator)
+    if sheet_path:
+        from printing.recovery_sheet import render_recovery_sheet
+
+        pdf = render_recovery_sheet(key_text=sheet.key_text, qr_payload=sheet.qr_payload,
+                                    center_code=sheet.center_code, window_no=sheet.window_no,
+                                    fingerprint=sheet.fingerprint, issued_at=sheet.issued_at)
+        with os.fdopen(os.open(sheet_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+            fh.write(pdf)
+    return sheet
 
 
 def _mentions_inline_credential(path: Path) -> bool:

@@ -101,6 +101,7 @@ def test_configure_needs_an_it_administrator_and_refuses_out_of_range_settings(
     if accepted:
         assert code == 0, out
         assert load_settings(config).lockout_attempts == lockout
+        assert "恢复密钥（只显示这一次" in out  # the first set-up hands IT the recovery key
         assert last_audit(staffed_window, "settings").operator == "admin"
     else:
         assert code == 2 and "超出范围" in out
