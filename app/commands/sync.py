@@ -192,6 +192,33 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from counter_app.errors import UserError
+    from counter_app.sync.client import SyncError, client_for
+    from counter_app.sync.reconcile import reconcile
+
+    w = _open()
+    try:
+        try:
+            rec = reconcile(w, client_for(w))
+        except SyncError as exc:
+            raise UserError(exc.message) from None
+    finally:
+        w.close()
+    if args.json:
+        print(json.dumps(rec.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print(f"省平台已收到本窗口办件{rec.platform_holds}件；本机记为已确认{rec.local_acked}件。")
+        if rec.missing_locally:
+            print(f"本机缺少{len(rec.missing_locally)}件平台已收到的办件（本机数据可能丢失了最近的记录）："
+                  + "、".join(rec.missing_locally[:20]) + "。请技术人员从备份恢复，并与省平台核对。")
+        if rec.not_on_platform:
+            print(f"{len(rec.not_on_platform)}件本机记为已确认的办件平台上查不到：" + "、".join(rec.not_on_platform[:20]))
+        if rec.ok:
+            print("核对一致。")
+    return 0 if rec.ok else 1
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from app.commands.common import add_operator_arguments
 
@@ -210,6 +237,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     e = ss.add_parser("export", help="将待上报办件导出为签名离线包（人工交省平台导入）")
     e.add_argument("dir", help="导出目录（如U盘）")
     e.set_defaults(func=cmd_export)
+
+    v = ss.add_parser("verify", help="与省平台核对：平台已收到的本窗口办件本机是否都在")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=cmd_verify)
 
     lg = ss.add_parser("login", help="登记省平台窗口凭据（保存到系统密钥库）")
     lg.add_argument("--stdin", action="store_true", help="从标准输入读取凭据")

@@ -19,6 +19,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from counter_app.store.health import StoreProblem, explain
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -46,6 +48,15 @@ def make_engine(path: Path | str, *, synchronous: str = "FULL", read_only: bool 
             # A damaged store: reads (lists, export) work, any write fails before touching the file.
             cur.execute("PRAGMA query_only=ON")
         cur.close()
+
+    @event.listens_for(engine, "handle_error")
+    def _storage_problem(ctx):  # noqa: ANN001
+        # A full disk, a damaged file or a write into a read-only (damaged) store becomes a
+        # sentence for the clerk and IT, for the GUI and the command line alike.
+        message = explain(ctx.original_exception)
+        if message is not None:
+            return StoreProblem(message)
+        return None
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
