@@ -23,6 +23,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from counter_app.store.models import AuditEntry
+from counter_app.store.private import remove_stale_temporaries
 
 FILE_NAME = "audit-head.json"
 
@@ -60,6 +61,7 @@ def attach(sessions: sessionmaker[Session], home: Path, vault) -> None:  # noqa:
 def check(home: Path, vault, sessions: sessionmaker[Session]) -> str | None:  # noqa: ANN001
     """None when the database's chain reaches the recorded head; else a Chinese message for IT."""
     path = Path(home) / FILE_NAME
+    remove_stale_temporaries(Path(home), FILE_NAME)
     if not path.exists():
         return None
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from counter_app.security.vault import DecryptionError, Vault
 from counter_app.store.health import DISK_FULL, StoreProblem
+from counter_app.store.private import pid_alive
 
 # Kept free for the database (a finalize transaction, the WAL, a backup's temporary file) and
 # the logs: a scan that would eat into it is refused before anything is written.
@@ -23,16 +24,6 @@ RESERVE_BYTES = 32 * 1024 * 1024
 
 class DiskFull(StoreProblem):
     pass
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class AttachmentMissing(Exception):
@@ -63,7 +54,7 @@ class FileStore:
                 if i < 0:
                     continue
                 pid = name[i + 4:]
-                if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
+                if pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid)):
                     continue
                 try:
                     os.unlink(entry.path)

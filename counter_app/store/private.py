@@ -51,3 +51,26 @@ def secure_home(home: Path) -> None:
                     _tighten(sub, DIR_MODE if sub.is_dir() else FILE_MODE)
         elif entry.is_file():
             _tighten(entry, FILE_MODE)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path, stem: str) -> int:
+    """Remove ``<stem>.tmp<pid>`` files of processes that no longer run (a write killed before
+    its rename); returns how many."""
+    removed = 0
+    for tmp in Path(folder).glob(stem + ".tmp*"):
+        pid = tmp.name[len(stem) + 4:]
+        if pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid)):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed += 1
+    return removed
