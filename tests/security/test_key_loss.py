@@ -181,6 +181,7 @@ def test_sigkilled_rotations_lose_nothing_and_leave_no_temporary_keys(used_store
         proc.stderr.close()
     r = cli(home, "keys", "rotate", "--data-key")
     assert r.returncode == 0, r.stderr
+    print(f"rotation SIGKILLs that interrupted a running rotation: {interrupted} of 6")
     assert interrupted >= 2
     assert cli(home, "case", "list", "--json").stdout == expected
     for rec in recs:
