@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from counter_app.case_number import CaseNumber
-from counter_app.cases import CaseError, _sealable, canonical_json
+from counter_app.cases import CaseDamaged, CaseError, _sealable, canonical_json
 from counter_app.security.seal import seal_problem
 from counter_app.security.vault import DecryptionError
 from counter_app.store.files import AttachmentCorrupt, AttachmentMissing
@@ -97,7 +97,7 @@ def verify_case(window: "Window", case_no: str, version: int | None = None) -> A
     else:
         try:
             exported = window.cases.export(row.id)
-        except DecryptionError:
+        except (DecryptionError, CaseDamaged):
             add(Check("content", False, "办件数据密文校验失败（被改动、被移动或密钥不符）。"))
         except (ValueError, KeyError) as exc:
             add(Check("content", False, f"办件数据无法解析：{exc}"))

@@ -110,6 +110,7 @@ def test_a_file_a_draft_still_points_at_is_kept(window):
     draft_app = finalizable(window, 66)
     draft_app.signature = app.signature  # the same signature image re-used in a new draft
     window.cases.create_draft(draft_app, SYSTEM)
+    window.settings.set("draft_retention_days", 60)  # the draft is still being worked on
     run_retention(window, now=later(31))
     assert window.files.exists(app.signature)
     assert not window.files.exists(app.material(3).attachments[0])
