@@ -10,5 +10,8 @@
 - ``archive``    re-checking a finalized case: digest, audit, seal, every file
 - ``retention``  purging finished cases after the retention period
 - ``log_filter`` a logging.Filter that masks ID, phone and bank card numbers
+- ``recovery``   the recovery key (shown once at set-up) and ``keys recover``
+- ``rotation``   data-key rotation that re-encrypts everything and destroys the old keys
+- ``audit_anchor`` the audit head kept outside the database (a truncated chain is caught)
 - ``cli``        ``counter-app keys|audit|archive|operators|retention``
 """
