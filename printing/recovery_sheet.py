@@ -22,7 +22,7 @@ def render_recovery_sheet(*, key_text: str, qr_payload: str, center_code: str, w
     pen.draw(pg.PAGE_W / 2, y, "综合受理窗口 恢复密钥单（绝密，存放于保险柜）", 16, bold=True, align="center")
     y -= 36
     for line in (f"中心代码：{center_code}    窗口号：{window_no}",
-                 f"生成时间（UTC）：{issued_at}    恢复密钥指纹：{fingerprint}",
+                 f"生成时间：{issued_at}    恢复密钥指纹：{fingerprint}",
                  "用途：本机密钥库丢失（硬盘损坏、系统密钥库被重置）时，技术人员执行",
                  "      counter-app keys recover，输入下列恢复密钥（或扫描二维码），即可恢复本窗口的数据密钥。",
                  "重新生成恢复密钥后，本单作废，请销毁。"):

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from counter_app.clock import CHINA_TZ
 from counter_app.security.keystore import KeyStore, KeyStoreError
 from counter_app.security.seal import KEY_NAME as SEAL_KEY_NAME
 from counter_app.security.vault import Vault
@@ -47,7 +48,7 @@ class RecoverySheet:
     center_code: str
     window_no: str
     fingerprint: str
-    issued_at: str
+    issued_at: str  # Beijing time, as printed
 
 
 def _raw(private: X25519PrivateKey) -> bytes:
@@ -139,7 +140,8 @@ def issue(window, *, operator: str) -> RecoverySheet:  # noqa: ANN001 - services
 
     private = X25519PrivateKey.generate()
     public_raw = _pub_raw(private.public_key())
-    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    at = _dt.datetime.now(_dt.timezone.utc)
+    now = at.isoformat(timespec="seconds")
     record = {"public_key": base64.b64encode(public_raw).decode(), "issued_at": now,
               "blob": base64.b64encode(seal_to(public_raw, _material(window.vault, window.keystore))).decode(),
               "key_ids": window.vault.key_ids}
@@ -149,7 +151,7 @@ def issue(window, *, operator: str) -> RecoverySheet:  # noqa: ANN001 - services
         audit.append(s, operator, "recovery_key_issue", "recovery-key", {"fingerprint": fp})
     text = encode_key(_raw(private))
     return RecoverySheet(text, QR_PREFIX + text.replace("-", ""), window.settings.center_code,
-                         window.settings.window_no, fp, now)
+                         window.settings.window_no, fp, f"{at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}")
 
 
 def refresh(window) -> bool:  # noqa: ANN001 - services.Window
