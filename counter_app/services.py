@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from counter_app.security.seal import Sealer
 from counter_app.security.vault import Vault
 from counter_app.store.db import open_database
 from counter_app.store.files import FileStore
-from counter_app.store.health import quick_check
+from counter_app.store.health import DAMAGED, quick_check
 from counter_app.store.presence import store_holds_data
 from counter_app.store.private import secure_home
 from counter_app.workdays import WorkCalendar
@@ -42,7 +43,9 @@ class Window:
     files: FileStore
     calendar: WorkCalendar
     cases: CaseService
-    damage: str | None = None  # what PRAGMA quick_check reported at start; the store is then read-only
+    # Why the store was opened read-only (quick_check failed, or the chain is shorter than the
+    # recorded audit head): a Chinese sentence for the clerk and IT; None when it is healthy.
+    damage: str | None = None
 
     @property
     def db_path(self) -> Path:
@@ -66,15 +69,23 @@ def open_window(home: Path | None = None, *, migrate: bool = True) -> Window:
     first_setup = not store_holds_data(home)
     vault = Vault(keystore, algorithm=settings.crypto_algorithm, may_create=first_setup)
     sealer = Sealer.from_keystore(keystore, may_create=first_setup)
+    unreadable = None
     if migrate:
         # Back up, migrate, restore on failure (raises UpgradeRefused/UpgradeFailed with a Chinese message).
         from counter_app.upgrade import safe_upgrade
 
-        safe_upgrade(home / "counter.sqlite3")
+        try:
+            safe_upgrade(home / "counter.sqlite3")
+        except sqlite3.DatabaseError as exc:
+            # Too damaged to read its schema version: not migrated, opened read-only below.
+            log.error("数据库无法读取结构版本：%s", exc)
+            unreadable = str(exc)
     # PRAGMA quick_check at every start: a damaged store is opened read-only (see store.health).
-    damage = quick_check(home / "counter.sqlite3")
-    if damage is not None:
-        log.error("数据库完整性检查未通过：%s", damage)
+    problem = quick_check(home / "counter.sqlite3") or unreadable
+    damage = None
+    if problem is not None:
+        log.error("数据库完整性检查未通过：%s", problem)
+        damage = f"{DAMAGED}（检查结果：{problem[:80]}）"
     engine, sessions = open_database(home / "counter.sqlite3", migrate=False, read_only=damage is not None)
     if damage is None:
         damage = audit_anchor.check(home, vault, sessions)

@@ -127,6 +127,12 @@ class MainWindow(QMainWindow):
         if self.ctx.sync is not None or self.ctx.devices is not None:
             self.peripherals_ready()
         self.welcome.setText("请登录")
+        damage = self.ctx.window.damage
+        if damage:
+            # A damaged store opens read-only: said at once and kept in view, not at the first refused save.
+            self.welcome.setWordWrap(True)
+            self.welcome.setText("请登录\n\n" + damage)
+            self.statusBar().showMessage("数据库只读：" + damage)
         if self.ctx.actor is not None:
             self.start_session()
 

@@ -67,3 +67,25 @@ def test_an_unreadable_configuration_is_refused_in_chinese(tmp_path, app):
     with pytest.raises(ConfigError) as caught:
         Startup(app, home, show_errors=False)
     assert "配置文件" in caught.value.message and "格式错误" in caught.value.message
+
+
+def test_a_damaged_store_is_said_at_start_and_opens_read_only(window, startup_factory, qtbot):
+    import sqlite3
+
+    window.settings.save(window.home / "config.toml")
+    db = window.db_path
+    window.close()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    data = bytearray(db.read_bytes())
+    page = next(i for i in range(1, len(data) // size) if data[i * size] in (0x0D, 0x05, 0x0A, 0x02))
+    data[page * size] = 0xFF  # a b-tree page whose type byte is garbage
+    db.write_bytes(bytes(data))
+    startup = startup_factory(window.home)
+    with qtbot.waitSignal(startup.services_opened, timeout=30000):
+        startup.start()
+    assert startup.ctx.window.damage
+    assert "只允许查看和导出" in startup.main.welcome.text()
+    assert "数据库只读" in startup.main.statusBar().currentMessage()
