@@ -148,11 +148,17 @@ def test_daily_report_for_the_whole_center(sync_window, platform, capsys, tmp_pa
     from counter_app.sync.client import client_for
     from counter_app.sync.outbox import OutboxDrainer
 
+    from counter_app.security import access
+    from counter_app.security.operators import INSTALLER
+
     recs = make_cases(sync_window, 2, seed=71)
     OutboxDrainer(sync_window, client_for(sync_window)).drain()
+    # Printing a report is done by an authenticated operator (the audit names who).
+    access.directory(sync_window).add(INSTALLER, "sup01", "supervisor", "陈刚", "Review-center-7")
+    monkeypatch.setenv("COUNTER_APP_OPERATOR_PASSWORD", "Review-center-7")
     day = recs[0].accepted_on.isoformat()
     out_pdf = tmp_path / "center.pdf"
-    code, out, _ = _run(capsys, "report", "daily", "--date", day, "--center", "-o", str(out_pdf))
+    code, out, _ = _run(capsys, "report", "daily", "--date", day, "--center", "-o", str(out_pdf), "--user", "sup01")
     assert code == 0 and "截至" in out and "省平台全中心数据" in out
     import pdfplumber
 
@@ -160,5 +166,5 @@ def test_daily_report_for_the_whole_center(sync_window, platform, capsys, tmp_pa
         text = "".join(p.extract_text() or "" for p in doc.pages)
     assert all(r.case_no in text for r in recs)
     monkeypatch.setenv("COUNTER_APP_PLATFORM_URL", f"http://127.0.0.1:{free_port()}")  # offline now
-    code, out, _ = _run(capsys, "report", "daily", "--date", day, "--center", "-o", str(out_pdf))
+    code, out, _ = _run(capsys, "report", "daily", "--date", day, "--center", "-o", str(out_pdf), "--user", "sup01")
     assert code == 0 and "无法连接" in out

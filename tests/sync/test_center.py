@@ -48,7 +48,7 @@ def center(sync_window, platform, tmp_path, monkeypatch):
     platform.store.enrol(Enrolment.parse(f"{B_TOKEN}@410702-02"))
     enrol_seal_key(platform, b)
     d = access.directory(sync_window)
-    d.add(INSTALLER, "admin01", "it_admin", "王管理", "Root-2026!")
+    d.add(INSTALLER, "admin01", "it_admin", "王管理", "Keys-and-roots-2026!")
     d.add(Actor("admin01", "it_admin"), "supervisor01", "supervisor", "陈刚", "Review-one-1")
     yield {"a": sync_window, "b": b, "ca": PlatformClient(platform.url, TOKEN, requests.Session()),
            "cb": PlatformClient(platform.url, B_TOKEN, requests.Session()),
