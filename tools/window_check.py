@@ -130,7 +130,7 @@ def run(c: Check, app: subprocess.Popen, out: Path) -> int:
         return finish(c, out)
     c.focus(login)
     c.shot("login")
-    c.type("demo1234")
+    c.type("henan-window-demo")  # app.demo.seed.DEMO_PASSWORD
     c.keys("Return", pause=4)            # Enter at the login: logs in, never quits
     c.expect(app.poll() is None, "在登录框按 Enter 后程序仍在运行（没有误按“退出”）")
     c.shot("worklist")
