@@ -10,6 +10,10 @@ from printing import pdf_verify
 
 
 def test_demo_seed_finalized_creates_a_test_ca_and_signs_the_cases(capsys, _fresh_home):
+    demo = load_settings(_fresh_home / "config.toml")
+    demo.set("demo_mode", True)  # demo seed refuses a store that is not a demo store
+    _fresh_home.mkdir(parents=True, exist_ok=True)
+    demo.save()
     assert main(["demo", "seed", "--count", "2", "--finalized", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["created"] == 2 and out["signing"].startswith("已完成电子签章")
