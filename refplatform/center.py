@@ -118,6 +118,24 @@ def release(store: "PlatformStore", caller: Caller, platform_id: str) -> dict:
         return {"platform_id": platform_id, "claim": None}
 
 
+def check_not_held_elsewhere(s: Session, platform_id: str, caller: Caller, case_no: str, now: _dt.datetime) -> None:
+    """A case made from an online application is received only from the window that holds its claim
+    (or from any window of the center when no claim is held), and only once."""
+    row = s.get(WorklistRow, platform_id)
+    if row is None or row.center_code != caller.center_code:
+        return
+    if row.taken_business_key and row.taken_business_key.split("/")[0] != case_no:
+        raise PlatformError(409, C.E_CLAIMED_ELSEWHERE,
+                            f"该网上申请已由办件{row.taken_business_key.split('/')[0]}受理，不能再次受理。",
+                            case_no=row.taken_business_key.split("/")[0])
+    held = _claim_of(row, now)
+    if held is not None and held["window_no"] != caller.window_no:
+        raise PlatformError(409, C.E_CLAIMED_ELSEWHERE,
+                            f"该网上申请正在{held['window_no']}号窗口受理，本窗口的办件不能上报；"
+                            "请与该窗口核对后作废本窗口的办件。",
+                            window_no=held["window_no"], expires_at=held["expires_at"])
+
+
 def mark_taken(s: Session, platform_id: str, caller: Caller, business_key: str) -> None:
     row = s.get(WorklistRow, platform_id)
     if row is not None and row.center_code == caller.center_code and row.taken_business_key is None:

@@ -258,6 +258,9 @@ class PlatformStore:
             version = int(case["version"])
             if version > 1:
                 self._check_correction(caller, case, seal_ok, seal_note)
+            online_id = case["application"].get("online_application_id")
+            if online_id and version == 1:
+                center_views.check_not_held_elsewhere(s, str(online_id), caller, case["case_no"], now)
             person = self.person_key(case["application"]["applicant"]["id_number"])
             self._check_one_open_case(s, person, case["case_no"])
             items = sorted(int(n) for n in case["application"]["items"])

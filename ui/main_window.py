@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.may_handle = self.may_supervise = self.may_configure = False
         self.worklist = self.detail = self.supervisor = self.settings_page = None
         self.acceptance: "AcceptanceWidget | None" = None
+        self._claiming: str | None = None  # the online application being claimed on the platform
         self.demo_cards_menu = None
         self._peripherals = False
         self._enabled_before_lock: dict = {}
@@ -343,7 +345,36 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def open_online_application(self, platform_id: str) -> None:
+        """Claim it on the platform first (off the GUI thread): another window's claim refuses it;
+        an unreachable platform does not stop the clerk, the status line says it is unclaimed."""
+        if not self.may_handle:
+            return
+        if self.acceptance is not None:
+            self._resume_acceptance()
+            return
+        from counter_app.sync.claims import try_claim
+
+        self.status.showMessage("正在省平台认领该网上申请……", 5000)
+        self._claiming = platform_id
+        submit(self.ctx.tasks.io, try_claim, self.ctx.window, platform_id, on_success=self._claim_answered,
+               on_failure=self._claim_failed)
+
+    def _claim_answered(self, outcome) -> None:
+        from counter_app.sync.claims import ELSEWHERE
+
+        platform_id, self._claiming = self._claiming, None
+        if platform_id is None:
+            return
+        if outcome.state == ELSEWHERE:
+            show_info(self, f"{outcome.message}\n本窗口不能同时受理该网上申请。", "其他窗口正在受理")
+            self.worklist.refresh()
+            return
         self._check_then_open({"worklist_id": platform_id})
+        self.status.showMessage(outcome.message, 15000)
+
+    def _claim_failed(self, exc: BaseException) -> None:
+        log.warning("认领网上申请失败：%s", type(exc).__name__)
+        self._claim_answered(SimpleNamespace(state="", message=user_message(exc, "认领网上申请")))
 
     @Slot(str, str)
     def open_case(self, case_id: str, state: str) -> None:
@@ -428,8 +459,17 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _acceptance_cancelled(self) -> None:
+        session = getattr(self.acceptance, "session", None)
+        platform_id = getattr(session, "worklist_id", None)
+        if platform_id and not getattr(session, "finalized", False):
+            from counter_app.sync.claims import try_release
+
+            submit(self.ctx.tasks.io, try_release, self.ctx.window, platform_id, on_success=self._released)
         self._close_acceptance()
         self.show_worklist()
+
+    def _released(self, problem: str) -> None:
+        self.status.showMessage(problem or "已释放该网上申请的认领，其他窗口可以受理。", 8000)
 
     # ---- sync and devices ----------------------------------------------------------------------------
     @Slot()

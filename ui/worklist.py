@@ -54,6 +54,7 @@ class WorklistRow:
     source: str = "walk_in"
     accepted_on: _dt.date | None = None
     version: int = 1
+    claim_note: str = ""         # "正在02号窗口受理": another window holds this online application
 
     @property
     def editable(self) -> bool:
@@ -164,6 +165,21 @@ def _applicant_of(payload: dict) -> tuple[str, str, list[int]]:
             [int(i) for i in items if str(i).isdigit()])
 
 
+def _claim_note(payload: dict, window) -> str:
+    """"正在X号窗口受理" while another window's claim (as last fetched) has not expired."""
+    from counter_app.sync.claims import claim_note
+
+    claim = payload.get("claim") if isinstance(payload, dict) else None
+    try:
+        expires = _dt.datetime.fromisoformat(str((claim or {}).get("expires_at")))
+        clock = getattr(window.cases, "clock", None)
+        now = clock() if clock else _dt.datetime.now(_dt.timezone.utc)
+        live = expires > now
+    except (ValueError, TypeError):  # no claim, or a stamp without a zone
+        return ""
+    return claim_note(payload, str(window.settings.window_no)) if live else ""
+
+
 def _online_rows(window, *, id_bidx: str | None = None, name: str | None = None) -> list[WorklistRow]:
     """Online applications not yet taken at the window (optionally filtered)."""
     from sqlalchemy import select
@@ -178,8 +194,11 @@ def _online_rows(window, *, id_bidx: str | None = None, name: str | None = None)
             q = q.where(WorklistEntry.id_bidx == id_bidx)
         entries = list(s.execute(q).scalars())
         for e in entries:
+            note = ""
             try:
-                full_name, id_number, items = _applicant_of(decode_worklist_entry(window, e))
+                payload = decode_worklist_entry(window, e)
+                full_name, id_number, items = _applicant_of(payload)
+                note = _claim_note(payload, window)
             except Exception:  # one damaged row must not hide the others
                 log.warning("无法读取网上申请 %s", e.platform_id)
                 full_name, id_number, items = "", "", []
@@ -188,8 +207,8 @@ def _online_rows(window, *, id_bidx: str | None = None, name: str | None = None)
             rows.append(WorklistRow(kind=ONLINE, key=e.platform_id, case_no="（网上申请）",
                                     masked_name=mask_name(full_name) or "（无法读取）",
                                     masked_id=mask_id_number(id_number), items=items, state=ONLINE,
-                                    state_title="网上已审核，待窗口核验", source="online",
-                                    accepted_on=e.approved_on))
+                                    state_title=note or "网上已审核，待窗口核验", source="online",
+                                    accepted_on=e.approved_on, claim_note=note))
     return rows
 
 
@@ -528,6 +547,11 @@ class WorklistPage(QWidget):
             self.open_row(row)
 
     def open_row(self, row: WorklistRow) -> None:
+        if row.kind == ONLINE and row.claim_note:
+            # the platform would refuse the claim too; saying so here costs no round trip
+            self.message.setText(f"{row.claim_note}，本窗口不能同时受理该网上申请。"
+                                 "如该窗口已停止受理，其认领30分钟内自动失效，届时按F5刷新。")
+            return
         if row.kind == ONLINE:
             self.open_online.emit(row.key)
         else:

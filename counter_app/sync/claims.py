@@ -52,3 +52,47 @@ def claim_note(entry: dict, own_window_no: str) -> str:
 def open_case_elsewhere(window, id_number: str, *, client: PlatformClient | None = None) -> dict | None:
     """The veteran's open case in the province (case number, center, window), or None."""
     return (client or client_for(window)).open_case(id_number)
+
+
+# ---- what the screens need: one answer, never an exception (called on a worker thread) ---------
+
+CLAIMED, ELSEWHERE, UNCLAIMED = "claimed", "elsewhere", "unclaimed"
+
+
+class ClaimOutcome:
+    """``state``: ``claimed`` (this window holds it), ``elsewhere`` (another window: do not open)
+    or ``unclaimed`` (the platform could not be asked: open locally and say so)."""
+
+    __slots__ = ("state", "message")
+
+    def __init__(self, state: str, message: str = ""):
+        self.state, self.message = state, message
+
+
+def try_claim(window, platform_id: str, *, client: PlatformClient | None = None) -> ClaimOutcome:
+    try:
+        claim_entry(window, platform_id, client=client)
+    except ClaimedElsewhere as exc:
+        return ClaimOutcome(ELSEWHERE, exc.message)
+    except SyncError as exc:
+        return ClaimOutcome(UNCLAIMED, f"未能在省平台认领该网上申请（{exc.message}）。已在本窗口打开；"
+                                       "同一申请若也在其他窗口受理，上报时省平台只接收先认领的窗口。")
+    return ClaimOutcome(CLAIMED, "已在省平台认领该网上申请，其他窗口将显示本窗口正在受理。")
+
+
+def try_release(window, platform_id: str, *, client: PlatformClient | None = None) -> str:
+    """Give the claim back after a cancel; "" when done, else the reason (it expires by itself)."""
+    try:
+        release_entry(window, platform_id, client=client)
+    except SyncError as exc:
+        return f"未能在省平台释放该网上申请的认领（{exc.message}），30分钟后自动失效。"
+    return ""
+
+
+def person_open_case(window, id_number: str, *, client: PlatformClient | None = None) -> tuple[dict | None, str]:
+    """``(open case elsewhere or None, "")``, or ``(None, why it could not be checked)`` offline."""
+    try:
+        return open_case_elsewhere(window, id_number, client=client), ""
+    except SyncError as exc:
+        return None, (f"未能向省平台核对该退役军人在其他窗口是否已有未办结的办件（{exc.message}）。"
+                      "可以继续受理；上报时省平台会再次核对。")

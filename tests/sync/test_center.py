@@ -140,3 +140,37 @@ def test_two_windows_one_supervisor(center, platform, fast_policy):
     offline = center_figures(b, today, client=cb)
     assert offline.offline and offline.report == fresh.report
     assert "截至" in offline.stamp and "无法连接" in offline.stamp
+
+
+def test_a_case_for_an_online_application_another_window_holds_is_refused(center, platform):
+    """Window B made a case from an online application while window A held its claim: the
+    platform refuses B's submission (409 claimed_elsewhere) and takes A's afterwards."""
+    a, b, ca, cb = center["a"], center["b"], center["ca"], center["cb"]
+    today = platform.clock.now().astimezone(CHINA_TZ).date()
+    fetch_worklist(a, ca, day=today)
+    pid = worklist_entries(a)[0]["platform_id"]
+    claim_entry(a, pid, client=ca)
+
+    def from_online(app):
+        app.source, app.online_application_id = "online", pid
+
+    rec_b = finalized_case(b, random.Random(51), mutate=from_online)
+    sub_b = build_submission(b, rec_b.id)
+    for h in C.attachment_hashes(sub_b["case"]):
+        cb.upload_attachment(h, b.files.get(h))
+    with pytest.raises(TransientError) as refused:
+        cb.submit_case(rec_b.outbox["idempotency_key"], sub_b)
+    assert refused.value.status == 409 and refused.value.code == C.E_CLAIMED_ELSEWHERE
+    assert "正在01号窗口受理" in refused.value.message
+    assert cb.list_cases()["total"] == 0
+
+    rec_a = finalized_case(a, random.Random(52), mutate=from_online)
+    sub_a = build_submission(a, rec_a.id)
+    for h in C.attachment_hashes(sub_a["case"]):
+        ca.upload_attachment(h, a.files.get(h))
+    answer, _ = ca.submit_case(rec_a.outbox["idempotency_key"], sub_a)
+    assert answer["receipt"]["business_key"] == f"{rec_a.case_no}/v1"
+    # once taken, no other case can be made from it either
+    with pytest.raises(TransientError) as taken:
+        cb.submit_case(rec_b.outbox["idempotency_key"], sub_b)
+    assert taken.value.code == C.E_CLAIMED_ELSEWHERE and rec_a.case_no in taken.value.message

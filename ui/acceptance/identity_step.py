@@ -467,8 +467,24 @@ class IdentityStep(Step):
             self._show_duplicate()
             if self.session.duplicate_case_no:
                 self.notify.emit(self._duplicate_text(), "error")
+            elif self.session.worklist_id is None:  # a walk-in: other windows, other centers
+                from counter_app.sync.claims import person_open_case
+
+                self.run_io(person_open_case, self.ctx.window, number, doing="向省平台核对重复办件",
+                            on_success=lambda answer: self._platform_answered(number, *answer))
 
         self.run_db(open_case_number, self.ctx.window, number, doing="查询重复办件", on_success=found)
+
+    def _platform_answered(self, number: str, other: dict | None, problem: str) -> None:
+        if number != self.session.app.applicant.id_number or self.session.duplicate_case_no:
+            return
+        if problem:  # offline: said, not blocking
+            self.notify.emit(problem, "warning")
+        elif other and other.get("case_no") != self.session.case_no:
+            self.session.duplicate_case_no = other["case_no"]
+            self._show_duplicate()
+            self.notify.emit(f"{self._duplicate_text()}（{other.get('center_code', '')}服务中心"
+                             f"{other.get('window_no', '')}号窗口受理）", "error")
 
     def _duplicate_text(self) -> str:
         return (f"该公民身份号码已有未办结的办件：{self.session.duplicate_case_no}。"

@@ -46,6 +46,7 @@ from ui.acceptance.session import (
 from ui.acceptance.step import Step, user_message
 from ui.acceptance.style import STYLE_SHEET, ensure_ui_fonts, set_role
 from ui.acceptance.submit_step import SubmitStep
+from ui.background import submit
 from ui.context import AppContext
 
 
@@ -165,7 +166,8 @@ class AcceptanceWidget(QWidget):
         # Start the PDF render process and load slow tables (ID-number regions) now, off the GUI
         # thread, so neither the first card read nor step 6 waits for them.
         self.warmed = False
-        ctx.tasks.io.run(warm_up, on_success=lambda _r: self._warmed(), on_failure=lambda _e: self._warmed())
+        # (held weakly: a clerk who cancels at once closes the widget before the warm-up ends)
+        submit(ctx.tasks.io, warm_up, on_success=self._warmed, on_failure=self._warmed)
 
         # The applicant's screen greets the applicant while the clerk works.
         try:
@@ -206,7 +208,7 @@ class AcceptanceWidget(QWidget):
     def actor(self) -> Actor:
         return self.ctx.actor or Actor("counter", "clerk")
 
-    def _warmed(self) -> None:
+    def _warmed(self, _result=None) -> None:
         self.warmed = True
         self.warmed_up.emit()
 
@@ -289,7 +291,7 @@ class AcceptanceWidget(QWidget):
         self._rebuild_actions()
         self._update_buttons()
         self._update_heading()
-        QTimer.singleShot(0, step.focus_first)
+        QTimer.singleShot(0, step, step.focus_first)  # not after the widget is gone
         self.step_changed.emit(index)
 
     def go_next(self) -> None:
