@@ -299,3 +299,20 @@ def test_backups_of_failed_upgrades_do_not_pile_up(populated_window, tmp_path):
     with pytest.raises(UpgradeFailed):
         safe_upgrade(home / "counter.sqlite3", script_location=scripts)
     assert len(backups(home)) == KEEP_BACKUPS
+
+
+def test_a_start_at_the_head_revision_does_not_load_alembic(window, tmp_path):
+    """The usual start finds the schema at head: Alembic (~0.4 s of imports) stays unloaded, and
+    the head read from the shipped version files is Alembic's own."""
+    import subprocess
+    import sys
+
+    from counter_app.store.db import head_revision
+    from counter_app.upgrade import shipped_head
+
+    assert shipped_head() == head_revision()
+    db = window.home / "counter.sqlite3"
+    code = ("import sys; from pathlib import Path; from counter_app.upgrade import safe_upgrade; "
+            f"r = safe_upgrade(Path({str(db)!r})); print(r.to_revision, r.migrated, 'alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == [head_revision(), "False", "False"], out

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -89,11 +90,15 @@ class Step(QWidget):
             self.busy_changed.emit(True)
 
         def done(result: Any) -> None:
+            if not shiboken6.isValid(self):
+                return  # the acceptance was closed while the job ran (a slow platform look-up)
             self._release()
             if on_success is not None:
                 on_success(result)
 
         def failed(exc: BaseException) -> None:
+            if not shiboken6.isValid(self):
+                return
             self._release()
             if on_failure is not None:
                 on_failure(exc)
