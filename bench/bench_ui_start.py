@@ -93,6 +93,9 @@ def _prepare_home(home: Path) -> None:
     window = open_window(home)
     try:
         populate(window)
+        # a configured window, as every start after the first: without config.toml the first-run
+        # wizard would be built and timed instead of the worklist
+        window.settings.save()
     finally:
         window.close()
 

@@ -332,17 +332,26 @@ class Startup(QObject):
         self.ctx.window = window
         # The database is open: the operator can log in and work. The sync worker and the device
         # hub follow once their modules are imported on a worker (they are not needed to log in).
-        # That import is queued on the db runner *after* the first page's query, so the two do not
-        # compete for the interpreter while the clerk waits for the worklist.
-        from ui.background import submit
-
+        # That import starts once the first page has shown its rows, so the two do not compete
+        # for the interpreter while the clerk waits for the worklist.
         self.main.services_ready()
-        submit(self.ctx.tasks.db, warm_imports, on_success=self._peripherals, on_failure=self._peripherals)
+        page = self.main.worklist
+        if page is not None and page.loading:
+            # importing NumPy/OpenCV and the sync client holds the interpreter for about a second:
+            # only once the clerk sees the list
+            page.loaded.connect(self._warm_up, Qt.ConnectionType.SingleShotConnection)
+        else:
+            self._warm_up()
         self.services_opened.emit()
         if first_run_needed(self.home) and not self.ctx.demo:
             self.show_first_run()
         elif self.login is not None:
             self.login.services_ready()
+
+    def _warm_up(self) -> None:
+        from ui.background import submit
+
+        submit(self.ctx.tasks.db, warm_imports, on_success=self._peripherals, on_failure=self._peripherals)
 
     def _peripherals(self, _result=None) -> None:
         attach_services(self.ctx, self.ctx.window)

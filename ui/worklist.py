@@ -10,7 +10,6 @@ from counter_app.clock import CHINA_TZ
 
 
 import datetime as _dt
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -140,21 +139,11 @@ def _record_row(record) -> WorklistRow:
 
 
 def decode_worklist_entry(window, entry) -> dict:
-    """The decrypted payload of a ``WorklistEntry`` (the platform's online application).
+    """The decrypted payload of a ``WorklistEntry`` (the platform's online application), decoded
+    by the core's one definition without importing the sync package (start-up path)."""
+    from counter_app.store.worklist_entries import decode_entry
 
-    The sync package writes these rows; when it offers a decoder, that one is used so the two
-    sides cannot disagree about the encryption's associated data.
-    """
-    try:
-        from counter_app.sync.worklist import decode_entry  # type: ignore[import-not-found]
-    except ImportError:
-        decode_entry = None
-    if decode_entry is not None:
-        return decode_entry(window, entry)
-    from counter_app.security.vault import Vault
-
-    raw = window.vault.decrypt(entry.payload_enc, Vault.associated_data("worklist", "payload_enc", entry.platform_id))
-    return json.loads(raw)
+    return decode_entry(window, entry)
 
 
 def _applicant_of(payload: dict) -> tuple[str, str, list[int]]:
@@ -167,7 +156,7 @@ def _applicant_of(payload: dict) -> tuple[str, str, list[int]]:
 
 def _claim_note(payload: dict, window) -> str:
     """"正在X号窗口受理" while another window's claim (as last fetched) has not expired."""
-    from counter_app.sync.claims import claim_note
+    from counter_app.store.worklist_entries import claim_note
 
     claim = payload.get("claim") if isinstance(payload, dict) else None
     try:
@@ -482,11 +471,11 @@ class WorklistPage(QWidget):
         if query:
             submit(self.ctx.tasks.db, search_worklist, window, query, on_success=self._show, on_failure=self._failed)
         else:
-            # the list as stored, at once; the time-limit colours are brought up to date right after
+            # the list as stored, at once; the time-limit colours are brought up to date once it is
+            # shown (run alongside, the refresh holds the interpreter while the table asks for its
+            # cells, and the first list came ~0.5 s later)
             submit(self.ctx.tasks.db, load_worklist, window, refresh_sla=False, on_success=self._show_rows,
                    on_failure=self._failed)
-            submit(self.ctx.tasks.db, refreshed_worklist, window, on_success=self._sla_refreshed,
-                   on_failure=self._sla_failed)
 
     @property
     def loading(self) -> bool:
@@ -494,6 +483,8 @@ class WorklistPage(QWidget):
 
     def _show_rows(self, rows: list[WorklistRow]) -> None:
         self._show(SearchResult(rows))
+        submit(self.ctx.tasks.db, refreshed_worklist, self.ctx.window, on_success=self._sla_refreshed,
+               on_failure=self._sla_failed)
 
     def _sla_refreshed(self, rows: list[WorklistRow] | None) -> None:
         if rows is not None and not self._query:

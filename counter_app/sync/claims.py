@@ -13,6 +13,7 @@ Thread contract: the functions that take a client block on the network; call the
 """
 from __future__ import annotations
 
+from counter_app.store.worklist_entries import claim_note  # noqa: F401 - the worklist's line, read offline too
 from counter_app.sync import contract as C
 from counter_app.sync.client import PlatformClient, client_for
 from counter_app.sync.errors import SyncError
@@ -40,13 +41,6 @@ def claim_entry(window, platform_id: str, *, client: PlatformClient | None = Non
 
 def release_entry(window, platform_id: str, *, client: PlatformClient | None = None) -> None:
     (client or client_for(window)).release_claim(platform_id)
-
-
-def claim_note(entry: dict, own_window_no: str) -> str:
-    """"正在02号窗口受理" for an entry another window holds; "" otherwise."""
-    claim = entry.get("claim") or {}
-    other = claim.get("window_no")
-    return f"正在{other}号窗口受理" if other and other != own_window_no else ""
 
 
 def open_case_elsewhere(window, id_number: str, *, client: PlatformClient | None = None) -> dict | None:

@@ -13,23 +13,17 @@ from a worker. ``decode_entry`` and ``worklist_entries`` only read and decrypt l
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from typing import Iterable
 
 from sqlalchemy import select
 
-from counter_app.security.vault import Vault
 from counter_app.store.models import WorklistEntry
+from counter_app.store.worklist_entries import associated_data, decode_entry
 from counter_app.sync import contract as C
 from counter_app.sync.client import PlatformClient, client_for
 
 
-def _ad(platform_id: str) -> bytes:
-    return Vault.associated_data("worklist", "payload_enc", platform_id)
-
-
-def decode_entry(window, entry: WorklistEntry) -> dict:
-    return json.loads(window.vault.decrypt(entry.payload_enc, _ad(entry.platform_id)))
+_ad = associated_data
 
 
 def worklist_entries(window, *, include_taken: bool = False) -> list[dict]:
