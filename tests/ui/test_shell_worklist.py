@@ -119,3 +119,25 @@ def test_enter_opens_the_selected_row(ctx, scene, qtbot):
     with qtbot.waitSignal(page.open_online, timeout=2000) as signal:
         qtbot.keyClick(page.table, Qt.Key.Key_Enter)
     assert signal.args == [page.model.row_at(online).key]
+
+
+def test_the_stored_worklist_loads_without_importing_the_platform_client(window):
+    """Start-up path: reading the stored online applications must not import the sync package
+    (the HTTP client and the contract's models, ~0.8 s the clerk waited for the first list)."""
+    import os
+    import subprocess
+    import sys
+
+    from counter_app.sync.worklist import store_worklist
+
+    store_worklist(window, [{"platform_id": "WL-1", "approved_on": "2026-12-07",
+                             "application": {"applicant": {"name": "张三", "id_number": "110101199003074514"},
+                                             "items": [1, 2]},
+                             "claim": {"window_no": "02", "expires_at": "2999-01-01T00:00:00+08:00"}}])
+    code = ("import sys; from counter_app.services import open_window; from ui.worklist import load_worklist; "
+            f"w = open_window({str(window.home)!r}); rows = load_worklist(w, refresh_sla=False); "
+            "print([r.state_title for r in rows if r.kind == 'online'], "
+            "'counter_app.sync' in sys.modules, 'requests' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, COUNTER_APP_KEYSTORE="file")).stdout
+    assert out.strip() == "['正在02号窗口受理'] False False", out
