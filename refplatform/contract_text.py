@@ -34,6 +34,8 @@ and lives in the window's OS keyring. Only `GET /health` is open.
 - Opening a worklist entry **claims** it for the window (`POST /worklist/{id}/claim`, 30 minutes,
   renewed by claiming again); cancelling releases it (`DELETE`). Another window's claim is
   `409 claimed_elsewhere` with `detail.window_no` ("正在X号窗口受理"), and the worklist shows it.
+  A first version made from an online application (`online_application_id`) is refused the same
+  way while another window holds its claim, or once another case has taken it.
 - One open case per person (公民身份号码) across the province: a first version for a veteran who
   has an open case elsewhere is `409 person_has_open_case` with `detail.case_no`;
   `POST /persons/open-case` asks before the acceptance starts.
