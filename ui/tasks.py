@@ -44,12 +44,21 @@ class TaskRunner(QObject):
     def run(self, fn: Callable[..., Any], *args: Any, on_success: Callable[[Any], None] | None = None,
             on_failure: Callable[[BaseException], None] | None = None, **kwargs: Any) -> Future:
         ticket = next(self._tickets)
+        try:
+            future = self._pool.submit(fn, *args, **kwargs)
+        except RuntimeError:
+            # the program is ending (a late answer asked for one more job): nothing to run it on
+            log.info("程序正在退出，未执行后台任务（%s）", self.name)
+            future = Future()
+            future.cancel()
+            return future
         self._callbacks[ticket] = (on_success, on_failure)
-        future = self._pool.submit(fn, *args, **kwargs)
         done = self._done
         name = self.name
 
         def finished(f: Future) -> None:  # runs on the worker thread: only emit
+            if f.cancelled():  # dropped at shutdown: nobody waits for its answer
+                return
             exc = f.exception()
             if exc is not None:
                 log.debug("后台任务失败（%s）：%s", name, "".join(traceback.format_exception(exc)))
