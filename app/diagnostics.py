@@ -418,7 +418,7 @@ def _store_facts(home: Path, operator: str) -> dict:
 
 
 def _printers(home: Path) -> dict:
-    from counter_app.site_config import PRINTER_SETTING_PREFIX
+    from counter_app.printers import SETTING_PREFIX as PRINTER_SETTING_PREFIX
 
     db = home / "counter.sqlite3"
     if not db.exists():

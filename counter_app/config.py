@@ -44,6 +44,8 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("ca_bundle", str, "", "政务外网CA证书文件（留空使用系统证书）"),
     SettingSpec("pinned_cert_sha256", str, "", "证书固定（SHA-256指纹，可留空）", r"([0-9a-fA-F]{64})?"),
     SettingSpec("reader_port", str, "", "身份证阅读器串口（留空自动查找）"),
+    SettingSpec("reader_sdt_library", str, "", "身份证读卡器标准接口库（libsdtapi.so 或 sdtapi.dll 的路径；留空则用串口）"),
+    SettingSpec("reader_sdt_port", int, 0, "标准接口库端口（1001–1016 USB，1–16 串口；0 自动查找）"),
     SettingSpec("camera_index", int, 0, "照相机编号"),
     SettingSpec("document_camera_index", int, 1, "高拍仪编号"),
     SettingSpec("scan_import_dir", str, "", "扫描仪导入文件夹"),

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from counter_app.config import SPEC_BY_NAME, ConfigError, coerce, load_settings
+from counter_app.printers import DOC_TYPES, SETTING_PREFIX, write_printer_map
 
 # (section, key in site.toml, setting name in config.toml, required)
 SITE_FIELDS: tuple[tuple[str, str, str, bool], ...] = (
@@ -57,22 +58,17 @@ SITE_FIELDS: tuple[tuple[str, str, str, bool], ...] = (
     ("platform", "ca_bundle", "ca_bundle", False),
     ("platform", "pinned_cert_sha256", "pinned_cert_sha256", False),
     ("reader", "port", "reader_port", False),
+    ("reader", "sdt_library", "reader_sdt_library", False),
+    ("reader", "sdt_port", "reader_sdt_port", False),
     ("cameras", "photo", "camera_index", False),
     ("cameras", "document", "document_camera_index", False),
     ("scanner", "import_dir", "scan_import_dir", False),
 )
 CREDENTIAL_KEYS = ("credential", "credential_file", "credential_env")
 
-# Document types that have a printer of their own. Must match ``ui.printouts.DOC_TYPES``
-# (a test checks it): the core cannot import the UI, so the list is declared on both sides.
-PRINTER_DOC_TYPES: dict[str, str] = {
-    "form": "联办申请表",
-    "receipt": "受理回执",
-    "settlement_letter": "落户介绍信",
-    "reserve_reminder": "预备役登记提醒",
-    "daily_report": "每日受理报表",
-}
-PRINTER_SETTING_PREFIX = "printer."
+# The document types and where the choice is stored belong to counter_app.printers.
+PRINTER_DOC_TYPES = DOC_TYPES
+PRINTER_SETTING_PREFIX = SETTING_PREFIX
 
 # Name of the window's platform credential in the key store. The sync client reads it back with
 # :func:`platform_credential` (``COUNTER_APP_PLATFORM_TOKEN`` still overrides it for scripted runs).
@@ -289,7 +285,6 @@ def apply_site_config(home: Path, site: SiteConfig, *, operator: str = "it_admin
     one); otherwise one is opened (which also creates or upgrades the store) and closed again.
     """
     from counter_app import audit
-    from counter_app.store.models import Setting
 
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
@@ -317,13 +312,7 @@ def apply_site_config(home: Path, site: SiteConfig, *, operator: str = "it_admin
             store_platform_credential(window.keystore, site.credential)
         settings.save(home / "config.toml")
         with window.sessions.begin() as s:
-            for doc_type, printer in site.printers.items():
-                key = PRINTER_SETTING_PREFIX + doc_type
-                row = s.get(Setting, key)
-                if row is None:
-                    s.add(Setting(key=key, value=printer))
-                else:
-                    row.value = printer
+            write_printer_map(s, site.printers)
             audit.append(s, operator, "settings", "site-config",
                          {"changed": sorted(changed), "credential": bool(site.credential),
                           "printers": sorted(site.printers)})

@@ -128,6 +128,8 @@ def _cmd_read(args: argparse.Namespace) -> int:
     from devices.idcard.sam import SamReader
     from devices.idcard.wlt import load_wlt_decoder
 
+    if args.sdt:
+        return _read_via_sdt(args)
     port, baud = args.port, args.baud
     if port is None:
         found = discover_reader(configured_baud=baud)
@@ -140,10 +142,31 @@ def _cmd_read(args: argparse.Namespace) -> int:
             card = reader.read_card(fingerprint=args.fingerprint, new_address=True)
     except IdCardError as exc:
         raise _user_error(exc.message) from None
+    _print_card(args, card, load_wlt_decoder())
+    return 0
+
+
+def _read_via_sdt(args: argparse.Namespace) -> int:
+    """``idcard read --sdt LIB``: the same read through the vendor's standard SDT library."""
+    from devices.idcard.errors import IdCardError
+    from devices.idcard.sdt import open_sdt_reader, photo_decoder
+    from devices.idcard.wlt import load_wlt_decoder
+
+    try:
+        with open_sdt_reader(args.sdt, args.sdt_port) as reader:
+            reader.sam_status()
+            card = reader.read_card(new_address=True)
+            decoder = photo_decoder(reader.lib)
+    except IdCardError as exc:
+        raise _user_error(exc.message) from None
+    _print_card(args, card, decoder if decoder.available else load_wlt_decoder())
+    return 0
+
+
+def _print_card(args: argparse.Namespace, card, decoder) -> None:
     if card is None:
         raise _user_error("未检测到证件，请将证件放在读卡区后重试")
     if args.photo:
-        decoder = load_wlt_decoder()
         image = decoder.decode(card.photo_wlt)
         if image is None:
             print(f"照片未保存：{decoder.status_message}", file=sys.stderr)
@@ -153,7 +176,6 @@ def _cmd_read(args: argparse.Namespace) -> int:
         print(json.dumps(card.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(format_card(card))
-    return 0
 
 
 # ------------------------------------------------------------------------------ devices
@@ -215,6 +237,9 @@ def register(sub) -> None:
     read.add_argument("--timeout", type=float, default=1.0, help="每条命令的应答超时（秒）")
     read.add_argument("--fingerprint", action="store_true", help="同时读取指纹数据（30 10 命令）")
     read.add_argument("--photo", metavar="FILE", help="用已安装的厂商解码库把证件照片保存为 BMP")
+    read.add_argument("--sdt", metavar="LIB", help="通过厂商的标准接口库读卡（libsdtapi.so / sdtapi.dll 的路径），不走串口")
+    read.add_argument("--sdt-port", type=int, default=None, metavar="N",
+                      help="标准接口库的端口号：1001–1016 为 USB，1–16 为串口（默认自动查找）")
     read.set_defaults(func=_cmd_read)
 
     devices = sub.add_parser("devices", help="外设状态：列出、自检")

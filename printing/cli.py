@@ -4,7 +4,7 @@
     counter-app receipt render --json CASE.json -o receipt.pdf [--url URL]
     counter-app letter render --json CASE.json --kind settlement|reserve -o letter.pdf
     counter-app watermark --in SCAN.pdf -o STAMPED.pdf [--text 此件经与原件核对无误] [--checker NAME]
-    counter-app print FILE.pdf [--printer NAME] [--doc-type form] [--copies N]
+    counter-app print FILE.pdf [--printer NAME] [--copies N]
     counter-app printers list [--json]
 
 (``report daily`` is the core's: it reads the store, then calls ``printing.report``.)
@@ -56,9 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("print", help="把PDF发送到打印机")
     p.add_argument("file", metavar="FILE.pdf")
-    p.add_argument("--printer", help="打印机名称（默认：该单据类型上次使用的打印机，或系统默认打印机）")
-    p.add_argument("--doc-type", choices=("form", "receipt", "letter", "report", "scan"),
-                   help="单据类型（记住每类单据使用的打印机）")
+    p.add_argument("--printer", help="打印机名称（默认：系统默认打印机）")
     p.add_argument("--copies", type=int, default=1)
     p.set_defaults(func=cmd_print)
 
@@ -172,7 +170,7 @@ def cmd_print(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UserError(f"找不到要打印的文件：{path}")
-    job = _render(print_pdf, path, printer=args.printer, doc_type=args.doc_type, copies=args.copies,
+    job = _render(print_pdf, path, printer=args.printer, copies=args.copies,
                   title=path.name)
     print(f"已发送到打印机“{job.printer}”" + (f"，作业号 {job.job_id}" if job.job_id else ""))
     return 0

@@ -1,21 +1,21 @@
 """Printing a PDF through the system spooler, and knowing when a printer cannot take it.
 
-On Linux (and macOS) this is CUPS: ``lpstat`` lists printers and their state, ``lp`` queues
-the job. Before a job is sent, the printer's state is read (``lpstat -l -p``) and a printer that
-is disabled, paused, offline, out of paper, jammed, or out of toner is refused with a Chinese
-message saying what to do, instead of a job that silently never comes out. After sending, the
-CUPS job id is returned and :func:`job_state` can be polled.
+On Linux (and macOS) this is CUPS, spoken to over IPP (:mod:`printing.ipp`): the printer list
+with each printer's state, state reasons and whether it accepts jobs, the job itself (the PDF
+bytes go straight into the request; no copy with personal data is left in a temp dir), and the
+job's state. Before a job is sent the printer's state is read, and a printer that is disabled,
+paused, offline, out of paper, jammed or out of toner is refused with a Chinese message saying
+what to do, instead of a job that silently never comes out.
 
-On Windows the job goes to SumatraPDF when ``COUNTER_APP_SUMATRA`` names its executable
-(``-print-to``, silent), otherwise to the shell's "printto" verb; printers are listed with
-PowerShell's ``Get-Printer``.
+On Windows the printers come from PowerShell's ``Get-Printer`` (:func:`parse_windows_printers`)
+and the job goes to SumatraPDF when ``COUNTER_APP_SUMATRA`` names its executable (silent
+``-print-to``, :func:`sumatra_command`), otherwise to the shell's "printto" verb.
 
-The printer chosen for each document type (form, receipt, letter, report, scan) is remembered
-in ``printers.json`` in the data directory.
+The spooler remembers nothing: which printer prints which document is
+``counter_app.printers``' (the caller passes the printer; ``None`` = the system default).
 
-Thread contract: every function may be called from any worker thread (they block on a
-subprocess for up to ``TIMEOUT`` seconds, so never call them on the GUI thread); the
-remembered-printer file is written atomically under a lock.
+Thread contract: every function may be called from any worker thread (they block on the
+print service for up to ``TIMEOUT`` seconds, so never call them on the GUI thread).
 """
 from __future__ import annotations
 
@@ -25,15 +25,13 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from printing import ipp
 from printing.result import PrintingError
 
 TIMEOUT = 15.0
-DOC_TYPES = {"form": "联办申请表", "receipt": "受理回执", "letter": "介绍信/提醒", "report": "每日受理报表",
-             "scan": "扫描件"}
 
 
 class PrinterError(PrintingError):
@@ -97,7 +95,7 @@ class PrinterInfo:
 
 @dataclass
 class PrintJob:
-    job_id: str
+    job_id: str      # CUPS: the IPP job id; Windows: "" (the shell does not tell)
     printer: str
 
     def __str__(self) -> str:
@@ -137,150 +135,149 @@ def printer_problem_text(p: PrinterInfo) -> str:
     return f"打印机“{p.name}”无法打印：" + "；".join(found) + "。"
 
 
-# ---------------------------------------------------------------- CUPS
+# ---------------------------------------------------------------- CUPS (IPP)
 
-def _run(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, LC_ALL="C", LANG="C")  # parse CUPS' English messages, not a translation
-    try:
-        if stdin is not None:
-            out = subprocess.run(args, input=stdin, capture_output=True, timeout=TIMEOUT, env=env)
-            return subprocess.CompletedProcess(args, out.returncode, out.stdout.decode("utf-8", "replace"),
-                                               out.stderr.decode("utf-8", "replace"))
-        return subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT, env=env)
-    except FileNotFoundError:
-        raise PrinterError("本机未安装打印服务（CUPS 的 lp/lpstat 命令不存在），无法打印。请联系技术人员安装打印机。") from None
-    except subprocess.TimeoutExpired:
-        raise PrinterError("打印服务长时间无响应，请稍后重试；如仍无响应，请重启电脑或联系技术人员。") from None
+NO_SERVICE = "打印服务（CUPS）没有运行或无法连接，请重启电脑；仍不行请联系技术人员检查打印服务。"
 
 
-def parse_lpstat_printers(text: str) -> list[PrinterInfo]:
-    """Parse ``lpstat -l -p`` (or ``lpstat -p``) output."""
-    printers: list[PrinterInfo] = []
-    current: PrinterInfo | None = None
-    for line in text.splitlines():
-        m = re.match(r"^printer (\S+) (.*)$", line)
-        if m:
-            name, rest = m.groups()
-            state = "unknown"
-            if rest.startswith("disabled"):
-                state = "disabled"
-            elif "is idle" in rest:
-                state = "idle"
-            elif "now printing" in rest:
-                state = "printing"
-            current = PrinterInfo(name, state)
-            printers.append(current)
-            continue
-        if current is None or not line.strip():
-            continue
-        s = line.strip()
-        if s.startswith("Alerts:"):
-            current.reasons += s[len("Alerts:"):].split()
-        elif s.startswith("Description:"):
-            current.description = s[len("Description:"):].strip()
-        elif re.match(r"^(Location|Connection|Interface|On fault|After fault|Users allowed|Forms allowed|Banner|"
-                      r"Charging|Quota|Page|k-limit|Options|Users denied|Printer types|Attributes)\b", s):
-            continue
-        elif line.startswith("\t") or line.startswith("  "):
-            # A free-text status line (the printer-state-message), e.g. "Paused" or "Media empty".
-            current.reasons.append(s)
-    return printers
+def _client() -> ipp.IppClient:
+    return ipp.IppClient(timeout=TIMEOUT)
+
+
+def printer_from_ipp(attrs: dict[str, list], default: str | None = None) -> PrinterInfo:
+    """A :class:`PrinterInfo` from a printer's IPP attributes (CUPS-Get-Printers)."""
+    name = str(attrs.get("printer-name", [""])[0])
+    state = {ipp.PRINTER_IDLE: "idle", ipp.PRINTER_PROCESSING: "printing",
+             ipp.PRINTER_STOPPED: "disabled"}.get(attrs.get("printer-state", [0])[0], "unknown")
+    reasons = [str(r) for r in attrs.get("printer-state-reasons", [])]
+    message = str(attrs.get("printer-state-message", [""])[0]).strip()
+    if message:
+        reasons.append(message)  # free text, e.g. "Media empty" from the backend
+    return PrinterInfo(name, state, accepting=bool(attrs.get("printer-is-accepting-jobs", [True])[0]),
+                       reasons=reasons, is_default=name == default,
+                       description=str(attrs.get("printer-info", [""])[0]))
 
 
 def _cups_list() -> list[PrinterInfo]:
-    out = _run(["lpstat", "-l", "-p"])
-    if out.returncode != 0 and "No destinations added" not in (out.stdout + out.stderr):
-        if "scheduler is not running" in (out.stderr + out.stdout).lower():
-            raise PrinterError("打印服务（CUPS）没有运行，请重启电脑或联系技术人员。")
-        if not out.stdout.strip():
-            raise PrinterError(f"无法读取打印机列表：{(out.stderr or '').strip() or '未知错误'}。")
-    printers = parse_lpstat_printers(out.stdout)
-    accepting = _run(["lpstat", "-a"])
-    for line in accepting.stdout.splitlines():
-        m = re.match(r"^(\S+) (not )?accepting", line)
-        if m:
-            for p in printers:
-                if p.name == m.group(1):
-                    p.accepting = m.group(2) is None
-    default = _cups_default()
-    for p in printers:
-        p.is_default = p.name == default
-    return printers
+    client = _client()
+    try:
+        printers = client.printers()
+        default = client.default_printer() if printers else None
+    except ipp.IppError as exc:
+        if exc.status is None:
+            raise PrinterError(NO_SERVICE) from None
+        raise PrinterError(f"无法读取打印机列表：{exc}。请联系技术人员检查打印服务。") from None
+    return [printer_from_ipp(attrs, default) for attrs in printers]
 
 
-def _cups_default() -> str | None:
-    out = _run(["lpstat", "-d"])
-    m = re.search(r"system default destination:\s*(\S+)", out.stdout)
-    return m.group(1) if m else None
-
-
-def _cups_print(path: Path | bytes, printer: str, copies: int, title: str) -> PrintJob:
-    """``path`` may be the PDF's bytes: ``lp`` then reads them from its standard input, so the
-    form (personal data) never lands in a temporary file that a killed print would leave behind."""
-    args = ["lp", "-d", printer, "-n", str(copies), "-o", "media=A4", "-o", "fit-to-page"]
-    if title:
-        args += ["-t", title]
-    if isinstance(path, bytes):
-        out = _run(args, stdin=path)
-    else:
-        out = _run(args + ["--", str(path)])
-    if out.returncode != 0:
-        detail = (out.stderr or out.stdout).strip().replace("lp: ", "")
-        raise PrinterError(f"打印任务未能提交到打印机“{printer}”：{detail or '未知错误'}。请检查打印机后重试。")
-    m = re.search(r"request id is (\S+)", out.stdout)
-    return PrintJob(m.group(1) if m else "", printer)
+def _cups_print(pdf: bytes, printer: str, copies: int, title: str) -> PrintJob:
+    try:
+        job_id = _client().print_job(printer, pdf, title=title, copies=copies)
+    except ipp.IppError as exc:
+        if exc.status is None:
+            raise PrinterError(NO_SERVICE) from None
+        if exc.status == ipp.NOT_FOUND:
+            raise PrinterError(f"找不到打印机“{printer}”，它可能已被删除或改名。请重新选择打印机。") from None
+        if exc.status == ipp.NOT_ACCEPTING:
+            raise PrinterError(f"打印机“{printer}”当前不接受打印任务，请在打印机管理中恢复（或联系技术人员）。") from None
+        raise PrinterError(f"打印任务未能提交到打印机“{printer}”：{exc}。请检查打印机后重试。") from None
+    return PrintJob(str(job_id), printer)
 
 
 def job_state(job: PrintJob | str) -> str:
-    """"pending" while the job waits in the queue (then check the printer's ``problem``),
-    "done" once CUPS no longer lists it as not completed."""
+    """"pending" while the job waits or prints (then check the printer's ``problem``), "done" once
+    printed, "failed" when CUPS stopped, cancelled or aborted it, "unknown" on Windows."""
     job_id = getattr(job, "job_id", job)
-    if sys.platform.startswith("win"):
+    if sys.platform.startswith("win") or not str(job_id).isdigit():
         return "unknown"
-    out = _run(["lpstat", "-o"])
-    return "pending" if any(line.split()[:1] == [job_id] for line in out.stdout.splitlines()) else "done"
+    try:
+        state = _client().job_state(int(job_id))
+    except ipp.IppError as exc:
+        raise PrinterError(NO_SERVICE if exc.status is None else f"无法查询打印任务 {job_id}：{exc}。") from None
+    if state == "completed":
+        return "done"
+    if state in ("stopped", "canceled", "aborted"):
+        return "failed"
+    return "pending" if state in ("pending", "held", "processing") else "unknown"
 
 
 # ---------------------------------------------------------------- Windows
 
-def _windows_list() -> list[PrinterInfo]:  # pragma: no cover - exercised on Windows only
-    cmd = ["powershell", "-NoProfile", "-Command",
-           "Get-Printer | Select-Object Name,PrinterStatus,WorkOffline,Default | ConvertTo-Json"]
-    out = _run(cmd)
+# Get-Printer's PrinterStatus (an enum name, or its number when PowerShell serialises it raw).
+_WINDOWS_STATUS = {"offline": "offline", "7": "offline", "paperout": "media-empty", "paper out": "media-empty",
+                   "5": "media-empty", "paused": "paused", "1": "paused", "paperjam": "media-jam", "8": "media-jam",
+                   "dooropen": "door-open", "tonerlow": "toner-low-warning", "notoner": "toner-empty",
+                   "error": "other-error", "2": "other-error"}
+
+
+def parse_windows_printers(text: str) -> list[PrinterInfo]:
+    """Parse ``Get-Printer | Select-Object Name,PrinterStatus,WorkOffline,Default | ConvertTo-Json``
+    (one object or a list). Raises :class:`PrinterError` for output that is not that JSON."""
     try:
-        data = json.loads(out.stdout or "[]")
+        data = json.loads(text or "[]")
     except json.JSONDecodeError:
         raise PrinterError("无法读取打印机列表，请检查Windows打印服务（Print Spooler）是否运行。") from None
     if isinstance(data, dict):
         data = [data]
+    if not isinstance(data, list):
+        raise PrinterError("无法读取打印机列表，请检查Windows打印服务（Print Spooler）是否运行。")
     printers = []
     for d in data:
-        info = PrinterInfo(str(d.get("Name", "")), "idle")
-        status = str(d.get("PrinterStatus", "")).lower()
-        if d.get("WorkOffline") or status in ("offline", "7"):
+        if not isinstance(d, dict) or not d.get("Name"):
+            continue
+        info = PrinterInfo(str(d["Name"]), "idle")
+        status = str(d.get("PrinterStatus", "")).strip().lower()
+        if d.get("WorkOffline"):
             info.reasons.append("offline")
-        if status in ("paperout", "paper out", "5"):
-            info.reasons.append("media-empty")
-        if status in ("paused", "1"):
-            info.reasons.append("paused")
+        if status in _WINDOWS_STATUS and _WINDOWS_STATUS[status] not in info.reasons:
+            info.reasons.append(_WINDOWS_STATUS[status])
+        if "paused" in info.reasons:
+            info.state = "disabled"
         info.is_default = bool(d.get("Default"))
         printers.append(info)
     return printers
 
 
-def _windows_print(path: Path, printer: str | None, copies: int) -> PrintJob:  # pragma: no cover
-    sumatra = os.environ.get("COUNTER_APP_SUMATRA")
-    if sumatra:
-        args = [sumatra, "-silent", "-print-settings", f"{copies}x,fit"]
-        args += ["-print-to", printer] if printer else ["-print-to-default"]
-        out = _run(args + [str(path)])
-        if out.returncode != 0:
-            raise PrinterError(f"SumatraPDF 打印失败（代码 {out.returncode}），请检查打印机后重试。")
-        return PrintJob("", printer or "")
-    if printer:
-        os.startfile(str(path), "printto", f'"{printer}"')  # type: ignore[attr-defined]
-    else:
-        os.startfile(str(path), "print")  # type: ignore[attr-defined]
+def sumatra_command(sumatra: str, path: Path, printer: str | None, copies: int) -> list[str]:
+    """SumatraPDF's silent print command line (``-print-settings "2x,fit"``: copies, fit to page)."""
+    args = [sumatra, "-silent", "-print-settings", f"{copies}x,fit"]
+    args += ["-print-to", printer] if printer else ["-print-to-default"]
+    return args + [str(path)]
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT)
+    except FileNotFoundError:
+        raise PrinterError(f"找不到打印程序 {args[0]}，请联系技术人员检查安装。") from None
+    except subprocess.TimeoutExpired:
+        raise PrinterError("打印服务长时间无响应，请稍后重试；如仍无响应，请重启电脑或联系技术人员。") from None
+
+
+def _windows_list() -> list[PrinterInfo]:  # pragma: no cover - exercised on Windows only
+    out = _run(["powershell", "-NoProfile", "-Command",
+                "Get-Printer | Select-Object Name,PrinterStatus,WorkOffline,Default | ConvertTo-Json"])
+    return parse_windows_printers(out.stdout)
+
+
+def _windows_print(pdf: bytes, printer: str | None, copies: int) -> PrintJob:  # pragma: no cover
+    fd, name = tempfile.mkstemp(prefix="counter-print-", suffix=".pdf")
+    path = Path(name)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pdf)
+    try:
+        sumatra = os.environ.get("COUNTER_APP_SUMATRA")
+        if sumatra:
+            out = _run(sumatra_command(sumatra, path, printer, copies))
+            if out.returncode != 0:
+                raise PrinterError(f"SumatraPDF 打印失败（代码 {out.returncode}），请检查打印机后重试。")
+        elif printer:
+            os.startfile(str(path), "printto", f'"{printer}"')  # type: ignore[attr-defined]
+        else:
+            os.startfile(str(path), "print")  # type: ignore[attr-defined]
+    finally:
+        if sumatra:
+            path.unlink(missing_ok=True)  # the shell verbs read the file after returning: it stays
     return PrintJob("", printer or "")
 
 
@@ -308,98 +305,35 @@ def printer_status(name: str) -> PrinterInfo:
     raise PrinterError(f"找不到打印机“{name}”，它可能已被删除或改名。请重新选择打印机。")
 
 
-def print_pdf(pdf: bytes | str | Path, *, printer: str | None = None, doc_type: str | None = None,
-              copies: int = 1, title: str = "") -> PrintJob:
-    """Send a PDF (bytes or a file path) to ``printer``, else the printer remembered for
-    ``doc_type``, else the system default. Refuses, with a Chinese :class:`PrinterError`, when
-    there is no printer or the printer is offline, paused, disabled or out of paper, so a job is
-    never queued where it cannot come out. Returns the spooler's job."""
+def print_pdf(pdf: bytes | str | Path, *, printer: str | None = None, copies: int = 1, title: str = "") -> PrintJob:
+    """Send a PDF (bytes or a file path) to ``printer``, else the system default. Refuses, with a
+    Chinese :class:`PrinterError`, when there is no printer or the printer is missing, offline,
+    paused, disabled or out of paper, so a job is never queued where it cannot come out.
+    Returns the spooler's job."""
     if not 1 <= int(copies) <= 99:
         raise PrinterError("打印份数应为1至99。")
-    printers = list_printers()
-    if not printers:
-        raise PrinterError("本机没有可用的打印机，请连接打印机并在系统中添加后重试，或先“另存为PDF”。")
-    name = printer or (remembered_printer(doc_type) if doc_type else None)
-    if name and not any(p.name == name for p in printers):
-        if printer:
-            raise PrinterError(f"找不到打印机“{name}”，它可能已被删除或改名。请重新选择打印机。")
-        name = None  # a remembered printer that is gone: fall back to the default
-    if not name:
-        name = next((p.name for p in printers if p.is_default), None)
-        if name is None:
-            raise PrinterError("没有设置默认打印机，请选择一台打印机。")
-    info = next(p for p in printers if p.name == name)
-    if info.problem:
-        raise PrinterError(info.problem)
-
-    tmp: Path | None = None
     if isinstance(pdf, (bytes, bytearray)):
-        if not bytes(pdf[:5]) == b"%PDF-":
+        data = bytes(pdf)
+        if data[:5] != b"%PDF-":
             raise PrinterError("要打印的内容不是PDF文件。")
-        if sys.platform.startswith("win"):  # pragma: no cover - the Windows path needs a file
-            fd, tmp_name = tempfile.mkstemp(prefix="counter-print-", suffix=".pdf")
-            with os.fdopen(fd, "wb") as f:
-                f.write(pdf)
-            path = tmp = Path(tmp_name)
-        else:
-            path = bytes(pdf)
     else:
         path = Path(pdf)
         if not path.is_file():
             raise PrinterError(f"找不到要打印的文件：{path}。")
-        with open(path, "rb") as f:
-            if f.read(5) != b"%PDF-":
-                raise PrinterError(f"{path.name} 不是PDF文件，无法打印。")
-    try:
-        if sys.platform.startswith("win"):  # pragma: no cover
-            job = _windows_print(path, name, copies)
-        else:
-            job = _cups_print(path, name, copies, title)
-    finally:
-        if tmp is not None:
-            # lp has copied the file into the spool; do not leave personal data in /tmp.
-            tmp.unlink(missing_ok=True)
-    if doc_type:
-        remember_printer(doc_type, name)
-    return job
-
-
-# ---------------------------------------------------------------- remembered printers
-
-_lock = threading.Lock()
-
-
-def _store_path() -> Path:
-    from counter_app.paths import data_home
-
-    return data_home() / "printers.json"
-
-
-def _load() -> dict[str, str]:
-    try:
-        data = json.loads(_store_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def remembered_printer(doc_type: str) -> str | None:
-    """The printer last used (or chosen) for this document type, or None."""
-    with _lock:
-        return _load().get(doc_type) or None
-
-
-def remember_printer(doc_type: str, printer: str | None) -> None:
-    """Remember ``printer`` for ``doc_type`` (None forgets it)."""
-    if doc_type not in DOC_TYPES:
-        raise PrinterError(f"未知的单据类型：{doc_type}（应为 {'、'.join(DOC_TYPES)}）。")
-    with _lock:
-        data = _load()
-        if printer:
-            data[doc_type] = printer
-        else:
-            data.pop(doc_type, None)
-        path = _store_path()
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        data = path.read_bytes()
+        if data[:5] != b"%PDF-":
+            raise PrinterError(f"{path.name} 不是PDF文件，无法打印。")
+    printers = list_printers()
+    if not printers:
+        raise PrinterError("本机没有可用的打印机，请连接打印机并在系统中添加后重试，或先“另存为PDF”。")
+    name = printer or next((p.name for p in printers if p.is_default), None)
+    if name is None:
+        raise PrinterError("没有设置默认打印机，请选择一台打印机。")
+    info = next((p for p in printers if p.name == name), None)
+    if info is None:
+        raise PrinterError(f"找不到打印机“{name}”，它可能已被删除或改名。请重新选择打印机。")
+    if info.problem:
+        raise PrinterError(info.problem)
+    if sys.platform.startswith("win"):  # pragma: no cover
+        return _windows_print(data, name, copies)
+    return _cups_print(data, name, copies, title)

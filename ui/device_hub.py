@@ -39,7 +39,7 @@ from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from PySide6.QtGui import QImage
 
 from devices.base import DeviceInfo, DeviceState
-from devices.idcard import CardEvent, CardEventKind, CardReader, IdCardData
+from devices.idcard import CardEvent, CardEventKind, CardReader, IdCardData, WltDecoder
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,10 @@ class CardReaderWorker(QObject):
     photo = Signal(object, object, str)  # card, QImage | None, message
     finished = Signal()
 
-    def __init__(self, make_reader: Callable[[], CardReader]):
+    def __init__(self, make_reader: Callable[[], CardReader], make_decoder: Callable[[], WltDecoder] | None = None):
         super().__init__()
         self._make_reader = make_reader
+        self._make_decoder = make_decoder
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._reader: CardReader | None = None
@@ -134,7 +135,7 @@ class CardReaderWorker(QObject):
         from devices.idcard import load_wlt_decoder
 
         if self._decoder is None:
-            self._decoder = load_wlt_decoder()
+            self._decoder = (self._make_decoder or load_wlt_decoder)()
         image = None
         message = self._decoder.status_message if not self._decoder.available else ""
         if card.photo_wlt and self._decoder.available:
@@ -233,9 +234,18 @@ class DeviceHub(QObject):
                                            {"note": "拍照时自动打开"})
         elif self.settings is not None and getattr(self.settings, "reader_port", ""):
             port = self.settings.reader_port
+        sdt_library = "" if self.demo or self.settings is None else getattr(self.settings, "reader_sdt_library", "")
+        if sdt_library:  # a USB reader driven through the vendor's standard SDT library
+            from devices.idcard.sdt import library_photo_decoder, sdt_card_reader
+
+            sdt_port = int(getattr(self.settings, "reader_sdt_port", 0) or 0) or None
+            port = f"SDT {sdt_port or '自动查找'}"
+            worker = CardReaderWorker(lambda: sdt_card_reader(sdt_library, sdt_port),
+                                      lambda: library_photo_decoder(sdt_library))
+        else:
+            worker = CardReaderWorker(lambda: CardReader(port=port))
         self._idcard_info = DeviceInfo("idcard", "二代身份证读卡器", port or "", DeviceState.BUSY, "",
                                        {"note": "正在连接"})
-        worker = CardReaderWorker(lambda: CardReader(port=port))
         thread = QThread(self)
         thread.setObjectName("idcard-reader")
         worker.moveToThread(thread)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
 )
 
+from counter_app.printers import DOC_TYPES
 from ui.acceptance.style import set_role
 
 log = logging.getLogger(__name__)
@@ -100,17 +101,15 @@ def page_count(pdf: bytes) -> int:
 # ------------------------------------------------------------------------------------ printers
 
 def _spool():
-    try:
-        from printing import spool  # the system-spooler path (CUPS / Windows)
-    except ImportError:
-        return None
+    from printing import spool  # the system-spooler path (CUPS over IPP / Windows)
+
     return spool
 
 
 def available_printers() -> tuple[list[str], str, str]:
     """``(names, default name, problem)``: the system's printers as the spooler sees them.
 
-    Blocks (``lpstat`` / PowerShell): call on ``ctx.tasks.io``. ``problem`` is a Chinese sentence
+    Blocks (IPP to CUPS / PowerShell): call on ``ctx.tasks.io``. ``problem`` is a Chinese sentence
     when the print service itself cannot be asked, else "".
     """
     spool = _spool()
@@ -187,10 +186,6 @@ def print_pdf_with_qprinter(pdf: bytes, printer: QPrinter, *, title: str = "") -
     return len(pages)
 
 
-# The shell's document types (``ui.printouts.DOC_TYPES``): IT chooses a printer for each.
-SHELL_DOC_TYPES = {"form", "receipt", "settlement_letter", "reserve_reminder"}
-
-
 def print_pdf(pdf: bytes, printer_name: str | None, *, title: str = "", doc_type: str | None = None,
               window=None) -> str:
     """Send ``pdf`` to ``printer_name``; with None, to the printer configured for ``doc_type``
@@ -199,13 +194,10 @@ def print_pdf(pdf: bytes, printer_name: str | None, *, title: str = "", doc_type
     (no printer, offline, paused, out of paper…)."""
     spool = _spool()
     try:
-        if not printer_name and window is not None and doc_type in SHELL_DOC_TYPES:
-            try:
-                from ui.printouts import print_pdf as shell_print
-            except ImportError:
-                shell_print = None
-            if shell_print is not None:
-                return shell_print(window, pdf, doc_type, title)
+        if not printer_name and window is not None and doc_type in DOC_TYPES:
+            from ui.printouts import print_pdf as shell_print  # the printer IT chose for this document
+
+            return shell_print(window, pdf, doc_type, title)
         if spool is not None:
             job = spool.print_pdf(pdf, printer=printer_name or None, title=title)
             return f"已发送到打印机“{getattr(job, 'printer', printer_name or '默认打印机')}”（作业 {job}）"

@@ -3,9 +3,8 @@ chosen for each document type.
 
 Rendering is the printing package's (PDF bytes from data); this module only picks the document,
 feeds it the case JSON, and sends the PDF to the printer configured for that document type.
-The choice "which printer prints which document" is stored in the window database's
-``settings`` table (``printer.<doc_type>``), the rows ``counter_app.site_config`` writes from a
-site file or the first-run wizard too; ``DOC_TYPES`` must equal ``site_config.PRINTER_DOC_TYPES``.
+The choice "which printer prints which document" is :mod:`counter_app.printers`' (one owner);
+the spooler is told the printer and remembers nothing.
 
 Thread contract: every function here blocks (database, rendering, spooling): call them through
 ``ctx.tasks.io`` (rendering/printing) or ``ctx.tasks.db`` (printer settings).
@@ -20,19 +19,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from counter_app.clock import beijing_now
+# The document types and the printer chosen for each have one owner: counter_app.printers.
+from counter_app.printers import DEFAULT_PRINTER, DOC_TYPES, printer_for, printer_map, save_printer_map  # noqa: F401
+from printing import spool
 from ui.errors import UserFacingError
 
 log = logging.getLogger(__name__)
-
-# Document types with a printer of their own (label shown on the settings page).
-DOC_TYPES: dict[str, str] = {
-    "form": "联办申请表",
-    "receipt": "受理回执",
-    "settlement_letter": "落户介绍信",
-    "reserve_reminder": "预备役登记提醒",
-    "daily_report": "每日受理报表",
-}
-DEFAULT_PRINTER = ""  # "" = the system's default printer
 
 
 class PrintoutError(UserFacingError):
@@ -62,46 +54,12 @@ REPRINTS: tuple[Reprint, ...] = (
 )
 
 
-# ---------------------------------------------------------------------- printer settings
-
-def printer_for(window, doc_type: str) -> str:
-    from counter_app.store.models import Setting
-
-    with window.sessions() as s:
-        row = s.get(Setting, f"printer.{doc_type}")
-        return str(row.value) if row is not None and row.value else DEFAULT_PRINTER
-
-
-def printer_map(window) -> dict[str, str]:
-    return {t: printer_for(window, t) for t in DOC_TYPES}
-
-
-def save_printer_map(window, mapping: dict[str, str]) -> None:
-    from counter_app.store.models import Setting
-
-    with window.sessions.begin() as s:
-        for doc_type, printer in mapping.items():
-            if doc_type not in DOC_TYPES:
-                raise PrintoutError(f"未知的单据类型：{doc_type}。")
-            row = s.get(Setting, f"printer.{doc_type}")
-            if row is None:
-                s.add(Setting(key=f"printer.{doc_type}", value=printer or ""))
-            else:
-                row.value = printer or ""
-
+# ---------------------------------------------------------------------- printers
 
 def available_printers() -> list[str]:
-    """Printer names the system knows (the printing package's list when it has one).
-    Raises the printing package's PrinterError (Chinese) when there is no print service."""
-    try:
-        from printing.spool import list_printers
-    except ImportError:
-        list_printers = None
-    if list_printers is not None:
-        return [getattr(p, "name", str(p)) for p in list_printers()]
-    from PySide6.QtPrintSupport import QPrinterInfo
-
-    return [p.printerName() for p in QPrinterInfo.availablePrinters()]
+    """Printer names the system knows. Raises the spooler's PrinterError (Chinese) when there is no
+    print service."""
+    return [p.name for p in spool.list_printers()]
 
 
 # ---------------------------------------------------------------------- rendering
@@ -151,22 +109,10 @@ def print_pdf(window, pdf: bytes, doc_type: str, title: str) -> str:
     in the data directory, so a newcomer sees what would come out.
     """
     printer = printer_for(window, doc_type)
-    try:
-        from printing.spool import print_pdf as spool
-    except ImportError:
-        spool = None
-    if spool is not None:
-        if not printer and window.settings.demo_mode and not _has_any_printer():
-            return _qt_print(window, pdf, "", title)  # demo without printers: a PDF file
-        job = spool(pdf, printer=printer or None, doc_type=_SPOOL_DOC_TYPE.get(doc_type), title=title)
-        where = getattr(job, "printer", "") or printer
-        return f"已发送到打印机{('“' + where + '”') if where else ''}：{title}"
-    return _qt_print(window, pdf, printer, title)
-
-
-# printing.spool remembers a printer per its own, coarser document kinds.
-_SPOOL_DOC_TYPE = {"form": "form", "receipt": "receipt", "settlement_letter": "letter",
-                   "reserve_reminder": "letter", "daily_report": "report"}
+    if not printer and window.settings.demo_mode and not _has_any_printer():
+        return _qt_print(window, pdf, "", title)  # demo without printers: a PDF file
+    job = spool.print_pdf(pdf, printer=printer or None, title=title)
+    return f"已发送到打印机“{job.printer}”：{title}" if job.printer else f"已发送到打印机：{title}"
 
 
 def _has_any_printer() -> bool:

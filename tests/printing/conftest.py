@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +119,29 @@ def decode_codes(pdf: bytes, page: int, dpi: float = 200) -> list:
     import zxingcpp
 
     return list(zxingcpp.read_barcodes(render_gray(pdf, page, dpi)))
+
+
+@pytest.fixture(scope="session")
+def cups_server():
+    """A private cupsd with three cups-pdf queues: the default one, a disabled one and one that
+    rejects jobs (see ``tests/cups_server.py``)."""
+    from tests.cups_server import CupsServer
+
+    server = CupsServer().start()
+    try:
+        server.add_pdf_queue("Counter_PDF", default=True)
+        server.add_pdf_queue("Counter_Disabled")
+        server.disable("Counter_Disabled", "toner cartridge being replaced")
+        server.add_pdf_queue("Counter_Rejecting")
+        subprocess.run(["cupsreject", "-r", "queue closed", "Counter_Rejecting"], env=server.env(), check=True,
+                       capture_output=True, timeout=30)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def cups(cups_server, monkeypatch):
+    """The private cupsd as this test's print service (``CUPS_SERVER`` = its socket)."""
+    monkeypatch.setenv("CUPS_SERVER", str(cups_server.socket))
+    return cups_server

@@ -1,168 +1,206 @@
-"""Printing through CUPS, exercised with fake ``lp``/``lpstat`` programs on PATH (real
-subprocesses speaking CUPS' output format), so the parsing and refusal paths really run."""
+"""Printing through a real CUPS: a private ``cupsd`` from the Debian packages with ``cups-pdf``
+queues (``tests/cups_server.py``). The form is printed over IPP, the PDF cups-pdf writes is found
+and read back; a disabled printer, a printer that rejects jobs, a missing printer and a stopped
+print service each give a Chinese message and queue nothing.
+
+The Windows path cannot run here; its parsing (Get-Printer's JSON, SumatraPDF's command line) is
+tested on its own.
+"""
 from __future__ import annotations
 
 import json
 import os
-import stat
-import textwrap
+import subprocess
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.cli import main
-from printing import spool
-from printing.spool import PrinterError, list_printers, print_pdf, remembered_printer
+from printing import ipp, spool
+from printing.spool import PrinterError, list_printers, parse_windows_printers, print_pdf, sumatra_command
+from tests.printing.conftest import page_count, plumber_text, render_gray
 
-LPSTAT = r'''#!/bin/sh
-# Fake lpstat: prints the canned answers the test wrote into $FAKE_CUPS.
-case "$*" in
-  *-d*) cat "$FAKE_CUPS/default" 2>/dev/null || echo "no system default destination" ;;
-  *-a*) cat "$FAKE_CUPS/accepting" 2>/dev/null ;;
-  *-o*) cat "$FAKE_CUPS/queue" 2>/dev/null ;;
-  *-p*) cat "$FAKE_CUPS/printers" ;;
-esac
-exit 0
-'''
-LP = r'''#!/bin/sh
-# Fake lp: records its arguments and the spooled file, answers like CUPS.
-echo "$@" > "$FAKE_CUPS/lp-args"
-if [ -f "$FAKE_CUPS/lp-fail" ]; then cat "$FAKE_CUPS/lp-fail" >&2; exit 1; fi
-for last; do true; done
-if [ -f "$last" ]; then cp "$last" "$FAKE_CUPS/spooled.pdf"; else cat > "$FAKE_CUPS/spooled.pdf"; fi
-n=$(cat "$FAKE_CUPS/next-id" 2>/dev/null || echo 17)
-echo "request id is $2-$n (1 file(s))"
-'''
-
-PRINTERS = textwrap.dedent("""\
-    printer Office_Laser is idle.  enabled since Fri 27 Nov 2026 08:00:00 AM CST
-    \tDescription: 窗口激光打印机
-    \tAlerts: none
-    printer Front_Desk is idle.  enabled since Fri 27 Nov 2026 08:00:00 AM CST
-    \tMedia empty
-    \tAlerts: media-empty-error media-needed
-    printer Hall_Inkjet disabled since Fri 27 Nov 2026 08:00:00 AM CST -
-    \tPaused
-    \tAlerts: paused
-    printer Back_Room is idle.  enabled since Fri 27 Nov 2026 08:00:00 AM CST
-    \tAlerts: offline-report
-    printer Low_Toner is now printing Low_Toner-3.  enabled since Fri 27 Nov 2026 08:00:00 AM CST
-    \tAlerts: toner-low-warning
-    """)
-ACCEPTING = "Office_Laser accepting requests since Fri 27 Nov 2026\nFront_Desk accepting requests since Fri 27 Nov 2026\n" \
-            "Hall_Inkjet not accepting requests since Fri 27 Nov 2026 -\n\tPaused\n" \
-            "Back_Room accepting requests since Fri 27 Nov 2026\nLow_Toner accepting requests since Fri 27 Nov 2026\n"
+JOB_TIMEOUT = 60.0
 
 
-@pytest.fixture
-def cups(tmp_path, monkeypatch):
-    state = tmp_path / "cups"
-    state.mkdir()
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for name, body in (("lpstat", LPSTAT), ("lp", LP)):
-        p = bin_dir / name
-        p.write_text(body)
-        p.chmod(p.stat().st_mode | stat.S_IEXEC)
-    (state / "printers").write_text(PRINTERS, encoding="utf-8")
-    (state / "accepting").write_text(ACCEPTING)
-    (state / "default").write_text("system default destination: Office_Laser\n")
-    monkeypatch.setenv("FAKE_CUPS", str(state))
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
-    return state
+@pytest.fixture(scope="module")
+def form_pdf(photo_jpeg, signature_png) -> bytes:
+    import json as _json
+
+    from printing.form import render_application_form
+    from tests.printing.conftest import SAMPLE
+
+    case = _json.loads(SAMPLE.read_text(encoding="utf-8"))
+    return render_application_form(case, photo_jpeg=photo_jpeg, signature_png=signature_png).pdf
 
 
-@pytest.fixture
-def pdf(case) -> bytes:
-    from printing.letters import render_reserve_reminder
+def wait_for_output(cups, job) -> Path:
+    """Wait until CUPS reports the job finished, then return the PDF cups-pdf wrote."""
+    deadline = time.monotonic() + JOB_TIMEOUT
+    state = spool.job_state(job)
+    while state == "pending" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        state = spool.job_state(job)
+    assert state == "done", f"job {job.job_id}: {state}\n{cups.error_log()[-3000:]}"
+    out = cups.output_of(job.job_id)
+    assert out is not None, sorted(p.name for p in cups.out.iterdir())
+    return out
 
-    return render_reserve_reminder(case).pdf
+
+def queued_jobs(cups, printer: str) -> str:
+    return subprocess.run(["lpstat", "-o", printer], env=cups.env(), capture_output=True, text=True).stdout
 
 
-def test_printers_are_listed_with_their_state(cups):
+def test_printers_and_their_states_come_from_the_scheduler(cups):
     printers = {p.name: p for p in list_printers()}
-    assert set(printers) == {"Office_Laser", "Front_Desk", "Hall_Inkjet", "Back_Room", "Low_Toner"}
-    assert printers["Office_Laser"].is_default and printers["Office_Laser"].ready
-    assert printers["Office_Laser"].description == "窗口激光打印机"
-    assert "缺纸" in printers["Front_Desk"].problem
-    assert printers["Hall_Inkjet"].state == "disabled" and not printers["Hall_Inkjet"].accepting
-    assert "暂停" in printers["Hall_Inkjet"].problem
-    assert "脱机" in printers["Back_Room"].problem
-    assert printers["Low_Toner"].ready  # a low-toner warning does not stop printing
+    assert {"Counter_PDF", "Counter_Disabled", "Counter_Rejecting"} <= set(printers)
+    ready = printers["Counter_PDF"]
+    assert ready.is_default and ready.ready and ready.state == "idle"
+    disabled = printers["Counter_Disabled"]
+    assert disabled.state == "disabled" and "paused" in disabled.reasons
+    assert "toner cartridge being replaced" in disabled.reasons  # the reason IT gave, kept
+    assert disabled.problem.startswith("打印机“Counter_Disabled”无法打印：")
+    assert not printers["Counter_Rejecting"].accepting
+    assert "不接受打印任务" in printers["Counter_Rejecting"].problem
 
 
-def test_print_to_a_ready_printer_spools_the_exact_bytes(cups, pdf):
-    job = print_pdf(pdf, printer="Office_Laser", title="预备役登记提醒", copies=2)
-    assert job.job_id == "Office_Laser-17" and job.printer == "Office_Laser"
-    assert (cups / "spooled.pdf").read_bytes() == pdf
-    args = (cups / "lp-args").read_text()
-    assert "-d Office_Laser" in args and "-n 2" in args and "media=A4" in args
-    # The bytes went to lp's standard input: no temporary copy with personal data ever existed
-    # (a killed print used to leave /tmp/counter-print-*.pdf behind).
-    assert not args.split()[-1].endswith(".pdf")
+def test_the_form_is_printed_and_comes_out_whole(cups, form_pdf):
+    job = print_pdf(form_pdf, printer="Counter_PDF", title="form-test")
+    assert job.printer == "Counter_PDF" and job.job_id.isdigit()
+    out = wait_for_output(cups, job)
+    printed = out.read_bytes()
+    assert printed[:5] == b"%PDF-"
+    assert page_count(printed) == page_count(form_pdf) == 2
+    # cups-pdf re-distills the file (Ghostscript, glyphs a little bolder), so it is compared as the
+    # clerk would: by looking. Each printed page must look like its own page of the form (another
+    # page of the same form correlates at about 0.35, the right one at about 0.86).
+    for page in range(2):
+        before, after = render_gray(form_pdf, page, dpi=60), render_gray(printed, page, dpi=60)
+        assert abs(before.shape[0] - after.shape[0]) <= 1 and abs(before.shape[1] - after.shape[1]) <= 1  # A4
+        h, w = min(before.shape[0], after.shape[0]), min(before.shape[1], after.shape[1])
+        similarity = np.corrcoef(before[:h, :w].ravel(), after[:h, :w].ravel())[0, 1]
+        assert similarity > 0.75, f"page {page + 1} printed differs from the form (r={similarity:.2f})"
+        assert (after < 128).mean() > 0.02  # and it is not a blank page
+    # The case number (Latin text) survives as text too.
+    assert "0003-6" in plumber_text(printed, 0)
+
+
+def test_the_default_printer_is_used_when_none_is_named(cups, form_pdf):
+    job = print_pdf(form_pdf, title="default-test")
+    assert job.printer == "Counter_PDF"
+    assert wait_for_output(cups, job).stat().st_size > 1000
 
 
 @pytest.mark.parametrize("printer, words", [
-    ("Front_Desk", "缺纸"), ("Hall_Inkjet", "暂停"), ("Back_Room", "脱机"), ("No_Such", "找不到打印机"),
+    ("Counter_Disabled", "暂停"),
+    ("Counter_Rejecting", "不接受打印任务"),
+    ("No_Such_Printer", "找不到打印机“No_Such_Printer”"),
 ])
-def test_a_printer_that_cannot_print_is_refused_with_a_clear_message(cups, pdf, printer, words):
+def test_a_printer_that_cannot_print_is_refused_and_nothing_is_queued(cups, form_pdf, printer, words):
     with pytest.raises(PrinterError, match=words):
-        print_pdf(pdf, printer=printer)
-    assert not (cups / "spooled.pdf").exists()  # nothing was queued to vanish
+        print_pdf(form_pdf, printer=printer)
+    # No job waiting where it cannot come out.
+    assert queued_jobs(cups, "Counter_Disabled") == "" and queued_jobs(cups, "Counter_Rejecting") == ""
 
 
-def test_no_printer_at_all(cups, pdf):
-    (cups / "printers").write_text("")
-    with pytest.raises(PrinterError, match="没有可用的打印机"):
-        print_pdf(pdf)
+def test_a_stopped_print_service_is_named(monkeypatch, form_pdf, tmp_path):
+    monkeypatch.setenv("CUPS_SERVER", str(tmp_path / "no-cupsd.sock"))
+    with pytest.raises(PrinterError, match="打印服务（CUPS）没有运行"):
+        print_pdf(form_pdf)
+    monkeypatch.setenv("CUPS_SERVER", "127.0.0.1:1")
+    with pytest.raises(PrinterError, match="打印服务（CUPS）没有运行"):
+        list_printers()
 
 
-def test_no_print_service_installed(pdf, tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    with pytest.raises(PrinterError, match="未安装打印服务"):
-        print_pdf(pdf)
+def test_a_scheduler_without_printers(form_pdf, monkeypatch):
+    from tests.cups_server import CupsServer
+
+    empty = CupsServer().start()
+    try:
+        monkeypatch.setenv("CUPS_SERVER", str(empty.socket))
+        assert list_printers() == []
+        with pytest.raises(PrinterError, match="没有可用的打印机"):
+            print_pdf(form_pdf)
+    finally:
+        empty.stop()
 
 
-def test_lp_failure_is_reported_not_lost(cups, pdf):
-    (cups / "lp-fail").write_text("lp: Unable to connect to printer; will retry in 30 seconds.\n")
-    with pytest.raises(PrinterError, match="未能提交.*Unable to connect"):
-        print_pdf(pdf, printer="Office_Laser")
+def test_ipp_over_tcp_sees_the_same_printers(cups):
+    client = ipp.IppClient(cups.address)
+    names = {str(a["printer-name"][0]) for a in client.printers()}
+    assert {"Counter_PDF", "Counter_Disabled", "Counter_Rejecting"} <= names
+    assert client.default_printer() == "Counter_PDF"
 
 
-def test_printer_is_remembered_per_document_type(cups, pdf):
-    print_pdf(pdf, printer="Low_Toner", doc_type="receipt")
-    assert remembered_printer("receipt") == "Low_Toner"
-    assert remembered_printer("form") is None
-    saved = json.loads((Path(os.environ["COUNTER_APP_HOME"]) / "printers.json").read_text(encoding="utf-8"))
-    assert saved == {"receipt": "Low_Toner"}
-    job = print_pdf(pdf, doc_type="receipt")           # no printer given: the remembered one
-    assert job.printer == "Low_Toner"
-    job = print_pdf(pdf, doc_type="form")              # nothing remembered: the system default
-    assert job.printer == "Office_Laser"
-
-
-def test_job_state_follows_the_queue(cups, pdf):
-    job = print_pdf(pdf, printer="Office_Laser")
-    (cups / "queue").write_text(f"{job.job_id}  clerk  12345  Fri 27 Nov 2026 09:45:00 AM CST\n")
-    assert spool.job_state(job) == "pending"
-    (cups / "queue").write_text("")
-    assert spool.job_state(job) == "done"
-
-
-def test_not_a_pdf_is_refused(cups):
+def test_bad_input_is_refused_before_the_printer_is_asked(cups, tmp_path):
     with pytest.raises(PrinterError, match="不是PDF"):
-        print_pdf(b"hello", printer="Office_Laser")
+        print_pdf(b"hello")
+    with pytest.raises(PrinterError, match="份数"):
+        print_pdf(b"%PDF-1.4", copies=0)
+    with pytest.raises(PrinterError, match="找不到要打印的文件"):
+        print_pdf(tmp_path / "missing.pdf")
 
 
-def test_cli_print_and_printers_list(cups, pdf, tmp_path, capsys):
-    f = tmp_path / "letter.pdf"
-    f.write_bytes(pdf)
-    assert main(["print", str(f), "--printer", "Office_Laser", "--doc-type", "letter"]) == 0
-    assert "Office_Laser-17" in capsys.readouterr().out
-    assert main(["print", str(f), "--printer", "Front_Desk"]) == 2
-    assert "缺纸" in capsys.readouterr().err
-    assert main(["printers", "list"]) == 0
-    out = capsys.readouterr().out
-    assert "Office_Laser（默认）：就绪" in out and "Front_Desk：打印机“Front_Desk”无法打印" in out
-    assert main(["print", str(tmp_path / "missing.pdf")]) == 2
-    assert "找不到要打印的文件" in capsys.readouterr().err
+def test_the_spooler_remembers_nothing(cups, form_pdf):
+    home = Path(os.environ["COUNTER_APP_HOME"])
+    job = print_pdf(form_pdf, printer="Counter_PDF", title="no-memory")
+    wait_for_output(cups, job)
+    assert not home.exists() or not any(home.rglob("*.json"))  # no printers.json any more
+
+
+def test_cli_lists_printers_and_refuses_a_disabled_one(cups, form_pdf, tmp_path, capsys):
+    assert main(["printers", "list", "--json"]) == 0
+    listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    assert listed["Counter_PDF"]["default"] and listed["Counter_PDF"]["problem"] == ""
+    assert "暂停" in listed["Counter_Disabled"]["problem"]
+    pdf = tmp_path / "form.pdf"
+    pdf.write_bytes(form_pdf)
+    assert main(["print", str(pdf), "--printer", "Counter_Disabled"]) != 0
+    err = capsys.readouterr().err
+    assert "Counter_Disabled" in err and "Traceback" not in err
+    assert main(["print", str(pdf), "--printer", "Counter_PDF"]) == 0
+    assert "已发送到打印机“Counter_PDF”，作业号" in capsys.readouterr().out
+
+
+def test_ipp_decoder_refuses_truncated_answers():
+    body = ipp.encode_request(ipp.CUPS_GET_PRINTERS, [(ipp.KEYWORD, "requested-attributes", ["printer-name", "printer-state"])],
+                              request_id=7)
+    # A request is a well-formed message too: its attributes read back.
+    decoded = ipp.decode_response(body)
+    assert decoded.request_id == 7
+    assert decoded.first(ipp.OPERATION_GROUP)["requested-attributes"] == ["printer-name", "printer-state"]
+    for cut in (5, 20, len(body) - 3):
+        with pytest.raises(ipp.IppError):
+            ipp.decode_response(body[:cut] + b"\x44\x00\x05ab")
+
+
+# ------------------------------------------------------------------------------ Windows parsing
+
+GET_PRINTER_JSON = json.dumps([
+    {"Name": "HP LaserJet M1136", "PrinterStatus": "Normal", "WorkOffline": False, "Default": True},
+    {"Name": "GP-58 热敏", "PrinterStatus": 5, "WorkOffline": False, "Default": False},
+    {"Name": "Kyocera", "PrinterStatus": "Offline", "WorkOffline": True, "Default": False},
+    {"Name": "Canon", "PrinterStatus": "Paused", "WorkOffline": False, "Default": False},
+], ensure_ascii=False)
+
+
+def test_windows_printer_list_is_parsed_with_states():
+    printers = {p.name: p for p in parse_windows_printers(GET_PRINTER_JSON)}
+    assert printers["HP LaserJet M1136"].is_default and printers["HP LaserJet M1136"].ready
+    assert "缺纸" in printers["GP-58 热敏"].problem
+    assert printers["Kyocera"].reasons == ["offline"] and "脱机" in printers["Kyocera"].problem
+    assert printers["Canon"].state == "disabled" and "暂停" in printers["Canon"].problem
+    single = parse_windows_printers(json.dumps({"Name": "Only", "PrinterStatus": 0, "Default": True}))
+    assert [p.name for p in single] == ["Only"] and single[0].ready
+    assert parse_windows_printers("") == []
+    with pytest.raises(PrinterError, match="Print Spooler"):
+        parse_windows_printers("Get-Printer : 后台打印程序服务没有运行。")
+
+
+def test_sumatra_command_line():
+    cmd = sumatra_command(r"C:\SumatraPDF\SumatraPDF.exe", Path("form.pdf"), "HP LaserJet M1136", 2)
+    assert cmd == [r"C:\SumatraPDF\SumatraPDF.exe", "-silent", "-print-settings", "2x,fit",
+                   "-print-to", "HP LaserJet M1136", "form.pdf"]
+    assert sumatra_command("s.exe", Path("a.pdf"), None, 1)[4] == "-print-to-default"
