@@ -6,11 +6,14 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: setup system-packages run test bench dist deb screenshots clean
 
-$(STAMP): pyproject.toml
+# The suite runs on the versions the Linux bundle is built from (packaging/linux/constraints.txt).
+CONSTRAINTS := packaging/linux/constraints.txt
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -39,15 +42,18 @@ screenshots: setup
 	QT_QPA_PLATFORM=offscreen COUNTER_APP_KEYSTORE=file $(VENV)/bin/counter-app ui screenshots screenshots
 
 # One-folder bundle in dist/counter-app/, then the bundled program checks itself headless
-# (in a throw-away data directory, never the builder's own).
+# (in a throw-away data directory, never the builder's own). It is built by the portable CPython
+# (glibc 2.28, packaging/linux/portable_python.py; 10-25 minutes the first time, then cached) in
+# .venv-dist with manylinux_2_28 wheels, so it starts on UOS 20 / Kylin V10; its size is reported.
 dist: setup
-	$(PY) -m pip install --quiet -e '.[dist]'
-	$(PY) -m PyInstaller --noconfirm --clean build.spec
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[dist]'
+	distpy=$$($(PY) packaging/linux/dist_env.py) && $$distpy -m PyInstaller --noconfirm --clean build.spec
 	@home=$$(mktemp -d) && QT_QPA_PLATFORM=offscreen COUNTER_APP_KEYSTORE=file COUNTER_APP_HOME=$$home \
 		dist/counter-app/counter-app selftest; status=$$?; rm -rf $$home; exit $$status
+	@du -sh dist/counter-app
 
 deb: dist
 	$(PY) packaging/debian/build_deb.py
 
 clean:
-	rm -rf build dist .pytest_cache
+	rm -rf build dist .pytest_cache .venv-dist

@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "counter-app"
-SOURCES = ("build.spec", "pyproject.toml", "packaging/pyi_rth_counter_app.py",
+SOURCES = ("build.spec", "pyproject.toml", "packaging/pyi_rth_counter_app.py", "packaging/linux",
            "counter_app", "devices", "printing", "ui", "resources")
 CACHE_KEEP = 2
 
@@ -60,11 +60,29 @@ def _installed_distributions() -> list[str]:
     return sorted({f"{d.metadata['Name']}=={d.version}" for d in distributions() if d.metadata["Name"]})
 
 
-def source_digest(root: Path = ROOT) -> str:
+def bundle_python(root: Path = ROOT) -> str:
+    """The interpreter that builds the bundle. On Linux the portable CPython's environment
+    (``packaging/linux/dist_env.py``: glibc 2.28, manylinux_2_28 wheels under
+    ``packaging/linux/constraints.txt``), built on first use; elsewhere this interpreter."""
+    if not sys.platform.startswith("linux"):
+        return sys.executable
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("counter_app_dist_env", root / "packaging" / "linux" / "dist_env.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.ensure())
+
+
+def source_digest(root: Path = ROOT, python: str = sys.executable) -> str:
     h = hashlib.sha256()
     h.update(sys.version.encode())
     for dist in _installed_distributions():
         h.update(dist.encode() + b"\n")
+    h.update(python.encode())
+    stamp = Path(python).parent.parent / ".dist-env-key"  # the build environment's own key
+    if stamp.exists():
+        h.update(stamp.read_bytes())
     for rel in SOURCES:
         base = root / rel
         paths = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
@@ -126,7 +144,8 @@ def build(dist_dir: Path, work_dir: Path, *, root: Path = ROOT, python: str = sy
 
 def ensure_bundle(root: Path = ROOT) -> Bundle:
     """The bundle for the current sources, built now if no earlier build matches."""
-    digest = source_digest(root)[:20]
+    python = bundle_python(root)
+    digest = source_digest(root, python)[:20]
     base = cache_root()
     entry = base / digest
     with _exclusive(base / f"{digest}.lock"):
@@ -135,7 +154,8 @@ def ensure_bundle(root: Path = ROOT) -> Bundle:
             return Bundle(entry / "dist" / NAME, json.loads(meta.read_text())["build_seconds"], True)
         staging = Path(tempfile.mkdtemp(prefix=f"{digest}-", dir=base))
         try:
-            seconds = build(staging / "dist", staging / "work", root=root, log_file=staging / "pyinstaller.log")
+            seconds = build(staging / "dist", staging / "work", root=root, python=python,
+                            log_file=staging / "pyinstaller.log")
             shutil.rmtree(staging / "work", ignore_errors=True)
             (staging / "build.json").write_text(json.dumps({"build_seconds": round(seconds, 1),
                                                             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}))

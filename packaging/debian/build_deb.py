@@ -33,6 +33,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from pathlib import Path
 
@@ -40,7 +41,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 PACKAGE = "counter-app"
 INSTALL_DIR = "opt/counter-app"
-DESCRIPTION = """退役军人服务“一件事”综合受理窗口
+DESCRIPTION = """counter application for Henan veterans' joint-service windows
+ 退役军人服务“一件事”综合受理窗口.
+ .
  Counter application for Henan's discharged veterans' joint ("one thing")
  service: ID-card reading, photo capture, the joint application form, printing,
  sealing and synchronisation with the provincial platform. Windows' data stays
@@ -73,6 +76,8 @@ FALLBACK_PACKAGES = {
     "libfreetype.so.6": "libfreetype6",
     "libdbus-1.so.3": "libdbus-1-3",
     "libcups.so.2": "libcups2",
+    "libstdc++.so.6": "libstdc++6",
+    "libgcc_s.so.1": "libgcc-s1",
     "libGL.so.1": "libgl1",
     "libEGL.so.1": "libegl1",
     "libOpenGL.so.0": "libopengl0",
@@ -87,6 +92,10 @@ LIBC_SONAMES = re.compile(r"^(libc|libm|libdl|libpthread|librt|libutil|libresolv
 # Some system packages were renamed across Debian releases; accept either name.
 ALTERNATIVES = {"libgcc-s1": "libgcc-s1 | libgcc1", "libglib2.0-0t64": "libglib2.0-0t64 | libglib2.0-0",
                 "libcups2t64": "libcups2t64 | libcups2", "libssl3t64": "libssl3t64 | libssl3"}
+
+
+# Set the real address with --maintainer or DEBFULLNAME_EMAIL when building for a province.
+DEFAULT_MAINTAINER = "counter-app maintainers <counter-app@example.org>"
 
 
 class PackagingError(Exception):
@@ -272,7 +281,8 @@ def _normalise_modes(staging: Path) -> None:
             p.chmod(0o755)
             continue
         mode = stat.S_IMODE(p.stat().st_mode)
-        wanted = 0o755 if mode & stat.S_IXUSR or (_is_elf(p) and ".so" not in p.name) else 0o644
+        shared_library = ".so" in p.name and _is_elf(p)
+        wanted = 0o644 if shared_library else 0o755 if mode & stat.S_IXUSR or _is_elf(p) else 0o644
         if mode != wanted:
             if p.stat().st_nlink > 1:
                 data = p.read_bytes()
@@ -281,13 +291,126 @@ def _normalise_modes(staging: Path) -> None:
             p.chmod(wanted)
 
 
+def _own_copy(p: Path) -> None:
+    """Replace a hard link into the bundle by a private copy before changing the file."""
+    if p.stat().st_nlink > 1:
+        data = p.read_bytes()
+        mode = stat.S_IMODE(p.stat().st_mode)
+        p.unlink()
+        p.write_bytes(data)
+        p.chmod(mode)
+
+
+def _clear_foreign_runpaths(staging: Path) -> int:
+    """Blank RPATH/RUNPATH entries naming the build machine's folders (e.g. the interpreter's own
+    lib dir, ``/root/.pyenv/...``): on the target they point nowhere, or somewhere wrong. The
+    string is overwritten in place with ``$ORIGIN`` (as ``chrpath -r`` does); ``$ORIGIN``-relative
+    paths the wheels set stay. Returns the number of files changed."""
+    changed = 0
+    for p in staging.rglob("*"):
+        if p.is_symlink() or not p.is_file() or not _is_elf(p):
+            continue
+        spans = [span for span in runpath_spans(p) if not span[1].startswith("$ORIGIN")]
+        if not spans:
+            continue
+        _own_copy(p)
+        data = bytearray(p.read_bytes())
+        for offset, text in spans:
+            replacement = b"$ORIGIN"
+            data[offset:offset + len(text.encode())] = replacement + b"\0" * (len(text.encode()) - len(replacement))
+        p.write_bytes(bytes(data))
+        changed += 1
+    return changed
+
+
+def runpath_spans(path: Path) -> list[tuple[int, str]]:
+    """(file offset, text) of each RPATH/RUNPATH string of an ELF file (64-bit little-endian)."""
+    data = path.read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return []
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    spans = []
+    for _, sh_type, _, _, offset, size, link, _, _, _ in sections:
+        if sh_type != 6:  # SHT_DYNAMIC
+            continue
+        for pos in range(offset, offset + size, 16):
+            tag, value = struct.unpack_from("<qQ", data, pos)
+            if tag == 0:
+                break
+            if tag in (15, 29):  # DT_RPATH, DT_RUNPATH
+                start = sections[link][4] + value
+                text = data[start:data.index(b"\0", start)].decode("utf-8", "replace")
+                if text:
+                    spans.append((start, text))
+    return spans
+
+
+# The one file that must keep its symbols: PyInstaller appends its archive to the executable,
+# and strip would cut it off.
+UNSTRIPPABLE = (f"{INSTALL_DIR}/{PACKAGE}",)
+
+
+def _strip(staging: Path) -> int:
+    """strip --strip-unneeded every shared object and program of the bundle (debug info and
+    symbol tables the program never reads; a fifth of the size). Returns the number stripped."""
+    strip = shutil.which("strip")
+    if strip is None:
+        raise PackagingError("strip (binutils) is needed to build the package: apt-get install binutils")
+    targets = []
+    for p in staging.joinpath(INSTALL_DIR).rglob("*"):
+        if p.is_symlink() or not p.is_file() or not _is_elf(p):
+            continue
+        if p.relative_to(staging).as_posix() in UNSTRIPPABLE:
+            continue
+        _own_copy(p)
+        targets.append(str(p))
+    for i in range(0, len(targets), 100):
+        proc = subprocess.run([strip, "--strip-unneeded", "--remove-section=.comment", "--remove-section=.note",
+                               *targets[i:i + 100]], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise PackagingError(f"strip failed: {proc.stderr.strip()[:2000]}")
+    return len(targets)
+
+
+def _changelog(version: str, maintainer: str) -> bytes:
+    """The native package's changelog.gz (gzip -9n: no name, no time stamp, reproducible)."""
+    import email.utils
+    import gzip
+
+    when = int(os.environ.get("SOURCE_DATE_EPOCH", "0")) or int(time.time())
+    text = (f"{PACKAGE} ({version}) stable; urgency=medium\n\n"
+            f"  * Release {version}. What changed is in the project's README and history.\n\n"
+            f" -- {maintainer}  {email.utils.formatdate(when, localtime=False)}\n")
+    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+
+
+LINTIAN_OVERRIDES = """\
+# The program is a self-contained PyInstaller bundle (its own Python, Qt and libraries, so one
+# package runs on UOS 20, Kylin V10 and Debian alike). Such a bundle lives in /opt as a whole;
+# /usr/bin/counter-app, the desktop entry and the icons are in the FHS places.
+counter-app: dir-or-file-in-opt [opt/counter-app/*]
+# The bundle carries the libraries its wheels were built with (zlib, libpng, libjpeg, tiff, freetype,
+# expat, openjpeg, lcms2, FFmpeg parts in OpenCV…): the versions the program was tested with,
+# independent of what each target system has. System-wide services (X11/xcb, fontconfig, CUPS,
+# D-Bus) are taken from the system and declared in Depends.
+counter-app: embedded-library * [opt/counter-app/_internal/*]
+# PyInstaller appends the program's archive to this executable: stripping it would cut the archive off.
+counter-app: unstripped-binary-or-object [opt/counter-app/counter-app]
+# CPython extension modules that call no libc function at all (pure arithmetic / table lookups).
+counter-app: library-not-linked-against-libc [opt/counter-app/_internal/python3*/lib-dynload/*]
+"""
+
+
 def build_deb(bundle: Path, out_dir: Path, *, version: str | None = None, arch: str | None = None,
-              compression: str = "xz", maintainer: str = "counter-app maintainers <counter-app@localhost>") -> Path:
+              compression: str = "xz", level: int | None = None, maintainer: str = "") -> Path:
     bundle = bundle.resolve()
     if not (bundle / PACKAGE).is_file():
         raise PackagingError(f"{bundle} is not a counter-app bundle (run `make dist` first)")
     version = version or project_version()
     arch = arch or debian_arch()
+    maintainer = maintainer or DEFAULT_MAINTAINER
     depends, unknown = system_depends(bundle)
     if unknown:
         raise PackagingError("no Debian package known for: " + ", ".join(unknown)
@@ -309,6 +432,12 @@ def build_deb(bundle: Path, out_dir: Path, *, version: str | None = None, arch: 
         doc = staging / "usr/share/doc" / PACKAGE
         doc.mkdir(parents=True)
         (doc / "copyright").write_text(_copyright(), encoding="utf-8")
+        (doc / "changelog.gz").write_bytes(_changelog(version, maintainer))
+        overrides = staging / "usr/share/lintian/overrides"
+        overrides.mkdir(parents=True)
+        (overrides / PACKAGE).write_text(LINTIAN_OVERRIDES, encoding="utf-8")
+        _clear_foreign_runpaths(staging)
+        _strip(staging)
         _normalise_modes(staging)
         (staging / "usr/bin/counter-app").chmod(0o755)
 
@@ -325,7 +454,8 @@ def build_deb(bundle: Path, out_dir: Path, *, version: str | None = None, arch: 
             (debian / script).chmod(0o755)
         debian.chmod(0o755)
         target = out_dir / f"{PACKAGE}_{version}_{arch}.deb"
-        cmd = ["dpkg-deb", "--root-owner-group", f"-Z{compression}", "--build", str(staging), str(target)]
+        cmd = ["dpkg-deb", "--root-owner-group", f"-Z{compression}", *([f"-z{level}"] if level is not None else []),
+               "--build", str(staging), str(target)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise PackagingError(f"dpkg-deb failed: {proc.stderr.strip()}")
@@ -333,15 +463,32 @@ def build_deb(bundle: Path, out_dir: Path, *, version: str | None = None, arch: 
 
 
 def _copyright() -> str:
-    parts = ["Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
-             "Upstream-Name: counter-app\n\nFiles: *\nLicense: Apache-2.0\n"
-             " See /usr/share/common-licenses/Apache-2.0.\n"]
+    """Machine-readable copyright: ours, the bundled wheels (each licence in its dist-info beside
+    it), and the two fonts. Licences Debian ships (Apache-2.0, GPL-2) are referred to, not copied."""
     fonts = ROOT / "resources" / "fonts"
-    for lic in sorted(list(fonts.glob("LICENSE*")) + list(fonts.glob("*.TXT"))):
-        body = "\n".join(" " + (line if line.strip() else ".") for line in lic.read_text(encoding="utf-8",
-                                                                                          errors="replace").splitlines())
-        parts.append(f"\nFiles: opt/counter-app/_internal/resources/fonts/*\nComment: {lic.name}\n{body}\n")
+    font_dir = f"{INSTALL_DIR}/_internal/resources/fonts"
+    parts = ["Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+             "Upstream-Name: counter-app\n\n"
+             "Files: *\nCopyright: counter-app maintainers\nLicense: Apache-2.0\n"
+             " On Debian systems the full text is in /usr/share/common-licenses/Apache-2.0.\n\n"
+             f"Files: {INSTALL_DIR}/_internal/*\nCopyright: the authors of each bundled component\n"
+             "License: various\n The bundled Python, Qt (PySide6, LGPL-3) and the other libraries keep their\n"
+             f" licences beside them: /{INSTALL_DIR}/_internal/*.dist-info/ and the licence files in each folder.\n"]
+    wqy = (fonts / "LICENSE-wqy-zenhei.txt").read_text(encoding="utf-8", errors="replace")
+    wqy = wqy.split("GNU GENERAL PUBLIC LICENSE", 1)[0]  # the statement, not the GPL's full text again
+    parts.append(f"\nFiles: {font_dir}/wqy-zenhei.ttc\nCopyright: WenQuanYi Project contributors\n"
+                 "License: GPL-2 with Font embedding exception\n" + _indent(wqy)
+                 + "\n .\n On Debian systems the GPL-2 is in /usr/share/common-licenses/GPL-2.\n")
+    arphic = (fonts / "LICENSE-arphic-uming.txt").read_text(encoding="utf-8", errors="replace")
+    arphic = arphic.split("====", 1)[0]
+    parts.append(f"\nFiles: {font_dir}/CounterAppRareHan-ExtB.ttf\nCopyright: 1999 Arphic Technology Co., Ltd.\n"
+                 "License: Arphic-1999\n" + _indent(arphic + "\n" + (fonts / "ARPHICPL.txt").read_text(
+                     encoding="utf-8", errors="replace")) + "\n")
     return "".join(parts)
+
+
+def _indent(text: str) -> str:
+    return "\n".join(" " + (line if line.strip() else ".") for line in text.strip("\n").splitlines())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -351,12 +498,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version")
     parser.add_argument("--arch")
     parser.add_argument("--compression", default="xz", choices=["xz", "gzip", "zstd", "none"])
-    parser.add_argument("--maintainer", default=os.environ.get("DEBFULLNAME_EMAIL",
-                                                               "counter-app maintainers <counter-app@localhost>"))
+    parser.add_argument("--level", type=int, help="compression level (dpkg-deb -z)")
+    parser.add_argument("--maintainer", default=os.environ.get("DEBFULLNAME_EMAIL", DEFAULT_MAINTAINER))
     args = parser.parse_args(argv)
     try:
         path = build_deb(args.bundle, args.out, version=args.version, arch=args.arch,
-                         compression=args.compression, maintainer=args.maintainer)
+                         compression=args.compression, level=args.level, maintainer=args.maintainer)
     except PackagingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
