@@ -33,14 +33,16 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("中心与窗口", ("center_code", "center_name", "window_no", "county_va_name", "military_office",
                    "military_office_address")),
     ("省平台", ("platform_url", "lookup_url", "ca_bundle", "pinned_cert_sha256", "sync_interval_seconds")),
-    ("设备", ("reader_port", "camera_index", "document_camera_index", "scan_import_dir")),
+    ("设备", ("reader_port", "reader_sdt_library", "reader_sdt_port", "camera_index", "document_camera_index",
+            "scan_import_dir")),
     ("电子签章", ("signing_key_kind", "signing_pkcs12_path", "signing_pkcs11_library", "signing_token_label",
                  "signing_slot", "signing_key_label", "signing_trust_root", "signing_tsa_url")),
     ("安全与保留", ("idle_lock_minutes", "lockout_attempts", "lockout_minutes", "stale_warn_minutes",
                    "stale_block_days", "retention_days", "crypto_algorithm", "demo_mode")),
 )
 # Settings read once at start-up by services that keep them (key store, devices).
-RESTART_NEEDED = frozenset({"crypto_algorithm", "reader_port", "camera_index", "document_camera_index",
+RESTART_NEEDED = frozenset({"crypto_algorithm", "reader_port", "reader_sdt_library", "reader_sdt_port",
+                            "camera_index", "document_camera_index",
                             "demo_mode", "sync_interval_seconds", "platform_url", "ca_bundle", "pinned_cert_sha256"})
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from app.cli import main
-from devices.idcard.card_data import encode_card_text, sample_card, sample_card_names
+from devices.idcard.card_data import sample_card, sample_card_names
 from devices.idcard.errors import ReaderConnectionError, ReaderTimeoutError, SamStatusError
 from devices.idcard.poller import CardEventKind
 from devices.idcard.sdt import (
@@ -27,41 +26,11 @@ from devices.idcard.sdt import (
     sdt_card_reader,
 )
 from devices.idcard.wlt import BMP_SIZE
-
-SOURCE = Path(__file__).with_name("sdtapi") / "fake_sdtapi.c"
-
+from tests.sdt_reader import Desk, build_library
 
 @pytest.fixture(scope="session")
 def sdt_library(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("sdtapi") / "libsdtapi.so"
-    cc = shutil.which("cc") or shutil.which("gcc")
-    assert cc, "a C compiler (cc) is needed to build the test reader library"
-    subprocess.run([cc, "-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-o", str(out), str(SOURCE)], check=True)
-    return out
-
-
-class Desk:
-    """The reader's state folder the C library reads on every call."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    def place(self, card) -> None:
-        (self.folder / "card.bin").write_bytes(encode_card_text(card) + card.photo_wlt)
-
-    def lift(self) -> None:
-        (self.folder / "card.bin").unlink(missing_ok=True)
-
-    def fault(self, name: str | None) -> None:
-        path = self.folder / "fault"
-        if name:
-            path.write_text(name)
-        else:
-            path.unlink(missing_ok=True)
-
-    def calls(self) -> list[str]:
-        path = self.folder / "calls.log"
-        return path.read_text().split("\n")[:-1] if path.exists() else []
+    return build_library(tmp_path_factory.mktemp("sdtapi"))
 
 
 @pytest.fixture
