@@ -35,6 +35,7 @@ NAME = "counter-app"
 SOURCES = ("build.spec", "pyproject.toml", "packaging/pyi_rth_counter_app.py", "packaging/linux",
            "counter_app", "devices", "printing", "ui", "resources")
 CACHE_KEEP = 2
+CACHE_IN_USE_SECONDS = 3 * 3600  # a build used this recently may belong to a test session still running
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ def ensure_bundle(root: Path = ROOT) -> Bundle:
     with _exclusive(base / f"{digest}.lock"):
         meta = entry / "build.json"
         if meta.is_file() and (entry / "dist" / NAME).is_dir():
+            os.utime(entry)  # in use: _prune of another session leaves it alone
             return Bundle(entry / "dist" / NAME, json.loads(meta.read_text())["build_seconds"], True)
         staging = Path(tempfile.mkdtemp(prefix=f"{digest}-", dir=base))
         try:
@@ -169,10 +171,14 @@ def ensure_bundle(root: Path = ROOT) -> Bundle:
 
 
 def _prune(base: Path, keep: Path) -> None:
-    """Keep the newest CACHE_KEEP builds (a bundle is ~250 MB); never the one just returned."""
+    """Keep the newest CACHE_KEEP builds (a bundle is ~400 MB); never the one just returned, nor one
+    another session on this machine built or used in the last CACHE_IN_USE_SECONDS."""
     entries = sorted((p for p in base.iterdir() if p.is_dir() and (p / "build.json").exists() and p != keep),
                      key=lambda p: p.stat().st_mtime, reverse=True)
+    recent = time.time() - CACHE_IN_USE_SECONDS
     for old in entries[CACHE_KEEP - 1:]:
+        if old.stat().st_mtime > recent:
+            continue
         lock = base / f"{old.name}.lock"
         shutil.rmtree(old, ignore_errors=True)
         lock.unlink(missing_ok=True)
