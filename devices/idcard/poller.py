@@ -110,7 +110,6 @@ class CardReader:
                 self._closed.wait(remaining)  # close() ends the wait early
         if self._closed.is_set():
             return self._finish(CardEvent(CardEventKind.ERROR, message="读卡已停止"))
-        self._last_poll = time.monotonic()
         with self._io_lock:
             if self._closed.is_set():  # closed while we waited for the lock
                 return self._finish(CardEvent(CardEventKind.ERROR, message="读卡已停止"))
@@ -130,6 +129,9 @@ class CardReader:
                 event = CardEvent(CardEventKind.ERROR, message=exc.message)
             if self._closed.is_set():
                 self._drop_reader()
+        # The pause is counted from the end of this exchange: a module that answered late (a busy
+        # machine, a slow USB-serial bridge) still gets its full rest before the next command.
+        self._last_poll = time.monotonic()
         return self._finish(event)
 
     def close(self) -> None:

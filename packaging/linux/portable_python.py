@@ -187,10 +187,11 @@ def build(root: Path | None = None) -> Path:
         (syslib / f"{lib}.so").symlink_to(f"/usr/lib/x86_64-linux-gnu/{lib}.so")
 
     cpython = unpack(sources["python3.11"], work)
-    # Zig refuses __DATE__/__TIME__ (reproducible builds) and the -h spelling of -soname.
+    # Zig refuses __DATE__/__TIME__ (reproducible builds) and the -h spelling of -soname. The date
+    # keeps the format platform.python_build() and pip parse out of sys.version.
     info = cpython / "Modules" / "getbuildinfo.c"
-    info.write_text(info.read_text().replace("#define DATE __DATE__", '#define DATE "portable"')
-                    .replace("#define TIME __TIME__", '#define TIME "glibc-2.28"'))
+    info.write_text(info.read_text().replace("#define DATE __DATE__", '#define DATE "Jan  1 2026"')
+                    .replace("#define TIME __TIME__", '#define TIME "00:00:00"'))
     py_env = {**env, "CPPFLAGS": f"-I{deps}/include -I{sysinc}",
               "LDFLAGS": f"-L{deps}/lib -L{syslib} -Wl,-rpath,\\$$ORIGIN/../lib",
               "LIBLZMA_CFLAGS": f"-I{deps}/include", "LIBLZMA_LIBS": f"{deps}/lib/liblzma.a",
