@@ -38,10 +38,8 @@ _registered = False
 
 
 def _resource(relative: str) -> Path:
-    try:
-        from counter_app.paths import resource_path
-    except ImportError:  # pragma: no cover - the core is always there in this tree
-        return Path(__file__).resolve().parent.parent / "resources" / relative
+    from counter_app.paths import resource_path
+
     return resource_path(relative)
 
 
