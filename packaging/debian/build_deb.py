@@ -352,6 +352,15 @@ def runpath_spans(path: Path) -> list[tuple[int, str]]:
 UNSTRIPPABLE = (f"{INSTALL_DIR}/{PACKAGE}",)
 
 
+def patched_by_auditwheel(path: Path) -> bool:
+    """Libraries auditwheel vendored into a wheel (``<dist>.libs/``) and modules it pointed at them
+    (an ``$ORIGIN`` search path) were rewritten by patchelf: strip corrupts their program headers
+    (numpy's OpenBLAS then fails with "ELF load command address/offset not page-aligned")."""
+    if path.parent.name.endswith(".libs"):
+        return True
+    return any("$ORIGIN" in text for _, text in runpath_spans(path))
+
+
 def _strip(staging: Path) -> int:
     """strip --strip-unneeded every shared object and program of the bundle (debug info and
     symbol tables the program never reads; a fifth of the size). Returns the number stripped."""
@@ -362,7 +371,7 @@ def _strip(staging: Path) -> int:
     for p in staging.joinpath(INSTALL_DIR).rglob("*"):
         if p.is_symlink() or not p.is_file() or not _is_elf(p):
             continue
-        if p.relative_to(staging).as_posix() in UNSTRIPPABLE:
+        if p.relative_to(staging).as_posix() in UNSTRIPPABLE or patched_by_auditwheel(p):
             continue
         _own_copy(p)
         targets.append(str(p))
@@ -398,6 +407,9 @@ counter-app: dir-or-file-in-opt [opt/counter-app/*]
 counter-app: embedded-library * [opt/counter-app/_internal/*]
 # PyInstaller appends the program's archive to this executable: stripping it would cut the archive off.
 counter-app: unstripped-binary-or-object [opt/counter-app/counter-app]
+# Libraries auditwheel vendored into the wheels, and the modules it linked to them, were rewritten by
+# patchelf; strip corrupts such files (numpy's OpenBLAS no longer loads). They stay as the wheels ship them.
+counter-app: unstripped-binary-or-object [opt/counter-app/_internal/*]
 # CPython extension modules that call no libc function at all (pure arithmetic / table lookups).
 counter-app: library-not-linked-against-libc [opt/counter-app/_internal/python3*/lib-dynload/*]
 """
