@@ -354,11 +354,11 @@ UNSTRIPPABLE = (f"{INSTALL_DIR}/{PACKAGE}",)
 
 def patched_by_auditwheel(path: Path) -> bool:
     """Libraries auditwheel vendored into a wheel (``<dist>.libs/``) and modules it pointed at them
-    (an ``$ORIGIN`` search path) were rewritten by patchelf: strip corrupts their program headers
+    (an ``$ORIGIN/…libs`` search path) were rewritten by patchelf: strip corrupts their program headers
     (numpy's OpenBLAS then fails with "ELF load command address/offset not page-aligned")."""
     if path.parent.name.endswith(".libs"):
         return True
-    return any("$ORIGIN" in text for _, text in runpath_spans(path))
+    return any("$ORIGIN" in text and ".libs" in text for _, text in runpath_spans(path))
 
 
 def _strip(staging: Path) -> int:
