@@ -25,6 +25,11 @@ from counter_app.scheme import (
 )
 
 SCHEMA_ID = "counter-app/case/v1"
+# The keys of a whole case JSON around ``application`` (docs/case-schema.json, top level).
+CASE_KEYS = frozenset({"schema", "case_no", "version", "supersedes", "correction", "state", "center_code", "center_name",
+                       "window_no", "operator", "operator_name", "created_at", "accepted_at", "finalized_at",
+                       "application", "items_progress", "deadlines", "attachments", "platform",
+                       "content_digest", "seal"})
 
 
 @dataclass
@@ -44,6 +49,10 @@ class Applicant:
     backup_phone: str = ""        # 联系人电话
     placement_place: str = ""     # 拟安置地
     current_address: str = ""     # 现居住地址
+    # 退出现役时间 (YYYY-MM-DD, from the 退出现役证件): 服务对象 are those discharged "当年度".
+    discharge_date: str = ""
+    # Administrative-division code (6 digits) of the placement county: 服务对象 are "河南省内落户安置", 41xxxx.
+    placement_division: str = ""
 
 
 @dataclass
@@ -75,6 +84,7 @@ class Hukou:
     property_info: str = ""                   # 房屋产权信息
     target_address: str = ""                  # 拟申请落户地址
     police_station: str = ""                  # 拟落户地公安派出所
+    police_station_division: str = ""         # division code of the police station's county (41xxxx)
     # Restoring hukou somewhere other than where it was cancelled (material 9 condition).
     restore_elsewhere: bool = False
 
@@ -110,6 +120,16 @@ class MaterialRecord:
 
 
 @dataclass
+class EligibilityOverride:
+    """A supervisor's decision to serve an applicant outside the 服务对象 ("根据退役军人实际需求…适时扩大"):
+    who decided, why, when (ISO 8601). Checked against the audit trail before the case is finalized."""
+
+    supervisor: str = ""
+    reason: str = ""
+    at: str = ""
+
+
+@dataclass
 class Application:
     items: list[int] = field(default_factory=list)
     retirement_type: RetirementType | None = None
@@ -125,6 +145,7 @@ class Application:
     application_date: str = ""        # 申请日期 YYYY-MM-DD
     source: str = "walk_in"           # walk_in / online
     online_application_id: str = ""   # the platform's id for an online application
+    eligibility_override: EligibilityOverride | None = None
 
     # ---- conveniences -------------------------------------------------
     def has_item(self, number: int) -> bool:
@@ -169,6 +190,7 @@ def application_to_dict(app: Application) -> dict[str, Any]:
         "application_date": app.application_date,
         "source": app.source,
         "online_application_id": app.online_application_id,
+        "eligibility_override": asdict(app.eligibility_override) if app.eligibility_override else None,
     }
     return d
 
@@ -187,8 +209,25 @@ _BOOL_OR_NONE = {("data_sharing", f.name) for f in fields(DataSharing)}
 _BOOLS = {("veteran_affairs", "settlement_letter"), ("hukou", "restore_elsewhere")}
 
 
+_TOP_KEYS = frozenset({"items", "retirement_type", "applicant", "data_sharing", "veteran_affairs", "hukou", "pension",
+                       "medical", "materials", "photo", "signature", "application_date", "source",
+                       "online_application_id", "eligibility_override"})
+_MATERIAL_KEYS = frozenset({"number", "original_seen", "attachments", "watermarked"})
+
+
+def _unknown(problems: list[Problem], where: str, keys: Any, known: Any) -> None:
+    """A key we do not know is an error, never silently dropped: it may be data the applicant gave
+    (a discharge date under another name, a newer schema) that would otherwise vanish."""
+    for key in sorted(set(map(str, keys)) - set(known)):
+        field_name = f"{where}.{key}" if where else key
+        problems.append(Problem(field_name, "unknown_field",
+                                f"无法识别的字段“{field_name}”：本程序不认识该字段，数据不会被导入。"
+                                "请核对字段名（见 docs/case-schema.json），或联系技术人员升级程序。"))
+
+
 def parse_application(data: Any) -> tuple[Application, list[Problem]]:
-    """Build an Application from case JSON; never raises. Unknown keys are ignored."""
+    """Build an Application from case JSON; never raises. Unknown keys are problems
+    (code ``unknown_field``), so nothing the file carries is dropped without a word."""
     problems: list[Problem] = []
     app = Application()
     if not isinstance(data, Mapping):
@@ -196,7 +235,9 @@ def parse_application(data: Any) -> tuple[Application, list[Problem]]:
         return app, problems
     # Case JSON may wrap the application: {"case_no":..., "application": {...}}.
     if isinstance(data.get("application"), Mapping):
+        _unknown(problems, "", data.keys(), CASE_KEYS)
         data = data["application"]
+    _unknown(problems, "", data.keys(), _TOP_KEYS)
 
     raw_items = data.get("items", [])
     if not isinstance(raw_items, list):
@@ -238,6 +279,7 @@ def parse_application(data: Any) -> tuple[Application, list[Problem]]:
         if not isinstance(raw, Mapping):
             problems.append(Problem(sname, "type", f"“{sname}”部分格式不正确，应为JSON对象。"))
             continue
+        _unknown(problems, sname, raw.keys(), [f.name for f in fields(target)])
         for f in fields(target):
             if f.name not in raw:
                 continue
@@ -290,6 +332,7 @@ def parse_application(data: Any) -> tuple[Application, list[Problem]]:
         if not isinstance(raw, Mapping):
             problems.append(Problem("materials", "type", "材料记录格式不正确。"))
             continue
+        _unknown(problems, "materials", raw.keys(), _MATERIAL_KEYS)
         try:
             n = int(raw.get("number"))
         except (TypeError, ValueError):
@@ -317,6 +360,16 @@ def parse_application(data: Any) -> tuple[Application, list[Problem]]:
         v = data.get(key)
         if isinstance(v, str):
             setattr(app, key, v.strip())
+    ov = data.get("eligibility_override")
+    if isinstance(ov, Mapping):
+        _unknown(problems, "eligibility_override", ov.keys(), [f.name for f in fields(EligibilityOverride)])
+        if all(isinstance(ov.get(f.name, ""), str) for f in fields(EligibilityOverride)):
+            app.eligibility_override = EligibilityOverride(**{f.name: ov.get(f.name, "").strip()
+                                                              for f in fields(EligibilityOverride)})
+        else:
+            problems.append(Problem("eligibility_override", "type", "主管特批记录格式不正确（应为文字）。"))
+    elif ov is not None:
+        problems.append(Problem("eligibility_override", "type", "主管特批记录格式不正确，应为JSON对象。"))
     if app.source not in ("walk_in", "online"):
         problems.append(Problem("source", "unknown_value", "来源应为 walk_in（现场）或 online（网上申请）。"))
         app.source = "walk_in"
@@ -327,7 +380,7 @@ def application_from_dict(data: Any) -> Application:
     """Strict variant for trusted data (our own store): raises ValueError on structural problems."""
     app, problems = parse_application(data)
     hard = [p for p in problems if p.code in ("not_object", "type", "unknown_value", "unknown_item",
-                                              "unknown_material", "attachment")]
+                                              "unknown_material", "attachment", "unknown_field")]
     if hard:
         raise ValueError("; ".join(p.message for p in hard))
     return app
@@ -345,7 +398,7 @@ def parse_date(text: str) -> _dt.date | None:
 
 
 __all__ = [
-    "Applicant", "Application", "DataSharing", "Hukou", "MaterialRecord", "Medical", "Pension",
+    "Applicant", "Application", "DataSharing", "EligibilityOverride", "Hukou", "MaterialRecord", "Medical", "Pension",
     "VeteranAffairs", "application_from_dict", "application_to_dict", "parse_application", "parse_date",
     "replace", "SCHEMA_ID",
 ]

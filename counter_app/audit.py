@@ -44,6 +44,8 @@ ACTIONS = frozenset({
     "operator_add", "operator_change", "unlock", "idle_lock", "audit_archive", "archive_verify",
     # added with the recovery key
     "recovery_key_issue", "key_recover", "backup", "restore",
+    # the scheme's points (服务对象 override, letters, delivery)
+    "eligibility_override",
 })
 
 # A keyed MAC over a checkpoint's text; the window passes one built from its vault so that

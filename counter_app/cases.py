@@ -33,6 +33,7 @@ from counter_app.problems import Problem
 from counter_app.rules import blocking, normalise, validate
 from counter_app import signing_queue
 from counter_app.signing_queue import documents_to_sign
+from counter_app.eligibility_override import check_override
 from counter_app.security.roles import Permission, allowed, denial_message
 from counter_app.security.vault import DecryptionError, Vault
 from counter_app.store.files import DiskFull, FileStore
@@ -345,6 +346,9 @@ class CaseService:
             if row.supersedes_id:
                 self._check_correction_approved(s, row, app)
                 correction = self._correction_block(s, row)
+            refusal = check_override(s, case_id, row.case_no, app.eligibility_override)
+            if refusal:
+                raise CaseError(refusal)
             meta = {r.sha256: (r.size, r.mime) for r in conn.execute(
                 select(att_t.c.sha256, att_t.c.size, att_t.c.mime).where(att_t.c.sha256.in_(hashes)))}
             new_rows = []
@@ -800,7 +804,11 @@ class CaseService:
         """A case JSON (or a bare application) becomes a new draft; problems are returned, not raised,
         except those that make a draft impossible (a bad ID number, a duplicate open case)."""
         app, problems = parse_application(data)
-        hard = [p for p in problems if p.code in ("not_object",)]
+        hard = [p for p in problems if p.code in ("not_object", "unknown_field")]
+        unknown = [p.field for p in hard if p.code == "unknown_field"]
+        if unknown:  # never silently dropped: the whole file is refused and says which keys
+            raise CaseError(f"导入的办件含有无法识别的字段：{'、'.join(unknown)}。未导入任何内容；"
+                            "请核对字段名（见 docs/case-schema.json），或联系技术人员升级程序。", problems)
         if hard:
             raise CaseError(hard[0].message, problems)
         rec = self.create_draft(app, actor)

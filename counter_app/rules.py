@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from counter_app.application import Application, parse_application, parse_date
+from counter_app.eligibility import eligibility_problems, fill_divisions
 from counter_app.identity import check_id_number, check_phone, normalise_id_number
 from counter_app.problems import Problem
 from counter_app.scheme import (
@@ -193,6 +194,8 @@ def _validate(app: Application, today: _dt.date, for_finalize: bool) -> list[Pro
         err("applicant.backup_relation", "required", "请填写备用联系人与申请人的关系。")
     required("applicant.placement_place", a.placement_place, "拟安置地")
     required("applicant.current_address", a.current_address, "现居住地址")
+    # ---- who may apply (服务对象) ---------------------------------------------
+    p.extend(eligibility_problems(app, today))
 
     # ---- items -------------------------------------------------------------
     for ia in item_applicability(app):
@@ -311,6 +314,7 @@ def normalise(app: Application) -> Application:
     if app.has_item(4):
         # 开具落户介绍信 is what item 4 needs from VA; tick it rather than make the clerk do it.
         app.veteran_affairs.settlement_letter = True
+    fill_divisions(app)
     return app
 
 

@@ -88,6 +88,9 @@ def make_application(rng: random.Random, *, today: _dt.date | None = None, compl
     family = rng.random() < 0.8
     join = rng.random() < 0.7
     head_male = rng.random() < 0.6
+    # 服务对象: discharged this year (autumn discharges in September, spring ones in March).
+    # (Derived from values already drawn, so the random sequence of older samples is unchanged.)
+    discharge = min(today, _dt.date(today.year, 9 if today.month >= 9 else 3, birth.day % 15 + 1))
     head_birth = _dt.date(today.year - rng.randint(45, 70), rng.randint(1, 12), rng.randint(1, 28))
     app = Application(
         items=items,
@@ -100,6 +103,7 @@ def make_application(rng: random.Random, *, today: _dt.date | None = None, compl
             marital_status=rng.choice(MARITAL), phone=make_phone(rng),
             backup_contact=make_name(rng, rng.random() < 0.5), backup_relation=rng.choice(RELATIONS),
             backup_phone=make_phone(rng), placement_place=f"河南省{city}{county}", current_address=address,
+            discharge_date=discharge.isoformat(), placement_division=code,
         ),
         data_sharing=DataSharing(henan_hukou_before_enlistment=rng.random() < 0.9,
                                  hukou_cancelled=rng.random() < 0.8, property_verified=None),

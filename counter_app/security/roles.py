@@ -7,6 +7,8 @@ case.handle            yes    yes         no        create, edit, finalize, prin
 correction.start       yes    yes         no        opens a new draft version
 correction.approve     no     yes         no        never for a case the approver accepted or
                                                     for a correction the approver started
+eligibility.override   no     yes         no        serve an applicant outside the 服务对象, with a
+                                                    recorded reason (方案: "适时扩大"); audited
 case.reveal            no     yes         no        full personal data of a finalized case; audited
 case.export_full       no     yes         no        unmasked export; audited
 report.view            yes    yes         no        masked lists and daily reports
@@ -43,6 +45,7 @@ class Permission(str, enum.Enum):
     HANDLE_CASE = "case.handle"
     START_CORRECTION = "correction.start"
     APPROVE_CORRECTION = "correction.approve"
+    OVERRIDE_ELIGIBILITY = "eligibility.override"
     REVEAL = "case.reveal"
     EXPORT_FULL = "case.export_full"
     VIEW_REPORTS = "report.view"
@@ -56,7 +59,8 @@ class Permission(str, enum.Enum):
 _P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset({_P.HANDLE_CASE, _P.START_CORRECTION, _P.VIEW_REPORTS}),
-    Role.SUPERVISOR: frozenset({_P.HANDLE_CASE, _P.START_CORRECTION, _P.APPROVE_CORRECTION, _P.REVEAL,
+    Role.SUPERVISOR: frozenset({_P.HANDLE_CASE, _P.START_CORRECTION, _P.APPROVE_CORRECTION, _P.OVERRIDE_ELIGIBILITY,
+                                _P.REVEAL,
                                 _P.EXPORT_FULL, _P.VIEW_REPORTS, _P.VERIFY_AUDIT}),
     Role.IT_ADMIN: frozenset({_P.MANAGE_OPERATORS, _P.MANAGE_KEYS, _P.CHANGE_SETTINGS, _P.VERIFY_AUDIT,
                               _P.RUN_RETENTION}),
@@ -64,6 +68,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 PERMISSION_TITLES = {
     _P.HANDLE_CASE: "受理办件", _P.START_CORRECTION: "发起更正", _P.APPROVE_CORRECTION: "审批更正",
+    _P.OVERRIDE_ELIGIBILITY: "特批服务对象以外的申请",
     _P.REVEAL: "查看完整个人信息", _P.EXPORT_FULL: "导出未脱敏数据", _P.VIEW_REPORTS: "查看报表",
     _P.MANAGE_OPERATORS: "管理工作人员账户", _P.MANAGE_KEYS: "管理密钥", _P.CHANGE_SETTINGS: "修改系统设置",
     _P.VERIFY_AUDIT: "核验审计记录", _P.RUN_RETENTION: "执行到期清除",

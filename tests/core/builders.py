@@ -32,7 +32,7 @@ def valid_application(**changes) -> Application:
             id_document=IdDocument.RESIDENT_ID_CARD, political_status="中共党员", education="大专",
             marital_status="未婚", phone="13803731234", backup_contact="刘国庆", backup_relation="父亲",
             backup_phone="0373-3021234", placement_place="河南省新乡市红旗区",
-            current_address="河南省新乡市红旗区人民路100号3号楼2单元501"),
+            current_address="河南省新乡市红旗区人民路100号3号楼2单元501", discharge_date="2026-09-05"),
         data_sharing=DataSharing(henan_hukou_before_enlistment=True, hukou_cancelled=True),
         veteran_affairs=VeteranAffairs(intention=Intention.EMPLOYMENT, settlement_letter=True),
         hukou=Hukou(pre_enlistment_address="河南省新乡市红旗区东关街道幸福社区12号",

@@ -228,7 +228,8 @@ def test_failed_unlocks_count_towards_the_lockout(window, staff):
 def test_role_matrix(role, permission):
     expected = {
         Role.CLERK: {"case.handle", "correction.start", "report.view"},
-        Role.SUPERVISOR: {"case.handle", "correction.start", "correction.approve", "case.reveal", "case.export_full",
+        Role.SUPERVISOR: {"case.handle", "correction.start", "correction.approve", "eligibility.override",
+                          "case.reveal", "case.export_full",
                           "report.view", "audit.verify"},
         Role.IT_ADMIN: {"operators.manage", "keys.manage", "settings.change", "audit.verify", "retention.run"},
     }

@@ -23,7 +23,8 @@ from ui.acceptance.step import Step, page_layout, user_message
 from ui.acceptance.style import set_role
 
 FORM_PREFIXES = ("applicant.political_status", "applicant.education", "applicant.marital_status", "applicant.phone",
-                 "applicant.backup", "applicant.placement_place", "applicant.current_address", "data_sharing",
+                 "applicant.backup", "applicant.placement", "applicant.current_address", "applicant.discharge_date",
+                 "data_sharing",
                  "veteran_affairs.bank", "hukou.", "pension.card", "medical.")
 POLITICAL = ["中共党员", "中共预备党员", "共青团员", "民革党员", "民盟盟员", "民建会员", "民进会员", "农工党党员",
              "致公党党员", "九三学社社员", "台盟盟员", "无党派人士", "群众"]
@@ -121,6 +122,10 @@ class FormStep(Step):
         g.addWidget(fs.line("applicant.backup_phone", "联系人电话", validator=phone_validator(self)).container, 3, 0)
         g.addWidget(fs.line("applicant.placement_place", "拟安置地", placeholder="如 河南省新乡市红旗区").container, 3, 1, 1, 2)
         g.addWidget(fs.line("applicant.current_address", "现居住地址").container, 4, 0, 1, 3)
+        g.addWidget(fs.line("applicant.discharge_date", "退出现役时间（退出现役证件）", placeholder="如 2026-09-01",
+                            max_length=10).container, 5, 0)
+        g.addWidget(fs.line("applicant.placement_division", "拟安置地行政区划代码", max_length=6,
+                            placeholder="6位；由拟安置地自动识别").container, 5, 1)
 
         # data sharing -------------------------------------------------------------------
         _, g, self.ds_note = section("数据共享（平台核验）")
@@ -151,6 +156,8 @@ class FormStep(Step):
         g.addWidget(fs.line("hukou.head_phone", "户主联系方式", validator=phone_validator(self)).container, 4, 0)
         g.addWidget(fs.line("hukou.property_info", "房屋产权信息（新立户）",
                             placeholder="不动产权证号；数据共享核验通过可不填").container, 4, 1, 1, 2)
+        g.addWidget(fs.line("hukou.police_station_division", "派出所所在县行政区划代码", max_length=6,
+                            placeholder="6位；由派出所名称自动识别").container, 5, 0)
 
         # pension / card -------------------------------------------------------------------
         self.card_box, g, self.card_note = section("社保卡申领（事项8）")
@@ -239,7 +246,7 @@ class FormStep(Step):
         family = app.hukou.household_type == HouseholdType.FAMILY
         join = family and app.hukou.family_mode == FamilyMode.JOIN_RELATIVE
         new = family and app.hukou.family_mode == FamilyMode.NEW_HOUSEHOLD
-        fs.set_enabled(["hukou.target_address", "hukou.police_station"], has4)
+        fs.set_enabled(["hukou.target_address", "hukou.police_station", "hukou.police_station_division"], has4)
         fs.set_enabled(["hukou.relation_to_head", "hukou.head_name", "hukou.head_id_number", "hukou.head_phone"],
                        has4 and join)
         fs.set_enabled(["hukou.property_info"], has4 and new)

@@ -199,6 +199,7 @@ def form_values(app: Application, choices: Choices) -> dict[str, str]:
         "applicant.phone": a.phone, "applicant.backup_contact": a.backup_contact,
         "applicant.backup_relation": a.backup_relation or "父亲", "applicant.backup_phone": a.backup_phone,
         "applicant.placement_place": a.placement_place, "applicant.current_address": a.current_address,
+        "applicant.discharge_date": a.discharge_date,
         "hukou.pre_enlistment_address": h.pre_enlistment_address or "河南省新乡市红旗区东街村1号",
     }
     if 4 in choices.items:

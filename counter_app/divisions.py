@@ -1,0 +1,126 @@
+"""Administrative divisions (行政区划代码, GB/T 2260): names of counties, and the county a
+placement or a police station's name points at.
+
+The scheme serves veterans "河南省内落户安置" (服务对象): the placement county and the county of the
+police station that restores the hukou must both be Henan divisions, codes 41xxxx. The table is
+python-stdnum's ``cn/loc`` (already used for 公民身份号码 checks), so it is not a second copy.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+HENAN_PREFIX = "41"
+_CURRENT = re.compile(r"\[(\d{4})?-\]")   # "[1983-]名" = still in use; "[-2010]名" or "[1983-1987]名" = gone
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str        # 6 digits
+    province: str
+    prefecture: str  # "" for a province-level city's districts (北京市朝阳区)
+    county: str
+
+    @property
+    def full_name(self) -> str:
+        return self.province + (self.prefecture if self.prefecture != self.province else "") + self.county
+
+    @property
+    def in_henan(self) -> bool:
+        return self.code.startswith(HENAN_PREFIX)
+
+
+def _current_name(raw: str) -> str:
+    """'[1983-1987]金海区,[1987-]惠济区' → '惠济区'; a name without years is current; '' if none is."""
+    for part in raw.split(","):
+        part = part.strip()
+        if not part.startswith("["):
+            return part
+        m = _CURRENT.match(part)
+        if m:
+            return part[m.end():]
+    return ""
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> tuple[dict[str, Division], dict[str, str], dict[str, str]]:
+    """(county code → Division, province name → 2-digit code, prefecture name → 4-digit code)."""
+    from stdnum import numdb
+
+    counties: dict[str, Division] = {}
+    provinces: dict[str, str] = {}
+    prefectures: dict[str, str] = {}
+    for _, pcode, _, pinfo, children in numdb.get("cn/loc").prefixes:
+        pname = pinfo.get("province", "")
+        provinces[pname] = pcode
+        names = {c: _current_name(info.get("county", "")) for _, c, _, info, _ in children}
+        for rest, name in names.items():
+            if not name or rest == "0000":
+                continue
+            if rest.endswith("00"):
+                if name != "市辖区":
+                    prefectures[name] = pcode + rest[:2]
+                continue
+            if name in ("市辖区", "郊区", "市区") or rest[2:] == "01":
+                continue
+            pref = names.get(rest[:2] + "00", "")
+            pref = "" if pref in ("市辖区", "县", "") else pref
+            counties[pcode + rest] = Division(pcode + rest, pname, pref, name)
+    return counties, provinces, prefectures
+
+
+def division(code: str) -> Division | None:
+    """The county-level division with this 6-digit code, if it exists today."""
+    return _table()[0].get((code or "").strip())
+
+
+def _short(name: str) -> str:
+    """'红旗区' → '红旗', '辉县市' → '辉县' (police sub-bureaus are named '红旗分局')."""
+    for suffix in ("自治县", "区", "县", "市", "旗"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def guess_division(text: str) -> str | None:
+    """The county code a placement or police-station name points at, when exactly one fits.
+
+    "河南省新乡市红旗区" and "新乡市公安局红旗区分局东关派出所" → 410702; "北京市公安局朝阳分局建外派出所"
+    → 110105. The province or prefecture at the start narrows the search; a county name (or its
+    short form followed by 分局) must then occur in the text. None when nothing or several fit."""
+    text = re.sub(r"\s", "", text or "")
+    if not text:
+        return None
+    counties, provinces, prefectures = _table()
+    scope = ""
+    for pname, pcode in provinces.items():
+        if text.startswith(pname):
+            scope, text = pcode, text[len(pname):]
+            break
+    for fname, fcode in sorted(prefectures.items(), key=lambda kv: -len(kv[0])):
+        if fcode.startswith(scope) and text.startswith(fname):
+            scope, text = fcode, text[len(fname):]
+            break
+    found = set()
+    for code, d in counties.items():
+        if not code.startswith(scope) or (not scope and len(d.county) < 3):
+            continue
+        if (text.startswith(d.county) if not scope else d.county in text) or \
+                (scope and _short(d.county) + "分局" in text):
+            found.add(code)
+    if len(found) == 1:
+        return found.pop()
+    return None
+
+
+def province_of(text: str) -> str | None:
+    """The 2-digit province code a text starts with (河南省…, 北京市…), or None."""
+    text = (text or "").strip()
+    for pname, pcode in _table()[1].items():
+        if text.startswith(pname):
+            return pcode
+    for fname, fcode in _table()[2].items():
+        if text.startswith(fname):
+            return fcode[:2]
+    return None
