@@ -30,9 +30,9 @@ from counter_app.lifecycle import (
 )
 from counter_app.masking import mask_id_number, mask_name, mask_text
 from counter_app.problems import Problem
-from counter_app.rules import blocking, normalise, validate
 from counter_app import signing_queue
 from counter_app.signing_queue import documents_to_sign
+from counter_app.rules import blocking, chosen_only, normalise, validate
 from counter_app.eligibility_override import check_override
 from counter_app.security.roles import Permission, allowed, denial_message
 from counter_app.security.vault import DecryptionError, Vault
@@ -306,7 +306,7 @@ class CaseService:
             self.files.ensure_space(len(form_pdf or b"") + len(signed_scan or b""))
         except DiskFull as exc:
             raise CaseError(exc.message) from None
-        app = normalise(app.copy())
+        app = chosen_only(normalise(app.copy()))  # only chosen items' choices are sealed
         problems = blocking(validate(app, today=self._today(), for_finalize=True))
         if problems:
             raise CaseError("还有未完成的内容，不能提交：" + problems[0].message, problems)

@@ -12,10 +12,10 @@ from typing import Any, Mapping
 
 from counter_app.application import Application, parse_application, parse_date
 from counter_app.eligibility import eligibility_problems, fill_divisions
+from counter_app.form_limits import FIELD_LIMITS
 from counter_app.identity import check_id_number, check_phone, normalise_id_number
 from counter_app.problems import Problem
 from counter_app.scheme import (
-    DIRECT_RELATIVES,
     ITEMS,
     MATERIALS,
     FamilyMode,
@@ -23,6 +23,7 @@ from counter_app.scheme import (
     IdDocument,
     MedicalChoice,
     RetirementType,
+    is_direct_relative,
 )
 
 
@@ -64,10 +65,14 @@ def required_materials(app: Application) -> list[RequiredMaterial]:
     if app.has_item(4):
         h = app.hukou
         if h.household_type == HouseholdType.FAMILY:
-            need(7, "选择落居民家庭户")
-            need(8, "选择落居民家庭户")
-            if h.family_mode == FamilyMode.JOIN_RELATIVE and h.restore_elsewhere:
-                need(9, "非原户口注销地恢复户口并投靠直系亲属家庭户")
+            if h.family_mode == FamilyMode.JOIN_RELATIVE:
+                # "落家庭户提供": read as joining an existing family household. On 附件1 the head's
+                # fields sit under 投靠亲属入户 only; a 新立户 has no household book and no head yet
+                # (its 房屋产权证明, material 10, is what the police station needs).
+                need(7, "选择投靠亲属入户（落入已有的居民家庭户）")
+                need(8, "选择投靠亲属入户：拟落家庭户户主的居民身份证")
+                if h.restore_elsewhere and is_direct_relative(h.relation_to_head):
+                    need(9, f"非原户口注销地恢复户口并落直系亲属家庭户（与户主关系：{h.relation_to_head.strip()}）")
             if h.family_mode == FamilyMode.NEW_HOUSEHOLD:
                 need(10, "选择新立户")
         elif h.household_type == HouseholdType.COLLECTIVE:
@@ -228,9 +233,6 @@ def _validate(app: Application, today: _dt.date, for_finalize: bool) -> list[Pro
                 _, msg = check_phone(h.head_phone)
                 if msg:
                     err("hukou.head_phone", "phone", "户主联系方式：" + msg)
-                if h.restore_elsewhere and h.relation_to_head and h.relation_to_head not in DIRECT_RELATIVES:
-                    warn("hukou.relation_to_head", "not_direct_relative",
-                         "非原户口注销地恢复户口须投靠直系亲属（父母、配偶、子女等），请核实与户主关系。")
             elif h.family_mode == FamilyMode.NEW_HOUSEHOLD:
                 if not h.property_info and app.data_sharing.property_verified is not True:
                     err("hukou.property_info", "required", "新立户请填写房屋产权信息（或经数据共享核验）。")
@@ -248,7 +250,7 @@ def _validate(app: Application, today: _dt.date, for_finalize: bool) -> list[Pro
     if app.has_item(6) and pn.choice is None:
         err("pension.choice", "required", "选择了社会保险登记，请选择灵活就业养老保险或城乡居民养老保险参保登记。")
     if not app.has_item(6) and pn.choice is not None:
-        warn("pension.choice", "unused", "未选择社会保险登记事项，养老保险参保选项将不会办理。")
+        warn("pension.choice", "unused", "未选择社会保险登记事项，养老保险参保选项不会办理，也不会保存和打印。")
     if app.has_item(7) and not app.has_item(6):
         warn("items", "pension_target", "军地养老保险转移资金将划转到社会保险登记所选账户，建议同时选择社会保险登记。")
     if app.has_item(8):
@@ -270,7 +272,7 @@ def _validate(app: Application, today: _dt.date, for_finalize: bool) -> list[Pro
             required("medical.insured_town", m.insured_town, "参保地乡镇（街道）")
             required("medical.insured_village", m.insured_village, "参保地村（社区）")
     elif m.choice is not None:
-        warn("medical.choice", "unused", "未选择基本医疗保险参保和变更登记事项，医保参保选项将不会办理。")
+        warn("medical.choice", "unused", "未选择基本医疗保险参保和变更登记事项，医保参保选项不会办理，也不会保存和打印。")
     if app.has_item(10):
         ok = True
         for fld, val, label in (("medical.transfer_from", m.transfer_from, "缴费起始年月"),
@@ -285,6 +287,13 @@ def _validate(app: Application, today: _dt.date, for_finalize: bool) -> list[Pro
             err("medical.transfer_to", "range", "缴费截止年月不能早于起始年月。")
         if ok and m.transfer_to > today.strftime("%Y-%m"):
             err("medical.transfer_to", "range", "缴费截止年月不能晚于本月。")
+
+    # ---- what the printed form can hold ----------------------------------------
+    for path, (label, most) in FIELD_LIMITS.items():
+        section, name = path.split(".")
+        value = getattr(getattr(app, section), name) or ""
+        if len(value) > most:
+            err(path, "too_long", f"{label}最多填写{most}个字（申请表栏位所限），现有{len(value)}个字，请精简。")
 
     # ---- materials (only when finishing) --------------------------------------
     if for_finalize:
@@ -315,6 +324,46 @@ def normalise(app: Application) -> Application:
         # 开具落户介绍信 is what item 4 needs from VA; tick it rather than make the clerk do it.
         app.veteran_affairs.settlement_letter = True
     fill_divisions(app)
+    if app.retirement_type is not None:
+        # 免申即享 (items 2 and 7): granted without application, so included for every applicant they
+        # apply to; the clerk cannot forget them.
+        for ia in item_applicability(app):
+            if ITEMS[ia.number].exempt_application and ia.applicable and ia.number not in app.items:
+                app.items = sorted(app.items + [ia.number])
+    return app
+
+
+def chosen_only(app: Application) -> Application:
+    """A copy holding only the choices of the items chosen (what is kept, sealed and printed).
+
+    A draft keeps everything the clerk typed (unticking an item by mistake must not lose its data);
+    the finalized case and the printed form carry an option only when its item was chosen."""
+    app = app.copy()
+    va, h, pn, m = app.veteran_affairs, app.hukou, app.pension, app.medical
+    if not app.has_item(3):
+        va.intention = None
+    if not app.has_item(4):
+        keep = h.pre_enlistment_address  # 原籍信息 is asked of everyone (入伍前户籍地址)
+        app.hukou = type(h)(pre_enlistment_address=keep)
+    if not app.has_item(6):
+        pn.choice = None
+    if not app.has_item(8):
+        pn.card_bank = pn.card_mailing_address = ""
+    if not app.has_item(9):
+        m.choice = None
+    if m.choice != MedicalChoice.EMPLOYEE_FLEXIBLE:
+        m.flexible_city = m.flexible_county = ""
+    if m.choice != MedicalChoice.URBAN_RURAL:
+        m.insured_city = m.insured_county = m.insured_town = m.insured_village = ""
+    if not app.has_item(10):
+        m.transfer_from = m.transfer_to = ""
+    if h.household_type != HouseholdType.FAMILY:
+        app.hukou.family_mode = None
+    if app.hukou.family_mode != FamilyMode.JOIN_RELATIVE:
+        hh = app.hukou
+        hh.relation_to_head = hh.head_name = hh.head_id_number = hh.head_phone = ""
+    if app.hukou.family_mode != FamilyMode.NEW_HOUSEHOLD:
+        app.hukou.property_info = ""
     return app
 
 

@@ -203,9 +203,22 @@ CHOICE_TITLES = _ChoiceTitles([  # pairs, not a dict literal: equal-valued keys 
     (Intention.UNDECIDED, "没有考虑好"),
 ])
 
-# Relations that count as 直系亲属 for material 9 (亲属关系证明).
-DIRECT_RELATIVES = frozenset({"父亲", "母亲", "父母", "配偶", "妻子", "丈夫", "子女", "儿子", "女儿",
-                              "祖父", "祖母", "外祖父", "外祖母", "孙子", "孙女", "外孙子", "外孙女"})
+# Relations that count as 直系亲属 for material 9 (亲属关系证明): lineal relatives up and down two
+# generations and the spouse, in the formal and the everyday names clerks type (爷爷, 姥姥, 爱人).
+# Step- and adoptive parents/children are lineal relatives in law (拟制直系血亲).
+DIRECT_RELATIVES = frozenset({
+    "父亲", "母亲", "父母", "爸爸", "妈妈", "继父", "继母", "养父", "养母",
+    "配偶", "妻子", "丈夫", "爱人", "老婆", "老公",
+    "子女", "儿子", "女儿", "继子", "继女", "养子", "养女",
+    "祖父母", "祖父", "祖母", "爷爷", "奶奶",
+    "外祖父母", "外祖父", "外祖母", "外公", "外婆", "姥爷", "姥姥",
+    "孙子女", "孙子", "孙女", "外孙子女", "外孙子", "外孙", "外孙女",
+})
+
+
+def is_direct_relative(relation: str) -> bool:
+    return "".join((relation or "").split()) in DIRECT_RELATIVES
+
 
 # 申请承诺, verbatim from 附件1.
 DECLARATION = ("本人确认上述申报事项为自主选择，申报信息、内容真实有效，若存在隐瞒事实、提供虚假材料等行为，"

@@ -15,6 +15,7 @@ import io
 from typing import Any, Mapping
 
 from counter_app.application import parse_date
+from counter_app.rules import chosen_only
 from counter_app.scheme import (
     CHOICE_TITLES,
     DECLARATION,
@@ -222,6 +223,8 @@ def render_application_form(case: Mapping[str, Any], *, photo_jpeg: bytes | None
     Re-entrant: safe to call from several worker threads at once.
     """
     view = read_case(case)
+    # Only the chosen items' options print as ticked (a draft may still hold others the clerk typed).
+    view.app = chosen_only(view.app)
     photo = pg.jpeg_reader(photo_jpeg, "照片")
     signature = pg.png_reader(signature_png, "签名图片")
     app = view.app

@@ -59,7 +59,7 @@ def test_every_required_material_carries_a_reason():
 
     app = valid_application(hukou__restore_elsewhere=True)
     reasons = {m.number: m.reason for m in required_materials(app)}
-    assert reasons[9] == "非原户口注销地恢复户口并投靠直系亲属家庭户"
+    assert reasons[9] == "非原户口注销地恢复户口并落直系亲属家庭户（与户主关系：父亲）"
     assert reasons[12].startswith("申领社会保障卡")
     assert all(reasons.values())
 

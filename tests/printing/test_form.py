@@ -94,6 +94,8 @@ def test_chosen_items_and_options_are_ticked_and_others_not(case):
     for n in FORM_ITEM_ORDER:
         assert _ticked(text, ITEMS[n].title) == (n in app["items"]), ITEMS[n].title
     assert _ticked(text, "复员军官") and not _ticked(text, "自主就业退役士兵")
+    app["items"] = [1, 4, 6, 8, 9, 11]
+    text = stream_text(render_application_form(case).pdf)
     assert _ticked(text, "城乡居民养老保险参保登记") and not _ticked(text, "灵活就业养老保险参保登记")
     assert _ticked(text, "以灵活就业人员身份参加城镇职工基本医疗保险")
     assert not _ticked(text, "城乡居民医保参保登记")
@@ -237,3 +239,35 @@ def test_concurrent_renders_match_sequential_ones(case, photo_jpeg):
     for t in threads:
         t.join()
     assert [results[i] for i in range(len(cases))] == expected
+
+
+# Only chosen items' choices print (issue: items 1, 2, 3, 11 chosen, yet 居民家庭户, 投靠亲属入户,
+# 灵活就业养老保险 and 城乡居民医保 printed ticked). (option on the form, the item it belongs to)
+UNCHOSEN_ROWS = [
+    ("居民家庭户", 4), ("投靠亲属入户", 4), ("灵活就业养老保险参保登记", 6), ("城乡居民医保参保登记", 9),
+]
+
+
+@pytest.mark.parametrize("label,item", UNCHOSEN_ROWS, ids=[r[0] for r in UNCHOSEN_ROWS])
+def test_choices_of_items_not_chosen_do_not_print_ticked(case, label, item):
+    case["application"]["items"] = [1, 2, 3, 11]
+    text = stream_text(render_application_form(case).pdf)
+    assert not _ticked(text, label)
+    assert case["application"]["hukou"]["head_name"] not in text  # nor their values
+    case["application"]["items"] = [1, 2, 3, 4, 6, 9, 11]
+    assert _ticked(stream_text(render_application_form(case).pdf), label)
+
+
+def test_every_field_at_its_validation_limit_fits_the_form(case, photo_jpeg, signature_png):
+    """The limits rules.validate enforces (counter_app/form_limits.py) are what the form holds:
+    an application at every limit renders (a longer one is refused by validation, not here)."""
+    from counter_app.form_limits import FIELD_LIMITS
+
+    changes = {}
+    for path, (_, most) in FIELD_LIMITS.items():
+        changes["application__" + path.replace(".", "__")] = ("河南省新乡市红旗区东关街道幸福社区" * 10)[:most]
+    case["application"]["medical"]["choice"] = "urban_rural"
+    result = render_application_form(variant(case, **changes), photo_jpeg=photo_jpeg, signature_png=signature_png)
+    assert result.pages == 2
+    text = stream_text(result.pdf)
+    assert ("河南省新乡市红旗区东关街道幸福社区" * 10)[:80] in text

@@ -239,10 +239,15 @@ class ItemsStep(Step):
                 item = ITEMS[ia.number]
                 note.setText(ia.reason if not ia.applicable else (item.note.split("，")[0] if item.note else ""))
                 set_role(note, "warning" if not ia.applicable else "hint")
+                if item.exempt_application and ia.applicable and app.retirement_type is not None:
+                    cb.setChecked(ia.number in app.items)  # 免申即享: rules.normalise includes it
+                    cb.setEnabled(False)
+                    note.setText("免申即享，自动纳入")
         finally:
             self._loading = False
         if not self.read_only:
-            app.items = [n for n in app.items if self.item_checks[n].isEnabled()]
+            usable = {ia.number for ia in item_applicability(app) if ia.applicable}
+            app.items = [n for n in app.items if n in usable]
             has4 = app.has_item(4)
             self.intention.setEnabled(app.has_item(3))
             self.household.setEnabled(has4)
