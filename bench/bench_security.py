@@ -57,6 +57,10 @@ def _finalize_with_2mb(cases, app, actor):
     app.material(3).attachments = [cases.put_attachment(s, "image/jpeg") for s in scans]
     app.photo = cases.put_attachment(photo, "image/jpeg")
     app.signature = cases.put_attachment(sig, "image/png")
+    if app.has_item(11):
+        app.veteran_affairs.reserve_letter = "申请人已持有"
+    if app.has_item(4):
+        app.settlement_letter_scan = app.material(3).attachments[0]
     cases.finalize(rec.id, app, actor, form_pdf=pdf)
     return time.perf_counter() - t, sum(sizes) + len(photo) + len(sig) + len(pdf)
 

@@ -83,6 +83,10 @@ def _make_queue(window, n: int, rng: random.Random) -> list[float]:
             app.material(m).original_seen = True
         app.photo = window.cases.put_attachment(rng.randbytes(ATTACHMENT_BYTES), "image/jpeg")
         app.signature = window.cases.put_attachment(rng.randbytes(ATTACHMENT_BYTES), "image/png")
+        if 4 in app.items:
+            app.settlement_letter_scan = app.photo
+        if 11 in app.items:
+            app.veteran_affairs.reserve_letter = "申请人已持有"
         t0 = time.perf_counter()
         window.cases.finalize(rec.id, app, clerk)
         latencies.append(time.perf_counter() - t0)

@@ -70,6 +70,9 @@ class VeteranAffairs:
     bank_name: str = ""           # 开户行 (数据共享)
     intention: Intention | None = None  # 学历提升或就业创业意向
     settlement_letter: bool = False     # □ 开具落户介绍信
+    # 兵役登记介绍信 for item 11 (scheme.RESERVE_LETTER_STATES): does the applicant already hold it,
+    # or did this center issue it and hand it over at the window.
+    reserve_letter: str = ""
 
 
 @dataclass
@@ -142,6 +145,9 @@ class Application:
     materials: dict[int, MaterialRecord] = field(default_factory=dict)
     photo: str | None = None          # SHA-256 of the 358×441 photo
     signature: str | None = None      # SHA-256 of the signature PNG
+    # SHA-256 of the 落户介绍信 as stamped and scanned back (attachment role ``settlement_letter``):
+    # "开具《落户介绍信》，并扫描上传…推送至公安部门"; items 4 and 5 are not pushed without it.
+    settlement_letter_scan: str | None = None
     application_date: str = ""        # 申请日期 YYYY-MM-DD
     source: str = "walk_in"           # walk_in / online
     online_application_id: str = ""   # the platform's id for an online application
@@ -187,6 +193,7 @@ def application_to_dict(app: Application) -> dict[str, Any]:
         "materials": [_plain(asdict(m)) for _, m in sorted(app.materials.items())],
         "photo": app.photo,
         "signature": app.signature,
+        "settlement_letter_scan": app.settlement_letter_scan,
         "application_date": app.application_date,
         "source": app.source,
         "online_application_id": app.online_application_id,
@@ -210,7 +217,8 @@ _BOOLS = {("veteran_affairs", "settlement_letter"), ("hukou", "restore_elsewhere
 
 
 _TOP_KEYS = frozenset({"items", "retirement_type", "applicant", "data_sharing", "veteran_affairs", "hukou", "pension",
-                       "medical", "materials", "photo", "signature", "application_date", "source",
+                       "medical", "materials", "photo", "signature", "settlement_letter_scan", "application_date",
+                       "source",
                        "online_application_id", "eligibility_override"})
 _MATERIAL_KEYS = frozenset({"number", "original_seen", "attachments", "watermarked"})
 
@@ -348,7 +356,7 @@ def parse_application(data: Any) -> tuple[Application, list[Problem]]:
         app.materials[n] = MaterialRecord(n, bool(raw.get("original_seen", False)), list(atts),
                                           bool(raw.get("watermarked", False)))
 
-    for key in ("photo", "signature"):
+    for key in ("photo", "signature", "settlement_letter_scan"):
         v = data.get(key)
         if v in (None, ""):
             continue

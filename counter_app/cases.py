@@ -319,6 +319,8 @@ class CaseService:
             refs.append((app.photo, "photo", None))
         if app.signature:
             refs.append((app.signature, "signature", None))
+        if app.settlement_letter_scan:
+            refs.append((app.settlement_letter_scan, "settlement_letter", None))
         for n, rec in app.materials.items():
             for h in rec.attachments:
                 refs.append((h, "material", n))

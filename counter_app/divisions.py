@@ -83,6 +83,13 @@ def _short(name: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=64)
+def _within(scope: str) -> tuple[Division, ...]:
+    """The counties whose code starts with ``scope`` ("" = all, "41" = Henan, "4107" = 新乡市)."""
+    return tuple(d for code, d in _table()[0].items() if code.startswith(scope))
+
+
+@functools.lru_cache(maxsize=4096)  # pure; clerks retype the same names all day
 def guess_division(text: str) -> str | None:
     """The county code a placement or police-station name points at, when exactly one fits.
 
@@ -92,7 +99,7 @@ def guess_division(text: str) -> str | None:
     text = re.sub(r"\s", "", text or "")
     if not text:
         return None
-    counties, provinces, prefectures = _table()
+    _, provinces, prefectures = _table()
     scope = ""
     for pname, pcode in provinces.items():
         if text.startswith(pname):
@@ -103,8 +110,9 @@ def guess_division(text: str) -> str | None:
             scope, text = fcode, text[len(fname):]
             break
     found = set()
-    for code, d in counties.items():
-        if not code.startswith(scope) or (not scope and len(d.county) < 3):
+    for d in _within(scope):
+        code = d.code
+        if not scope and len(d.county) < 3:
             continue
         if (text.startswith(d.county) if not scope else d.county in text) or \
                 (scope and _short(d.county) + "分局" in text):

@@ -22,6 +22,7 @@ from counter_app.scheme import (
     HouseholdType,
     IdDocument,
     MedicalChoice,
+    RESERVE_LETTER_STATES,
     RetirementType,
     is_direct_relative,
 )
@@ -295,13 +296,27 @@ def _validate(app: Application, today: _dt.date, for_finalize: bool) -> list[Pro
         if len(value) > most:
             err(path, "too_long", f"{label}最多填写{most}个字（申请表栏位所限），现有{len(value)}个字，请精简。")
 
+    if app.has_item(11) and va.reserve_letter and va.reserve_letter not in RESERVE_LETTER_STATES:
+        err("veteran_affairs.reserve_letter", "unknown_value",
+            "兵役登记介绍信应记录为：" + "或".join(f"“{s}”" for s in RESERVE_LETTER_STATES) + "。")
+    if for_finalize and app.has_item(11) and not va.reserve_letter:
+        err("veteran_affairs.reserve_letter", "required",
+            "预备役登记须携带兵役登记介绍信：请记录申请人已持有，或由本中心开具并当面交给申请人。")
+
     # ---- materials (only when finishing) --------------------------------------
+    if for_finalize and app.has_item(4) and not app.settlement_letter_scan:
+        # 规程 五(四)1: VA "开具《落户介绍信》，并及时扫描上传至省一体化政务服务平台，推送至公安部门";
+        # the police items travel with it or not at all.
+        err("settlement_letter_scan", "required",
+            "户口登记（事项4）须附盖章的《落户介绍信》：请打印落户介绍信，盖章后扫描导入。"
+            "没有它，公安部门的事项4、5不能推送。")
     if for_finalize:
         for req in missing_materials(app):
             if req.number == 1:
                 err("signature", "required", "申请人尚未在联办申请表上签名。")
             elif req.number == 12:
                 err("photo", "required", "申领社保卡须采集白底一寸免冠照片，请拍照或导入。")
+
             else:
                 err(f"materials.{req.number}", "material_missing",
                     f"缺少材料{req.number}“{req.title}”（{req.reason}），请核验原件后勾选。")

@@ -220,6 +220,12 @@ def is_direct_relative(relation: str) -> bool:
     return "".join((relation or "").split()) in DIRECT_RELATIVES
 
 
+# 预备役登记: "申请人携带兵役登记介绍信等相关资料前往安置地县级兵役机关（人民武装部）" (方案 四(三)11);
+# "县级兵役机关（人民武装部）应在申请人提出申请1个工作日内完成预备役登记" (规程 五(四)2) binds the organ
+# from when the applicant comes, so the window words it as the office's promise, not as an order.
+RESERVE_LETTER_STATES: tuple[str, ...] = ("申请人已持有", "本中心已开具并当面交申请人")
+RESERVE_PROMISE = "县级兵役机关（人民武装部）自您本人前往提出申请起1个工作日内完成预备役登记"
+
 # 申请承诺, verbatim from 附件1.
 DECLARATION = ("本人确认上述申报事项为自主选择，申报信息、内容真实有效，若存在隐瞒事实、提供虚假材料等行为，"
                "本人承担由此产生的一切后果和法律责任。")

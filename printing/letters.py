@@ -4,8 +4,9 @@
   (户口登记, 退役军人恢复户口); the police station restores the hukou on it (规程: VA issues the
   letter, scans and uploads it, and it is pushed to 公安). It has a marked place for the seal.
 - 预备役登记提醒: item 11 is done by the applicant in person at the county military service
-  organ; the window hands over this reminder of what to bring, where, and by when (the due
-  date of item 11 from the case's deadlines, in working days).
+  organ; the window hands over this reminder of what to bring and where, with the organ's promise
+  ("应在申请人提出申请1个工作日内完成": the day counts from when the applicant comes, so it is the
+  office's promise, not a date the applicant must meet), and whether the 兵役登记介绍信 was handed over.
 
 Thread contract: both render functions are re-entrant; call them from any worker thread.
 """
@@ -17,7 +18,7 @@ from typing import Any, Mapping
 
 from reportlab.lib.colors import Color
 
-from counter_app.scheme import FamilyMode, HouseholdType
+from counter_app.scheme import RESERVE_LETTER_STATES, RESERVE_PROMISE, FamilyMode, HouseholdType
 from printing import page as pg
 from printing.case import CaseView, cn_date, county_area, county_department_name, read_case
 from printing.document import DocWriter
@@ -152,7 +153,7 @@ def render_reserve_reminder(case: Mapping[str, Any], *, office: str | None = Non
                             office_address: str = "", office_phone: str = "") -> RenderResult:
     """预备役登记提醒 for ``case``: what to bring, where (``office``: default the configured
     military service organ, else the county's 人民武装部 named from the service center; its
-    address likewise) and by when (item 11's due date).
+    address likewise), with the organ's 1-working-day promise and the 兵役登记介绍信 as recorded.
 
     Raises :class:`PrintingError` when item 11 was not chosen.
     """
@@ -163,14 +164,14 @@ def render_reserve_reminder(case: Mapping[str, Any], *, office: str | None = Non
     area = county_area(view.center_name)
     office = office or configured("military_office") or (f"{area}人民武装部" if area else "县级兵役机关（人民武装部）")
     office_address = office_address or configured("military_office_address") or ""
-    due = view.deadlines.get(11)
-    if due is not None and due.due is not None:
-        by_when = cn_date(due.due)
-        if not due.verified:
-            by_when += "（节假日安排尚未公布，按周末推算，请以窗口通知为准）"
+    letter = app.veteran_affairs.reserve_letter
+    if letter == RESERVE_LETTER_STATES[1]:
+        letter_line = "兵役登记介绍信（本中心已开具，已当面交给您）"
+    elif letter == RESERVE_LETTER_STATES[0]:
+        letter_line = "兵役登记介绍信（您已持有）"
     else:
-        by_when = "受理后1个工作日内"
-        view.warnings.append("办件中没有预备役登记的办理时限，提醒上按“受理后1个工作日内”打印。")
+        letter_line = "兵役登记介绍信"
+        view.warnings.append("办件未记录兵役登记介绍信是否已交申请人。")
     a = app.applicant
 
     w = DocWriter()
@@ -178,22 +179,22 @@ def render_reserve_reminder(case: Mapping[str, Any], *, office: str | None = Non
     w.paragraph(f"{a.name}同志：", size=13, space_after=6)
     w.paragraph(
         f"您在{view.center_name or '退役军人服务中心'}申请的退役军人服务“一件事”联办事项中包含“预备役登记”。"
-        f"该事项须由您本人携带下列材料，前往县级兵役机关办理。",
+        f"该事项须由您本人携带下列材料，前往县级兵役机关（人民武装部）办理。",
         size=13, indent_em=2, leading=24, space_after=10)
     w.heading("请携带", size=13, align="left", space_after=4)
-    for i, m in enumerate(RESERVE_MATERIALS, start=1):
+    for i, m in enumerate((letter_line,) + RESERVE_MATERIALS[1:], start=1):
         w.paragraph(f"{i}．{m}", size=13, leading=22, space_after=0, x_offset=26)
     w.space(10)
-    w.heading("办理地点与时间", size=13, align="left", space_after=4)
+    w.heading("办理地点与办理时限", size=13, align="left", space_after=4)
     rows = [("办理地点", office if "兵役机关" in office else f"{office}（县级兵役机关）")]
     if office_address:
         rows.append(("地址", office_address))
     if office_phone:
         rows.append(("联系电话", office_phone))
-    rows += [("办理期限", f"请于{by_when}前本人前往办理"), ("办件编号", view.case_no)]
+    rows += [("办理时限", RESERVE_PROMISE), ("办件编号", view.case_no)]
     w.key_values(rows, label_w=96, size=12, space_after=14)
-    w.paragraph("温馨提示：请携带上述材料原件，本人前往办理；兵役登记介绍信如有遗失，请先与服务中心联系。"
-                "如不能按期前往，请及时与服务中心联系。办理进度可通过豫事办或河南政务服务网查询。",
+    w.paragraph("温馨提示：请携带上述材料原件，尽早本人前往办理；兵役登记介绍信如有遗失，请先与服务中心联系。"
+                "办理进度可通过豫事办或河南政务服务网查询。",
                 size=10.5, leading=18, space_after=20)
     _seal_block(w, view.center_name or "退役军人服务中心", view.accepted_date, seal_note="", seal=False)
     return _finish(w, view, RESERVE_TITLE, view.center_name)

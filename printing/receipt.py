@@ -22,7 +22,7 @@ from reportlab.lib.colors import Color
 
 from counter_app.masking import mask_id_number, mask_phone  # the one masking function
 from counter_app.clock import CHINA_TZ, beijing_now
-from counter_app.scheme import CASE_DEADLINE_WD, ITEMS, MATERIALS
+from counter_app.scheme import CASE_DEADLINE_WD, ITEMS, MATERIALS, RESERVE_LETTER_STATES, RESERVE_PROMISE
 from printing import codes
 from printing import page as pg
 from printing.case import CaseView, cn_date, county_area, read_case
@@ -129,11 +129,10 @@ def next_steps(view: CaseView) -> list[str]:
         steps.append(f"户口登记办结后{when}，请携带《居民户口簿》到{station}打印本人户口页，"
                      "并当场办理居民身份证申领。")
     if app.has_item(11):
-        d11 = view.deadlines.get(11)
-        when = f"{cn_date(d11.due)}前" if d11 and d11.due else "受理后1个工作日内"
         office = configured("military_office") or f"{county_area(view.center_name)}人民武装部"
-        steps.append(f"请于{when}本人携带兵役登记介绍信、退出现役证件、居民身份证或军人公民身份号码登记表，"
-                     f"前往{office}（县级兵役机关）办理预备役登记。")
+        handed = "（本中心已开具，已当面交给您）" if app.veteran_affairs.reserve_letter == RESERVE_LETTER_STATES[1] else ""
+        steps.append(f"预备役登记：请本人携带兵役登记介绍信{handed}、退出现役证件、居民身份证或军人公民身份号码登记表，"
+                     f"前往{office}（县级兵役机关）办理；{RESERVE_PROMISE}。")
     steps.append("各部门办理结果将以短信通知；也可扫描右上角二维码，或在豫事办、河南政务服务网凭办件编号查询办理进度。")
     steps.append("办理完成后欢迎对本次服务进行评价（好差评）。")
     return steps

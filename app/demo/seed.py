@@ -101,6 +101,10 @@ def complete_application(window: Any, app: Application, rng: random.Random, *, s
     if 8 in app.items:
         app.photo = window.cases.put_attachment(synthetic_photo(rng), "image/jpeg")
     app.signature = window.cases.put_attachment(synthetic_signature(rng), "image/png")
+    if 11 in app.items:
+        app.veteran_affairs.reserve_letter = "本中心已开具并当面交申请人"
+    if 4 in app.items:  # the 落户介绍信, stamped and scanned back
+        app.settlement_letter_scan = window.cases.put_attachment(synthetic_scan(rng, "落户介绍信", 20), "image/jpeg")
     return app
 
 

@@ -27,7 +27,7 @@ from counter_app.store.models import Attachment, AuditEntry, CaseAttachment, Cas
 if TYPE_CHECKING:  # pragma: no cover
     from counter_app.services import Window
 
-ROLE_TITLES = {"form_pdf": "申请表PDF", "signed_form": "签字申请表扫描件", "photo": "照片", "signature": "签名",
+ROLE_TITLES = {"form_pdf": "申请表PDF", "signed_form": "签字申请表扫描件", "settlement_letter": "落户介绍信（盖章扫描件）", "photo": "照片", "signature": "签名",
                "material": "材料"}
 
 

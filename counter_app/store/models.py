@@ -142,7 +142,7 @@ class CaseAttachment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("attachments.sha256"))
-    role: Mapped[str] = mapped_column(String(16))  # material / photo / signature / form_pdf / signed_form
+    role: Mapped[str] = mapped_column(String(16))  # material / photo / signature / form_pdf / signed_form / settlement_letter
     material: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     case: Mapped[CaseRow] = relationship(back_populates="attachments")

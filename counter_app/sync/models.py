@@ -147,7 +147,7 @@ class AuditHead(_Request):
 class CaseAttachment(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
     sha256: Sha256
-    role: Literal["material", "photo", "signature", "form_pdf", "signed_form"]
+    role: Literal["material", "photo", "signature", "form_pdf", "signed_form", "settlement_letter"]
     material: int | None = Field(None, ge=1, le=12)
     mime: str | None = None
     size: int | None = Field(None, ge=0)

@@ -61,4 +61,6 @@ def complete(app: Application) -> Application:
         app.material(n).original_seen = True
     app.photo = "a" * 64
     app.signature = "b" * 64
+    app.settlement_letter_scan = "c" * 64 if app.has_item(4) else None
+    app.veteran_affairs.reserve_letter = "申请人已持有" if app.has_item(11) else ""
     return app

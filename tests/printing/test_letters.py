@@ -54,15 +54,15 @@ def test_settlement_letter_needs_a_case_number(case):
         render_settlement_letter(variant(case, case_no=""))
 
 
-def test_reserve_reminder_lists_what_to_bring_where_and_by_when(case):
-    # The due date is read from the case's deadlines (item 11), not recomputed.
-    for d in case["deadlines"]:
-        if d["item"] == 11:
-            d["due"] = "2026-12-03"
+def test_reserve_reminder_lists_what_to_bring_where_and_the_offices_promise(case):
     text = stream_text(render_reserve_reminder(case).pdf)
     for m in RESERVE_MATERIALS:
         assert m in text
-    assert "请于2026年12月3日前本人前往办理" in text
+    # 规程 五(四)2 "应在申请人提出申请1个工作日内完成" binds the organ, from when the applicant comes:
+    # a promise, never an order with a date (a Saturday after a Friday acceptance).
+    assert "自您本人前往提出申请起1个工作日内完成预备役登记" in text
+    assert "请于" not in text and "前本人前往办理" not in text
+    assert "兵役登记介绍信（本中心已开具，已当面交给您）" in text
     assert "新乡市红旗区人民武装部（县级兵役机关）" in text
     assert case["application"]["applicant"]["name"] + "同志" in text
 
@@ -77,11 +77,11 @@ def test_reserve_reminder_uses_configured_office_and_address(case, tmp_path, mon
     assert "获嘉县人民武装部（县级兵役机关）" in text and "获嘉县中山路8号" in text
 
 
-def test_reserve_reminder_without_deadline_says_one_working_day_and_warns(case):
-    case["deadlines"] = [d for d in case["deadlines"] if d["item"] != 11]
+def test_reserve_reminder_without_the_letter_recorded_warns(case):
+    case["application"]["veteran_affairs"]["reserve_letter"] = ""
     result = render_reserve_reminder(case)
-    assert "受理后1个工作日内" in stream_text(result.pdf)
-    assert result.warnings
+    assert "1个工作日内完成预备役登记" in stream_text(result.pdf)
+    assert result.warnings == ["办件未记录兵役登记介绍信是否已交申请人。"]
 
 
 def test_reserve_reminder_refused_without_item_11(case):

@@ -50,7 +50,8 @@ def test_materials_received_and_next_steps(receipt):
         assert m in text
     assert "激活社会保障卡的金融功能" in text
     assert "请携带《居民户口簿》到新乡市公安局凤泉区分局北站派出所打印本人户口页" in text
-    assert "前往新乡市红旗区人民武装部（县级兵役机关）办理预备役登记" in text
+    assert "前往新乡市红旗区人民武装部（县级兵役机关）办理；县级兵役机关（人民武装部）自您本人前往提出申请起1个工作日内完成预备役登记" in text
+    assert "兵役登记介绍信（本中心已开具，已当面交给您）" in text
 
 
 def test_personal_numbers_are_masked_on_the_receipt(case, receipt):

@@ -78,6 +78,11 @@ def finalizable(window, seed: int, *, bank_account: str | None = None) -> Applic
     for req in required_materials(app):
         app.material(req.number).original_seen = True
     app.material(3).attachments = [window.cases.put_attachment(material_text(app), "text/plain")]
+    if app.has_item(11):
+        app.veteran_affairs.reserve_letter = "申请人已持有"
+    if app.has_item(4):  # the stamped 落户介绍信, scanned back
+        app.settlement_letter_scan = window.cases.put_attachment(b"%PDF-1.7 letter " + app.applicant.id_number.encode(),
+                                                                 "application/pdf")
     return app
 
 

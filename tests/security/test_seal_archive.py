@@ -134,10 +134,10 @@ def test_untouched_case_verifies_every_part(window, sealed):
     assert report.ok, report.to_dict()
     names = [c.name for c in report.checks]
     assert names[:3] == ["content", "audit", "seal"]
-    assert {n.split(":")[1] for n in names[3:]} == {"form_pdf", "photo", "signature", "material"}
+    assert {n.split(":")[1] for n in names[3:]} == {"form_pdf", "photo", "signature", "material", "settlement_letter"}
 
 
-@pytest.mark.parametrize("role", ["form_pdf", "photo", "signature", "material"])
+@pytest.mark.parametrize("role", ["form_pdf", "photo", "signature", "material", "settlement_letter"])
 def test_a_tampered_file_fails(window, sealed, role):
     path = window.files.path_for(_att(sealed, role))
     data = bytearray(path.read_bytes())

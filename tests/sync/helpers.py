@@ -29,6 +29,10 @@ def finalized_case(window, rng: random.Random, *, scan_bytes: int = 2048, scans:
         app.material(3).attachments.append(window.cases.put_attachment(os.urandom(scan_bytes), "image/jpeg"))
     app.photo = window.cases.put_attachment(os.urandom(1500), "image/jpeg")
     app.signature = window.cases.put_attachment(os.urandom(800), "image/png")
+    if 11 in app.items:
+        app.veteran_affairs.reserve_letter = "申请人已持有"
+    if 4 in app.items:  # the stamped 落户介绍信, scanned back
+        app.settlement_letter_scan = window.cases.put_attachment(os.urandom(900), "image/jpeg")
     if mutate is not None:
         mutate(app)
     return window.cases.finalize(rec.id, app, CLERK)

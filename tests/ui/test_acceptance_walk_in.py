@@ -73,7 +73,7 @@ def test_walk_in_with_military_registration_form_is_typed_in_and_queued(acceptan
     assert record.state is CaseState.QUEUED
     assert record.application.applicant.id_document is IdDocument.MILITARY_REGISTRATION
     assert record.application.applicant.id_number == number
-    assert record.application.items == [1]
+    assert record.application.items == [1, 7]  # 7 军地养老保险关系转移接续 is 免申即享: included automatically
     assert record.rating is None
     exported = ctx.window.cases.export(record.id)
     assert exported["application"]["applicant"]["id_document"] == "military_registration"

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPush
 
 from counter_app.masking import mask_id_number
 from counter_app.rules import validate
-from counter_app.scheme import FamilyMode, HouseholdType, MedicalChoice
+from counter_app.scheme import RESERVE_LETTER_STATES, FamilyMode, HouseholdType, MedicalChoice
 from ui.acceptance.fields import FieldSet, messages, problems_for
 from ui.acceptance.step import Step, page_layout, user_message
 from ui.acceptance.style import set_role
@@ -25,7 +25,7 @@ from ui.acceptance.style import set_role
 FORM_PREFIXES = ("applicant.political_status", "applicant.education", "applicant.marital_status", "applicant.phone",
                  "applicant.backup", "applicant.placement", "applicant.current_address", "applicant.discharge_date",
                  "data_sharing",
-                 "veteran_affairs.bank", "hukou.", "pension.card", "medical.")
+                 "veteran_affairs.bank", "veteran_affairs.reserve", "hukou.", "pension.card", "medical.")
 POLITICAL = ["中共党员", "中共预备党员", "共青团员", "民革党员", "民盟盟员", "民建会员", "民进会员", "农工党党员",
              "致公党党员", "九三学社社员", "台盟盟员", "无党派人士", "群众"]
 EDUCATION = ["研究生（博士）", "研究生（硕士）", "大学本科", "大学专科", "中等专科", "职业高中", "技工学校", "高中",
@@ -126,6 +126,8 @@ class FormStep(Step):
                             max_length=10).container, 5, 0)
         g.addWidget(fs.line("applicant.placement_division", "拟安置地行政区划代码", max_length=6,
                             placeholder="6位；由拟安置地自动识别").container, 5, 1)
+        g.addWidget(fs.combo("veteran_affairs.reserve_letter", "兵役登记介绍信（事项11）", RESERVE_LETTER_STATES,
+                             editable=False).container, 5, 2)
 
         # data sharing -------------------------------------------------------------------
         _, g, self.ds_note = section("数据共享（平台核验）")
@@ -250,6 +252,7 @@ class FormStep(Step):
         fs.set_enabled(["hukou.relation_to_head", "hukou.head_name", "hukou.head_id_number", "hukou.head_phone"],
                        has4 and join)
         fs.set_enabled(["hukou.property_info"], has4 and new)
+        fs.set_enabled(["veteran_affairs.reserve_letter"], app.has_item(11))
         fs.set_enabled(["data_sharing.property_verified"], has4 and new)
         self._note(self.hukou_note, "" if has4 else "未选择户口登记事项：只需填写入伍前户籍地址。")
         fs.set_enabled(["pension.card_bank", "pension.card_mailing_address"], has8)

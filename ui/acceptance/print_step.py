@@ -77,6 +77,11 @@ def simulate_scan(form_pdf: bytes) -> tuple[bytes, int]:
     return render("ui.acceptance.render_jobs", "scan_of", form_pdf, 120.0)
 
 
+def store_scan(window: Any, pdf: bytes) -> str:
+    """``ctx.tasks.db``: keep a scan in the encrypted file store; returns its SHA-256."""
+    return window.cases.put_attachment(pdf, "application/pdf")
+
+
 class PrintStep(Step):
     key = "print"
     title = "打印"
@@ -103,6 +108,10 @@ class PrintStep(Step):
         self.demo_button = QPushButton("演示：模拟扫描 (F7)")
         self.demo_button.setVisible(bool(getattr(ctx, "demo", False)))
         left.addWidget(self.import_button)
+        # 规程: the 落户介绍信 is stamped, scanned back and pushed with items 4 and 5.
+        self.letter_button = QPushButton("导入盖章的落户介绍信扫描件")
+        self.letter_button.clicked.connect(self.import_letter_dialog)
+        left.addWidget(self.letter_button)
         left.addWidget(self.demo_button)
         body.addLayout(left, 1)
         self.preview = DocumentPreview(ctx)
@@ -133,6 +142,8 @@ class PrintStep(Step):
     def blockers(self) -> list[str]:
         if self.session.signed_scan is None:
             return ["请扫描申请人签字后的申请表并导入（F6）。" + ("演示模式可按 F7 模拟扫描。" if self.ctx.demo else "")]
+        if self.session.app.has_item(4) and not self.session.app.settlement_letter_scan:
+            return ["请将《落户介绍信》盖章后扫描导入：没有它，公安部门的户口登记、身份证申领不能推送。"]
         return []
 
     def focus_first(self) -> None:
@@ -141,6 +152,7 @@ class PrintStep(Step):
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
         self.import_button.setEnabled(not read_only)
+        self.letter_button.setEnabled(not read_only)
         self.demo_button.setEnabled(not read_only)
 
     # ------------------------------------------------------------------ documents
@@ -157,7 +169,7 @@ class PrintStep(Step):
         current = self.docs.currentItem().data(Qt.ItemDataRole.UserRole) if self.docs.currentItem() else None
         self.docs.blockSignals(True)
         self.docs.clear()
-        order = ["form", "settlement_letter", "reserve_reminder", "signed_scan"]
+        order = ["form", "settlement_letter", "reserve_reminder", "signed_scan", "letter_scan"]
         for key in sorted(self.documents, key=order.index):
             doc = self.documents[key]
             mark = "✓ 已打印　" if key in self.session.printed else ""
@@ -202,6 +214,34 @@ class PrintStep(Step):
             return
         self.notify.emit("正在模拟扫描签字后的申请表……", "info")
         self.run_io(simulate_scan, self.session.form_pdf, doing="模拟扫描", on_success=self._scan_ready)
+        letter = self.documents.get("settlement_letter")
+        if self.session.app.has_item(4) and letter is not None and not self.session.app.settlement_letter_scan:
+            self.run_io(simulate_scan, letter.pdf, doing="模拟扫描落户介绍信", on_success=self._letter_ready)
+
+    def import_letter_dialog(self) -> None:
+        if self.read_only:
+            return
+        start = getattr(self.ctx.window.settings, "scan_import_dir", "") or str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "导入盖章的落户介绍信扫描件", start, "扫描件 (*.pdf *.jpg *.jpeg *.png)")
+        if path:
+            self.import_letter(path)
+
+    def import_letter(self, path: str) -> None:
+        if not self.read_only:
+            self.run_io(read_signed_scan, path, doing="导入落户介绍信扫描件", on_success=self._letter_ready)
+
+    def _letter_ready(self, result: tuple[bytes, int]) -> None:
+        pdf, _pages = result
+
+        def stored(digest: str) -> None:
+            self.session.app.settlement_letter_scan = digest
+            self.documents["letter_scan"] = Document("letter_scan", "落户介绍信（盖章扫描件）", pdf,
+                                                     f"导入于 {_dt.datetime.now():%H:%M}")
+            self._fill_list()
+            self._show_scan_status()
+            self.notify.emit("已导入盖章的落户介绍信扫描件。", "ok")
+            self.changed.emit()
+        self.run_db(store_scan, self.ctx.window, pdf, doing="保存落户介绍信扫描件", on_success=stored)
 
     def _scan_ready(self, result: tuple[bytes, int]) -> None:
         pdf, pages = result
@@ -226,4 +266,9 @@ class PrintStep(Step):
         else:
             self.scan_status.setText(f"签字扫描件：已导入（{s.signed_scan_pages} 页）")
             set_role(self.scan_status, "banner-ok")
+        if s.app.has_item(4):
+            done = bool(s.app.settlement_letter_scan)
+            self.scan_status.setText(self.scan_status.text() + "\n落户介绍信盖章扫描件：" + ("已导入" if done else "未导入"))
+            if not done:
+                set_role(self.scan_status, "banner-warning")
 

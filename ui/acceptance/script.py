@@ -215,6 +215,8 @@ def form_values(app: Application, choices: Choices) -> dict[str, str]:
             values["hukou.head_phone"] = h.head_phone or "13837300000"
         if choices.household == HouseholdType.FAMILY and choices.family_mode == FamilyMode.NEW_HOUSEHOLD:
             values["hukou.property_info"] = h.property_info or "豫（2020）新乡市不动产权第1234567号"
+    if 11 in choices.items:
+        values["veteran_affairs.reserve_letter"] = "本中心已开具并当面交申请人"
     if 8 in choices.items:
         values["pension.card_bank"] = p.card_bank or "中国工商银行新乡分行"
         values["pension.card_mailing_address"] = p.card_mailing_address or a.current_address
@@ -473,10 +475,14 @@ class AcceptanceScript:
         self.before_step("print")
         step = self.w.step("print")
         if path is None:
+            if self.session.app.has_item(4):  # the simulated scan covers the stamped 落户介绍信 too
+                self.wait(lambda: "settlement_letter" in step.documents, "生成落户介绍信")
             self.key(Qt.Key.Key_F7)   # demo: simulated scan
         else:
             step.import_scan(path)
         self.wait(lambda: self.session.signed_scan is not None, "导入签字扫描件")
+        if self.session.app.has_item(4) and path is None:
+            self.wait(lambda: bool(self.session.app.settlement_letter_scan), "导入盖章的落户介绍信扫描件")
         self.idle()
         self.after_step("print")
 

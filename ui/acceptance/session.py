@@ -63,6 +63,7 @@ def application_digest(app: Application) -> str:
     data = application_to_dict(app)
     data.pop("signature", None)
     data.pop("materials", None)   # ticking originals after signing does not change the form
+    data.pop("settlement_letter_scan", None)  # the stamped letter is scanned after signing
     return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
