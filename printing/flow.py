@@ -25,6 +25,9 @@ CHECK_GAP_EM = 0.25
 class Text:
     text: str
     bold: bool = False
+    # One unit: a label such as "（数据共享校验）" is moved to the next line whole rather than broken
+    # mid-word (it is still broken when it is longer than a whole line).
+    keep: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,9 @@ def _units(tokens: list[Token], size: float) -> list[_Unit | None]:
     """Tokens to units; None marks a forced line break."""
     out: list[_Unit | None] = []
     for tok in tokens:
-        if isinstance(tok, Text):
+        if isinstance(tok, Text) and tok.keep:
+            out.append(_Unit([Atom("text", tok.text, text_width(tok.text, size), bold=tok.bold)]))
+        elif isinstance(tok, Text):
             out.extend(_text_units(tok.text, size, "text", tok.bold))
         elif isinstance(tok, Check):
             # The box and its whole label stay together (an option is read as one thing);

@@ -42,7 +42,7 @@ FORM_SEAL_PLACE = pg.SealPlace(0, pg.HEADER_SEAL_BOX)
 
 GROUP_W = 26.0     # the vertical group header column ("联办申请")
 LABEL_W = 70.0     # first label column ("联办事项", "退役类型")
-FIELD_LABEL_W = 100.0
+FIELD_LABEL_W = 106.0  # "备用联系人（关系）" on one line at the largest size
 PHOTO_W = 100.0
 SUB_W = 112.0      # sub-headers such as "自主就业退役士兵一次性经济补助登记"
 OPTION_W = 150.0   # the medical options column
@@ -59,10 +59,11 @@ MEDICAL_LABELS = {MedicalChoice.EMPLOYEE_FLEXIBLE: "以灵活就业人员身份�
 # Photo as printed: a 1-inch photo (the electronic one is 358×441 px).
 PHOTO_PRINT_W = 72.0
 PHOTO_PRINT_H = PHOTO_PRINT_W * 441 / 358
+PHOTO_NOTE = "(电子版： 358 * 441， 白底)"  # verbatim from 附件1
 
 
 def _label(text: str, width: float | None = FIELD_LABEL_W, align: str = "center") -> Cell:
-    return Cell([Text(text)], align=align, width=width)
+    return Cell([Text(text, keep=True)], align=align, width=width)
 
 
 def _value(text: str, width: float | None = None) -> Cell:
@@ -111,8 +112,8 @@ def _page1(v: CaseView, photo_painter) -> Stack:
         left_on_right=True,
     )
     application = Stack([
-        Row([_label("联办事项", LABEL_W), Cell(items)]),
-        Row([_label("退役类型", LABEL_W), Cell(rtypes)]),
+        Row([_label("联办事项：", LABEL_W), Cell(items)]),
+        Row([_label("退役类型：", LABEL_W), Cell(rtypes)]),
         personal,
         Row([_label("婚姻状况"), _value(a.marital_status), _label("联系电话"), _value(a.phone)]),
         Row([_label("备用联系人（关系）"), _value(backup), _label("联系人电话"), _value(a.backup_phone)]),
@@ -155,7 +156,7 @@ def _page2(v: CaseView, signature_painter) -> Stack:
                     Text("户主联系方式："), Blank(h.head_phone if join else "", 7)])]),
                 Row([Cell([Check(new, CHOICE_TITLES[FamilyMode.NEW_HOUSEHOLD])], width=96), Cell([
                     Text("房屋产权信息："), Blank(h.property_info if new else "", 6),
-                    Text("（数据共享校验）")])]),
+                    Text("（数据共享校验）", keep=True)])]),
             ])),
             Row([_label("拟申请落户地址", SUB_W), _value(h.target_address)]),
             Row([_label("拟落户地公安派出所", SUB_W), _value(h.police_station)]),
@@ -237,8 +238,11 @@ def render_application_form(case: Mapping[str, Any], *, photo_jpeg: bytes | None
         else:
             cy = top - h / 2
             pen.draw(x + w / 2, cy + 10, "照片粘贴处", 10, align="center")
-            pen.draw(x + w / 2, cy - 6, "（电子版：358*441，", 7.5, align="center")
-            pen.draw(x + w / 2, cy - 16, "白底）", 7.5, align="center")
+            # The source's own spacing and half-width brackets: "(电子版： 358 * 441， 白底)",
+            # broken only at its space after "，".
+            first, second = PHOTO_NOTE.split("， ")
+            pen.draw(x + w / 2, cy - 6, first + "，", 7.5, align="center")
+            pen.draw(x + w / 2, cy - 16, second, 7.5, align="center")
 
     def signature_painter(pen: Pen, x: float, top: float, w: float, h: float) -> None:
         size = 10.5

@@ -25,7 +25,7 @@ from tests.printing.conftest import (
 
 # Every label, option and note of the source form (seed text lines 239-273), as printed.
 SOURCE_LABELS = [
-    "河南省退役军人服务“一件事”联办申请表", "联办申请", "联办事项：" [:-1], "退役类型",
+    "河南省退役军人服务“一件事”联办申请表", "联办申请", "联办事项：", "退役类型：",
     *(ITEMS[n].title for n in FORM_ITEM_ORDER),
     "自主就业退役士兵", "复员军官", "逐月领取退役金退役军人",
     "申请人姓名", "性别", "照片粘贴处", "358*441", "白底", "出生日期", "民族", "公民身份号码", "政治面貌", "学历",
@@ -271,3 +271,31 @@ def test_every_field_at_its_validation_limit_fits_the_form(case, photo_jpeg, sig
     assert result.pages == 2
     text = stream_text(result.pdf)
     assert ("河南省新乡市红旗区东关街道幸福社区" * 10)[:80] in text
+
+
+# Small texts as the source prints them: (the source's words, page, must stay on one line)
+ONE_LINE_ROWS = [("备用联系人（关系）", 0), ("（数据共享校验）", 1), ("联办事项：", 0), ("退役类型：", 0)]
+
+
+def _lines_of(pdf: bytes, word: str, page: int) -> list[set[int]]:
+    chars, _, _ = page_chars(pdf, page)
+    text = "".join(c["text"] for c in chars)
+    out, i = [], text.find(word)
+    while i >= 0:
+        out.append({round(c["top"]) for c in chars[i:i + len(word)]})
+        i = text.find(word, i + 1)
+    return out
+
+
+@pytest.mark.parametrize("word,page", ONE_LINE_ROWS, ids=[r[0] for r in ONE_LINE_ROWS])
+def test_labels_keep_their_colons_and_never_break_mid_word(case, word, page):
+    pdf = render_application_form(case).pdf
+    found = _lines_of(pdf, word, page)
+    assert found and all(len(tops) == 1 for tops in found), found
+
+
+def test_the_photo_note_keeps_the_sources_spacing(case):
+    chars, _, _ = page_chars(render_application_form(case).pdf, 0)
+    text = "".join(c["text"] for c in chars)
+    assert "(电子版： 358 * 441，" in text and "白底)" in text   # source: "(电子版： 358 * 441， 白底)"
+    assert "（电子版：358*441，" not in text
