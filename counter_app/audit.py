@@ -45,7 +45,7 @@ ACTIONS = frozenset({
     # added with the recovery key
     "recovery_key_issue", "key_recover", "backup", "restore",
     # the scheme's points (服务对象 override, letters, delivery)
-    "eligibility_override",
+    "eligibility_override", "handover",
 })
 
 # A keyed MAC over a checkpoint's text; the window passes one built from its vault so that

@@ -41,7 +41,7 @@ from counter_app.store.models import (
     Attachment, AuditEntry, CaseAttachment, CaseRow, CaseTransition, DailySequence, ItemProgress, ItemStatusEvent,
     Operator, OutboxEntry, SigningJob,
 )
-from counter_app.workdays import WorkCalendar, plan_deadlines, sla_state, worst_sla
+from counter_app.workdays import CARD_MAKING, WorkCalendar, plan_deadlines, sla_state, worst_sla
 from counter_app.clock import CHINA_TZ
 from counter_app.errors import UserError
 
@@ -654,6 +654,8 @@ class CaseService:
             d = plan[p.item]
             done = ItemStatus(p.status) in ITEM_DONE_FOR_SLA or ItemStatus(p.status) in (
                 ItemStatus.NOT_ACCEPTED, ItemStatus.DISAPPROVED)
+            if ItemStatus(p.status) == ItemStatus.CARD_MAKING and CARD_MAKING in plan:
+                d, done = plan[CARD_MAKING], False  # the card-making clock runs now (its own 7 WD)
             new = sla_state(self.calendar, d, today, done=done).value
             if new != p.sla or d.due != p.due:
                 p.sla, p.due = new, d.due

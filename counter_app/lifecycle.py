@@ -96,7 +96,8 @@ ITEM_TRANSITIONS: dict[ItemStatus, frozenset[ItemStatus]] = {
     _S.PUSHED: frozenset({_S.ACCEPTED, _S.NOT_ACCEPTED}),
     _S.ACCEPTED: frozenset({_S.APPROVED, _S.DISAPPROVED}),
     _S.APPROVED: frozenset({_S.COMPLETED, _S.CARD_MAKING}),
-    _S.CARD_MAKING: frozenset({_S.MAILED}),
+    # 出件 "通过邮寄或者申请人自取": a card is mailed (已寄出, then 已领取 when delivered) or picked up.
+    _S.CARD_MAKING: frozenset({_S.MAILED, _S.COLLECTED}),
     _S.MAILED: frozenset({_S.COLLECTED}),
     _S.NOT_ACCEPTED: frozenset(),
     _S.DISAPPROVED: frozenset(),
@@ -110,6 +111,18 @@ CERTIFICATE_STATUSES = frozenset({_S.CARD_MAKING, _S.MAILED, _S.COLLECTED})
 ITEM_FINAL = frozenset({_S.NOT_ACCEPTED, _S.DISAPPROVED, _S.COMPLETED, _S.COLLECTED})
 # Statuses where the department's own SLA is met (card making and mailing are excluded by the scheme).
 ITEM_DONE_FOR_SLA = frozenset({_S.COMPLETED, _S.CARD_MAKING, _S.MAILED, _S.COLLECTED})
+
+
+# How far along a status is (a later report never moves an item back).
+_RANK = {_S.PENDING_PUSH: 0, _S.PUSHED: 1, _S.ACCEPTED: 2, _S.NOT_ACCEPTED: 2, _S.APPROVED: 3, _S.DISAPPROVED: 3,
+         _S.COMPLETED: 4, _S.CARD_MAKING: 4, _S.MAILED: 5, _S.COLLECTED: 6}
+
+
+def item_rank(item: int, status: ItemStatus) -> int:
+    """-1 for a status the item cannot have; else its place in the item's life."""
+    if status in CERTIFICATE_STATUSES and item not in CERTIFICATE_ITEMS:
+        return -1
+    return _RANK[status]
 
 
 def check_item_transition(item: int, current: ItemStatus, target: ItemStatus) -> None:

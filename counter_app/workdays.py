@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -174,6 +174,11 @@ class SlaState(str, enum.Enum):
                 "no_deadline": "无时限"}[self.value]
 
 
+# Key of the card-making deadline in a plan (规程 五(四)5 "7个工作日内完成社保卡制卡"): its own clock,
+# outside the 18 working days ("不包括制卡时间、寄送时间、资金发放时间").
+CARD_MAKING = "card_making"
+
+
 @dataclass(frozen=True)
 class Deadline:
     item: int | None      # None for the whole case
@@ -182,16 +187,18 @@ class Deadline:
     starts: _dt.date | None = None
     note: str = ""
     workdays: int | None = None   # the time limit in working days (the whole case: what its items add up to)
+    kind: str = "item"    # "item", "case" or CARD_MAKING
 
     def to_dict(self) -> dict:
         return {"item": self.item, "due": self.due.isoformat() if self.due else None,
                 "starts": self.starts.isoformat() if self.starts else None,
-                "verified": self.verified, "note": self.note, "workdays": self.workdays}
+                "verified": self.verified, "note": self.note, "workdays": self.workdays, "kind": self.kind}
 
 
 def plan_deadlines(calendar: WorkCalendar, accepted: _dt.date, items: Iterable[int],
-                   completed: Mapping[int, _dt.date] | None = None) -> dict[int | None, Deadline]:
-    """Due dates for each chosen item and for the whole case (key None).
+                   completed: Mapping[int, _dt.date] | None = None) -> dict[int | str | None, Deadline]:
+    """Due dates for each chosen item, for the whole case (key None) and, with item 8, for making
+    the card (key ``CARD_MAKING``: 7 working days from the application's end, outside the 18).
 
     An item's clock starts when the items it waits for are done (actual date when known,
     otherwise their planned due date); items with no predecessor start at acceptance.
@@ -226,7 +233,13 @@ def plan_deadlines(calendar: WorkCalendar, accepted: _dt.date, items: Iterable[i
         due, verified = calendar.add_workdays(start, item.deadline_wd)
         note = f"另需{item.excluded_wd}个工作日制卡（不计入总时限）" if item.excluded_wd else ""
         plan[n] = Deadline(n, due, verified and ok, start, note, item.deadline_wd)
-    plan[None] = _whole_case(calendar, accepted, [plan[n] for n in chosen])
+        if item.excluded_wd:
+            card_start, card_ok = finish_of(n)
+            card_due, card_verified = calendar.add_workdays(card_start, item.excluded_wd)
+            plan[CARD_MAKING] = Deadline(n, card_due, card_verified and card_ok and verified, card_start,
+                                         f"社保卡制卡{item.excluded_wd}个工作日（不计入{CASE_DEADLINE_WD}个工作日总时限）",
+                                         item.excluded_wd, kind=CARD_MAKING)
+    plan[None] = replace(_whole_case(calendar, accepted, [plan[n] for n in chosen]), kind="case")
     return plan
 
 

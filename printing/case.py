@@ -108,6 +108,8 @@ def read_case(case: Any, *, need_number: bool = False) -> CaseView:
         item = d.get("item")
         if item is not None and not isinstance(item, int):
             continue
+        if d.get("kind", "item") not in ("item", "case"):  # e.g. card making: its own line, not item 8's
+            continue
         due = _parse_day(d.get("due"))
         if d.get("due") and due is None:
             warnings.append(f"事项{item}的办理时限日期无效，未打印。")

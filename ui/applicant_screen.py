@@ -83,6 +83,7 @@ class ApplicantScreen(QWidget):
         self.setStyleSheet(STYLE_SHEET + "QWidget { font-size: 20px; } QPushButton { min-height: 44px; }")
         self._generation = 0
         self._rating_case: str | None = None
+        self._rating_stage = RATING_STAGE
         self._signing = False
         self.form_pages: list[QImage] = []
 
@@ -331,11 +332,12 @@ class ApplicantScreen(QWidget):
         self.step_back()
 
     # ------------------------------------------------------------------ rating
-    def ask_rating(self, case_id: str) -> None:
+    def ask_rating(self, case_id: str, stage: str = RATING_STAGE) -> None:
         if self._rating_case == case_id and self.stack.currentIndex() == self.PAGE_RATING:
             self.present()   # asked again: brought forward, the applicant's half-made choice stays
             return
         self._rating_case = case_id
+        self._rating_stage = stage  # "acceptance", or "completion" when the applicant comes back
         self.rating_group.setExclusive(False)
         for b in self.rating_buttons.values():
             b.setChecked(False)
@@ -388,8 +390,8 @@ class ApplicantScreen(QWidget):
                 b.setEnabled(True)
             self.rating_failed.emit(message)
 
-        self.ctx.tasks.db.run(record_rating, self.ctx.window, case_id, level, reason, on_success=saved,
-                              on_failure=failed)
+        self.ctx.tasks.db.run(record_rating, self.ctx.window, case_id, level, reason,
+                              stage=self._rating_stage, on_success=saved, on_failure=failed)
 
 
 def applicant_screen_for(ctx: Any) -> ApplicantScreen:

@@ -70,6 +70,7 @@ class CaseDetail:
     timeline: list[TimelineRow] = field(default_factory=list)
     reprints: list[tuple[str, str]] = field(default_factory=list)  # (doc_type, label)
     can_correct: bool = False
+    rating_offer: str | None = None  # "completion": 已办结, the applicant may rate again (好差评)
     correction_reason: str = ""        # set on a correction draft
     supersedes_no: str = ""
     awaiting_approval: bool = False    # a correction waiting for a supervisor
@@ -118,6 +119,8 @@ def load_case_detail(window, case_id: str) -> CaseDetail:
     from counter_app.masking import mask_id_number, mask_name, mask_phone
     from counter_app.scheme import ITEMS, RETIREMENT_TITLES
     from counter_app.store.models import CaseRow, ItemStatusEvent
+    from counter_app.sync.ratings import rating_offer
+
     rec = window.cases.get(case_id)
     app = rec.application
     progress = []
@@ -193,6 +196,7 @@ def load_case_detail(window, case_id: str) -> CaseDetail:
         outbox=outbox_text, progress=progress, timeline=[row for _, row in timeline], reprints=reprints,
         can_correct=can_correct, correction_reason=correction_reason, supersedes_no=supersedes_no,
         awaiting_approval=correction_approval_pending(window, rec),
+        rating_offer=rating_offer(window, rec.id),
     )
 
 
@@ -281,9 +285,14 @@ class CaseDetailPage(QWidget):
         self.approve_button.setProperty("role", "primary")
         self.reveal_button = QPushButton("显示完整信息(&V)")
         self.reveal_button.setObjectName("revealButton")
+        # 规程 五(六): 好差评 after acceptance *and* after completion; shown once the case is 已办结.
+        self.rate_button = QPushButton("办结评价（申请人屏）")
+        self.rate_button.setObjectName("completionRatingButton")
+        self.rate_button.clicked.connect(self.ask_completion_rating)
+        self._rating_screen = None
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
-        for b in (self.reveal_button, self.reprint_button, self.correct_button, self.approve_button,
+        for b in (self.rate_button, self.reveal_button, self.reprint_button, self.correct_button, self.approve_button,
                   self.refresh_button, self.back_button):
             top.addWidget(b)
 
@@ -408,6 +417,7 @@ class CaseDetailPage(QWidget):
         self.approve_button.setVisible(bool(d and d.awaiting_approval) and allowed(actor, "APPROVE_CORRECTION"))
         self.reveal_button.setVisible(allowed(actor, "REVEAL"))
         self.reveal_button.setEnabled(d is not None)
+        self.rate_button.setVisible(bool(d and d.rating_offer == "completion"))
         self.reprint_menu.clear()
         for doc_type, label in (d.reprints if d else []):
             action = self.reprint_menu.addAction(label)
@@ -442,6 +452,25 @@ class CaseDetailPage(QWidget):
         self.message.setText(user_message(exc, "补打"))
 
     @Slot()
+    def ask_completion_rating(self) -> None:
+        """The applicant came back (e.g. to pick up a card): the rating of the completed case on their screen."""
+        if self.detail is None or self.detail.rating_offer != "completion":
+            return
+        from ui.applicant_screen import applicant_screen_for
+
+        screen = applicant_screen_for(self.ctx)
+        screen.ask_rating(self.detail.id, stage="completion")
+        if screen is not self._rating_screen:
+            screen.rating_saved.connect(self._completion_rated)
+            self._rating_screen = screen
+        self.message.setText("已在申请人屏幕显示办结评价，请申请人评价。")
+
+    @Slot(str)
+    def _completion_rated(self, case_id: str) -> None:
+        if self.detail is not None and case_id == self.detail.id:
+            self.message.setText("申请人已对办结服务评价，谢谢。")
+            self.refresh()
+
     def start_correction(self) -> None:
         d = self.detail
         if d is None or not d.can_correct or self.ctx.actor is None:

@@ -23,6 +23,7 @@ Thread contract: run from one background job at a time; each case is its own tra
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,8 +33,10 @@ from counter_app import audit
 from counter_app.cases import SYSTEM, Actor, CaseError
 from counter_app.lifecycle import EDITABLE_STATES, CaseState
 from counter_app.masking import mask_id_number, mask_name
-from counter_app.security.vault import DecryptionError
-from counter_app.store.models import Attachment, CaseAttachment, CaseRow, CaseTransition, SigningJob, WorklistEntry
+from counter_app.security.vault import DecryptionError, Vault
+from counter_app.store.models import (
+    Attachment, CaseAttachment, CaseRow, CaseTransition, Handover, SigningJob, WorklistEntry,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from counter_app.services import Window
@@ -112,7 +115,7 @@ def _draft_references(window: "Window", *, strict: bool = False) -> set[str]:
                 if strict:
                     raise DecryptionError("draft unreadable") from None
                 continue  # cannot tell: keep nothing on its account, archive verify will flag the row
-            refs.update(h for h in (app.photo, app.signature) if h)
+            refs.update(h for h in (app.photo, app.signature, app.settlement_letter_scan) if h)
             for rec in app.materials.values():
                 refs.update(rec.attachments)
     return refs
@@ -139,6 +142,14 @@ def purge_case(window: "Window", case_no: str, *, now: _dt.datetime, actor: Acto
             row.phone_bidx = None
             row.purged_at = now
         s.execute(delete(WorklistEntry).where(WorklistEntry.taken_case_id.in_(ids)))
+        # 出件 records hold the receiver's name and signature: they go with the case's personal data.
+        for h in s.execute(select(Handover).where(Handover.case_id.in_(ids))).scalars().all():
+            if h.detail_enc is not None:
+                detail = json.loads(window.vault.decrypt(h.detail_enc, Vault.associated_data("handovers", "detail_enc",
+                                                                                             h.id)))
+                if detail.get("signature"):
+                    shas.add(detail["signature"])
+            s.delete(h)
         s.flush()
         kept = 0
         for sha in sorted(shas):

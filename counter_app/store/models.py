@@ -261,4 +261,22 @@ class SigningJob(Base):
     __table_args__ = (UniqueConstraint("case_id", "kind", name="uq_signing_job"),)
 
 
+class Handover(Base):
+    """出件: a certificate of item 4, 5 or 8 handed to the applicant, by mail or pickup (规程 五(五)).
+    Who handed it over, who received it, the signature or the mail tracking number are personal
+    data: they live in ``detail_enc``."""
+
+    __tablename__ = "handovers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    item: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(8))  # mail / pickup
+    at: Mapped[_dt.datetime] = mapped_column(UtcDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    detail_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+    __table_args__ = (UniqueConstraint("case_id", "item", name="uq_handover_case_item"),)
+
+
 Index("ix_cases_state_accepted", CaseRow.state, CaseRow.accepted_on)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from counter_app.cases import CaseError
-from counter_app.lifecycle import CaseState, IllegalTransition, ItemStatus, item_path
+from counter_app.lifecycle import CaseState, ItemStatus, item_rank
 from counter_app.store.models import CaseRow, ItemProgress, OutboxEntry
 from counter_app.sync.client import PlatformClient
 
@@ -33,8 +33,8 @@ class ProgressReport:
 
 def _rank(item: int, status: str) -> int:
     try:
-        return len(item_path(item, ItemStatus(status)))
-    except (ValueError, IllegalTransition):
+        return item_rank(item, ItemStatus(status))
+    except ValueError:
         return -1
 
 

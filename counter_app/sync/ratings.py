@@ -47,3 +47,21 @@ def record_rating(window, case_id: str, level: str, reason: str = "", *, stage: 
         s.flush()
         audit.append(s, operator, "rating", row.case_no, {"stage": stage})
         return rating.id
+
+
+def rating_offer(window, case_id: str) -> str | None:
+    """The stage the applicant can rate now, or None.
+
+    规程 五(六): "受理及联办事项办结后，…应向申请人提供‘好差评’服务": a second rating, for completion, is
+    offered once the platform reports the case 已办结 (all joint items finished); the acceptance
+    rating is offered from finalizing on. Each stage is rated at most once."""
+    from counter_app.lifecycle import CaseState
+
+    with window.sessions() as s:
+        row = s.get(CaseRow, case_id)
+        if row is None or row.finalized_at is None:
+            return None
+        rated = set(s.execute(select(Rating.stage).where(Rating.case_id == case_id)).scalars())
+        if row.state == CaseState.COMPLETED.value:
+            return "completion" if "completion" not in rated else None
+        return "acceptance" if "acceptance" not in rated else None
