@@ -18,6 +18,7 @@ import random
 import threading
 from dataclasses import dataclass
 
+from counter_app.clock import CHINA_TZ
 from counter_app.lifecycle import ItemStatus
 from counter_app.scheme import ITEMS, Department
 
@@ -124,3 +125,28 @@ def plan_items(business_key: str, items: list[int], received_at: _dt.datetime, s
             steps.append(PlannedStep(n, ItemStatus.COMPLETED, t))
             outcome[n] = (True, t)
     return steps
+
+
+def sms_for_events(case_no: str, events) -> list[dict]:
+    """The SMS the platform sends for these item events (方案: "平台发送短信通知申请人"): each result,
+    the 户口登记 result with what to do next, the 社保卡 with the activation reminder. No personal data:
+    the applicant's phone number is the addressee, the text names only the case."""
+    out = []
+    for e in events:
+        item, status = e.item, e.to_status
+        title = ITEMS[item].title
+        if item == 4 and status == ItemStatus.COMPLETED.value:
+            kind, text = "hukou_result", (f"您的户口登记（退役军人恢复户口）已办结（办件{case_no}）。请携带《居民户口簿》到户口所在地"
+                                          "公安派出所打印本人户口页，并在《常住人口登记表》签字确认。")
+        elif item == 8 and status == ItemStatus.MAILED.value:
+            kind, text = "card_result", (f"您的社会保障卡已制卡并寄出（办件{case_no}，证到付费）。收到后请本人携带身份证到发卡银行"
+                                         "营业网点激活金融功能，以确保一次性经济补助金发放到位。")
+        elif status == ItemStatus.COMPLETED.value:
+            kind, text = "result", f"您申请的“{title}”已办结（办件{case_no}）。"
+        elif status in (ItemStatus.NOT_ACCEPTED.value, ItemStatus.DISAPPROVED.value):
+            verdict = "不予受理" if status == ItemStatus.NOT_ACCEPTED.value else "审核不通过"
+            kind, text = "result", f"您申请的“{title}”{verdict}（办件{case_no}）：{e.note}"[:500]
+        else:
+            continue
+        out.append({"at": e.at.astimezone(CHINA_TZ).isoformat(timespec="seconds"), "channel": "sms", "item": item, "kind": kind, "text": text})
+    return out

@@ -47,7 +47,7 @@ from counter_app.sync.models import Role
 from refplatform import center as center_views
 from refplatform.blobs import BlobStore, OffsetMismatch
 from refplatform.credentials import Caller, Enrolment
-from refplatform.departments import DepartmentClock, plan_items
+from refplatform.departments import DepartmentClock, plan_items, sms_for_events
 from refplatform.errors import PlatformError, Received
 from refplatform.submission import check_submission, deadlines_of
 from refplatform.tables import (
@@ -467,7 +467,10 @@ class PlatformStore:
                           "history": [{"status": e.to_status, "at": iso(e.at), "note": e.note}
                                       for e in events_of.get((row.id, it.item), [])]}
                          for it in items_of.get(row.id, [])]
-                out.append({"business_key": bk, "platform_case_id": row.platform_case_id, "items": items})
+                events = sorted((e for it in items_of.get(row.id, []) for e in events_of.get((row.id, it.item), [])),
+                                key=lambda e: e.at)
+                out.append({"business_key": bk, "platform_case_id": row.platform_case_id, "items": items,
+                            "notifications": sms_for_events(bk.split("/")[0], events)})
         return {"cases": out, "unknown": unknown, "as_of": iso(self.clock.now())}
 
     # ---- attachments -------------------------------------------------------------------

@@ -119,6 +119,8 @@ def load_case_detail(window, case_id: str) -> CaseDetail:
     from counter_app.masking import mask_id_number, mask_name, mask_phone
     from counter_app.scheme import ITEMS, RETIREMENT_TITLES
     from counter_app.store.models import CaseRow, ItemStatusEvent
+    from counter_app.masking import mask_text
+    from counter_app.sync.notifications import CHANNEL_TITLES, KIND_TITLES, sent_messages
     from counter_app.sync.ratings import rating_offer
 
     rec = window.cases.get(case_id)
@@ -173,6 +175,11 @@ def load_case_detail(window, case_id: str) -> CaseDetail:
         if rec.supersedes_id:
             old = s.get(CaseRow, rec.supersedes_id)
             supersedes_no = f"{old.case_no}（第{old.version}版）" if old else ""
+    # What the platform sent the applicant (the scheme's SMS of results), shown as sent, masked.
+    for m in sent_messages(window, case_id):
+        kind = KIND_TITLES.get(m.kind, m.kind)
+        timeline.append((m.at, TimelineRow(_local(m.at), f"{CHANNEL_TITLES.get(m.channel, m.channel)}通知：{kind}",
+                                           "省平台", mask_text(m.text))))
     timeline.sort(key=lambda pair: pair[0])
 
     plan = window.cases.deadlines(case_id)   # the same computation as the receipt's and the worklist's

@@ -35,7 +35,7 @@ from counter_app.lifecycle import EDITABLE_STATES, CaseState
 from counter_app.masking import mask_id_number, mask_name
 from counter_app.security.vault import DecryptionError, Vault
 from counter_app.store.models import (
-    Attachment, CaseAttachment, CaseRow, CaseTransition, Handover, SigningJob, WorklistEntry,
+    Attachment, CaseAttachment, CaseRow, CaseTransition, Handover, Notification, SigningJob, WorklistEntry,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -150,6 +150,7 @@ def purge_case(window: "Window", case_no: str, *, now: _dt.datetime, actor: Acto
                 if detail.get("signature"):
                     shas.add(detail["signature"])
             s.delete(h)
+        s.execute(delete(Notification).where(Notification.case_id.in_(ids)))  # texts may name the applicant
         s.flush()
         kept = 0
         for sha in sorted(shas):

@@ -279,4 +279,20 @@ class Handover(Base):
     __table_args__ = (UniqueConstraint("case_id", "item", name="uq_handover_case_item"),)
 
 
+class Notification(Base):
+    """A message the platform sent the applicant (SMS of a result), as it reported it; shown, never sent here.
+    ``digest`` (of case, time, item, kind and text) keeps a re-pulled message from being stored twice."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[_dt.datetime] = mapped_column(UtcDateTime())
+    channel: Mapped[str] = mapped_column(String(8))
+    item: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    text_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
 Index("ix_cases_state_accepted", CaseRow.state, CaseRow.accepted_on)

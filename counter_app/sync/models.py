@@ -277,10 +277,22 @@ class ItemProgress(_Answer):
     history: list[ProgressEvent]
 
 
+class Notification(_Answer):
+    """A message the platform sent the applicant ("平台发送短信通知申请人": 审核结果, 户口登记结果, 社保卡);
+    the window shows what was sent, it never sends messages itself."""
+    at: Timestamp
+    channel: Literal["sms"]
+    item: ItemNo | None = None
+    kind: Literal["result", "hukou_result", "card_result"]
+    text: str = Field(min_length=1, max_length=500)
+
+
 class CaseProgress(_Answer):
     business_key: BusinessKey
     platform_case_id: str
     items: list[ItemProgress]
+    notifications: list[Notification] = Field(default_factory=list,
+                                              description="What the platform sent the applicant, oldest first.")
 
 
 class ProgressAnswer(_Answer):

@@ -19,6 +19,7 @@ from counter_app.cases import CaseError
 from counter_app.lifecycle import CaseState, ItemStatus, item_rank
 from counter_app.store.models import CaseRow, ItemProgress, OutboxEntry
 from counter_app.sync.client import PlatformClient
+from counter_app.sync.notifications import store_notifications
 
 log = logging.getLogger(__name__)
 OPEN_AT_PLATFORM = (CaseState.ACKNOWLEDGED.value, CaseState.IN_PROGRESS.value)
@@ -102,6 +103,7 @@ def pull_progress(window, client: PlatformClient, *, batch: int = 200) -> Progre
                 continue
             report.checked += 1
             report.changed_items += apply_case_progress(window, cid, c["items"])
+            store_notifications(window, cid, c.get("notifications") or [])
     if report.changed_items:
         window.cases.refresh_sla()
     return report

@@ -369,7 +369,21 @@ def parse_progress(body: Any) -> ProgressAnswer:
             _opt_str(it, "note", ip)
             for ei, ev in enumerate(_list(_req(it, "history", ip), _at(ip, "history"))):
                 _progress_event(ev, _at(_at(ip, "history"), ei))
+        for ni, n in enumerate(_list(case.get("notifications", []), _at(cp, "notifications"))):
+            _notification(n, _at(_at(cp, "notifications"), ni), lo, hi)
     return body  # type: ignore[return-value]
+
+
+def _notification(n: Any, path: str, lo: int, hi: int) -> None:
+    _obj(n, path)
+    _datetime(_req(n, "at", path), _at(path, "at"))
+    if _str(_req(n, "channel", path), _at(path, "channel")) not in C.NOTIFICATION_CHANNELS:
+        raise _Bad(f"{_at(path, 'channel')} 是未知的通知渠道")
+    if _str(_req(n, "kind", path), _at(path, "kind")) not in C.NOTIFICATION_KINDS:
+        raise _Bad(f"{_at(path, 'kind')} 是未知的通知类型")
+    if n.get("item") is not None:
+        _int(n["item"], _at(path, "item"), lo=lo, hi=hi)
+    _str(_req(n, "text", path), _at(path, "text"), nonempty=True, max_len=500)
 
 
 @_answer(ASK_PAPER, model=M.LookupAnswer)
