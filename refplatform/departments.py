@@ -127,6 +127,9 @@ def plan_items(business_key: str, items: list[int], received_at: _dt.datetime, s
     return steps
 
 
+LETTER_MISSING = "缺少盖章的《落户介绍信》扫描件：户口登记、居民身份证申领暂不推送公安部门，请窗口补传后重新上报。"
+
+
 def sms_for_events(case_no: str, events) -> list[dict]:
     """The SMS the platform sends for these item events (方案: "平台发送短信通知申请人"): each result,
     the 户口登记 result with what to do next, the 社保卡 with the activation reminder. No personal data:

@@ -47,7 +47,7 @@ from counter_app.sync.models import Role
 from refplatform import center as center_views
 from refplatform.blobs import BlobStore, OffsetMismatch
 from refplatform.credentials import Caller, Enrolment
-from refplatform.departments import DepartmentClock, plan_items, sms_for_events
+from refplatform.departments import LETTER_MISSING, DepartmentClock, plan_items, sms_for_events
 from refplatform.errors import PlatformError, Received
 from refplatform.submission import check_submission, deadlines_of
 from refplatform.tables import (
@@ -284,15 +284,27 @@ class PlatformStore:
                                                                 PlatformCase.version < version)).scalars():
                     old.superseded = True
             due = deadlines_of(case)
+            # 规程 五(四)1: the police items go out with the stamped 落户介绍信 or not at all.
+            held = set()
+            if 4 in items and not any(isinstance(a, dict) and a.get("role") == "settlement_letter"
+                                      for a in case.get("attachments") or []):
+                held = {4, 5} & set(items)
+            pushed = [n for n in items if n not in held]
             # Core bulk inserts: the ORM's unit of work for ~60 rows was most of a submission's time.
-            s.execute(insert(CaseItem), [{"case_id": row.id, "item": n, "status": ItemStatus.PUSHED.value,
-                                          "updated_at": now, "due": due.get(n), "note": ""} for n in items])
-            s.execute(insert(ItemEvent), [{"case_id": row.id, "item": n, "from_status": ItemStatus.PENDING_PUSH.value,
-                                           "to_status": ItemStatus.PUSHED.value, "at": now, "note": ""}
-                                          for n in items])
-            s.execute(insert(ScheduledStep), [{"case_id": row.id, "item": st.item, "status": st.status.value,
-                                               "due_at": st.at, "note": st.note, "applied": False}
-                                              for st in plan_items(bk, items, now, self.clock.step_seconds)])
+            s.execute(insert(CaseItem), [{"case_id": row.id, "item": n,
+                                          "status": (ItemStatus.PENDING_PUSH if n in held else ItemStatus.PUSHED).value,
+                                          "updated_at": now, "due": due.get(n),
+                                          "note": LETTER_MISSING if n in held else ""} for n in items])
+            if pushed:
+                s.execute(insert(ItemEvent), [{"case_id": row.id, "item": n,
+                                               "from_status": ItemStatus.PENDING_PUSH.value,
+                                               "to_status": ItemStatus.PUSHED.value, "at": now, "note": ""}
+                                              for n in pushed])
+            steps = plan_items(bk, pushed, now, self.clock.step_seconds)
+            if steps:
+                s.execute(insert(ScheduledStep), [{"case_id": row.id, "item": st.item, "status": st.status.value,
+                                                   "due_at": st.at, "note": st.note, "applied": False}
+                                                  for st in steps])
             row.receipt = {
                 "platform_case_id": pid, "business_key": bk, "content_digest": digest,
                 "received_at": iso(now), "items": items, "seal_verified": seal_ok,

@@ -65,3 +65,30 @@ def test_store_notifications_is_idempotent(sync_window):
     assert store_notifications(sync_window, rec.id, [NOTE]) == 0
     (m,) = sent_messages(sync_window, rec.id)
     assert (m.kind, m.item, m.text) == ("hukou_result", 4, "户口登记已办结")
+
+
+def test_the_platform_holds_the_police_items_without_the_stamped_letter(sync_window, platform, fast_policy):
+    """"开具《落户介绍信》，并及时扫描上传…推送至公安部门": a case whose letter scan is missing (an older window,
+    a hand-made bundle) is received, but items 4 and 5 stay 待推送 with the reason."""
+    import uuid
+
+    from counter_app.sync import contract as C
+    from counter_app.sync.outbox import build_submission
+    from refplatform.store import LETTER_MISSING
+
+    w = sync_window
+    rec = next(r for r in make_cases(w, 4, seed=72) if {4, 5} <= set(r.application.items))
+    assert OutboxDrainer(w, _client(platform.url), policy=fast_policy).drain().acked == 4   # the files are held
+    body = build_submission(w, rec.id)
+    case = body["case"]
+    case["version"] = 2
+    case["attachments"] = [a for a in case["attachments"] if a["role"] != "settlement_letter"]
+    case["content_digest"] = C.content_digest(case)
+    body["business_key"] = C.business_key(case["case_no"], 2)
+    credential = platform.store.authenticate(TOKEN)
+    platform.store.receive_case(str(uuid.uuid4()), body, credential=credential)
+    platform.clock.advance(3600 * 40)
+    items = {it["item"]: it for it in platform.store.progress([body["business_key"]])["cases"][0]["items"]}
+    assert items[4]["status"] == items[5]["status"] == "pending_push"
+    assert items[4]["note"] == LETTER_MISSING
+    assert items[1]["status"] != "pending_push"
