@@ -191,7 +191,8 @@ def render_reserve_reminder(case: Mapping[str, Any], *, office: str | None = Non
         rows.append(("地址", office_address))
     if office_phone:
         rows.append(("联系电话", office_phone))
-    rows += [("办理时限", RESERVE_PROMISE), ("办件编号", view.case_no)]
+    # The organ's promise, said as one short line (RESERVE_PROMISE without its subject, which is the row's label).
+    rows += [("兵役机关承诺", RESERVE_PROMISE.split("）", 1)[1]), ("办件编号", view.case_no)]
     w.key_values(rows, label_w=96, size=12, space_after=14)
     w.paragraph("温馨提示：请携带上述材料原件，尽早本人前往办理；兵役登记介绍信如有遗失，请先与服务中心联系。"
                 "办理进度可通过豫事办或河南政务服务网查询。",

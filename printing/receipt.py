@@ -52,7 +52,9 @@ def time_limit_text(item: int) -> str:
     if it.deadline_wd == 0:
         return "当场办理"
     text = f"{it.deadline_wd}个工作日"
-    if 4 in it.after:
+    if item == 11:  # 规程 五(四)2: counted from when the applicant applies at the 人武部
+        text += "（自您前往申请起）"
+    elif 4 in it.after:
         text += "（户口登记后）"
     elif 1 in it.after:
         text += "（开具介绍信后）"
@@ -70,6 +72,8 @@ def whole_limit_text(whole) -> str:
 
 
 def _due_text(view: CaseView, item: int | None) -> str:
+    if item == 11:  # no date: the organ's day starts when the applicant comes (see letters.RESERVE_PROMISE)
+        return "您前往办理后1个工作日内"
     d = view.deadlines.get(item)
     if d is None or d.due is None:
         return "—" if d is None else (d.note or "不计时限")

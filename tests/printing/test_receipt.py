@@ -92,3 +92,10 @@ def test_receipt_needs_a_case_number_and_a_link(case):
         render_receipt(variant(case, case_no=None), lookup_url=URL)
     with pytest.raises(PrintingError, match="查询链接"):
         render_receipt(case, lookup_url="  ")
+
+
+
+def test_the_reserve_registration_row_promises_no_date(receipt):
+    """规程 五(四)2 "县级兵役机关…应在申请人提出申请1个工作日内完成": the day runs from the applicant's visit."""
+    text = stream_text(receipt.pdf)
+    assert "1个工作日（自您前往申请起）" in text and "您前往办理后1个工作日内" in text
