@@ -29,7 +29,7 @@ def test_progress_shows_each_item_with_status_due_date_and_sla(ctx, scene, qtbot
     page = _page(ctx, qtbot, scene.progressed_id)
     record = ctx.window.cases.get(scene.progressed_id)
     table = page.progress
-    assert table.rowCount() == len(record.progress) == 8
+    assert table.rowCount() == len(record.progress) == 10  # the 8 chosen + 免申即享 items 2 and 7
     for r, p in enumerate(sorted(record.progress, key=lambda p: p["item"])):
         assert _cell(table, r, 0) == str(p["item"])
         assert _cell(table, r, 1) == ITEMS[p["item"]].title
@@ -142,3 +142,25 @@ def test_reprint_renders_the_document_and_prints_it(ctx, scene, qtbot):
         doc.close()
     decoded = {r.text for r in zxingcpp.read_barcodes(image)}
     assert any(page.detail.case_no.replace("-", "") in d.replace("-", "") for d in decoded), decoded
+
+
+def test_the_sms_sent_and_the_completion_rating_are_offered(ctx, scene, qtbot):
+    """"平台发送短信通知申请人" is shown as sent; "受理及联办事项办结后…好差评": once the case is 已办结 the
+    page offers the completion rating on the applicant's screen."""
+    from counter_app.sync.notifications import store_notifications
+
+    cid = scene.progressed_id
+    store_notifications(ctx.window, cid, [{"at": "2026-12-01T10:00:00+08:00", "channel": "sms", "item": 4,
+                                           "kind": "hukou_result", "text": "您的户口登记（退役军人恢复户口）已办结。"}])
+    page = _page(ctx, qtbot, cid)
+    rows = [(_cell(page.timeline, r, 1), _cell(page.timeline, r, 3)) for r in range(page.timeline.rowCount())]
+    assert ("短信通知：户口登记结果", "您的户口登记（退役军人恢复户口）已办结。") in rows
+    assert not page.rate_button.isVisible()                    # not completed yet
+    for p in ctx.window.cases.get(cid).progress:
+        target = ItemStatus.COLLECTED if p["item"] == 8 else ItemStatus.COMPLETED
+        ctx.window.cases.record_item_status(cid, p["item"], target)
+    page = _page(ctx, qtbot, cid)
+    assert page.rate_button.isVisible()
+    page.rate_button.click()
+    screen = ctx.applicant_screen
+    assert screen._rating_stage == "completion" and screen._rating_case == cid
