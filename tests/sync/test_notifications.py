@@ -74,7 +74,7 @@ def test_the_platform_holds_the_police_items_without_the_stamped_letter(sync_win
 
     from counter_app.sync import contract as C
     from counter_app.sync.outbox import build_submission
-    from refplatform.store import LETTER_MISSING
+    from refplatform.departments import LETTER_MISSING
 
     w = sync_window
     rec = next(r for r in make_cases(w, 4, seed=72) if {4, 5} <= set(r.application.items))
