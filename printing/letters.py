@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 from reportlab.lib.colors import Color
 
+from counter_app.eligibility import police_code
 from counter_app.scheme import RESERVE_LETTER_STATES, RESERVE_PROMISE, FamilyMode, HouseholdType
 from printing import page as pg
 from printing.case import CaseView, cn_date, county_area, county_department_name, read_case
@@ -120,6 +121,10 @@ def render_settlement_letter(case: Mapping[str, Any], *, issue_date: _dt.date | 
                if not value]
     if missing:
         raise PrintingError(f"缺少{'、'.join(missing)}，无法开具落户介绍信，请在申请表中补充后再打印。")
+    station_county = police_code(app)
+    if station_county and not station_county.startswith("41"):  # 服务对象: 河南省内落户
+        raise PrintingError(f"拟落户地公安派出所“{h.police_station}”不在河南省内，本中心不能为其开具落户介绍信；"
+                            "请核对派出所，省外落户请申请人到落户地公安机关办理。")
     a = app.applicant
     day = issue_date or view.accepted_date or _dt.date.today()
     issuer = issuer or configured("county_va_name") or county_department_name(view.center_name)

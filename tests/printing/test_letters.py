@@ -87,3 +87,13 @@ def test_reserve_reminder_without_the_letter_recorded_warns(case):
 def test_reserve_reminder_refused_without_item_11(case):
     with pytest.raises(PrintingError, match="预备役登记"):
         render_reserve_reminder(variant(case, application__items=[1, 4]))
+
+
+
+def test_no_settlement_letter_to_a_police_station_outside_henan(case):
+    """服务对象 "河南省内落户安置": a Henan county does not address a 落户介绍信 to 北京市公安局朝阳分局建外派出所."""
+    beijing = variant(case, application__hukou__police_station="北京市公安局朝阳分局建外派出所",
+                      application__hukou__police_station_division="")
+    with pytest.raises(PrintingError, match="不在河南省内"):
+        render_settlement_letter(beijing)
+    assert "北站派出所" in stream_text(render_settlement_letter(case).pdf)
