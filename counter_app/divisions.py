@@ -44,35 +44,45 @@ def _current_name(raw: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _table() -> tuple[dict[str, Division], dict[str, str], dict[str, str]]:
-    """(county code → Division, province name → 2-digit code, prefecture name → 4-digit code)."""
+def _top() -> tuple[dict[str, tuple[str, list]], dict[str, str]]:
+    """(province name → (2-digit code, its raw rows), prefecture name → 4-digit code). Cheap: the
+    counties of a province are parsed only when a text or a code points into it (``_counties``)."""
     from stdnum import numdb
 
-    counties: dict[str, Division] = {}
-    provinces: dict[str, str] = {}
+    provinces: dict[str, tuple[str, list]] = {}
     prefectures: dict[str, str] = {}
     for _, pcode, _, pinfo, children in numdb.get("cn/loc").prefixes:
-        pname = pinfo.get("province", "")
-        provinces[pname] = pcode
-        names = {c: _current_name(info.get("county", "")) for _, c, _, info, _ in children}
-        for rest, name in names.items():
-            if not name or rest == "0000":
-                continue
-            if rest.endswith("00"):
-                if name != "市辖区":
+        provinces[pinfo.get("province", "")] = (pcode, children)
+        for _, rest, _, info, _ in children:
+            if rest.endswith("00") and rest != "0000":
+                name = _current_name(info.get("county", ""))
+                if name and name != "市辖区":
                     prefectures[name] = pcode + rest[:2]
-                continue
-            if name in ("市辖区", "郊区", "市区") or rest[2:] == "01":
+    return provinces, prefectures
+
+
+@functools.lru_cache(maxsize=64)
+def _counties(pcode: str) -> dict[str, Division]:
+    """County code → Division for one province."""
+    for pname, (code, children) in _top()[0].items():
+        if code != pcode:
+            continue
+        names = {c: _current_name(info.get("county", "")) for _, c, _, info, _ in children}
+        out: dict[str, Division] = {}
+        for rest, name in names.items():
+            if not name or rest.endswith("00") or name in ("市辖区", "郊区", "市区") or rest[2:] == "01":
                 continue
             pref = names.get(rest[:2] + "00", "")
             pref = "" if pref in ("市辖区", "县", "") else pref
-            counties[pcode + rest] = Division(pcode + rest, pname, pref, name)
-    return counties, provinces, prefectures
+            out[pcode + rest] = Division(pcode + rest, pname, pref, name)
+        return out
+    return {}
 
 
 def division(code: str) -> Division | None:
     """The county-level division with this 6-digit code, if it exists today."""
-    return _table()[0].get((code or "").strip())
+    code = (code or "").strip()
+    return _counties(code[:2]).get(code) if len(code) == 6 else None
 
 
 def _short(name: str) -> str:
@@ -86,7 +96,8 @@ def _short(name: str) -> str:
 @functools.lru_cache(maxsize=64)
 def _within(scope: str) -> tuple[Division, ...]:
     """The counties whose code starts with ``scope`` ("" = all, "41" = Henan, "4107" = 新乡市)."""
-    return tuple(d for code, d in _table()[0].items() if code.startswith(scope))
+    pcodes = [scope[:2]] if scope else [code for code, _ in _top()[0].values()]
+    return tuple(d for p in pcodes for code, d in _counties(p).items() if code.startswith(scope))
 
 
 @functools.lru_cache(maxsize=4096)  # pure; clerks retype the same names all day
@@ -99,9 +110,9 @@ def guess_division(text: str) -> str | None:
     text = re.sub(r"\s", "", text or "")
     if not text:
         return None
-    _, provinces, prefectures = _table()
+    provinces, prefectures = _top()
     scope = ""
-    for pname, pcode in provinces.items():
+    for pname, (pcode, _) in provinces.items():
         if text.startswith(pname):
             scope, text = pcode, text[len(pname):]
             break
@@ -125,10 +136,10 @@ def guess_division(text: str) -> str | None:
 def province_of(text: str) -> str | None:
     """The 2-digit province code a text starts with (河南省…, 北京市…), or None."""
     text = (text or "").strip()
-    for pname, pcode in _table()[1].items():
+    for pname, (pcode, _) in _top()[0].items():
         if text.startswith(pname):
             return pcode
-    for fname, fcode in _table()[2].items():
+    for fname, fcode in _top()[1].items():
         if text.startswith(fname):
             return fcode[:2]
     return None

@@ -154,6 +154,9 @@ def populate(window, *, seed: int = 11, today: _dt.date | None = None) -> Scene:
     # Accepted today: "on time".
     scene.today_ids.append(_accept(window, rng, CLERK))
     on_time = _accept(window, rng, CLERK, items=[4, 6, 9])
+    if 2 in window.cases.get(on_time).application.items:
+        # 免申即享 item 2 (added for a 自主就业退役士兵) is registered by VA at the counter at once
+        window.cases.record_item_status(on_time, 2, ItemStatus.COMPLETED, source="window", note="窗口当场登记")
     scene.today_ids.append(on_time)
     scene.today_ids.append(_accept(window, rng, CLERK2))
 

@@ -19,7 +19,7 @@ def test_missing_material_blocks_the_step_and_the_list_follows_the_choices(accep
     script.next_step("materials")
     step = widget.step("materials")
     assert {7, 8} <= set(step.rows) and 11 not in step.rows
-    assert step.rows[7].reason.text() == "选择落居民家庭户"
+    assert step.rows[7].reason.text() == "选择投靠亲属入户（落入已有的居民家庭户）"
 
     script.tick_materials(skip={4})
     script.key(Qt.Key.Key_F9)

@@ -157,4 +157,5 @@ def test_cancel_keeps_the_draft_with_everything_typed(acceptance, ctx, qtbot):
     script.idle()
     saved = ctx.window.cases.get(widget.session.case_id)
     assert saved.state is CaseState.DRAFT
-    assert saved.application.items == [11] and saved.application.retirement_type is RetirementType.SELF_EMPLOYED
+    # 2 and 7 are 免申即享: included automatically for a 自主就业退役士兵
+    assert saved.application.items == [2, 7, 11] and saved.application.retirement_type is RetirementType.SELF_EMPLOYED

@@ -44,7 +44,8 @@ def test_rows_are_coloured_by_the_sla_state_the_store_holds(ctx, scene, qtbot):
     # The demo day holds all three states, so each colour was really checked.
     assert coloured == {"on_time", "at_risk", "overdue"}
     overdue_row = next(r for r in page.model.rows if r.key == scene.overdue_id)
-    assert overdue_row.sla == "overdue" and overdue_row.progress_text == "2/3项办结"
+    # items 1, 4, 11 chosen + 免申即享 2 and 7; 1 and 11 done
+    assert overdue_row.sla == "overdue" and overdue_row.progress_text == "2/5项办结"
 
 
 def test_online_applications_and_walk_ins_are_listed_with_masked_personal_data(ctx, scene, qtbot):
