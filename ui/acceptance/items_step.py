@@ -123,7 +123,7 @@ class ItemsStep(Step):
         self.settlement = QCheckBox("开具落户介绍信（办理户口登记时自动勾选）")
         self.household = ChoiceGroup("户口类型（事项4）", list(HouseholdType), columns=2)
         self.family_mode = ChoiceGroup("居民家庭户入户方式", list(FamilyMode), columns=2)
-        self.restore_elsewhere = QCheckBox("非原户口注销地恢复户口（投靠直系亲属）")
+        self.restore_elsewhere = QCheckBox("非原户口注销地恢复户口")
         self.pension = ChoiceGroup("养老保险参保（事项6）", list(PensionChoice), PENSION_TITLES)
         self.medical = ChoiceGroup("医疗保险参保（事项9）", list(MedicalChoice), MEDICAL_TITLES)
         right.addWidget(self.intention)

@@ -91,7 +91,7 @@ class PrintStep(Step):
     def __init__(self, ctx, session, parent=None):
         super().__init__(ctx, session, parent)
         lay = page_layout(self, "第7步　打印与扫描",
-                          "打印申请表交申请人签字，打印落户介绍信等文书；签字后的申请表扫描并导入（F6）。"
+                          "打印申请表交申请人签字，打印落户介绍信等文书；签字后的申请表扫描并导入（F6），落户介绍信盖章后扫描导入。"
                           "屏幕签名已写入电子申请表；纸质申请表仍须手写签字，因为它作为原件归档。")
         body = QHBoxLayout()
         lay.addLayout(body, 1)
