@@ -33,6 +33,7 @@ from counter_app.problems import Problem
 from counter_app import signing_queue
 from counter_app.signing_queue import documents_to_sign
 from counter_app.rules import blocking, chosen_only, normalise, validate
+from counter_app.scheme import ITEMS
 from counter_app.eligibility_override import check_override
 from counter_app.security.roles import Permission, allowed, denial_message
 from counter_app.security.vault import DecryptionError, Vault
@@ -635,10 +636,17 @@ class CaseService:
         if row.accepted_on is None:
             return {}
         completed: dict[int, _dt.date] = {}
+        visited: dict[int, _dt.date] = {}  # items timed from the applicant's visit: the day of 受理
         for p in s.execute(select(ItemProgress).where(ItemProgress.case_id == row.id)).scalars():
             if ItemStatus(p.status) in ITEM_DONE_FOR_SLA:
                 completed[p.item] = _as_utc(p.updated_at).astimezone(CHINA_TZ).date()
-        return plan_deadlines(self.calendar, row.accepted_on, items, completed)
+            if ITEMS[p.item].starts_on_visit and ItemStatus(p.status) not in (ItemStatus.PENDING_PUSH,
+                                                                               ItemStatus.PUSHED):
+                first = s.execute(select(func.min(ItemStatusEvent.at)).where(
+                    ItemStatusEvent.case_id == row.id, ItemStatusEvent.item == p.item,
+                    ItemStatusEvent.to_status == ItemStatus.ACCEPTED.value)).scalar()
+                visited[p.item] = _as_utc(first or p.updated_at).astimezone(CHINA_TZ).date()
+        return plan_deadlines(self.calendar, row.accepted_on, items, completed, visited)
 
     def deadlines(self, case_id: str) -> dict:
         """``{item or None: Deadline}`` of a case ({} before it is accepted)."""

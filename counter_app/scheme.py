@@ -64,6 +64,9 @@ class Item:
     # Extra working days outside the 18-day case limit (8: 7 WD card making).
     excluded_wd: int = 0
     exempt_application: bool = False  # 免申即享
+    # The department's clock starts when the applicant applies there in person, not when the case
+    # is pushed (11: "应在申请人提出申请1个工作日内完成预备役登记").
+    starts_on_visit: bool = False
     only_for: tuple[RetirementType, ...] = ()
     note: str = ""
 
@@ -88,7 +91,7 @@ ITEMS: dict[int, Item] = {
             excluded_wd=7, note="7个工作日内制卡并邮寄送达（证到支付寄递费用）"),
     9: Item(9, "基本医疗保险参保和变更登记", "医保参保登记", Department.MI, 5, after=(4,)),
     10: Item(10, "基本医疗保险关系转移接续", "医保关系转移", Department.MI, 5, after=(4,)),
-    11: Item(11, "预备役登记", "预备役登记", Department.PAFD, 1,
+    11: Item(11, "预备役登记", "预备役登记", Department.PAFD, 1, starts_on_visit=True,
              note="申请人本人携带兵役登记介绍信前往县级兵役机关办理"),
 }
 

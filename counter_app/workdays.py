@@ -196,7 +196,8 @@ class Deadline:
 
 
 def plan_deadlines(calendar: WorkCalendar, accepted: _dt.date, items: Iterable[int],
-                   completed: Mapping[int, _dt.date] | None = None) -> dict[int | str | None, Deadline]:
+                   completed: Mapping[int, _dt.date] | None = None,
+                   visited: Mapping[int, _dt.date] | None = None) -> dict[int | str | None, Deadline]:
     """Due dates for each chosen item, for the whole case (key None) and, with item 8, for making
     the card (key ``CARD_MAKING``: 7 working days from the application's end, outside the 18).
 
@@ -204,6 +205,8 @@ def plan_deadlines(calendar: WorkCalendar, accepted: _dt.date, items: Iterable[i
     otherwise their planned due date); items with no predecessor start at acceptance.
     Item 4 waits for the 落户介绍信 that VA issues with item 1's 1 working day; we count
     that day even when item 1 itself is not chosen, since the letter is always needed.
+    An item whose clock starts with the applicant's own visit (11, 预备役登记) has a due date only
+    once ``visited`` says when the applicant applied there (the department reports 受理).
     """
     completed = dict(completed or {})
     chosen = sorted(set(items))
@@ -230,6 +233,12 @@ def plan_deadlines(calendar: WorkCalendar, accepted: _dt.date, items: Iterable[i
         if item.deadline_wd is None:
             plan[n] = Deadline(n, None, True, start, note="按资金到账情况办理，不计时限")
             continue
+        if item.starts_on_visit:
+            if n not in (visited or {}):
+                plan[n] = Deadline(n, None, True, None,
+                                   note=f"自申请人本人前往提出申请起{item.deadline_wd}个工作日内办结")
+                continue
+            start = visited[n]
         due, verified = calendar.add_workdays(start, item.deadline_wd)
         note = f"另需{item.excluded_wd}个工作日制卡（不计入总时限）" if item.excluded_wd else ""
         plan[n] = Deadline(n, due, verified and ok, start, note, item.deadline_wd)

@@ -126,3 +126,14 @@ def test_the_completion_rating_is_offered_once_the_case_is_completed(window):
     assert rating_offer(window, rec.id) == "completion"
     record_rating(window, rec.id, "非常满意", stage="completion")
     assert rating_offer(window, rec.id) is None
+
+
+
+def test_the_reserve_registration_clock_starts_when_the_department_reports_the_visit(window):
+    rec = finalized_case(window)
+    prog = {p["item"]: p for p in window.cases.get(rec.id).progress}
+    assert prog[11]["due"] is None and prog[11]["sla"] == "no_deadline"
+    window.cases.record_item_status(rec.id, 11, ItemStatus.ACCEPTED,
+                                    at=dt.datetime(2026, 12, 4, 2, 0, tzinfo=dt.timezone.utc))   # Friday, Beijing
+    prog = {p["item"]: p for p in window.cases.get(rec.id).progress}
+    assert str(prog[11]["due"]) == "2026-12-07"

@@ -77,7 +77,9 @@ def test_finalize_writes_case_outbox_and_audit_together(window):
         steps = [(t.from_state, t.to_state, t.operator) for t in s.execute(select(CaseTransition)).scalars()]
     assert steps[-2:] == [("materials_complete", "signed", "clerk01"), ("signed", "queued", "clerk01")]
     assert {p["item"] for p in rec.progress} == set(range(1, 12))
-    assert all(p["status"] == "pending_push" and p["due"] for p in rec.progress if p["item"] != 7)
+    # 7: by fund arrival; 11: timed from the applicant's visit to the 人武部, so no date yet
+    assert all(p["status"] == "pending_push" and p["due"] for p in rec.progress if p["item"] not in (7, 11))
+    assert [p["due"] for p in rec.progress if p["item"] in (7, 11)] == [None, None]
 
 
 def test_finalize_refused_while_a_material_is_missing(window):

@@ -70,7 +70,7 @@ def test_table_round_trips():
 
 
 ITEM_DEADLINES = [  # (item, working days after its start, predecessor)
-    (1, 1, None), (2, 1, None), (3, 1, None), (11, 1, None),
+    (1, 1, None), (2, 1, None), (3, 1, None),
     (4, 10, "letter"), (5, 0, 4), (6, 2, 4), (8, 2, 4), (9, 5, 4), (10, 5, 4),
 ]
 
@@ -138,3 +138,13 @@ def test_shipped_tables_load_and_agree_with_the_package(year):
     while day.year == year:
         assert shipped.is_workday(day) == package.is_workday(day), day
         day += dt.timedelta(days=1)
+
+
+def test_reserve_registration_is_timed_from_the_applicants_visit(cal):
+    """规程 五(四)2 "县级兵役机关…应在申请人提出申请1个工作日内完成预备役登记": no due date until the applicant
+    has applied at the 人武部; then 1 working day from that day (a Friday visit is due on Monday)."""
+    plan = plan_deadlines(cal, D(2026, 11, 2), [1, 11])
+    assert plan[11].due is None and "自申请人本人前往提出申请起1个工作日" in plan[11].note
+    assert sla_state(cal, plan[11], D(2026, 12, 31)) is SlaState.NO_DEADLINE   # never "overdue" for waiting
+    visited = plan_deadlines(cal, D(2026, 11, 2), [1, 11], visited={11: D(2026, 11, 6)})
+    assert (visited[11].starts, visited[11].due) == (D(2026, 11, 6), D(2026, 11, 9))
