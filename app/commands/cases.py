@@ -179,7 +179,7 @@ def _print_case_text(data: dict) -> None:
     rt = app.get("retirement_type")
     print(f"申请人：{a['name']}  {a['sex']}  公民身份号码：{a['id_number']}  退役类型：{RetirementType(rt).title if rt else '未选'}")
     print(f"联系电话：{a['phone']}  现居住地址：{a['current_address']}")
-    due = {d["item"]: d["due"] for d in data.get("deadlines", [])}
+    due = {d["item"]: d["due"] for d in data.get("deadlines", []) if d.get("kind", "item") != "card_making"}
     status = {p["item"]: p["status"] for p in data.get("items_progress", [])}
     print("联办事项：")
     for n in app["items"]:
@@ -238,7 +238,7 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
 
 def cmd_sla_due(args: argparse.Namespace) -> int:
     from counter_app.scheme import ITEMS
-    from counter_app.workdays import HolidayTableError, WorkCalendar, plan_deadlines, sla_state
+    from counter_app.workdays import CARD_MAKING, HolidayTableError, WorkCalendar, plan_deadlines, sla_state
 
     accepted = _date(args.accepted, "受理日期")
     today = _date(args.today, "日期") if args.today else _dt.date.today()
@@ -257,17 +257,18 @@ def cmd_sla_due(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     plan = plan_deadlines(cal, accepted, items)
     rows = []
-    for key in items + [None]:
+    for key in items + [k for k in (CARD_MAKING,) if k in plan] + [None]:
         d = plan[key]
-        rows.append({**d.to_dict(), "title": ITEMS[key].title if key else "全案（18个工作日）",
-                     "state": sla_state(cal, d, today).value})
+        title = ("社会保障卡制卡（不计入总时限）" if key == CARD_MAKING else ITEMS[key].title) if key else "全案（18个工作日）"
+        rows.append({**d.to_dict(), "title": title, "state": sla_state(cal, d, today).value})
     if args.json:
         _print_json({"accepted": accepted, "today": today, "deadlines": rows})
         return 0
     print(f"受理日期：{accepted}（受理当日不计入）")
     for r in rows:
         flag = "" if r["verified"] else "（该年度节假日安排未发布，按周末推算，仅供参考）"
-        print(f"  {(str(r['item']) + '.') if r['item'] else '  '} {r['title']}：{r['due'] or '无时限'} {r['note']}{flag}")
+        number = f"{r['item']}." if r["item"] and r["kind"] == "item" else "  "
+        print(f"  {number} {r['title']}：{r['due'] or '无时限'} {r['note']}{flag}")
     return 0
 
 

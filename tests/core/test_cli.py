@@ -120,6 +120,12 @@ def test_sla_due_text_and_json(capsys):
     assert due[1] == "2026-11-03" and due[None] == due[8] == "2026-11-19"
     code, out, _ = run(capsys, "sla", "due", "--accepted", "2026-12-28", "--items", "4")
     assert "仅供参考" in out  # 2027 has no published schedule in the package
+    # Card making: its own line, 7 working days after item 8's application (not counted in the 18)
+    code, out, _ = run(capsys, "sla", "due", "--accepted", "2026-11-02", "--items", "4,8", "--json")
+    rows = json.loads(out)["deadlines"]
+    card = next(d for d in rows if d["kind"] == "card_making")
+    item8 = next(d for d in rows if d["item"] == 8 and d["kind"] == "item")
+    assert card["starts"] == item8["due"] and card["due"] > item8["due"]
 
 
 @pytest.mark.parametrize("args,fragment", [
