@@ -125,3 +125,32 @@ def test_retention_run_from_the_cli(staffed_window, capsys, monkeypatch):
 def test_unknown_case_is_a_clear_error(window, capsys):
     code, out = run(capsys, "archive", "verify", "410702-01-20261130-0099-1")
     assert code == 2 and out.startswith("错误：")
+
+
+def test_handover_through_the_cli(staffed_window, staff, capsys, monkeypatch, tmp_path):
+    """出件 "通过邮寄或者申请人自取": an authenticated clerk records a pickup with the receiver's signature."""
+    from counter_app.delivery import handovers
+    from counter_app.lifecycle import ItemStatus
+    from tests.security.casework import finalize_case, signature_png
+
+    rec, _, _ = finalize_case(staffed_window, 81, actor=staff["clerk1"])
+    staffed_window.cases.record_item_status(rec.id, 4, ItemStatus.COMPLETED)
+    case_no = rec.case_no
+    staffed_window.close()
+    sig = tmp_path / "sig.png"
+    sig.write_bytes(signature_png(3))
+    monkeypatch.setenv("COUNTER_APP_PASSWORD", "Window-one-1")
+    args = ["case", "handover", case_no, "--item", "4", "--mode", "pickup", "--handed-by", "北站派出所 张警官",
+            "--user", "clerk1"]
+    code, out = run(capsys, *args)
+    assert code != 0 and "领取人" in out                              # who received it is required
+    code, out = run(capsys, *args, "--received-by", "刘涛", "--signature", str(sig))
+    assert code == 0 and "已登记出件" in out and "申请人自取" in out
+    from counter_app.services import open_window
+
+    w = open_window(staffed_window.home)
+    try:
+        (h,) = handovers(w.cases, w.cases.get_by_number(case_no).id)
+        assert (h.item, h.received_by, h.recorded_by) == (4, "刘涛", "clerk1")
+    finally:
+        w.close()
