@@ -78,15 +78,15 @@ def test_the_platform_holds_the_police_items_without_the_stamped_letter(sync_win
 
     w = sync_window
     rec = next(r for r in make_cases(w, 4, seed=72) if {4, 5} <= set(r.application.items))
-    assert OutboxDrainer(w, _client(platform.url), policy=fast_policy).drain().acked == 4   # the files are held
     body = build_submission(w, rec.id)
     case = body["case"]
-    case["version"] = 2
     case["attachments"] = [a for a in case["attachments"] if a["role"] != "settlement_letter"]
     case["content_digest"] = C.content_digest(case)
-    body["business_key"] = C.business_key(case["case_no"], 2)
-    credential = platform.store.authenticate(TOKEN)
-    platform.store.receive_case(str(uuid.uuid4()), body, credential=credential)
+    caller = platform.store.authenticate(TOKEN)
+    for a in case["attachments"]:
+        data = w.files.get(a["sha256"])
+        platform.store.put_attachment(case["center_code"], a["sha256"], 0, data, len(data))
+    platform.store.receive_case(str(uuid.uuid4()), body, caller=caller)
     platform.clock.advance(3600 * 40)
     items = {it["item"]: it for it in platform.store.progress([body["business_key"]])["cases"][0]["items"]}
     assert items[4]["status"] == items[5]["status"] == "pending_push"
