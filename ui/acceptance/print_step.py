@@ -236,7 +236,7 @@ class PrintStep(Step):
         def stored(digest: str) -> None:
             self.session.app.settlement_letter_scan = digest
             self.documents["letter_scan"] = Document("letter_scan", "落户介绍信（盖章扫描件）", pdf,
-                                                     f"导入于 {_dt.datetime.now():%H:%M}")
+                                                     f"导入于 {beijing_now():%H:%M}")
             self._fill_list()
             self._show_scan_status()
             self.notify.emit("已导入盖章的落户介绍信扫描件。", "ok")
