@@ -60,3 +60,40 @@ def test_the_photo_step_has_one_button_per_action(acceptance, qtbot):
     action_bar = [f"{key} {label}" for key, label, _method in step.actions]   # the stepper's footer buttons
     for label in ("导入照片", "重新拍照", "立即拍照"):
         assert sum(label in text for text in own + action_bar) == 1, own + action_bar
+
+
+def test_down_then_enter_after_a_menu_opens_the_row_below(ctx, scene, main_window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    main = main_window()
+    page = main.worklist
+    qtbot.waitUntil(lambda: page.model.rowCount() > 3 and not page.loading, timeout=10000)
+    page.table.setFocus()
+    page.table.selectRow(1)
+    QTest.keyClick(main, Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)   # the 办件 menu …
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is not None, timeout=5000)
+    QTest.keyClick(QApplication.activePopupWidget(), Qt.Key.Key_Escape)   # … closed again
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is None, timeout=5000)
+    page.table.setFocus()                  # the clerk is back in the list
+    QTest.keyClick(page.table, Qt.Key.Key_Down)
+    assert page.table.currentIndex().row() == 2
+    wanted = page.model.row_at(2)
+    opened = []
+    page.open_case.connect(lambda key, _state: opened.append(key))
+    page.open_online.connect(opened.append)
+    QTest.keyClick(page.table, Qt.Key.Key_Return)
+    assert opened == [wanted.key]
+
+
+def test_down_in_the_search_box_still_goes_into_the_list(ctx, scene, main_window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    main = main_window()
+    page = main.worklist
+    qtbot.waitUntil(lambda: page.model.rowCount() > 3 and not page.loading, timeout=10000)
+    page.focus_search()
+    QTest.keyClick(page.search, Qt.Key.Key_Down)
+    assert page.table.hasFocus() and page.table.currentIndex().row() == 0
