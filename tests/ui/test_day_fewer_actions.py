@@ -1,0 +1,44 @@
+"""Fewer navigation actions for a walk-in: the applicable items come ticked once the retirement type
+is chosen, and the 落户地址 / 社保卡邮寄地址 follow the 现居住地址 until typed otherwise."""
+from __future__ import annotations
+
+from counter_app.scheme import RetirementType
+
+
+def test_choosing_the_retirement_type_ticks_every_applicable_item(acceptance):
+    widget, script = acceptance()
+    script.identity_from_card()
+    script.next_step("items")
+    step = widget.step("items")
+    assert not any(cb.isChecked() for cb in step.item_checks.values())
+    before = script.actions
+    script.space(step.rtype.buttons[list(RetirementType).index(RetirementType.DEMOBILIZED_OFFICER)])
+    assert script.actions == before + 1
+    enabled = {n for n, cb in step.item_checks.items() if cb.isEnabled()}
+    assert enabled and {n for n, cb in step.item_checks.items() if cb.isChecked()} == enabled
+    assert widget.session.app.items == sorted(enabled)
+    assert 2 not in enabled                       # 自主就业 only: stays unticked and greyed
+    script.space(step.item_checks[1])             # the clerk unticks what the applicant does not want
+    assert 1 not in widget.session.app.items
+    script.space(step.rtype.buttons[list(RetirementType).index(RetirementType.SELF_EMPLOYED)])
+    assert 1 not in widget.session.app.items      # a later change of type does not tick it again
+
+
+def test_the_card_and_mailing_addresses_follow_the_current_address(acceptance):
+    from ui.acceptance.script import Choices
+
+    widget, script = acceptance()
+    script.identity_from_card()
+    script.next_step("items")
+    script.choose(Choices())
+    script.next_step("form")
+    fields = widget.step("form").fs.fields
+    card_address = widget.session.app.applicant.current_address
+    assert card_address
+    for path in ("hukou.target_address", "pension.card_mailing_address"):
+        assert fields[path].widget.text() == card_address
+    script.type_text(fields["pension.card_mailing_address"].widget, "河南省郑州市金水区花园路1号")
+    script.type_text(fields["applicant.current_address"].widget, "河南省洛阳市新安县劳动路285号")
+    app = widget.session.app
+    assert app.hukou.target_address == "河南省洛阳市新安县劳动路285号"          # followed
+    assert app.pension.card_mailing_address == "河南省郑州市金水区花园路1号"   # typed otherwise: stays
