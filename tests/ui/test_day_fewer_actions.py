@@ -42,3 +42,27 @@ def test_the_card_and_mailing_addresses_follow_the_current_address(acceptance):
     app = widget.session.app
     assert app.hukou.target_address == "河南省洛阳市新安县劳动路285号"          # followed
     assert app.pension.card_mailing_address == "河南省郑州市金水区花园路1号"   # typed otherwise: stays
+
+
+def test_the_signed_scan_moves_on_to_submit_by_itself(acceptance):
+    from ui.acceptance.script import Choices, demo_application, form_values
+
+    widget, script = acceptance()
+    choices = Choices(items=(1, 5))
+    script.identity_from_card()
+    script.next_step("items")
+    script.choose(choices)
+    script.next_step("form")
+    script.fill_form(form_values(demo_application(), choices))
+    script.next_step("materials")
+    script.tick_materials()
+    script.next_step("photo")
+    script.next_step("review")
+    script.sign()
+    script.next_step("print")
+    before = script.actions
+    script.scan_signed_form()
+    assert widget.current.key == "submit" and script.actions == before + 1   # the scan key only
+    assert widget.next_button.text() == "提交 (F9)"
+    script.submit()
+    assert widget.session.finalized
