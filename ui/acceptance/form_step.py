@@ -89,7 +89,8 @@ class FormStep(Step):
     def __init__(self, ctx, session, parent=None):
         super().__init__(ctx, session, parent)
         lay = page_layout(self, "第3步　申请表（附件1）",
-                          "按 Enter 到下一栏。标“数据共享”的信息联网时由平台自动核验填入。")
+                          "按 Enter 到下一个待填栏（已填的跳过，Tab 逐栏），都填好时到下一步。"
+                          "标“数据共享”的信息联网时由平台自动核验填入。")
         self.summary = QLabel("")
         set_role(self.summary, "banner-info")
         lay.addWidget(self.summary)
