@@ -86,6 +86,7 @@ class AcceptanceWidget(QWidget):
         self._saving = 0
         self._loading = case_id is not None or worklist_id is not None
         self._blocked_reason: str | None = None
+        self.ended = False                # finished() emitted
         self.last_message = ("", "")
 
         outer = QVBoxLayout(self)
@@ -491,6 +492,9 @@ class AcceptanceWidget(QWidget):
         self._update_buttons()
 
     def _finish(self) -> None:
+        if self.ended:
+            return   # the rating ended it already; a late F9 must not end it twice
+        self.ended = True
         s = self.session
         self._autosave.stop()
         release_memory()
