@@ -361,11 +361,12 @@ def _devices(home: Path, timeout: float) -> dict:
         return {"available": True, "error": f"设备查询超过 {timeout:.0f} 秒未完成"}
     if "error" in box:
         return {"available": True, "error": box["error"]}
-    rows = []
-    for row in box.get("rows", []):
-        to_dict = getattr(row, "to_dict", None)
-        rows.append(to_dict() if callable(to_dict) else dict(vars(row)))
-    return {"available": True, "devices": rows}
+    return {"available": True, "devices": [_device_dict(row) for row in box.get("rows", [])]}
+
+
+def _device_dict(row: Any) -> dict:
+    to_dict = getattr(row, "to_dict", None)
+    return to_dict() if callable(to_dict) else dict(vars(row))
 
 
 def _store_facts(home: Path, operator: str) -> dict:
@@ -491,8 +492,13 @@ class DiagnosticsResult:
 
 
 def export_diagnostics(home: Path | None, dest: Path, *, operator: str = "it_admin",
-                       device_timeout: float = 20, qt: bool = False) -> DiagnosticsResult:
-    """Write the diagnostics zip to ``dest`` (atomically). Each section that fails is noted, not fatal."""
+                       device_timeout: float = 20, qt: bool = False,
+                       device_rows: list | None = None) -> DiagnosticsResult:
+    """Write the diagnostics zip to ``dest`` (atomically). Each section that fails is noted, not fatal.
+
+    ``device_rows``: the running program's own device states (the GUI's self-test rows). The
+    program holds the reader's port while it polls, so probing it again from here would find it
+    busy and report 未连接 for a reader that works; only without them (the command line) is probed."""
     if home is None:
         from counter_app.paths import data_home
 
@@ -516,7 +522,11 @@ def export_diagnostics(home: Path | None, dest: Path, *, operator: str = "it_adm
     section("config.json", lambda: {**_config_without_secrets(home), "printers": _printers(home),
                                     "keystore": _keystore_facts(home), "environment": _environment()})
     section("store.json", lambda: _store_facts(home, operator))
-    section("devices.json", lambda: _devices(home, device_timeout))
+    if device_rows is not None:
+        section("devices.json", lambda: {"available": True, "source": "running-program",
+                                         "devices": [_device_dict(r) for r in device_rows]})
+    else:
+        section("devices.json", lambda: _devices(home, device_timeout))
     section("selftest.json", lambda: [c.as_dict() for c in run_selftest(home, qt=qt)])
     for producer in (_recent_logs, _crash_reports):
         try:

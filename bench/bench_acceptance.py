@@ -124,7 +124,6 @@ def _online_actions(ctx, hub) -> int:
         script.submit()
         script.next_step("rating")
         script.rate("满意")
-        script.key_next()
         return script.actions
     finally:
         widget.close()
@@ -201,8 +200,7 @@ def run(report) -> None:
             script.next_step("submit")
             script.submit()
             script.next_step("rating")
-            script.rate("满意")
-            script.key_next()
+            script.rate("满意")                   # the applicant's rating ends the acceptance
             script.wait(lambda: not widget.isVisible() or widget._autosave.isActive() is False, "结束受理")
             elapsed = time.perf_counter() - start
             widget.close()

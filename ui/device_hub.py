@@ -208,6 +208,8 @@ class DeviceHub(QObject):
         self._analyse = True
         self._mirror = True
         self.current_card: IdCardData | None = None
+        # the decoded photo of current_card, (card, image, message): an explicit read (F7) shows it
+        self.current_photo: tuple | None = None
         self.reader_message = "读卡器未启动"
         self._idcard_info = DeviceInfo("idcard", "二代身份证读卡器", "", DeviceState.NOT_CONNECTED, "")
         self._camera_info = DeviceInfo("camera", "摄像头", "", DeviceState.NOT_CONNECTED, "",
@@ -328,10 +330,12 @@ class DeviceHub(QObject):
         self.reader_status.emit(event.message)
         if event.kind is CardEventKind.NEW_CARD and event.card is not None:
             self.current_card = event.card
+            self.current_photo = None
             self.card_read.emit(event.card)
         elif event.kind is CardEventKind.NO_CARD:
             if self.current_card is not None:
                 self.current_card = None
+                self.current_photo = None
                 self.card_removed.emit()
         elif event.kind is CardEventKind.ERROR:
             self.card_error.emit(event.message)
@@ -339,6 +343,8 @@ class DeviceHub(QObject):
 
     @Slot(object, object, str)
     def _on_card_photo(self, card: IdCardData, image: QImage | None, message: str) -> None:
+        if card is self.current_card:
+            self.current_photo = (card, image, message)
         self.card_photo.emit(card, image, message)
 
     # ------------------------------------------------------------------------------ camera

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget,
 )
@@ -33,6 +33,7 @@ from ui.lock_screen import IdleWatch, LockScreen
 from ui.login_dialog import role_title
 from ui.main_menus import SHORTCUT_HELP, build_menus
 from ui.shell_jobs import confirm_recovered, record_lock, recovered_case_numbers
+from ui.shortcuts import shortcut
 from ui.status_bar import CounterStatusBar
 
 if TYPE_CHECKING:
@@ -213,8 +214,8 @@ class MainWindow(QMainWindow):
         self.worklist.new_walk_in.connect(self.start_walk_in)
         self.detail.back.connect(self.show_worklist)
         self.detail.correction_started.connect(self.open_draft)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.detail, self.show_worklist,
-                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut(QKeySequence(Qt.Key.Key_Escape), self.detail, self.show_worklist,
+                 Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._apply_permissions()
         self.lock_screen.set_unlock(self.session.unlock if self.session is not None else None)
         self.idle.install(QApplication.instance())

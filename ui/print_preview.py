@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap, QShortcut
+from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from counter_app.printers import DOC_TYPES
 from ui.acceptance.style import set_role
+from ui.shortcuts import shortcut
 
 log = logging.getLogger(__name__)
 
@@ -281,10 +282,10 @@ class DocumentPreview(QWidget):
         self.print_button.clicked.connect(lambda: self.print_document())
         self.save_button.clicked.connect(lambda: self.save_as())
         if show_buttons:
-            QShortcut(QKeySequence.StandardKey.Print, self, self.print_document,
-                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            QShortcut(QKeySequence("Ctrl+Shift+S"), self, lambda: self.save_as(),
-                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut(QKeySequence(QKeySequence.StandardKey.Print), self, self.print_document,
+                     Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut(QKeySequence("Ctrl+Shift+S"), self, lambda: self.save_as(),
+                     Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._printers_loaded = False
 
     # ---------------------------------------------------------------- content

@@ -140,14 +140,19 @@ def run_selftest(window, hub_states: list | None = None, *, demo: bool = False) 
     return health.selftest(idcard_port=window.settings.reader_port or None)
 
 
-def export_diagnostics(window, export, destination: str, operator: str = "it_admin") -> str:
+def export_diagnostics(window, export, destination: str, operator: str = "it_admin",
+                       hub_states: list | None = None, *, demo: bool = False) -> str:
     """The diagnostics zip (no personal data) into the chosen folder.
-    Blocks (device probing, self-test): ``ctx.tasks.io``."""
+    Blocks (device probing, self-test): ``ctx.tasks.io``.
+
+    The device rows are the self-test screen's (:func:`run_selftest`): while the hub holds the
+    reader's port a fresh probe of that port finds it busy and would report 未连接."""
     if export is None:
         raise UserFacingError("本机程序不含诊断导出功能，请联系技术人员更新程序。")
     target = Path(destination) / f"counter-diagnostics-{window.settings.center_code}-{window.settings.window_no}-" \
                                   f"{beijing_now():%Y%m%d-%H%M%S}.zip"
-    result = export(window.home, target, operator=operator)
+    rows = run_selftest(window, hub_states, demo=demo)
+    result = export(window.home, target, operator=operator, device_rows=rows)
     note = f"（{len(result.problems)}项未能收集）" if getattr(result, "problems", None) else ""
     return f"诊断包已导出：{result.path}{note}。其中不含申请人个人信息，可发给技术人员。"
 
@@ -479,8 +484,10 @@ class SettingsPage(QWidget):
     def export_diagnostics(self, destination: str) -> None:
         self.message.setText("正在导出诊断包……")
         operator = self.ctx.actor.username if self.ctx.actor else "it_admin"
+        hub = self.ctx.devices
+        states = list(hub.states) if hub is not None and hasattr(hub, "states") else None
         submit(self.ctx.tasks.io, export_diagnostics, self.ctx.window, self.ctx.hooks.export_diagnostics,
-               destination, operator, on_success=self._diagnostics_done, on_failure=self._diagnostics_failed)
+               destination, operator, states, demo=self.ctx.demo, on_success=self._diagnostics_done, on_failure=self._diagnostics_failed)
 
     def _diagnostics_done(self, text: str) -> None:
         self.message.setText(text)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget,
 )
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ui.background import submit
 from ui.context import AppContext
 from ui.errors import user_message
+from ui.shortcuts import shortcut
 
 log = logging.getLogger(__name__)
 
@@ -437,8 +438,7 @@ class WorklistPage(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.new_button.clicked.connect(self.new_walk_in)
         # Down arrow from the search box goes into the list: search, arrow, Enter.
-        QShortcut(QKeySequence(Qt.Key.Key_Down), self.search, self._into_table,
-                  context=Qt.ShortcutContext.WidgetShortcut)
+        shortcut(QKeySequence(Qt.Key.Key_Down), self.search, self._into_table, Qt.ShortcutContext.WidgetShortcut)
         QWidget.setTabOrder(self.search, self.search_button)
         QWidget.setTabOrder(self.search_button, self.table)
         self._loading = False

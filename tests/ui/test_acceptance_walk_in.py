@@ -147,8 +147,9 @@ def test_cancel_keeps_the_draft_with_everything_typed(acceptance, ctx, qtbot):
     script.identity_from_card()
     script.next_step("items")
     items = widget.step("items")
-    script.space(items.rtype.buttons[0])
-    script.space(items.item_checks[11])
+    script.space(items.rtype.buttons[0])              # every applicable item comes ticked …
+    script.space(items.item_checks[11])               # … and the applicant does not want item 11
+    wanted = sorted(n for n, cb in items.item_checks.items() if cb.isEnabled() and n != 11)
     script.key(Qt.Key.Key_Escape)
     box = widget.findChild(QMessageBox, "cancelBox")
     assert box is not None and widget.session.case_no in box.text()
@@ -157,5 +158,6 @@ def test_cancel_keeps_the_draft_with_everything_typed(acceptance, ctx, qtbot):
     script.idle()
     saved = ctx.window.cases.get(widget.session.case_id)
     assert saved.state is CaseState.DRAFT
-    # 2 and 7 are 免申即享: included automatically for a 自主就业退役士兵
-    assert saved.application.items == [2, 7, 11] and saved.application.retirement_type is RetirementType.SELF_EMPLOYED
+    # 2 and 7 are 免申即享: included automatically (locked) for a 自主就业退役士兵
+    assert saved.application.items == sorted(set(wanted) | {2, 7})
+    assert saved.application.retirement_type is RetirementType.SELF_EMPLOYED

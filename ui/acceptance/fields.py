@@ -40,15 +40,30 @@ class FocusCombo(QComboBox):
         super().wheelEvent(event)
 
 
-def next_input(page: QWidget, widget: QWidget) -> QWidget | None:
-    """The next text field or combo box of ``page`` in focus order after ``widget`` (Enter moves
-    there), or None at the page's last field."""
+def is_empty(widget: QWidget) -> bool:
+    """Nothing filled in yet: an empty text, an editable combo without text, a combo with no choice
+    or at 未核验 (the tri-state's "no answer")."""
+    if isinstance(widget, QLineEdit):
+        return not widget.text().strip()
+    if isinstance(widget, QComboBox):
+        if widget.isEditable():
+            return not widget.currentText().strip()
+        return widget.currentIndex() < 0 or (widget.itemData(widget.currentIndex()) is None
+                                             and widget.currentText() == TRI_STATE[0][0])
+    return False
+
+
+def next_input(page: QWidget, widget: QWidget, *, empty_only: bool = False) -> QWidget | None:
+    """The next text field or combo box of ``page`` in focus order after ``widget``, or None at the
+    page's last field. ``empty_only``: the next one still to fill (Enter skips what the card, the
+    platform or a default already filled; Tab still visits every field)."""
     w = widget.nextInFocusChain()
     for _ in range(2000):
         if w is None or w is widget or not page.isAncestorOf(w):
             return None   # left the page: the clerk is at its last field
         if (isinstance(w, (QLineEdit, QComboBox)) and w.isVisible() and w.isEnabled()
-                and w.focusPolicy() & Qt.FocusPolicy.TabFocus and not isinstance(w.parentWidget(), QComboBox)):
+                and w.focusPolicy() & Qt.FocusPolicy.TabFocus and not isinstance(w.parentWidget(), QComboBox)
+                and not (empty_only and not is_empty(w))):
             return w
         w = w.nextInFocusChain()
     return None

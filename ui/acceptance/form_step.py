@@ -79,6 +79,9 @@ def fetch_data_sharing(window: Any, id_number: str) -> dict:
     return lookup_data_sharing(window, id_number)
 
 
+ADDRESS_FOLLOWERS = ("hukou.target_address", "pension.card_mailing_address")
+
+
 class FormStep(Step):
     key = "form"
     title = "填写申请表"
@@ -87,7 +90,8 @@ class FormStep(Step):
     def __init__(self, ctx, session, parent=None):
         super().__init__(ctx, session, parent)
         lay = page_layout(self, "第3步　申请表（附件1）",
-                          "按 Enter 到下一栏。标“数据共享”的信息联网时由平台自动核验填入。")
+                          "按 Enter 到下一个待填栏（已填的跳过，Tab 逐栏），都填好时到下一步。"
+                          "标“数据共享”的信息联网时由平台自动核验填入。")
         self.summary = QLabel("")
         set_role(self.summary, "banner-info")
         lay.addWidget(self.summary)
@@ -205,6 +209,7 @@ class FormStep(Step):
                              f"{a.id_document.title}：{mask_id_number(a.id_number)}　（在第1步修改）")
         self.date_label.setText(f"申请日期：{app.application_date or '提交时自动填写'}")
         self._apply_sections()
+        self._address_defaults(self.fs.fields["applicant.current_address"].value(), "")
         self._refresh_problems()
         if (self._fetched_for != a.id_number and a.id_number and not self.read_only
                 and self._platform_available()):
@@ -269,7 +274,19 @@ class FormStep(Step):
         label.setText(text)
         label.setVisible(bool(text))
 
+    def _address_defaults(self, address: str, previous: str) -> None:
+        """The 落户地址 and the 社保卡邮寄地址 default to the 现居住地址 and follow it while they still
+        hold it (or nothing): most applicants register and receive the card where they live, and a
+        field filled that way is one the clerk need not reach. A different address typed there stays."""
+        for path in ADDRESS_FOLLOWERS:
+            f = self.fs.fields[path]
+            if address and f.container.isEnabled() and f.value() in ("", previous):
+                f.set_value(address)
+        self.commit()
+
     def _edited(self, path: str) -> None:
+        if path == "applicant.current_address":
+            self._address_defaults(self.fs.fields[path].value(), self.session.app.applicant.current_address)
         self.commit()
         self._validate_timer.start()
         if path in self.verified_values:

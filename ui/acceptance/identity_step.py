@@ -302,7 +302,13 @@ class IdentityStep(Step):
         if hub.current_card is None:
             self.notify.emit("读卡器上没有证件，请申请人放置居民身份证。", "info")
             return
-        self._on_card(hub.current_card)
+        card = hub.current_card
+        self._on_card(card)
+        # the photo was decoded when the card was laid down; if it is not decoded yet, card_photo
+        # brings it when it is
+        photo = getattr(hub, "current_photo", None)
+        if photo is not None and photo[0] is card:
+            self._on_card_photo(*photo)
 
     def toggle_original(self) -> None:
         if not self.read_only:
@@ -371,6 +377,9 @@ class IdentityStep(Step):
 
     @Slot(object, object, str)
     def _on_card_photo(self, card, image: QImage | None, message: str) -> None:
+        own = self.session.card
+        if own is None or own.id_number != card.id_number:
+            return   # a card left on the reader or refused: its photo is not this applicant's
         if image is not None and not image.isNull():
             self.photo.setPixmap(QPixmap.fromImage(image).scaled(self.photo.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                                                   Qt.TransformationMode.SmoothTransformation))

@@ -83,7 +83,8 @@ class ItemsStep(Step):
     def __init__(self, ctx, session, parent=None):
         super().__init__(ctx, session, parent)
         lay = page_layout(self, "第2步　联办事项与选项",
-                          "先选退役类型，再勾选申请人要办理的事项（空格键勾选，Tab 键移动）。不适用的事项会变灰并说明原因。")
+                          "先选退役类型：适用的事项随即全部勾选，请取消申请人不办理的事项（空格键勾选，Tab 键移动）。"
+                          "不适用的事项会变灰并说明原因。")
         body = QHBoxLayout()
         lay.addLayout(body, 1)
 
@@ -221,10 +222,31 @@ class ItemsStep(Step):
     def _edited(self) -> None:
         if self._loading or self.read_only:
             return
+        app = self.session.app
+        first_type = app.retirement_type is None and self.rtype.value() is not None
+        self.commit()
+        normalise(app)
+        self._refresh()
+        chosen = [n for n in app.items if not ITEMS[n].exempt_application]  # 免申即享 items come by themselves
+        if first_type and not chosen and app.source != "online":
+            self._preselect_applicable()
+        self.changed.emit()
+
+    def _preselect_applicable(self) -> None:
+        """A walk-in comes for the joint service: once the retirement type is known, every item that
+        applies is ticked and the clerk unticks what the applicant does not want (one key each),
+        instead of ticking eleven. An online application keeps the applicant's own choice."""
+        self._loading = True
+        try:
+            for cb in self.item_checks.values():
+                if cb.isEnabled():
+                    cb.setChecked(True)
+            self.settlement.setChecked(self.settlement.isChecked() or self.item_checks[4].isChecked())
+        finally:
+            self._loading = False
         self.commit()
         normalise(self.session.app)
         self._refresh()
-        self.changed.emit()
 
     def _refresh(self) -> None:
         app = self.session.app

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QScrollArea,
                                QVBoxLayout, QWidget)
 
 from ui.acceptance.session import read_attachment, store_attachment
@@ -123,17 +123,9 @@ class PhotoStep(Step):
         report_scroll.setWidget(report_page)
         report_scroll.setMinimumHeight(90)
         right.addWidget(report_scroll, 1)
-        buttons = QHBoxLayout()
-        self.import_button = QPushButton("导入照片 (F5)")
-        self.retake_button = QPushButton("重新拍照 (F6)")
-        self.shutter_button = QPushButton("立即拍照 (F7)")
-        for b in (self.import_button, self.retake_button, self.shutter_button):
-            buttons.addWidget(b)
-        right.addLayout(buttons)
+        # import / retake / shutter are the step's F5 / F6 / F7 buttons in the stepper's action bar,
+        # once: a second row of the same buttons here only made the clerk wonder which to press
         body.addLayout(right, 2)
-        self.import_button.clicked.connect(self.import_dialog)
-        self.retake_button.clicked.connect(self.retake)
-        self.shutter_button.clicked.connect(self.capture_now)
         self.processing = False
         self.last_result = None
 
@@ -178,7 +170,7 @@ class PhotoStep(Step):
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
-        for b in (self.import_button, self.retake_button, self.shutter_button, *self.clerk_boxes):
+        for b in self.clerk_boxes:
             b.setEnabled(not read_only)
 
     # ------------------------------------------------------------------ actions

@@ -67,7 +67,8 @@ class RatingStep(Step):
             return
         self.session.rating_done = True
         self._show_done()
-        self.notify.emit("申请人已评价，谢谢。按 F9 结束本次受理。", "ok")
+        self.notify.emit("申请人已评价，谢谢。本次受理结束。", "ok")
+        self.request_next.emit()   # the applicant's answer ends the acceptance, as "不评价" does
 
     def _show_done(self) -> None:
         self.state.setText("已评价")

@@ -7,7 +7,9 @@ draft (``case_id``). It emits ``finished(case_id)`` when the clerk ends a submit
 
 Keyboard (every action has one; shown on the buttons):
 
-* Enter — next field; on the last field of a step, or anywhere outside a text field, the next step;
+* Enter — the next field still empty (fields already filled from the card, the platform or a default
+  are skipped; Tab visits them); when nothing after it is left to fill, or anywhere outside a text
+  field, the next step (what still blocks it is listed and focused instead);
 * F9 or Ctrl+Enter — next step; F8 or Alt+← — previous step; Ctrl+1…9 — a step already visited;
 * F5 / F6 / F7 — the current step's own actions (listed at the bottom); Esc — cancel.
 
@@ -57,6 +59,7 @@ STEP_CLASSES: tuple[type[Step], ...] = (IdentityStep, ItemsStep, FormStep, Mater
 SUBMIT_INDEX = 7
 AUTOSAVE_MS = 20_000
 MAX_BLOCKERS_SHOWN = 4
+NEXT_LABEL = "下一步 (F9 / Enter)"   # true: Enter with nothing left to fill moves on (keyPressEvent)
 
 
 class AcceptanceWidget(QWidget):
@@ -83,6 +86,7 @@ class AcceptanceWidget(QWidget):
         self._saving = 0
         self._loading = case_id is not None or worklist_id is not None
         self._blocked_reason: str | None = None
+        self.ended = False                # finished() emitted
         self.last_message = ("", "")
 
         outer = QVBoxLayout(self)
@@ -123,7 +127,7 @@ class AcceptanceWidget(QWidget):
         self.cancel_button = QPushButton("取消受理 (Esc)")
         self.action_bar = QHBoxLayout()
         self.back_button = QPushButton("上一步 (F8)")
-        self.next_button = QPushButton("下一步 (F9 / Ctrl+Enter)")
+        self.next_button = QPushButton(NEXT_LABEL)
         set_role(self.next_button, "primary")
         for b in (self.cancel_button, self.back_button, self.next_button):
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
@@ -143,7 +147,8 @@ class AcceptanceWidget(QWidget):
             self.step_list.addItem(item)
             step.notify.connect(self.show_message)
             step.changed.connect(self._mark_dirty)
-            step.request_next.connect(self.go_next)
+            # only the step on screen moves the stepper on (a late answer of a step left behind does not)
+            step.request_next.connect(lambda s=step: self.go_next() if self.current is s else None)
             step.busy_changed.connect(self._step_busy_changed)
         self.submit_step.finalized.connect(self._finalized)
         self.step_list.currentRowChanged.connect(self._list_clicked)
@@ -418,7 +423,7 @@ class AcceptanceWidget(QWidget):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             focus = QApplication.focusWidget()
             if isinstance(focus, (QLineEdit, QComboBox)) or isinstance(focus and focus.parentWidget(), QComboBox):
-                nxt = next_input(self.current, focus)
+                nxt = next_input(self.current, focus, empty_only=True)
                 if nxt is not None:
                     nxt.setFocus(Qt.FocusReason.TabFocusReason)
                     if isinstance(nxt, QLineEdit):
@@ -487,6 +492,9 @@ class AcceptanceWidget(QWidget):
         self._update_buttons()
 
     def _finish(self) -> None:
+        if self.ended:
+            return   # the rating ended it already; a late F9 must not end it twice
+        self.ended = True
         s = self.session
         self._autosave.stop()
         release_memory()
@@ -576,7 +584,7 @@ class AcceptanceWidget(QWidget):
         elif last:
             self.next_button.setText("完成 (F9)")
         else:
-            self.next_button.setText("下一步 (F9 / Ctrl+Enter)")
+            self.next_button.setText(NEXT_LABEL)
         self.next_button.setEnabled(not busy)
         self.back_button.setEnabled(not busy and self.index > 0)
 
