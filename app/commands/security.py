@@ -33,19 +33,13 @@ def _print_json(data: object) -> None:
 
 
 def _open(args: argparse.Namespace):
-    from counter_app.config import ConfigError
-    from counter_app.security.keystore import KeyStoreError
     from counter_app.services import open_window
 
-    try:
-        return open_window(Path(args.home) if getattr(args, "home", None) else None)
-    except (KeyStoreError, ConfigError) as exc:
-        raise _user_error(exc.message) from None
+    return open_window(Path(args.home) if getattr(args, "home", None) else None)
 
 
 def _admin(window, args: argparse.Namespace, permission):  # noqa: ANN001
     """The administrator running this command (authenticated), or the installer on a fresh install."""
-    from counter_app.cases import CaseError
     from counter_app.security import access
     from counter_app.security.operators import INSTALLER
 
@@ -58,11 +52,8 @@ def _admin(window, args: argparse.Namespace, permission):  # noqa: ANN001
     password = os.environ.get("COUNTER_APP_ADMIN_PASSWORD")
     if password is None:
         password = getpass.getpass(f"系统管理员 {args.admin} 的密码：")
-    try:
-        actor = directory.authenticate(args.admin, password)
-        access.require(actor, permission)
-    except CaseError as exc:
-        raise _user_error(exc.message) from None
+    actor = directory.authenticate(args.admin, password)
+    access.require(actor, permission)
     return actor
 
 
@@ -111,16 +102,13 @@ def _cmd_keys_recover(args: argparse.Namespace) -> int:
     from counter_app import audit
     from counter_app.paths import data_home
     from counter_app.security import recovery
-    from counter_app.security.keystore import KeyStoreError, open_keystore
+    from counter_app.security.keystore import open_keystore
     from counter_app.services import keystore_namespace
 
     home = Path(args.home) if args.home else data_home()
     key_text = _read_secret(args, "恢复密钥（可含空格或连字符）：")
-    try:
-        keystore = open_keystore(home, keystore_namespace(home))
-        info = recovery.recover(home / "counter.sqlite3", keystore, key_text)
-    except KeyStoreError as exc:
-        raise _user_error(exc.message) from None
+    keystore = open_keystore(home, keystore_namespace(home))
+    info = recovery.recover(home / "counter.sqlite3", keystore, key_text)
     window = _open(args)
     try:
         with window.sessions.begin() as s:
@@ -254,12 +242,9 @@ def _cmd_audit_archive(args: argparse.Namespace) -> int:
         actor = _admin(window, args, Permission.RUN_RETENTION)
         now = _dt.datetime.now(_dt.timezone.utc)
         cutoff = audit.months_before(now, args.months)
-        try:
-            with window.sessions.begin() as s:
-                cp = audit.archive_older_than(s, cutoff, window.home / "audit-archive", mac=_checkpoint_mac(window),
-                                              now=now, operator=actor.username)
-        except audit.AuditError as exc:
-            raise _user_error(exc.message) from None
+        with window.sessions.begin() as s:
+            cp = audit.archive_older_than(s, cutoff, window.home / "audit-archive", mac=_checkpoint_mac(window),
+                                          now=now, operator=actor.username)
         if cp is None:
             print(f"没有早于 {cutoff.date()} 的审计记录需要归档。")
         else:
@@ -288,7 +273,6 @@ def _new_password(args: argparse.Namespace) -> str:
 
 
 def _cmd_operators_add(args: argparse.Namespace) -> int:
-    from counter_app.cases import CaseError
     from counter_app.security import access
     from counter_app.security.roles import Permission, Role
 
@@ -296,10 +280,7 @@ def _cmd_operators_add(args: argparse.Namespace) -> int:
     window = _open(args)
     try:
         actor = _admin(window, args, Permission.MANAGE_OPERATORS)
-        try:
-            info = access.directory(window).add(actor, args.username, args.role, args.name, password)
-        except CaseError as exc:
-            raise _user_error(exc.message) from None
+        info = access.directory(window).add(actor, args.username, args.role, args.name, password)
         print(f"已添加账户 {info.username}（{Role(info.role).title}）。")
         return 0
     finally:
@@ -328,17 +309,13 @@ def _cmd_operators_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_operators_unlock(args: argparse.Namespace) -> int:
-    from counter_app.cases import CaseError
     from counter_app.security import access
     from counter_app.security.roles import Permission
 
     window = _open(args)
     try:
         actor = _admin(window, args, Permission.MANAGE_OPERATORS)
-        try:
-            access.directory(window).unlock(actor, args.username)
-        except CaseError as exc:
-            raise _user_error(exc.message) from None
+        access.directory(window).unlock(actor, args.username)
         print(f"账户 {args.username} 已解锁。")
         return 0
     finally:
