@@ -61,14 +61,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = () if command == "--version" else COMMAND_MODULES.get(command or "", EXTENSION_MODULES)
     for name in modules:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            # Only tolerate the extension itself being absent (e.g. a trimmed build),
-            # not a broken import inside it.
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
+        module = importlib.import_module(name)
         register: Callable[[argparse._SubParsersAction], None] = getattr(module, "register")
         register(sub)
     return parser

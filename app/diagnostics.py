@@ -17,7 +17,6 @@ time (the Qt probe in a child process), exactly like the CLI's extension modules
 from __future__ import annotations
 
 import datetime as _dt
-import importlib
 import importlib.util
 import json
 import os
@@ -215,11 +214,21 @@ def qt_probe(platform_name: str, timeout: float = 60) -> tuple[bool, str]:
             if result.get("painted"):
                 return True, f"{result.get('platform')} 可加载并绘制中文界面"
         return False, f"图形界面组件（{platform_name}）未能绘制界面"
-    try:
-        explain = importlib.import_module("ui.crash").explain_platform_failure
-        return False, explain(platform_name, proc.stderr + proc.stdout)
-    except ImportError:
-        return False, f"图形界面组件（{platform_name}）无法启动（退出码 {proc.returncode}）"
+    return False, explain_platform_failure(platform_name, proc.stderr + proc.stdout)
+
+
+def explain_platform_failure(platform_name: str, output: str) -> str:
+    """Chinese advice for a failed probe, from Qt's (English) output."""
+    text = output.lower()
+    if "xcb-cursor" in text or "libxcb" in text or "xcb" in platform_name and "could not load" in text:
+        return (f"图形界面组件（{platform_name}）无法加载：系统缺少 XCB 相关库。请以管理员身份安装："
+                "apt install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxkbcommon-x11-0，"
+                "或重新安装本程序的 .deb 安装包（会自动安装这些依赖）。")
+    if "could not connect to display" in text or "cannot open display" in text:
+        return f"图形界面组件（{platform_name}）无法连接显示器：请在桌面环境中运行，或检查 DISPLAY 设置。"
+    if "no qt platform plugin could be initialized" in text or "could not find the qt platform plugin" in text:
+        return f"图形界面组件（{platform_name}）缺失或损坏：请重新安装本程序。"
+    return f"图形界面组件（{platform_name}）无法启动，请重新安装本程序或联系技术人员。"
 
 
 def _display_available() -> bool:
@@ -229,12 +238,14 @@ def _display_available() -> bool:
 
 
 def _check_qt() -> list[Check]:
-    if importlib.util.find_spec("ui") is None or importlib.util.find_spec("PySide6") is None:
+    if importlib.util.find_spec("PySide6") is None:
         return [Check("图形界面（Qt）", FAIL, "未安装图形界面组件，请重新安装本程序")]
     ok, detail = qt_probe("offscreen")
     checks = [Check("图形界面（Qt，离屏）", OK if ok else FAIL, detail)]
     if _display_available():
-        native = importlib.import_module("ui.crash").native_platform()
+        from ui.crash import native_platform
+
+        native = native_platform()
         ok, detail = qt_probe(native)
         checks.append(Check(f"图形界面（Qt，{native}）", OK if ok else FAIL, detail))
     else:
@@ -333,13 +344,8 @@ def _versions(home: Path) -> dict:
 
 def _devices(home: Path, timeout: float) -> dict:
     """The device list from ``devices.health`` in a thread with a deadline (a hung port must not hang us)."""
-    try:
-        health = importlib.import_module("devices.health")
-    except ImportError as exc:
-        return {"available": False, "error": f"设备模块不可用（{exc.name or exc}）"}
-    lister = next((getattr(health, n) for n in ("list_devices", "device_list", "health") if callable(getattr(health, n, None))), None)
-    if lister is None:
-        return {"available": False, "error": "设备模块没有提供设备列表函数"}
+    from devices.health import list_devices
+
     from counter_app.config import load_settings
 
     port = load_settings(home / "config.toml").reader_port or None
@@ -347,10 +353,7 @@ def _devices(home: Path, timeout: float) -> dict:
 
     def work() -> None:
         try:
-            try:
-                box["rows"] = lister(idcard_port=port)
-            except TypeError:
-                box["rows"] = lister()
+            box["rows"] = list_devices(idcard_port=port)
         except Exception as exc:
             box["error"] = f"{type(exc).__name__}: {getattr(exc, 'message', '')}"
 
@@ -361,12 +364,10 @@ def _devices(home: Path, timeout: float) -> dict:
         return {"available": True, "error": f"设备查询超过 {timeout:.0f} 秒未完成"}
     if "error" in box:
         return {"available": True, "error": box["error"]}
-    return {"available": True, "devices": [_device_dict(row) for row in box.get("rows", [])]}
-
-
-def _device_dict(row: Any) -> dict:
-    to_dict = getattr(row, "to_dict", None)
-    return to_dict() if callable(to_dict) else dict(vars(row))
+    rows = []
+    for row in box.get("rows", []):
+        rows.append(row.to_dict())
+    return {"available": True, "devices": rows}
 
 
 def _store_facts(home: Path, operator: str) -> dict:

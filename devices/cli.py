@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -254,10 +253,6 @@ def register(sub) -> None:
                        help="只探测这些串口（可重复；默认探测系统列出的全部串口）")
         p.set_defaults(func=handler)
 
-    try:
-        camera_cli = importlib.import_module("devices.camera_cli")
-    except ModuleNotFoundError as exc:
-        if exc.name != "devices.camera_cli":
-            raise
-    else:
-        camera_cli.register(sub)
+    from devices import camera_cli
+
+    camera_cli.register(sub)

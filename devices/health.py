@@ -77,11 +77,8 @@ def idcard_selftest(*, port: str | None = None, ports: Iterable[str] | None = No
 
 def camera_infos() -> list[DeviceInfo]:
     """Cameras from ``devices.camera.list_cameras()``, or one 'not available' row."""
-    try:
-        from devices.camera import list_cameras
-    except ImportError as exc:
-        return [DeviceInfo("camera", CAMERA_NAME, "", DeviceState.NOT_CONNECTED,
-                           f"摄像头模块不可用（{exc.name or exc}），请联系维护人员")]
+    from devices.camera import list_cameras
+
     try:
         cameras = list(list_cameras())
     except Exception as exc:  # a broken driver must not take the health report down

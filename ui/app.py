@@ -34,19 +34,10 @@ _styled_apps: set[int] = set()
 
 
 def bundled_font_files() -> list[Path]:
-    """The shipped font files, main font first: printing's list when that module is installed,
-    otherwise whatever ``resources/fonts`` holds (so the UI never depends on printing to show Chinese)."""
-    try:
-        from printing.fonts import qt_font_files
+    """The shipped font files, main font first: the same files the PDFs embed."""
+    from printing.fonts import qt_font_files
 
-        return [p for p in qt_font_files() if p.exists()]
-    except ImportError:
-        pass
-    from counter_app.paths import resource_path
-
-    folder = resource_path("fonts")
-    files = sorted(folder.glob("*.tt[cf]"), key=lambda p: (p.suffix != ".ttc", p.name))
-    return files
+    return [p for p in qt_font_files() if p.exists()]
 
 
 def install_fonts() -> list[str]:
@@ -158,8 +149,7 @@ def attach_services(ctx: AppContext, window, *, start_sync: bool = True) -> None
         from ui.sync_bridge import SyncBridge
 
         ctx.sync = SyncBridge.for_window(window)
-        if ctx.sync is not None:
-            ctx.sync.start()
+        ctx.sync.start()
     if ctx.devices is None:
         ctx.devices = _open_devices(ctx)
     if ctx.signing is None and ctx.hooks.signing_service is not None:
@@ -175,17 +165,12 @@ def attach_services(ctx: AppContext, window, *, start_sync: bool = True) -> None
 
 
 def _open_devices(ctx: AppContext):
-    """The device hub (simulated devices in demo mode), if installed."""
-    try:
-        from ui.device_hub import DeviceHub
-    except ImportError:
-        log.info("设备模块（ui.device_hub）未安装，界面不连接设备")
-        return None
+    """The device hub (simulated devices in demo mode)."""
+    from ui.device_hub import DeviceHub
+
     try:
         hub = DeviceHub(ctx)
-        start = getattr(hub, "start", None)
-        if callable(start):
-            start()
+        hub.start()
         return hub
     except Exception:  # a device that fails must not keep the window from opening
         log.exception("设备初始化失败")
@@ -201,14 +186,10 @@ def close_context(ctx: AppContext) -> None:
     if ctx.signing is not None:
         ctx.signing.stop()
     if ctx.devices is not None:
-        for name in ("shutdown", "close", "stop"):
-            fn = getattr(ctx.devices, name, None)
-            if callable(fn):
-                try:
-                    fn()
-                except Exception:
-                    log.exception("关闭设备时出错")
-                break
+        try:
+            ctx.devices.shutdown()
+        except Exception:
+            log.exception("关闭设备时出错")
     ctx.tasks.shutdown()
     if ctx.window is not None:
         ctx.window.close()
@@ -240,11 +221,8 @@ def warm_imports() -> None:
     """Import (not start) what the GUI thread builds next — the sync client, the device
     drivers (NumPy, OpenCV) — so those imports do not stall the GUI thread. Worker thread only;
     it creates no QObject."""
-    for module in ("counter_app.sync", "ui.device_hub"):
-        try:
-            __import__(module)
-        except ImportError:
-            pass
+    import counter_app.sync  # noqa: F401
+    import ui.device_hub  # noqa: F401
 
 
 def startup_settings(home: Path):
@@ -256,10 +234,8 @@ def startup_settings(home: Path):
 
 
 def first_run_needed(home: Path) -> bool:
-    try:
-        from counter_app.site_config import needs_first_run
-    except ImportError:
-        return False
+    from counter_app.site_config import needs_first_run
+
     return needs_first_run(home)
 
 
@@ -322,12 +298,9 @@ class Startup(QObject):
         if isinstance(window, str):
             self._fail(window)
             return
-        try:
-            from ui.crash import install as install_crash_reporter
+        from ui.crash import install as install_crash_reporter
 
-            install_crash_reporter(window.home)  # an uncaught error: a report file and a plain message
-        except ImportError:
-            pass
+        install_crash_reporter(window.home)  # an uncaught error: a report file and a plain message
         self.ctx.demo = self.ctx.demo or bool(window.settings.demo_mode)
         self.ctx.window = window
         # The database is open: the operator can log in and work. The sync worker and the device

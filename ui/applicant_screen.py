@@ -396,7 +396,7 @@ class ApplicantScreen(QWidget):
 
 def applicant_screen_for(ctx: Any) -> ApplicantScreen:
     """The context's applicant screen, created (and placed) on first use."""
-    screen = getattr(ctx, "applicant_screen", None)
+    screen = ctx.applicant_screen
     if screen is None:
         screen = ApplicantScreen(ctx)
         ctx.applicant_screen = screen

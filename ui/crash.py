@@ -15,8 +15,8 @@ A burst of errors (a paint handler failing on every repaint) gives one box at a 
 
 :func:`probe_qt_platform` answers "does the Qt platform plugin load here" for ``counter-app
 selftest``. Qt aborts the whole process when a platform plugin cannot load, so selftest runs the
-probe in a child process and reads its exit status; :func:`explain_platform_failure` turns Qt's
-English complaint (typically a missing ``libxcb-cursor0`` on a fresh Linux desktop) into Chinese.
+probe in a child process and reads its exit status; ``app.diagnostics`` turns Qt's English
+complaint (typically a missing ``libxcb-cursor0`` on a fresh Linux desktop) into Chinese.
 """
 from __future__ import annotations
 
@@ -259,17 +259,3 @@ def _plugin_dir() -> str:
     from PySide6.QtCore import QLibraryInfo
 
     return QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)
-
-
-def explain_platform_failure(platform_name: str, output: str) -> str:
-    """Chinese advice for a failed probe, from Qt's (English) output."""
-    text = output.lower()
-    if "xcb-cursor" in text or "libxcb" in text or "xcb" in platform_name and "could not load" in text:
-        return (f"图形界面组件（{platform_name}）无法加载：系统缺少 XCB 相关库。请以管理员身份安装："
-                "apt install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxkbcommon-x11-0，"
-                "或重新安装本程序的 .deb 安装包（会自动安装这些依赖）。")
-    if "could not connect to display" in text or "cannot open display" in text:
-        return f"图形界面组件（{platform_name}）无法连接显示器：请在桌面环境中运行，或检查 DISPLAY 设置。"
-    if "no qt platform plugin could be initialized" in text or "could not find the qt platform plugin" in text:
-        return f"图形界面组件（{platform_name}）缺失或损坏：请重新安装本程序。"
-    return f"图形界面组件（{platform_name}）无法启动，请重新安装本程序或联系技术人员。"

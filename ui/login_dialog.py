@@ -22,22 +22,18 @@ from ui.errors import user_message
 
 def role_title(role: str) -> str:
     """The role's name as the security package words it (窗口工作人员 / 审核负责人 / 系统管理员)."""
-    try:
-        from counter_app.security.roles import Role
+    from counter_app.security.roles import Role
 
+    try:
         return Role(role).title
-    except (ImportError, ValueError):
+    except ValueError:
         return {"system": "系统"}.get(role, role)
 
 
 def default_authenticate() -> Callable:
-    """The security package's authenticate, or a stand-in that refuses with a clear reason."""
-    try:
-        from counter_app.security.access import authenticate
-    except ImportError:
-        def authenticate(window, username, password):  # noqa: ARG001
-            raise RuntimeError("登录模块未安装")
-        authenticate.missing = True  # type: ignore[attr-defined]
+    """The security package's authenticate."""
+    from counter_app.security.access import authenticate
+
     return authenticate
 
 

@@ -5,13 +5,13 @@
   and ``QImage`` (unlike ``QPixmap``) may be built off the GUI thread.
 * :class:`DocumentPreview` is the page view with 打印 / 另存为PDF; page rendering and the print
   job both run on ``ctx.tasks.io`` and report back through the runner's callbacks.
-* Printing goes to ``printing.spool`` (the system spooler, which takes the
-  PDF as it is) when that module is present, else through ``QPrinter``: pages are rendered at the
-  printer's resolution and painted — Qt allows painting on a ``QPrinter`` from a worker thread.
-* :func:`printer_problem` turns "no printer", "printer offline / in error" into plain Chinese with
-  what to do next; the clerk never sees a traceback.
+* Printing goes to ``printing.spool`` (the system spooler, which takes the PDF as it is);
+  :func:`print_pdf_with_qprinter` paints pages rendered at a ``QPrinter``'s resolution (print to
+  file) — Qt allows painting on a ``QPrinter`` from a worker thread.
+* A printer that cannot take the job ("no printer", "offline", "out of paper") is a
+  :class:`PreviewError` in plain Chinese with what to do next; the clerk never sees a traceback.
 
-Thread contract: ``render_pdf_pages``, ``print_pdf_with_qprinter`` and ``printer_problem`` may run on
+Thread contract: ``render_pdf_pages`` and ``print_pdf_with_qprinter`` may run on
 any thread; ``DocumentPreview`` is a widget (GUI thread).
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap
-from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
 )
@@ -101,64 +101,20 @@ def page_count(pdf: bytes) -> int:
 
 # ------------------------------------------------------------------------------------ printers
 
-def _spool():
-    from printing import spool  # the system-spooler path (CUPS over IPP / Windows)
-
-    return spool
-
-
 def available_printers() -> tuple[list[str], str, str]:
     """``(names, default name, problem)``: the system's printers as the spooler sees them.
 
     Blocks (IPP to CUPS / PowerShell): call on ``ctx.tasks.io``. ``problem`` is a Chinese sentence
     when the print service itself cannot be asked, else "".
     """
-    spool = _spool()
-    if spool is not None:
-        try:
-            printers = spool.list_printers()
-        except Exception as exc:  # PrinterError: the print service is missing or stopped
-            return [], "", getattr(exc, "message", "") or "无法查询打印机，请联系技术人员检查打印服务。"
-        default = next((p.name for p in printers if getattr(p, "is_default", False)), "")
-        return [p.name for p in printers], default, ""
-    return list(QPrinterInfo.availablePrinterNames()), QPrinterInfo.defaultPrinterName(), ""
+    from printing import spool
 
-
-def printer_problem(name: str | None) -> str | None:
-    """Why ``name`` (None = the default printer) cannot print now, in Chinese; None when it can.
-
-    Asks the spooler (CUPS state reasons: offline, paused, out of paper…) when the printing
-    package is installed, else Qt's view of the printer. Blocks briefly: call off the GUI thread.
-    """
-    spool = _spool()
-    if spool is not None:
-        try:
-            printers = spool.list_printers()
-        except Exception as exc:
-            return getattr(exc, "message", "") or "无法查询打印机，请联系技术人员检查打印服务。"
-        if not printers:
-            return "未找到可用的打印机：请检查打印机电源和数据线，或联系技术人员安装打印机；也可以先“另存为PDF”。"
-        if not name:
-            name = next((p.name for p in printers if getattr(p, "is_default", False)), None)
-            if not name:
-                return "没有设置默认打印机：请在上方选择一台打印机后再打印。"
-        info = next((p for p in printers if p.name == name), None)
-        if info is None:
-            return f"找不到打印机“{name}”：它可能已被删除或改名，请重新选择打印机。"
-        return info.problem or None
-    if not name:
-        name = QPrinterInfo.defaultPrinterName()
-    if not name:
-        if not QPrinterInfo.availablePrinterNames():
-            return "未找到可用的打印机：请检查打印机电源和数据线，或联系技术人员安装打印机；也可以先“另存为PDF”。"
-        return "没有设置默认打印机：请在上方选择一台打印机后再打印。"
-    info = QPrinterInfo.printerInfo(name)
-    if info.isNull():
-        return f"找不到打印机“{name}”：它可能已被删除或改名，请重新选择打印机。"
-    if info.state() in (QPrinter.PrinterState.Error, QPrinter.PrinterState.Aborted):
-        return (f"打印机“{name}”当前脱机或出错：请检查打印机电源、纸张和数据线，"
-                "在系统打印机设置中恢复联机后重试；也可以先“另存为PDF”。")
-    return None
+    try:
+        printers = spool.list_printers()
+    except Exception as exc:  # PrinterError: the print service is missing or stopped
+        return [], "", getattr(exc, "message", "") or "无法查询打印机，请联系技术人员检查打印服务。"
+    default = next((p.name for p in printers if p.is_default), "")
+    return [p.name for p in printers], default, ""
 
 
 def print_pdf_with_qprinter(pdf: bytes, printer: QPrinter, *, title: str = "") -> int:
@@ -193,15 +149,14 @@ def print_pdf(pdf: bytes, printer_name: str | None, *, title: str = "", doc_type
     (the shell's ``ui.printouts``) or the system default. Worker thread. Returns a Chinese
     confirmation; raises :class:`PreviewError` saying what to do when the printer cannot take it
     (no printer, offline, paused, out of paper…)."""
-    spool = _spool()
+    from printing import spool
+    from ui.printouts import print_pdf as shell_print
+
     try:
         if not printer_name and window is not None and doc_type in DOC_TYPES:
-            from ui.printouts import print_pdf as shell_print  # the printer IT chose for this document
-
             return shell_print(window, pdf, doc_type, title)
-        if spool is not None:
-            job = spool.print_pdf(pdf, printer=printer_name or None, title=title)
-            return f"已发送到打印机“{getattr(job, 'printer', printer_name or '默认打印机')}”（作业 {job}）"
+        job = spool.print_pdf(pdf, printer=printer_name or None, title=title)
+        return f"已发送到打印机“{job.printer or printer_name or '默认打印机'}”（作业 {job}）"
     except PreviewError:
         raise
     except Exception as exc:  # PrinterError / PrintoutError carry a Chinese message
@@ -210,13 +165,6 @@ def print_pdf(pdf: bytes, printer_name: str | None, *, title: str = "", doc_type
             log.warning("printing failed: %s", type(exc).__name__)
             message = "打印失败：请检查打印机电源、纸张和数据线后重试，或先“另存为PDF”。"
         raise PreviewError(message) from None
-    problem = printer_problem(printer_name)
-    if problem:
-        raise PreviewError(problem)
-    info = QPrinterInfo.printerInfo(printer_name or QPrinterInfo.defaultPrinterName())
-    printer = QPrinter(info, QPrinter.PrinterMode.HighResolution)
-    pages = print_pdf_with_qprinter(pdf, printer, title=title)
-    return f"已发送到打印机“{info.printerName()}”，共 {pages} 页"
 
 
 # ------------------------------------------------------------------------------------ widget

@@ -39,11 +39,9 @@ class Reprint:
     function: str
     needs_item: int | None = None  # only for cases with this joint item
 
-    def renderer(self) -> Callable | None:
-        try:
-            return getattr(importlib.import_module(self.module), self.function)
-        except (ImportError, AttributeError):
-            return None
+    def renderer(self) -> Callable:
+        # Imported when first used: reportlab and the fonts cost a second at start-up.
+        return getattr(importlib.import_module(self.module), self.function)
 
 
 REPRINTS: tuple[Reprint, ...] = (
@@ -77,8 +75,6 @@ def render_reprint(window, case_id: str, doc_type: str) -> tuple[bytes, str]:
             if att["role"] == "form_pdf" and window.files.exists(att["sha256"]):
                 return window.files.get(att["sha256"]), title
     render = spec.renderer()
-    if render is None:
-        raise PrintoutError(f"本机的打印模块不能生成“{spec.label}”，请联系技术人员更新程序。")
     case = window.cases.export(case_id)
     kwargs: dict[str, Any] = {}
     app = record.application
@@ -104,9 +100,9 @@ def render_reprint(window, case_id: str, doc_type: str) -> tuple[bytes, str]:
 def print_pdf(window, pdf: bytes, doc_type: str, title: str) -> str:
     """Send ``pdf`` to the printer chosen for ``doc_type``; returns a sentence for the clerk.
 
-    Uses the printing package's spooler when it has one; otherwise Qt's printer (pages rendered
-    at 300 dpi with pdfium). In demo mode with no printer installed, the "printer" is a PDF file
-    in the data directory, so a newcomer sees what would come out.
+    Uses the printing package's spooler. In demo mode with no printer installed, the "printer"
+    is a PDF file in the data directory (Qt's printer, pages rendered at 300 dpi with pdfium),
+    so a newcomer sees what would come out.
     """
     printer = printer_for(window, doc_type)
     if not printer and window.settings.demo_mode and not _has_any_printer():

@@ -154,12 +154,10 @@ def render_all(out_dir: Path, populate: Callable[..., Any], *, home: Path | None
 
 
 def _demo_sync_status(window):
-    try:
-        import dataclasses
+    import dataclasses
 
-        from counter_app.sync import sync_status
-    except ImportError:
-        return None
+    from counter_app.sync import sync_status
+
     return dataclasses.replace(sync_status(window), online=True)
 
 
@@ -230,13 +228,9 @@ def _shell_shots(ctx, out_dir: Path, Actor) -> list[Shot]:
 
 
 def _acceptance_shots(ctx, out_dir: Path) -> list[Shot]:
-    """The acceptance steps, when that module is installed."""
-    try:
-        from ui.acceptance.screenshots import render_steps
-    except ImportError:
-        log.info("ui.acceptance.screenshots 未安装：不渲染受理步骤")
-        return []
+    """The acceptance steps."""
     from counter_app.cases import Actor
+    from ui.acceptance.screenshots import render_steps
 
     ctx.actor = Actor("clerk01", "clerk")
     shots = []

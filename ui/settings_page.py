@@ -77,10 +77,8 @@ def save_settings(window, values: dict[str, Any], credential: str | None, printe
 
 
 def credential_state(window) -> str:
-    try:
-        from counter_app.sync.credentials import token_source
-    except ImportError:
-        return "本机未安装同步模块"
+    from counter_app.sync.credentials import token_source
+
     source = token_source(window)
     return {"env": "已由环境变量 COUNTER_APP_PLATFORM_TOKEN 提供（优先于此处设置）",
             "keystore": "已保存在系统密钥库中", "": "尚未设置"}[source]
@@ -98,14 +96,9 @@ def probe_hardware() -> dict[str, list[str]]:
     """Serial ports and printers to choose from. Blocks (enumeration): ``ctx.tasks.io``."""
     from ui.printouts import available_printers
 
-    ports: list[str] = []
-    try:
-        from devices.idcard.discovery import candidate_ports
+    from devices.idcard.discovery import candidate_ports
 
-        ports = candidate_ports()
-    except ImportError:
-        pass
-    return {"ports": ports, "printers": available_printers()}
+    return {"ports": candidate_ports(), "printers": available_printers()}
 
 
 def import_holiday_table(window, source: str) -> str:
@@ -450,7 +443,7 @@ class SettingsPage(QWidget):
         self.selftest_button.setEnabled(False)
         self.message.setText("正在检测设备，约需数秒……")
         hub = self.ctx.devices
-        states = list(hub.states) if hub is not None and hasattr(hub, "states") else None
+        states = list(hub.states) if hub is not None else None
         submit(self.ctx.tasks.io, run_selftest, self.ctx.window, states, demo=self.ctx.demo,
                               on_success=self._show_selftest,
                               on_failure=self._selftest_failed)

@@ -58,10 +58,8 @@ class DayGlance:
     def ratings_text(self) -> str:
         if not self.ratings:
             return "暂无"
-        try:
-            from counter_app.scheme import RATINGS
-        except ImportError:
-            RATINGS = ()
+        from counter_app.scheme import RATINGS
+
         order = {level: i for i, level in enumerate(RATINGS)}
         return "，".join(f"{k} {v}" for k, v in sorted(self.ratings.items(), key=lambda kv: order.get(kv[0], 99)))
 
@@ -150,12 +148,8 @@ def load_day_glance(window, day: _dt.date, window_no: str | None = None) -> DayG
 def build_daily_report(window, day: _dt.date, window_no: str | None, operator: str) -> tuple[bytes, str]:
     """PDF of the daily report. Blocks (database, rendering): ``ctx.tasks.io``."""
     from counter_app.reports import daily_report_data
-    from ui.printouts import PrintoutError
+    from printing.report import render_daily_report
 
-    try:
-        from printing.report import render_daily_report
-    except ImportError:
-        raise PrintoutError("本机的打印模块不能生成每日受理报表（缺少 printing.report），请联系技术人员更新程序。") from None
     data = daily_report_data(window, day, window_no, operator=operator)
     result = render_daily_report(data)
     title = f"每日受理报表-{day:%Y%m%d}" + (f"-{window_no}号窗口" if window_no else "-全部窗口")

@@ -32,12 +32,9 @@ def acceptance_allowed(window) -> tuple[bool, str]:
     the sync package owns that rule. A short database read; the shell still calls it through
     ``ctx.tasks.db`` so a busy writer can never stall the GUI.
     """
-    try:
-        from counter_app.sync import acceptance_allowed as rule
-    except ImportError:
-        return True, ""
-    allowed, reason = rule(window)
-    return bool(allowed), str(reason or "")
+    from counter_app.sync import acceptance_allowed as rule
+
+    return rule(window)
 
 
 class SyncBridge(QObject):
@@ -54,13 +51,10 @@ class SyncBridge(QObject):
             worker.add_listener(self.publish)
 
     @classmethod
-    def for_window(cls, window, parent: QObject | None = None) -> "SyncBridge | None":
-        """A bridge around a new ``SyncWorker(window)``; None when the sync package is absent."""
-        try:
-            from counter_app.sync import SyncWorker
-        except ImportError:
-            log.info("同步模块（counter_app.sync）未安装：不与省平台同步")
-            return None
+    def for_window(cls, window, parent: QObject | None = None) -> "SyncBridge":
+        """A bridge around a new ``SyncWorker(window)``."""
+        from counter_app.sync import SyncWorker
+
         return cls(SyncWorker(window), parent)
 
     @property
@@ -99,9 +93,7 @@ class SyncBridge(QObject):
     def retry_now(self) -> None:
         """Forget the back-off and send everything waiting now (the clerk pressed 立即同步)."""
         if self._worker is not None:
-            fn = getattr(self._worker, "retry_now", None)
-            if callable(fn):
-                fn()
+            self._worker.retry_now()
 
     # ---- delivery ---------------------------------------------------------------------------
     def publish(self, status: Any) -> None:

@@ -78,8 +78,7 @@ class SearchResult:
 # ---------------------------------------------------------------------- loading (worker thread)
 
 def today_local(window) -> _dt.date:
-    clock = getattr(window.cases, "clock", None)
-    now = clock() if clock else _dt.datetime.now(_dt.timezone.utc)
+    now = window.cases.clock()
     return now.astimezone(CHINA_TZ).date()
 
 

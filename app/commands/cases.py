@@ -197,10 +197,8 @@ def cmd_case_handover(args: argparse.Namespace) -> int:
 
 
 def _reveal(w: Any, args: argparse.Namespace) -> dict:
-    try:
-        from counter_app.security import access
-    except ImportError:  # pragma: no cover - security layer ships with the app
-        raise UserError("本版本不支持查看完整信息。") from None
+    from counter_app.security import access
+
     if not args.user:
         raise UserError("查看完整个人信息须以授权账号登录：请加 --user 用户名（密码从环境变量 COUNTER_APP_PASSWORD 或提示输入）。")
     password = os.environ.get("COUNTER_APP_PASSWORD")

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from counter_app.cases import Actor, CaseError
 from counter_app.clock import CHINA_TZ
+from counter_app.sync.ratings import record_rating
+from counter_app.sync.worklist import store_worklist
 
 CLERK = Actor("clerk01", "clerk")
 CLERK2 = Actor("clerk02", "clerk")
@@ -104,20 +106,15 @@ def populate(window, *, seed: int = 11, today: _dt.date | None = None) -> Scene:
     today = today or now.astimezone(CHINA_TZ).date()
 
     # An online application approved by county VA, as the sync worker stores it.
-    try:
-        from counter_app.sync.worklist import store_worklist
-
-        entries = []
-        for n in range(2):
-            app = make_application(rng, today=today)
-            app.source = "online"
-            app.online_application_id = f"HN{today:%Y%m%d}{n + 1:04d}"
-            entries.append({"platform_id": app.online_application_id, "approved_on": today.isoformat(),
-                            "application": application_to_dict(app)})
-        store_worklist(window, entries)
-        scene.online_ids = [e["platform_id"] for e in entries]
-    except ImportError:
-        pass
+    entries = []
+    for n in range(2):
+        app = make_application(rng, today=today)
+        app.source = "online"
+        app.online_application_id = f"HN{today:%Y%m%d}{n + 1:04d}"
+        entries.append({"platform_id": app.online_application_id, "approved_on": today.isoformat(),
+                        "application": application_to_dict(app)})
+    store_worklist(window, entries)
+    scene.online_ids = [e["platform_id"] for e in entries]
 
     # Accepted weeks ago, acknowledged by the platform, departments reporting back.
     long_ago = now - _dt.timedelta(days=30)
@@ -177,13 +174,8 @@ def populate(window, *, seed: int = 11, today: _dt.date | None = None) -> Scene:
     except CaseError:
         scene.correction_id = ""
 
-    try:
-        from counter_app.sync.ratings import record_rating
-
-        record_rating(window, scene.today_ids[0], "非常满意")
-        record_rating(window, scene.today_ids[1], "满意")
-        record_rating(window, scene.today_ids[2], "不满意", "等候时间较长")
-    except ImportError:
-        pass
+    record_rating(window, scene.today_ids[0], "非常满意")
+    record_rating(window, scene.today_ids[1], "满意")
+    record_rating(window, scene.today_ids[2], "不满意", "等候时间较长")
     window.cases.refresh_sla(today)
     return scene

@@ -131,12 +131,10 @@ def seed(window: Any, count: int, *, finalized: bool = False, seed: int = 2026,
     return created
 
 
-def _form_pdf(window: Any, case_id: str, app: Application) -> bytes | None:
-    """The real form when the printing layer is present (it always is in a full install)."""
-    try:
-        from printing.form import render_application_form
-    except ImportError:
-        return None
+def _form_pdf(window: Any, case_id: str, app: Application) -> bytes:
+    """The real form, as the print step renders it."""
+    from printing.form import render_application_form
+
     case = window.cases.export(case_id)
     from counter_app.application import application_to_dict
 

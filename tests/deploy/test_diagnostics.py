@@ -154,7 +154,7 @@ def test_cascade_names_are_the_ones_the_photo_check_loads():
 
 
 def test_missing_xcb_libraries_are_explained():
-    from ui.crash import explain_platform_failure
+    from app.diagnostics import explain_platform_failure
 
     qt_output = ('qt.qpa.plugin: From 6.5.0, xcb-cursor0 or libxcb-cursor0 is needed to load the Qt xcb platform plugin.\n'
                  'qt.qpa.plugin: Could not load the Qt platform plugin "xcb" in "" even though it was found.')

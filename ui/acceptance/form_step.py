@@ -316,11 +316,7 @@ class FormStep(Step):
 
     # ------------------------------------------------------------------ data sharing
     def _platform_available(self) -> bool:
-        try:
-            import counter_app.sync  # noqa: F401
-        except ImportError:
-            return False
-        status = getattr(self.ctx.sync, "last_status", None) if self.ctx.sync is not None else None
+        status = self.ctx.sync.last_status if self.ctx.sync is not None else None
         online = getattr(status, "online", None)
         return self.ctx.sync is not None and online is not False
 

@@ -31,12 +31,9 @@ IDENTITY_FIELDS = ("applicant.name", "applicant.sex", "applicant.birth_date", "a
 
 
 def _ethnicities() -> list[str]:
-    try:
-        from devices.idcard.codes import ETHNICITY_NAMES, ethnicity_short_name
+    from devices.idcard.codes import ETHNICITY_NAMES, ethnicity_short_name
 
-        return [ethnicity_short_name(c) for c in sorted(ETHNICITY_NAMES) if c.isdigit() and int(c) <= 56]
-    except ImportError:
-        return ["汉", "回", "满", "蒙古"]
+    return [ethnicity_short_name(c) for c in sorted(ETHNICITY_NAMES) if c.isdigit() and int(c) <= 56]
 
 
 CARD_FIELDS = ("name", "sex", "birth_date", "ethnicity", "id_number", "id_document", "current_address")
@@ -290,7 +287,7 @@ class IdentityStep(Step):
     # ------------------------------------------------------------------ actions
     def place_demo_card(self) -> None:
         hub = self.ctx.devices
-        if hub is not None and getattr(hub, "sam_module", None) is not None:
+        if hub is not None and hub.sam_module is not None:
             hub.place_demo_card()
             self.reader_state.setText("已放置样例证件，正在读卡……")
 

@@ -24,17 +24,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ui.acceptance.session import AcceptanceSession
 from ui.acceptance.style import set_role
-
-
-def user_message(exc: BaseException, doing: str) -> str:
-    try:
-        from ui.errors import user_message as shell_message
-    except ImportError:  # the shell's module not installed: the same rule, inline
-        message = getattr(exc, "message", None)
-        if isinstance(message, str) and message.strip():
-            return message
-        return f"{doing}时出现错误（{type(exc).__name__}）。已填写的内容都还在，请重试；仍不行请联系技术人员。"
-    return shell_message(exc, doing)
+from ui.errors import user_message
 
 
 class Step(QWidget):

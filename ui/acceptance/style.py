@@ -9,7 +9,6 @@ Thread contract: GUI thread only.
 """
 from __future__ import annotations
 
-from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 BASE_PX = 16        # body text (the shell's app.qss uses the same)
@@ -57,37 +56,18 @@ QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
 def ensure_ui_fonts() -> str:
     """Register the bundled CJK font once and make it the application default; returns the family.
 
-    Uses the shell's ``ui.app.ensure_application`` (font + app.qss) when it is installed, so the
-    acceptance screens look the same alone (tests, screenshots) as inside the main window.
+    Uses the shell's ``ui.app.ensure_application`` (font + app.qss), so the acceptance screens
+    look the same alone (tests, screenshots) as inside the main window.
     """
-    app = QApplication.instance()
-    if app is None:
+    if QApplication.instance() is None:
         raise RuntimeError("QApplication must exist before building acceptance widgets")
-    if _registered:
-        return _registered[0]
-    try:
+    if not _registered:
         from ui.app import ensure_application, install_fonts
 
         ensure_application()
         families = install_fonts()
         _registered.append(families[0] if families else FAMILY)
-        return _registered[0]
-    except ImportError:
-        pass
-    family = FAMILY
-    if FAMILY not in QFontDatabase.families():
-        from counter_app.paths import resource_path
-
-        font_id = QFontDatabase.addApplicationFont(str(resource_path("fonts/wqy-zenhei.ttc")))
-        families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
-        if families:
-            family = families[0]
-    _registered.append(family)
-    font = QFont(app.font())
-    font.setFamilies([family, *font.families()])
-    font.setPixelSize(BASE_PX)
-    app.setFont(font)
-    return family
+    return _registered[0]
 
 
 def set_role(widget, role: str) -> None:

@@ -50,10 +50,8 @@ def render_receipt(case_json: dict, lookup_url: str | None):
 
 def acceptance_allowed(window: Any) -> tuple[bool, str]:
     """``ctx.tasks.db``: the sync package's rule (too old a queue blocks new acceptances)."""
-    try:
-        from ui.sync_bridge import acceptance_allowed as rule
-    except ImportError:
-        return True, ""
+    from counter_app.sync import acceptance_allowed as rule
+
     return rule(window)
 
 
@@ -98,7 +96,7 @@ class SubmitStep(Step):
         body.addWidget(self.receipt, 3)
         self.allowed: tuple[bool, str] | None = None
         self.submitting = False
-        if ctx.sync is not None and hasattr(ctx.sync, "status_changed"):
+        if ctx.sync is not None:
             ctx.sync.status_changed.connect(self._sync_status)
 
     # ------------------------------------------------------------------ protocol
@@ -144,7 +142,7 @@ class SubmitStep(Step):
             self.notify.emit(f"已提交：办件 {s.case_no} 已定稿并进入上报队列。请打印受理回执（F5），然后按 F9 请申请人评价。", "ok")
             self._show_finalized()
             self.finalized.emit()
-            if self.ctx.sync is not None and hasattr(self.ctx.sync, "wake"):
+            if self.ctx.sync is not None:
                 self.ctx.sync.wake()
             if self.ctx.signing is not None:
                 self.ctx.signing.wake()  # the center's signature, in the background
@@ -202,7 +200,7 @@ class SubmitStep(Step):
         self.state.setText(f"已提交：办件 {s.case_no} 已定稿（不可修改），已进入上报队列。")
         set_role(self.state, "banner-ok")
         self._show_checklist()
-        self._sync_status(getattr(self.ctx.sync, "last_status", None) if self.ctx.sync is not None else None)
+        self._sync_status(self.ctx.sync.last_status if self.ctx.sync is not None else None)
 
     def _sync_status(self, status: Any) -> None:
         if not self.session.finalized:
