@@ -525,7 +525,7 @@ def export_diagnostics(home: Path | None, dest: Path, *, operator: str = "it_adm
     section("store.json", lambda: _store_facts(home, operator))
     if device_rows is not None:
         section("devices.json", lambda: {"available": True, "source": "running-program",
-                                         "devices": [_device_dict(r) for r in device_rows]})
+                                         "devices": [r.to_dict() for r in device_rows]})
     else:
         section("devices.json", lambda: _devices(home, device_timeout))
     section("selftest.json", lambda: [c.as_dict() for c in run_selftest(home, qt=qt)])
