@@ -17,7 +17,10 @@ FAST = 0.1
 
 @pytest.fixture
 def no_camera_module(monkeypatch):
-    monkeypatch.setitem(sys.modules, "devices.camera", None)  # import raises ImportError
+    """A camera driver that finds no camera (the test machine has none to rely on)."""
+    module = types.ModuleType("devices.camera")
+    module.list_cameras = lambda: []
+    monkeypatch.setitem(sys.modules, "devices.camera", module)
 
 
 @pytest.fixture
@@ -35,14 +38,14 @@ def camera_module(monkeypatch):
     return module
 
 
-def test_ready_reader_and_missing_camera_module(sam_module, no_camera_module):
+def test_ready_reader_and_no_camera(sam_module, no_camera_module):
     module = sam_module()
     rows = health.list_devices(idcard_ports=[module.port_path], probe_timeout=FAST)
     idcard, camera = rows
     assert (idcard.kind, idcard.state, idcard.port_or_index) == ("idcard", DeviceState.READY, module.port_path)
     assert idcard.details["sam_id"].startswith("05.01-")
     assert (camera.kind, camera.state) == ("camera", DeviceState.NOT_CONNECTED)
-    assert "不可用" in camera.last_error
+    assert "未发现摄像头" in camera.last_error
 
 
 def test_camera_rows_come_from_the_camera_module(sam_module, camera_module):
