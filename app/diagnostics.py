@@ -449,7 +449,8 @@ def _keystore_facts(home: Path) -> dict:
 
 
 def _recent_logs(home: Path) -> list[tuple[str, str]]:
-    from counter_app.logs import log_files, scrub
+    from counter_app.logs import log_files
+    from counter_app.masking import mask_text
 
     out, budget = [], LOG_BYTES_LIMIT
     for path in log_files(home):
@@ -457,18 +458,18 @@ def _recent_logs(home: Path) -> list[tuple[str, str]]:
             break
         data = path.read_bytes()[-budget:]
         budget -= len(data)
-        out.append((f"logs/{path.name}", scrub(data.decode("utf-8", errors="replace"))))
+        out.append((f"logs/{path.name}", mask_text(data.decode("utf-8", errors="replace"))))
     return out
 
 
 def _crash_reports(home: Path, limit: int = 10) -> list[tuple[str, str]]:
-    from counter_app.logs import scrub
+    from counter_app.masking import mask_text
 
     folder = home / "crash"
     if not folder.is_dir():
         return []
     files = sorted(folder.glob("crash-*.txt"), reverse=True)[:limit]
-    return [(f"crash/{p.name}", scrub(p.read_text(encoding="utf-8", errors="replace"))) for p in files]
+    return [(f"crash/{p.name}", mask_text(p.read_text(encoding="utf-8", errors="replace"))) for p in files]
 
 
 README = """counter-app 诊断信息

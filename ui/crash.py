@@ -111,13 +111,14 @@ def crash_report_text(exc_type: type[BaseException], exc: BaseException | None, 
 
 def _log_tail(home: Path, count: int) -> list[str]:
     try:
-        from counter_app.logs import log_files, scrub
+        from counter_app.logs import log_files
+        from counter_app.masking import mask_text
 
         files = log_files(home)
         if not files:
             return []
         text = files[0].read_text(encoding="utf-8", errors="replace").splitlines()[-count:]
-        return ["", f"最近的日志（{files[0].name}，最后 {len(text)} 行）：", *(scrub(t) for t in text)]
+        return ["", f"最近的日志（{files[0].name}，最后 {len(text)} 行）：", *(mask_text(t) for t in text)]
     except Exception:
         return []
 

@@ -109,7 +109,18 @@ def test_log_filter_survives_a_broken_format_string():
     assert "13812345678" not in rec.getMessage() and "138****5678" in rec.getMessage()
 
 
-def test_log_filter_is_found_by_the_log_setup(tmp_path):
+def test_log_setup_uses_the_one_redaction_filter(tmp_path):
+    import logging
+
     from counter_app import logs
 
-    assert any(isinstance(f, PersonalDataFilter) for f in logs.security_filters())
+    logs.setup_logging(tmp_path)
+    root = logging.getLogger()
+    try:
+        ours = [h for h in root.handlers if getattr(h, "_counter_app_log", None)]
+        assert [type(f) for f in ours[0].filters] == [PersonalDataFilter]
+    finally:
+        for h in ours:
+            root.removeHandler(h)
+            h.close()
+
