@@ -37,6 +37,7 @@ from counter_app.scheme import ITEMS
 from counter_app.eligibility_override import check_override
 from counter_app.security.roles import Permission, allowed, denial_message
 from counter_app.security.vault import DecryptionError, Vault
+from counter_app.statuses import OutboxStatus
 from counter_app.store.files import DiskFull, FileStore
 from counter_app.store.models import (
     Attachment, AuditEntry, CaseAttachment, CaseRow, CaseTransition, DailySequence, ItemProgress, ItemStatusEvent,
@@ -404,7 +405,7 @@ class CaseService:
             idempotency_key = str(uuid.uuid4())
             conn.execute(OutboxEntry.__table__.insert().values(
                 case_id=case_id, idempotency_key=idempotency_key, business_key=f"{row.case_no}/v{row.version}",
-                status="waiting", attempts=0, last_error="", next_attempt_at=now, created_at=now))
+                status=OutboxStatus.WAITING, attempts=0, last_error="", next_attempt_at=now, created_at=now))
             # The center's PDF signature comes later, from the signing worker: queue it with the case.
             conn.execute(SigningJob.__table__.insert(), signing_queue.job_rows(case_id, documents_to_sign(app), now))
             tt = CaseTransition.__table__
@@ -430,7 +431,7 @@ class CaseService:
             transitions=[{"from": t.from_state, "to": t.to_state, "at": _iso(t.at), "operator": t.operator,
                           "reason": t.reason} for t in history],
             attachments=[{"sha256": h, "role": role, "material": material} for h, role, material in refs],
-            outbox={"status": "waiting", "attempts": 0, "last_error": "", "idempotency_key": idempotency_key},
+            outbox={"status": OutboxStatus.WAITING.value, "attempts": 0, "last_error": "", "idempotency_key": idempotency_key},
         )
 
     def confirm_shown(self, case_id: str) -> None:
@@ -729,7 +730,7 @@ class CaseService:
         return CaseSummary(id=row.id, case_no=row.case_no, version=row.version, state=CaseState(row.state),
                            masked_name=name, masked_id=idn,
                            items=[int(x) for x in row.items.split(",") if x], retirement_type=row.retirement_type,
-                           accepted_on=row.accepted_on, operator=row.operator, synced=outbox == "acked",
+                           accepted_on=row.accepted_on, operator=row.operator, synced=outbox == OutboxStatus.ACKED,
                            sla=worst, rating=row.rating, source=row.source, damaged=damaged)
 
     def list_cases(self, *, day: _dt.date | None = None, states: Iterable[CaseState] | None = None,
@@ -805,7 +806,7 @@ class CaseService:
                                for p in progress],
             "deadlines": deadlines,
             "attachments": sorted(atts, key=lambda a: (a["role"], a["sha256"])),
-            "platform": {"acknowledged": bool(outbox and outbox.status == "acked"),
+            "platform": {"acknowledged": bool(outbox and outbox.status == OutboxStatus.ACKED),
                          "acknowledged_at": _iso(outbox.acked_at) if outbox else None,
                          "receipt": outbox.receipt if outbox else None},
             "content_digest": row.content_digest,

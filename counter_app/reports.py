@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from counter_app.cases import CHINA_TZ, CaseSummary
 from counter_app.report_data import DailyReportData
+from counter_app.statuses import OutboxStatus
 from counter_app.store.models import CaseRow, OutboxEntry
 
 
@@ -27,7 +28,7 @@ def daily_rows(window: Any, day: _dt.date, window_no: str | None = None) -> list
 
 def quarantined_count(window: Any) -> int:
     with window.sessions() as s:
-        return len(s.execute(select(OutboxEntry.id).where(OutboxEntry.status == "quarantined")).all())
+        return len(s.execute(select(OutboxEntry.id).where(OutboxEntry.status == OutboxStatus.QUARANTINED)).all())
 
 
 def daily_report_data(window: Any, day: _dt.date, window_no: str | None = None, *,

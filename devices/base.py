@@ -5,30 +5,11 @@ health report can describe devices without loading any driver.
 """
 from __future__ import annotations
 
-import enum
 from dataclasses import asdict, dataclass, field
 
+from counter_app.statuses import DeviceState
 
-class DeviceState(str, enum.Enum):
-    """What a clerk needs to know about a device at a glance."""
-
-    READY = "ready"
-    BUSY = "busy"
-    NOT_CONNECTED = "not_connected"
-    ERROR = "error"
-
-    @property
-    def label(self) -> str:
-        """Chinese label for lists and status bars."""
-        return _STATE_LABELS[self]
-
-
-_STATE_LABELS = {
-    DeviceState.READY: "就绪",
-    DeviceState.BUSY: "忙",
-    DeviceState.NOT_CONNECTED: "未连接",
-    DeviceState.ERROR: "故障",
-}
+__all__ = ["DeviceInfo", "DeviceState"]
 
 
 @dataclass

@@ -7,6 +7,7 @@ never receives the decrypted application.
 """
 from __future__ import annotations
 from counter_app.clock import CHINA_TZ
+from counter_app.statuses import OutboxStatus
 
 
 import datetime as _dt
@@ -185,9 +186,9 @@ def load_case_detail(window, case_id: str) -> CaseDetail:
     plan = window.cases.deadlines(case_id)   # the same computation as the receipt's and the worklist's
     whole = plan.get(None)
     case_due = whole.due.isoformat() if whole is not None and whole.due else ""
-    outbox = {"waiting": "等待上报", "acked": "省平台已接收", "quarantined": "被平台拒收，需人工处理"}
+    outbox = {s.value: s.title for s in OutboxStatus}
     outbox_text = outbox.get((rec.outbox or {}).get("status", ""), "未提交") if rec.outbox else "未提交"
-    if rec.outbox and rec.outbox.get("last_error") and rec.outbox.get("status") != "acked":
+    if rec.outbox and rec.outbox.get("last_error") and rec.outbox.get("status") != OutboxStatus.ACKED:
         outbox_text += f"（{rec.outbox['last_error']}）"
     reprints = [(r.doc_type, r.label) for r in REPRINTS
                 if rec.finalized_at and (r.needs_item is None or r.needs_item in app.items)]

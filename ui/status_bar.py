@@ -13,9 +13,7 @@ from typing import Any, Iterable
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-# Device states as the devices package names them (devices.base.DeviceState values).
-_DEVICE_LEVEL = {"ready": "ok", "busy": "warn", "not_connected": "bad", "error": "bad"}
-_DEVICE_LABEL = {"ready": "就绪", "busy": "忙", "not_connected": "未连接", "error": "故障"}
+from counter_app.statuses import DeviceState
 
 
 def _set_state(label: QLabel, state: str) -> None:
@@ -111,8 +109,8 @@ class CounterStatusBar(QStatusBar):
             self.stale_label.hide()
 
     # ---- devices --------------------------------------------------------------------------
-    def set_device(self, kind: str, name: str, state: str, detail: str = "") -> None:
-        """One device's state (``state`` is a ``devices.base.DeviceState`` value)."""
+    def set_device(self, kind: str, name: str, state: DeviceState, detail: str = "") -> None:
+        """One device's state."""
         label = self._device_labels.get(kind)
         if label is None:
             label = QLabel()
@@ -120,18 +118,15 @@ class CounterStatusBar(QStatusBar):
             self._device_labels[kind] = label
             # Devices go right of the operator's name, in the order they were first reported.
             self.addPermanentWidget(label)
-        label.setText(f"{name}：{_DEVICE_LABEL.get(state, state)}")
+        label.setText(f"{name}：{state.label}")
         label.setToolTip(detail)
-        _set_state(label, _DEVICE_LEVEL.get(state, "warn"))
+        _set_state(label, state.level)
 
     @Slot(object)
     def show_devices(self, rows: Iterable[Any]) -> None:
-        """``devices.base.DeviceInfo`` rows (or objects with kind/name/state/last_error)."""
+        """``devices.base.DeviceInfo`` rows."""
         for row in rows:
-            state = getattr(row, "state", "")
-            state = getattr(state, "value", state)
-            self.set_device(str(getattr(row, "kind", "")), str(getattr(row, "name", "")), str(state),
-                            str(getattr(row, "last_error", "") or ""))
+            self.set_device(row.kind, row.name, DeviceState(row.state), row.last_error)
 
     def device_text(self, kind: str) -> str:
         label = self._device_labels.get(kind)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.clock import CHINA_TZ
+from counter_app.statuses import OutboxStatus
 from ui.background import submit
 from ui.center_report_panel import CenterReportPanel
 from ui.context import AppContext
@@ -95,7 +96,7 @@ def load_day_glance(window, day: _dt.date, window_no: str | None = None) -> DayG
 
         glance.waiting = s.execute(on_window(select(func.count()).select_from(OutboxEntry)
                                              .join(CaseRow, CaseRow.id == OutboxEntry.case_id)
-                                             .where(OutboxEntry.status == "waiting"))).scalar_one()
+                                             .where(OutboxEntry.status == OutboxStatus.WAITING))).scalar_one()
         glance.windows = sorted(set(s.execute(select(CaseRow.window_no).distinct()).scalars()))
         start = _dt.datetime.combine(day, _dt.time(), CHINA_TZ)
         end = start + _dt.timedelta(days=1)
@@ -119,7 +120,7 @@ def load_day_glance(window, day: _dt.date, window_no: str | None = None) -> DayG
         with window.sessions() as s:
             glance.quarantined = s.execute(select(func.count()).select_from(OutboxEntry)
                                            .join(CaseRow, CaseRow.id == OutboxEntry.case_id)
-                                           .where(OutboxEntry.status == "quarantined",
+                                           .where(OutboxEntry.status == OutboxStatus.QUARANTINED,
                                                   CaseRow.window_no == window_no)).scalar_one()
     for c in window.cases.list_cases(states=OPEN_STATES):
         if window_no and not c.case_no.split("-")[1] == window_no:

@@ -72,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 _print_status(st, False)
             if st.needs_credentials:
                 raise UserError(st.last_error or "需要登记省平台窗口凭据。", exit_code=3)
-            if d is None or d.stop in ("offline", "busy"):
+            if d is None or (d.stop is not None and d.stop.retry_later):
                 return 1
             return 0
         stopped = threading.Event()

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from counter_app.cases import Actor, CaseError
 from counter_app.clock import CHINA_TZ
+from counter_app.statuses import OutboxStatus
 from counter_app.sync.ratings import record_rating
 from counter_app.sync.worklist import store_worklist
 
@@ -77,7 +78,7 @@ def platform_acknowledged(window, case_id: str, at: _dt.datetime) -> None:
     with window.sessions.begin() as s:
         row = s.get(CaseRow, case_id)
         entry = s.execute(select(OutboxEntry).where(OutboxEntry.case_id == case_id)).scalar_one()
-        entry.status, entry.acked_at, entry.attempts = "acked", at, 1
+        entry.status, entry.acked_at, entry.attempts = OutboxStatus.ACKED, at, 1
         entry.receipt = {"platform_case_id": f"HN-{row.case_no}", "received_at": at.isoformat()}
         window.cases.mark_acknowledged(s, row)
 

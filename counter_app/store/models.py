@@ -158,7 +158,7 @@ class OutboxEntry(Base):
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), unique=True)
     idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
     business_key: Mapped[str] = mapped_column(String(48))  # case_no + "/v" + version
-    status: Mapped[str] = mapped_column(String(16), index=True, default="waiting")  # waiting/acked/quarantined
+    status: Mapped[str] = mapped_column(String(16), index=True, default="waiting")  # counter_app.statuses.OutboxStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[_dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     last_error: Mapped[str] = mapped_column(Text, default="")

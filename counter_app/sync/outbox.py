@@ -38,6 +38,7 @@ from counter_app import audit
 from counter_app.store.files import AttachmentCorrupt, AttachmentMissing
 from counter_app.lifecycle import CaseState, ItemStatus
 from counter_app.store.models import CaseRow, OutboxEntry
+from counter_app.statuses import DrainStop, OutboxStatus
 from counter_app.sync import contract as C
 from counter_app.sync.backoff import RetryPolicy
 from counter_app.sync.client import (
@@ -46,7 +47,7 @@ from counter_app.sync.client import (
 
 log = logging.getLogger(__name__)
 
-WAITING, ACKED, QUARANTINED = "waiting", "acked", "quarantined"
+WAITING, ACKED, QUARANTINED = OutboxStatus.WAITING, OutboxStatus.ACKED, OutboxStatus.QUARANTINED
 
 
 def utcnow() -> _dt.datetime:
@@ -140,7 +141,7 @@ class DrainReport:
     quarantined: int = 0
     deferred: int = 0      # transient failures put on backoff
     uploaded_bytes: int = 0
-    stop: str | None = None  # None (queue done) / "offline" / "busy" / "credentials" / "stopped"
+    stop: DrainStop | None = None  # None: the queue is done
     error: str = ""          # the last error, in Chinese
     retry_after: float | None = None
 
@@ -250,7 +251,7 @@ class OutboxDrainer:
         try:
             for batch in source:
                 if stop is not None and stop.is_set():
-                    report.stop = "stopped"
+                    report.stop = DrainStop.STOPPED
                     return report
                 try:
                     self._send_batch(batch, report, stop, acks)
@@ -353,7 +354,7 @@ class OutboxDrainer:
         try:
             for p in ready:
                 if stop is not None and stop.is_set():
-                    report.stop = "stopped"
+                    report.stop = DrainStop.STOPPED
                     raise _Stop
                 ack = self._send_one(p, states, report)
                 if ack is not None:
@@ -458,11 +459,11 @@ class OutboxDrainer:
     def _fail(self, e: PendingEntry, exc: SyncError, report: DrainReport) -> None:
         report.error = exc.message
         if isinstance(exc, CredentialsError):
-            report.stop = "credentials"
+            report.stop = DrainStop.CREDENTIALS
             return
         retry_after = getattr(exc, "retry_after", None)
         report.retry_after = retry_after
-        report.stop = "offline" if getattr(exc, "offline", False) else "busy"
+        report.stop = DrainStop.OFFLINE if getattr(exc, "offline", False) else DrainStop.BUSY
         report.deferred += 1
         with self.window.sessions.begin() as s:
             entry = s.get(OutboxEntry, e.id)

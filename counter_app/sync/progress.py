@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from counter_app.cases import CaseError
 from counter_app.lifecycle import CaseState, ItemStatus, item_rank
+from counter_app.statuses import OutboxStatus
 from counter_app.store.models import CaseRow, ItemProgress, OutboxEntry
 from counter_app.sync.client import PlatformClient
 from counter_app.sync.notifications import store_notifications
@@ -53,7 +54,7 @@ def open_cases(window) -> list[tuple[str, str]]:
     """(case id, business key) of cases the platform has and that are not finished."""
     with window.sessions() as s:
         rows = s.execute(select(CaseRow.id, OutboxEntry.business_key).join(OutboxEntry, OutboxEntry.case_id == CaseRow.id)
-                         .where(CaseRow.state.in_(OPEN_AT_PLATFORM), OutboxEntry.status == "acked")
+                         .where(CaseRow.state.in_(OPEN_AT_PLATFORM), OutboxEntry.status == OutboxStatus.ACKED)
                          .order_by(CaseRow.accepted_on)).all()
         return [(r[0], r[1]) for r in rows]
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from counter_app.statuses import OutboxStatus
 from counter_app.store.models import OutboxEntry
 
 
@@ -46,6 +47,6 @@ def reconcile(window, client, *, page_size: int = 100) -> Reconciliation:  # noq
         page += 1
     with window.sessions() as s:
         local = {bk: status for bk, status in s.execute(select(OutboxEntry.business_key, OutboxEntry.status))}
-    acked = {bk for bk, status in local.items() if status == "acked"}
+    acked = {bk for bk, status in local.items() if status == OutboxStatus.ACKED}
     return Reconciliation(platform_holds=len(held), local_acked=len(acked),
                           missing_locally=sorted(held - set(local)), not_on_platform=sorted(acked - held))

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from counter_app.lifecycle import CaseState
+from counter_app.statuses import OutboxStatus
 from counter_app.store.models import CaseRow, OutboxEntry, Setting
 from counter_app.clock import CHINA_TZ
 
@@ -85,7 +86,7 @@ class SyncStatus:
 
 
 def _unsynced_filter():
-    return (OutboxEntry.status == "waiting") | ((OutboxEntry.status == "quarantined")
+    return (OutboxEntry.status == OutboxStatus.WAITING) | ((OutboxEntry.status == OutboxStatus.QUARANTINED)
                                                 & (CaseRow.state != CaseState.SUPERSEDED.value))
 
 
@@ -148,7 +149,7 @@ def sync_status(window, *, now: _dt.datetime | None = None, runtime: dict | None
         age = max(_dt.timedelta(), now - oldest_at)
         limit_days = settings.stale_block_days
         warn_minutes = settings.stale_warn_minutes
-        where = "在隔离区等待处理" if status == "quarantined" else "尚未上报到省平台"
+        where = "在隔离区等待处理" if status == OutboxStatus.QUARANTINED else "尚未上报到省平台"
         if age > _dt.timedelta(minutes=warn_minutes):
             warn = True
             warn_reason = f"办件{case_no}已等待{_fmt_age(age)}，{where}。请检查网络或VPN连接。"
@@ -158,8 +159,8 @@ def sync_status(window, *, now: _dt.datetime | None = None, runtime: dict | None
                             "为免办件积压在本机，暂停受理新申请。请恢复网络后点“立即上报”，"
                             "或由技术人员导出离线包交省平台导入；隔离区的办件请按提示处理。")
     return SyncStatus(
-        online=runtime.get("online"), waiting=counts.get("waiting", 0), quarantined=counts.get("quarantined", 0),
-        acked=counts.get("acked", 0), oldest_waiting_age=age, oldest_waiting_at=oldest_at, oldest_case_no=case_no,
+        online=runtime.get("online"), waiting=counts.get(OutboxStatus.WAITING, 0),
+        quarantined=counts.get(OutboxStatus.QUARANTINED, 0), acked=counts.get(OutboxStatus.ACKED, 0), oldest_waiting_age=age, oldest_waiting_at=oldest_at, oldest_case_no=case_no,
         last_error=str(runtime.get("last_error") or ""), warn_stale=warn, block_new=block, block_reason=block_reason,
         warn_reason=warn_reason, needs_credentials=bool(runtime.get("needs_credentials")),
         last_success_at=_time(runtime.get("last_success_at")), checked_at=_time(runtime.get("checked_at")),

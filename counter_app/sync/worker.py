@@ -37,6 +37,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from counter_app.statuses import DrainStop
 from counter_app.sync.backoff import RetryPolicy
 from counter_app.sync.client import CredentialsError, PlatformClient, SyncError, TransientError, client_for
 from counter_app.sync.credentials import get_token
@@ -212,18 +213,18 @@ class SyncWorker:
             self._set(draining=False)
         if drain.acked:
             self._set(last_success_at=self._now_iso())
-        if drain.stop == "credentials":
+        if drain.stop is DrainStop.CREDENTIALS:
             self._refused_token = token
             self._set(needs_credentials=True, last_error=drain.error or CREDENTIAL_REFUSED)
             return done(self.idle_probe_interval)
         self._set(needs_credentials=False)
-        if drain.stop in ("offline", "busy"):
+        if drain.stop is not None and drain.stop.retry_later:
             self._failures += 1
-            if drain.stop == "offline":
+            if drain.stop is DrainStop.OFFLINE:
                 self._set(online=False, checked_at=self._now_iso())
             self._set(last_error=drain.error)
             return done(self.policy.delay(self._failures, drain.retry_after))
-        if drain.stop == "stopped":
+        if drain.stop is DrainStop.STOPPED:
             return done(0.0)
         self._failures = 0
         self._set(last_error=drain.error if drain.quarantined else "")
