@@ -10,10 +10,14 @@ import datetime as _dt
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from stdnum import exceptions as _stdnum_exc
 from stdnum.cn import ric as _ric
+
+from counter_app.application import Applicant, IdDocument
+from counter_app.errors import UserError
 
 
 def normalise_id_number(raw: str | None) -> str:
@@ -55,7 +59,7 @@ def _check_id_number(number: str, today: _dt.date | None) -> IdNumberCheck:
         return IdNumberCheck(number, False, "empty", _MESSAGES["empty"])
     if len(number) != 18:
         return IdNumberCheck(number, False, "length", _MESSAGES["length"])
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):  # ASCII only: \d would let other scripts' digits in
         return IdNumberCheck(number, False, "format", _MESSAGES["format"])
     try:
         _ric.validate(number)
@@ -93,6 +97,12 @@ def _region_exists(code: str) -> bool:
 
     info = {k: v for _, props in numdb.get("cn/loc").info(code) for k, v in props.items()}
     return "county" in info
+
+
+def check_digit_ok(number: str) -> bool:
+    """The GB 11643 check digit alone, for numbers whose first six digits are no division code
+    (港澳台居民居住证 810000/820000/830000, the 2023 foreign permanent resident card)."""
+    return bool(re.fullmatch(r"[0-9]{17}[0-9X]", number)) and _ric.calc_check_digit(number) == number[17]
 
 
 def id_number_is_valid(raw: str | None) -> bool:
@@ -138,3 +148,55 @@ def check_phone(raw: str | None) -> tuple[str, str | None]:
     if digits.startswith("1") and len(digits) != 11:
         return phone, "手机号码应为11位，请核对后重新输入。"
     return phone, "电话号码格式不正确：手机号为11位（以1开头），固定电话请写区号，如0373-1234567。"
+
+
+# ---- the ID card as an applicant ---------------------------------------------------------------
+
+RESIDENT_CARD = "resident"  # the card type a reader reports for a 居民身份证
+
+
+class CardFields(Protocol):
+    """What an ID-card read gives the core (``devices.idcard.IdCardData`` has these fields)."""
+
+    card_type: str
+    card_type_label: str
+    name: str
+    sex_text: str
+    birth_date: _dt.date
+    ethnicity_short: str   # as printed on the card face: 汉, 蒙古, ...
+    id_number: str
+    address: str
+
+
+class CardRefused(UserError):
+    """A card that must not fill the applicant; ``severity`` is ``warning`` or ``error``."""
+
+    def __init__(self, message: str, severity: str = "error"):
+        super().__init__(message)
+        self.severity = severity
+
+
+def applicant_from_card(card: CardFields, current: Applicant | None = None, *,
+                        bound_number: str = "") -> Applicant:
+    """The applicant as the card says, on top of ``current`` (a copy; ``current`` is not changed).
+
+    The card's name, sex, birth date, ethnicity and number replace what was typed; an address
+    typed before is kept (the card's address is often not where the applicant lives now).
+    ``bound_number`` is the ID number of a case already created: a different card is refused,
+    as is any card other than a 居民身份证 (the scheme accepts that or a 军人公民身份号码登记表).
+    """
+    if card.card_type != RESIDENT_CARD:
+        raise CardRefused(f"读到的是{card.card_type_label or '其他证件'}，不是居民身份证。请使用居民身份证，或选择"
+                          "“军人公民身份号码登记表”人工录入。", "warning")
+    if bound_number and card.id_number != bound_number:
+        raise CardRefused("读到的证件号码与本办件申请人不一致，未填入。请核对是否放错了证件。")
+    a = replace(current) if current is not None else Applicant()
+    a.id_document = IdDocument.RESIDENT_ID_CARD
+    a.name = card.name
+    a.sex = card.sex_text if card.sex_text in ("男", "女") else ""
+    a.birth_date = card.birth_date.isoformat()
+    a.ethnicity = card.ethnicity_short
+    a.id_number = card.id_number
+    if not a.current_address and card.address:
+        a.current_address = card.address
+    return a

@@ -19,7 +19,6 @@ foreign number by its check digit; a 2017 foreign number by its format.
 from __future__ import annotations
 
 import base64
-import functools
 import datetime as dt
 import hashlib
 import json
@@ -27,10 +26,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from stdnum import exceptions as stdnum_exceptions
-from stdnum.cn import ric
 
-from devices.idcard.codes import ETHNICITY_NAMES, SEX_NAMES, ethnicity_name, sex_name
+from counter_app.identity import check_digit_ok, check_id_number
+from counter_app.masking import mask_id_number
+from devices.idcard.codes import ETHNICITY_NAMES, SEX_NAMES, ethnicity_name, ethnicity_short_name, sex_name
 from devices.idcard.errors import CardDataError
 
 TEXT_SIZE = 256
@@ -164,6 +163,11 @@ class IdCardData:
         return self.name or self.name_en
 
     @property
+    def ethnicity_short(self) -> str:
+        """The ethnicity as printed on the card face (汉, 蒙古, ...), "" when the card has none."""
+        return ethnicity_short_name(self.ethnicity_code) if self.ethnicity_code else ""
+
+    @property
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number)
 
@@ -211,13 +215,6 @@ class IdCardData:
             return cls(**kwargs)
         except (KeyError, TypeError, ValueError) as exc:
             raise CardDataError(f"证件数据文件格式错误（{type(exc).__name__}: {exc}）") from exc
-
-
-def mask_id_number(number: str) -> str:
-    """Mask the middle of an ID number for lists and logs: ``410702********0039``."""
-    if len(number) <= 8:
-        return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
 # ---------------------------------------------------------------------------------- parsing
@@ -274,42 +271,23 @@ def _count(value: str) -> int | None:
     return int(value) if _digits(value) else None
 
 
-def _check_digit_ok(number: str) -> bool:
-    return len(number) == 18 and _digits(number[:17]) and ric.calc_check_digit(number) == number[17]
-
-
-@functools.lru_cache(maxsize=512)
-def _known_division(code: str) -> bool:
-    """True when the 6-digit code names a county in any period of python-stdnum's table.
-
-    ``stdnum.cn.ric.get_birth_place`` also demands that the county existed in the birth
-    year, but numbers were assigned in 1999 to people born long before many divisions were
-    created (410724 获嘉县 dates from 1986), so that stricter test rejects genuine cards.
-    """
-    from stdnum import numdb
-
-    return any("county" in props for _, props in numdb.get("cn/loc").info(code))
-
-
 def _validate_number(card_type: str, number: str, birth: dt.date, warnings: list[str]) -> None:
+    """The core's ID-number rules (``counter_app.identity``), as far as the card type allows."""
     bad = CardDataError("证件号码校验失败（读卡数据可能有误），请重新放卡；多次出现请核对证件并改用人工录入")
     if card_type == RESIDENT:
-        if not _check_digit_ok(number):
+        check = check_id_number(number)
+        # An unknown division code does not prove the card false (tables lag behind
+        # re-divisions), so it is reported to the clerk rather than blocking the read.
+        if check.number != number or not (check.ok or check.code == "region"):
             raise bad
-        try:
-            number_birth = ric.get_birth_date(number)
-        except stdnum_exceptions.ValidationError:
-            raise bad from None
-        if number_birth != birth:
+        if dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])) != birth:
             raise CardDataError("证件号码中的出生日期与证件出生日期不一致，请重新放卡；多次出现请核对证件")
-        if not _known_division(number[:6]):
-            # An unknown division code does not prove the card false (tables lag behind
-            # re-divisions), so it is reported to the clerk rather than blocking the read.
+        if check.code == "region":
             warnings.append("证件号码的地区代码不在行政区划表中，请核对证件")
     elif card_type in (HMT_RESIDENCE, FOREIGN_2023):
         # 'J' numbers start with 810000/820000/830000, which are no administrative divisions,
         # so only the GB 11643 check digit is meaningful; the 2023 foreign number uses the same.
-        if not _check_digit_ok(number):
+        if not check_digit_ok(number):
             raise bad
     else:  # FOREIGN_2017: 3-letter nationality + 12 digits, no published check digit
         if not (len(number) == 15 and number[:3].isascii() and number[:3].isalpha() and _digits(number[3:])):

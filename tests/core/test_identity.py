@@ -72,3 +72,56 @@ def test_a_region_code_without_a_county_is_a_region_error_not_a_crash():
 
     result = check_id_number("130295922009246523")
     assert not result.ok and result.code == "region"
+
+
+# ---- the card as an applicant --------------------------------------------------------------
+
+import datetime as _dt  # noqa: E402
+from dataclasses import dataclass as _dataclass  # noqa: E402
+
+import pytest as _pytest  # noqa: E402
+
+from counter_app.application import Applicant, IdDocument  # noqa: E402
+from counter_app.identity import CardRefused, applicant_from_card, check_digit_ok  # noqa: E402
+
+
+@_dataclass
+class _Card:
+    id_number: str = "410702198506120039"
+    name: str = "张卫国"
+    sex_text: str = "男"
+    birth_date: _dt.date = _dt.date(1985, 6, 12)
+    ethnicity_short: str = "汉"
+    address: str = "河南省新乡市红旗区人民路1号"
+    card_type: str = "resident"
+    card_type_label: str = "居民身份证"
+
+
+def test_card_fills_the_applicant_and_keeps_a_typed_address():
+    typed = Applicant(name="张", phone="13803731234", current_address="新乡市平原路8号",
+                      id_document=IdDocument.MILITARY_REGISTRATION)
+    a = applicant_from_card(_Card(), typed)
+    assert (a.name, a.sex, a.birth_date, a.ethnicity, a.id_number) == ("张卫国", "男", "1985-06-12", "汉", "410702198506120039")
+    assert a.id_document is IdDocument.RESIDENT_ID_CARD
+    assert a.phone == "13803731234" and a.current_address == "新乡市平原路8号"
+    assert typed.name == "张"  # a copy: the draft is changed only by whoever takes the result
+    assert applicant_from_card(_Card()).current_address == "河南省新乡市红旗区人民路1号"
+
+
+def test_a_card_other_than_the_resident_card_is_refused_as_a_warning():
+    with _pytest.raises(CardRefused) as refused:
+        applicant_from_card(_Card(card_type="J", card_type_label="港澳台居民居住证"))
+    assert refused.value.severity == "warning" and "港澳台居民居住证" in refused.value.message
+
+
+def test_a_different_card_for_a_created_case_is_refused():
+    with _pytest.raises(CardRefused) as refused:
+        applicant_from_card(_Card(), Applicant(), bound_number="410702199001011237")
+    assert refused.value.severity == "error" and "不一致" in refused.value.message
+    assert applicant_from_card(_Card(), bound_number="410702198506120039").name == "张卫国"
+
+
+def test_check_digit_alone_for_numbers_without_a_division_code():
+    assert check_digit_ok("810000199408230021")
+    assert not check_digit_ok("810000199408230022")
+    assert not check_digit_ok("81000019940823002")

@@ -16,7 +16,6 @@ from devices.idcard.card_data import (
     IdCardData,
     encode_card_text,
     load_card,
-    mask_id_number,
     parse_card_text,
     sample_card,
     sample_card_names,
@@ -215,8 +214,8 @@ def test_to_dict_is_json_and_round_trips():
 
 
 def test_masked_number_hides_the_middle():
-    assert mask_id_number("410702198506120039") == "410702********0039"
-    assert sample_card("resident_xinxiang").masked_id_number == "410702********0039"
+    # The core's one masking function (lists, logs, reports): first 3 and last 4.
+    assert sample_card("resident_xinxiang").masked_id_number == "410***********0039"
 
 
 @pytest.mark.parametrize("content,expected", [
@@ -251,3 +250,12 @@ def test_card_file_with_a_field_too_long_for_the_card_is_refused(tmp_path):
     with pytest.raises(CardDataError) as info:
         load_card(path)
     assert "过长" in info.value.message
+
+
+def test_a_read_card_becomes_the_applicant_through_the_core():
+    from counter_app.identity import applicant_from_card
+
+    card = sample_card("resident_xinxiang")
+    a = applicant_from_card(card)
+    assert (a.name, a.id_number, a.birth_date) == (card.name, card.id_number, card.birth_date.isoformat())
+    assert a.ethnicity == card.ethnicity_short and not a.ethnicity.endswith("族")

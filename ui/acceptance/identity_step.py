@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.cases import CaseError
-from counter_app.identity import check_id_number
+from counter_app.identity import CardRefused, applicant_from_card, check_id_number
 from counter_app.rules import validate
 from counter_app.scheme import IdDocument
 from ui.acceptance.fields import FieldSet, messages, problems_for
@@ -318,10 +318,10 @@ class IdentityStep(Step):
             return
         self._stale_card = False
         s = self.session
-        if getattr(card, "card_type", "resident") != "resident":
-            label = getattr(card, "card_type_label", "其他证件")
-            self.notify.emit(f"读到的是{label}，不是居民身份证。请使用居民身份证，或选择"
-                             "“军人公民身份号码登记表”人工录入。", "warning")
+        try:  # the core's rule: only a resident ID card fills the applicant
+            from_card = applicant_from_card(card, s.app.applicant)
+        except CardRefused as refused:
+            self.notify.emit(refused.message, refused.severity)
             return
         refusal = card_mismatch(s, card)
         if refusal:
@@ -330,19 +330,9 @@ class IdentityStep(Step):
             set_role(self.reader_state, "banner-error")
             self._stale_card = True   # this card stays unread: "证件仍在读卡区" must not look like success
             return
-        from devices.idcard.codes import ethnicity_short_name
-
-        a = s.app.applicant
         if s.card is None:
             s.before_card = identity_snapshot(s.app)
-        a.id_document = IdDocument.RESIDENT_ID_CARD
-        a.name = card.name
-        a.sex = card.sex_text if card.sex_text in ("男", "女") else ""
-        a.birth_date = card.birth_date.isoformat()
-        a.ethnicity = ethnicity_short_name(card.ethnicity_code) if card.ethnicity_code else ""
-        a.id_number = card.id_number
-        if not a.current_address and card.address:
-            a.current_address = card.address   # from this applicant's own card only
+        s.app.applicant = from_card   # from this applicant's own card only
         s.app.material(2).original_seen = True
         s.card = card
         self.enter_values_only()
