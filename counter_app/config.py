@@ -77,6 +77,9 @@ SPECS: tuple[SettingSpec, ...] = (
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 
 
+_SPEC_DEFAULTS: dict[str, Any] = {s.name: s.default for s in SPECS}
+
+
 @dataclass
 class Settings:
     values: dict[str, Any] = field(default_factory=lambda: {s.name: s.default for s in SPECS})
@@ -180,3 +183,32 @@ def load_settings(path: Path) -> Settings:
 
 
 _unused = fields
+
+
+# ---- what printed documents say about this window ----------------------------------------------
+
+def lookup_template(base: str) -> str:
+    """The one rule for the receipt's progress-lookup link: ``base`` with a ``{case_no}``
+    placeholder kept as it is, otherwise the number added as the ``case_no`` query parameter.
+    Printing fills the placeholder with the compact case number."""
+    base = base.strip()
+    if not base or "{case_no}" in base:
+        return base
+    return base + ("&" if "?" in base else "?") + "case_no={case_no}"
+
+
+@dataclass(frozen=True)
+class DocumentDetails:
+    """The window's names and links the documents print, handed to ``printing`` as data (the
+    printing package never reads the data directory). Defaults are the settings' defaults."""
+
+    lookup_url: str = lookup_template(_SPEC_DEFAULTS["lookup_url"])  # with a {case_no} placeholder
+    county_va_name: str = _SPEC_DEFAULTS["county_va_name"]
+    military_office: str = _SPEC_DEFAULTS["military_office"]
+    military_office_address: str = _SPEC_DEFAULTS["military_office_address"]
+
+    @classmethod
+    def of(cls, settings: Settings) -> "DocumentDetails":
+        return cls(lookup_url=lookup_template(settings.lookup_url), county_va_name=settings.county_va_name,
+                   military_office=settings.military_office,
+                   military_office_address=settings.military_office_address)

@@ -24,7 +24,6 @@ from printing import page as pg
 from printing.case import CaseView, cn_date, county_area, county_department_name, read_case
 from printing.document import DocWriter
 from printing.result import PrintingError, RenderResult
-from printing.settings import configured
 from printing.text import Pen
 
 # The center's electronic signature: the header band left of the barcode.
@@ -107,8 +106,8 @@ def render_settlement_letter(case: Mapping[str, Any], *, issue_date: _dt.date | 
                              issuer: str | None = None) -> RenderResult:
     """落户介绍信 for ``case`` (case JSON dict).
 
-    ``issue_date`` defaults to the acceptance date; ``issuer`` to the configured county veterans
-    affairs department, else the one derived from the service center's name (新乡市红旗区退役军人服务中心 →
+    ``issue_date`` defaults to the acceptance date; ``issuer`` is the window's county veterans
+    affairs department (``DocumentDetails.county_va_name``); None derives it from the service center's name (新乡市红旗区退役军人服务中心 →
     新乡市红旗区退役军人事务局). Raises :class:`PrintingError` when the case did not ask for
     hukou registration / the letter, or lacks the target address or police station.
     """
@@ -127,7 +126,7 @@ def render_settlement_letter(case: Mapping[str, Any], *, issue_date: _dt.date | 
                             "请核对派出所，省外落户请申请人到落户地公安机关办理。")
     a = app.applicant
     day = issue_date or view.accepted_date or _dt.date.today()
-    issuer = issuer or configured("county_va_name") or county_department_name(view.center_name)
+    issuer = issuer or county_department_name(view.center_name)
     rt = app.retirement_type.title if app.retirement_type else "退役军人"
 
     w = DocWriter()
@@ -156,9 +155,9 @@ def render_settlement_letter(case: Mapping[str, Any], *, issue_date: _dt.date | 
 
 def render_reserve_reminder(case: Mapping[str, Any], *, office: str | None = None,
                             office_address: str = "", office_phone: str = "") -> RenderResult:
-    """预备役登记提醒 for ``case``: what to bring, where (``office``: default the configured
-    military service organ, else the county's 人民武装部 named from the service center; its
-    address likewise), with the organ's 1-working-day promise and the 兵役登记介绍信 as recorded.
+    """预备役登记提醒 for ``case``: what to bring, where (``office`` and ``office_address``: the
+    window's ``DocumentDetails``; None names the county's 人民武装部 from the service center), with
+    the organ's 1-working-day promise and the 兵役登记介绍信 as recorded.
 
     Raises :class:`PrintingError` when item 11 was not chosen.
     """
@@ -167,8 +166,8 @@ def render_reserve_reminder(case: Mapping[str, Any], *, office: str | None = Non
     if not app.has_item(11):
         raise PrintingError("本办件未选择“预备役登记”事项，无需打印预备役登记提醒。")
     area = county_area(view.center_name)
-    office = office or configured("military_office") or (f"{area}人民武装部" if area else "县级兵役机关（人民武装部）")
-    office_address = office_address or configured("military_office_address") or ""
+    office = office or (f"{area}人民武装部" if area else "县级兵役机关（人民武装部）")
+    office_address = office_address or ""
     letter = app.veteran_affairs.reserve_letter
     if letter == RESERVE_LETTER_STATES[1]:
         letter_line = "兵役登记介绍信（本中心已开具，已当面交给您）"

@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from reportlab.lib.colors import Color
 
+from counter_app.config import DocumentDetails
 from counter_app.masking import mask_id_number, mask_phone  # the one masking function
 from counter_app.clock import CHINA_TZ, beijing_now
 from counter_app.scheme import CASE_DEADLINE_WD, ITEMS, MATERIALS, RESERVE_LETTER_STATES, RESERVE_PROMISE
@@ -28,7 +29,6 @@ from printing import page as pg
 from printing.case import CaseView, cn_date, county_area, read_case
 from printing.document import Column, DocWriter
 from printing.result import PrintingError, RenderResult
-from printing.settings import configured, lookup_link
 from printing.text import Pen
 
 # The center's electronic signature: the header band between the barcode (left) and the QR code.
@@ -114,7 +114,7 @@ def received_materials(view: CaseView) -> list[tuple[str, str]]:
     return out
 
 
-def next_steps(view: CaseView) -> list[str]:
+def next_steps(view: CaseView, military_office: str | None = None) -> list[str]:
     app = view.app
     h = app.hukou
     steps: list[str] = []
@@ -133,7 +133,7 @@ def next_steps(view: CaseView) -> list[str]:
         steps.append(f"户口登记办结后{when}，请携带《居民户口簿》到{station}打印本人户口页，"
                      "并当场办理居民身份证申领。")
     if app.has_item(11):
-        office = configured("military_office") or f"{county_area(view.center_name)}人民武装部"
+        office = military_office or f"{county_area(view.center_name)}人民武装部"
         handed = "（本中心已开具，已当面交给您）" if app.veteran_affairs.reserve_letter == RESERVE_LETTER_STATES[1] else ""
         steps.append(f"预备役登记：请本人携带兵役登记介绍信{handed}、退出现役证件、居民身份证或军人公民身份号码登记表，"
                      f"前往{office}（县级兵役机关）办理；{RESERVE_PROMISE}。")
@@ -142,18 +142,19 @@ def next_steps(view: CaseView) -> list[str]:
     return steps
 
 
-def render_receipt(case: Mapping[str, Any], *, lookup_url: str | None = None,
+def render_receipt(case: Mapping[str, Any], *, lookup_url: str | None = None, military_office: str | None = None,
                    printed_at: _dt.datetime | None = None) -> RenderResult:
     """The acceptance receipt for ``case``.
 
     ``lookup_url`` is put in the QR code as given (a ``{case_no}`` placeholder is replaced by the
-    compact case number); None uses the window's configured lookup address with the case number
-    (see :func:`printing.settings.lookup_link`). ``printed_at`` defaults to now.
+    compact case number); the window passes ``DocumentDetails.lookup_url`` and None means the
+    settings' default. ``military_office`` names where item 11 is done (None: the county's
+    人民武装部 named from the service center). ``printed_at`` defaults to now.
     Raises :class:`PrintingError` for a case without a valid number or an empty lookup link.
     """
     view = read_case(case, need_number=True)
     if lookup_url is None:
-        lookup_url = lookup_link(view.case_no, view.barcode_data)
+        lookup_url = DocumentDetails().lookup_url
     if not isinstance(lookup_url, str) or not lookup_url.strip():
         raise PrintingError("缺少进度查询链接，无法生成回执二维码，请检查平台设置中的查询地址。")
     lookup_url = lookup_url.strip().replace("{case_no}", view.barcode_data)
@@ -224,7 +225,7 @@ def render_receipt(case: Mapping[str, Any], *, lookup_url: str | None = None,
     w.table(cols, rows, size=9)
 
     w.heading("请您注意", size=12, align="left", space_after=4)
-    for i, step in enumerate(next_steps(view), start=1):
+    for i, step in enumerate(next_steps(view, military_office), start=1):
         w.paragraph(f"{i}．{step}", size=10, leading=15, space_after=2, keep_together=True)
     w.space(8)
 

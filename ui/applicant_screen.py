@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from counter_app.scheme import DECLARATION, RATINGS
 from devices.signature import Signature
-from ui.acceptance.style import STYLE_SHEET, ensure_ui_fonts, set_role
+from ui.acceptance.style import ensure_ui_fonts, set_role
 from ui.print_preview import render_pdf_pages
 from ui.signature_pad import SignaturePad
 
@@ -80,7 +80,7 @@ class ApplicantScreen(QWidget):
         ensure_ui_fonts()
         self.ctx = ctx
         self.setWindowTitle("申请人确认屏")
-        self.setStyleSheet(STYLE_SHEET + "QWidget { font-size: 20px; } QPushButton { min-height: 44px; }")
+        self.setObjectName("applicantScreen")  # its rules in app.qss: larger text and touch targets
         self._generation = 0
         self._rating_case: str | None = None
         self._rating_stage = RATING_STAGE

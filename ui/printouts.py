@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from counter_app.clock import beijing_now
+from counter_app.config import DocumentDetails
 # The document types and the printer chosen for each have one owner: counter_app.printers.
 from counter_app.printers import DEFAULT_PRINTER, DOC_TYPES, printer_for, printer_map, save_printer_map  # noqa: F401
 from printing import spool
@@ -78,19 +79,17 @@ def render_reprint(window, case_id: str, doc_type: str) -> tuple[bytes, str]:
     case = window.cases.export(case_id)
     kwargs: dict[str, Any] = {}
     app = record.application
-    st = window.settings
-    # The window's own names and addresses, not whatever config.toml printing would find on its own.
+    # The window's own names and link, passed in: printing never reads the data directory.
+    details = DocumentDetails.of(window.settings)
     if doc_type == "form":
         kwargs["photo_jpeg"] = window.files.get(app.photo) if app.photo else None
         kwargs["signature_png"] = window.files.get(app.signature) if app.signature else None
     elif doc_type == "receipt":
-        # The QR code leads to this case's progress: printing fills {case_no} in (compact form).
-        base = st.lookup_url
-        kwargs["lookup_url"] = base if "{case_no}" in base else base + ("&" if "?" in base else "?") + "case_no={case_no}"
+        kwargs["lookup_url"], kwargs["military_office"] = details.lookup_url, details.military_office
     elif doc_type == "settlement_letter":
-        kwargs["issuer"] = st.county_va_name
+        kwargs["issuer"] = details.county_va_name
     elif doc_type == "reserve_reminder":
-        kwargs["office"], kwargs["office_address"] = st.military_office, st.military_office_address
+        kwargs["office"], kwargs["office_address"] = details.military_office, details.military_office_address
     result = render(case, **kwargs)
     return result.pdf, title
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from app.signing.keys import KeyUnavailable, SigningKeys
+from counter_app.config import DocumentDetails
 from counter_app.signing_queue import DOCUMENT_TITLES, SigningQueue
 from printing.result import PrintingError
 
@@ -43,7 +44,7 @@ def unsigned_document(window, case_id: str, kind: str, case: dict) -> "tuple[byt
     from printing.form import FORM_SEAL_PLACE, render_application_form
 
     record = window.cases.get(case_id)
-    st = window.settings
+    details = DocumentDetails.of(window.settings)  # printing is handed the window's names and link
     if kind == "form":
         for att in record.attachments:
             if att["role"] == "form_pdf" and window.files.exists(att["sha256"]):
@@ -53,11 +54,10 @@ def unsigned_document(window, case_id: str, kind: str, case: dict) -> "tuple[byt
                                       signature_png=window.files.get(app.signature) if app.signature else None).pdf
         return pdf, FORM_SEAL_PLACE
     if kind == "receipt":
-        base = st.lookup_url
-        url = base if "{case_no}" in base else base + ("&" if "?" in base else "?") + "case_no={case_no}"
-        return receipt.render_receipt(case, lookup_url=url).pdf, receipt.RECEIPT_SEAL_PLACE
+        return receipt.render_receipt(case, lookup_url=details.lookup_url,
+                                      military_office=details.military_office).pdf, receipt.RECEIPT_SEAL_PLACE
     if kind == "settlement_letter":
-        return letters.render_settlement_letter(case, issuer=st.county_va_name).pdf, letters.LETTER_SEAL_PLACE
+        return letters.render_settlement_letter(case, issuer=details.county_va_name).pdf, letters.LETTER_SEAL_PLACE
     raise ValueError(f"unknown document kind {kind!r}")
 
 

@@ -29,12 +29,8 @@ def test_settlement_letter_for_a_collective_household_and_given_issuer(case):
     assert "卫辉市退役军人事务局（盖章）" in text and "2026年12月1日" in text
 
 
-def test_settlement_letter_issuer_comes_from_the_window_configuration(case, tmp_path, monkeypatch):
-    home = tmp_path / "cfg-home"
-    home.mkdir()
-    (home / "config.toml").write_text('county_va_name = "获嘉县退役军人事务局"\n', encoding="utf-8")
-    monkeypatch.setenv("COUNTER_APP_HOME", str(home))
-    assert "获嘉县退役军人事务局（盖章）" in stream_text(render_settlement_letter(case).pdf)
+def test_settlement_letter_issuer_is_the_window_s_as_passed_in(case):
+    assert "获嘉县退役军人事务局（盖章）" in stream_text(render_settlement_letter(case, issuer="获嘉县退役军人事务局").pdf)
 
 
 def test_settlement_letter_refused_without_hukou_item(case):
@@ -67,13 +63,8 @@ def test_reserve_reminder_lists_what_to_bring_where_and_the_offices_promise(case
     assert case["application"]["applicant"]["name"] + "同志" in text
 
 
-def test_reserve_reminder_uses_configured_office_and_address(case, tmp_path, monkeypatch):
-    home = tmp_path / "cfg-home"
-    home.mkdir()
-    (home / "config.toml").write_text('military_office = "获嘉县人民武装部"\nmilitary_office_address = "获嘉县中山路8号"\n',
-                                      encoding="utf-8")
-    monkeypatch.setenv("COUNTER_APP_HOME", str(home))
-    text = stream_text(render_reserve_reminder(case).pdf)
+def test_reserve_reminder_uses_the_office_and_address_passed_in(case):
+    text = stream_text(render_reserve_reminder(case, office="获嘉县人民武装部", office_address="获嘉县中山路8号").pdf)
     assert "获嘉县人民武装部（县级兵役机关）" in text and "获嘉县中山路8号" in text
 
 

@@ -77,14 +77,22 @@ def test_page_numbers_say_page_x_of_y(receipt):
         assert f"第{i + 1}页共{n}页" in stream_text(receipt.pdf, i)
 
 
-def test_default_link_comes_from_the_configured_lookup_url(case, tmp_path, monkeypatch):
+def test_link_is_passed_in_and_printing_never_reads_the_data_directory(case, tmp_path, monkeypatch):
+    from counter_app.config import DocumentDetails, Settings
+
     home = tmp_path / "cfg-home"
     home.mkdir()
     (home / "config.toml").write_text('lookup_url = "https://yss.example.cn/q/{case_no}"\n', encoding="utf-8")
     monkeypatch.setenv("COUNTER_APP_HOME", str(home))
-    result = render_receipt(case)
+    compact = CaseNumber.parse(case["case_no"]).compact
+    result = render_receipt(case)  # no link given: the settings' default, not the file above
     qr = [c.text for c in decode_codes(result.pdf, 0) if c.format.name == "QRCode"]
-    assert qr == ["https://yss.example.cn/q/" + CaseNumber.parse(case["case_no"]).compact]
+    assert qr == [DocumentDetails().lookup_url.replace("{case_no}", compact)]
+    settings = Settings()
+    settings.set("lookup_url", "https://yss.example.cn/q?x=1")
+    result = render_receipt(case, lookup_url=DocumentDetails.of(settings).lookup_url)
+    qr = [c.text for c in decode_codes(result.pdf, 0) if c.format.name == "QRCode"]
+    assert qr == [f"https://yss.example.cn/q?x=1&case_no={compact}"]
 
 
 def test_receipt_needs_a_case_number_and_a_link(case):

@@ -15,6 +15,7 @@ from counter_app.clock import beijing_now
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
 
+from counter_app.config import DocumentDetails
 from ui.acceptance.session import images_to_pdf
 from ui.acceptance.step import Step, page_layout
 from ui.acceptance.style import set_role
@@ -27,22 +28,24 @@ class ScanImportError(Exception):
         self.message = message
 
 
-def render_letters(case_json: dict) -> list[tuple[str, str, bytes | None, str]]:
+def render_letters(case_json: dict, details: DocumentDetails) -> list[tuple[str, str, bytes | None, str]]:
     """``ctx.tasks.io``: the letters this case needs: ``(key, title, pdf or None, note)``; a letter
-    that cannot be made says why in ``note``."""
+    that cannot be made says why in ``note``. ``details``: the window's office names."""
     from ui.acceptance.render_pool import render
 
     app = case_json.get("application", {})
     items = set(app.get("items", []))
     wanted = []
     if 4 in items or (app.get("veteran_affairs") or {}).get("settlement_letter"):
-        wanted.append(("settlement_letter", "落户介绍信", "render_settlement_letter"))
+        wanted.append(("settlement_letter", "落户介绍信", "render_settlement_letter",
+                       {"issuer": details.county_va_name}))
     if 11 in items:
-        wanted.append(("reserve_reminder", "预备役登记提醒", "render_reserve_reminder"))
+        wanted.append(("reserve_reminder", "预备役登记提醒", "render_reserve_reminder",
+                       {"office": details.military_office, "office_address": details.military_office_address}))
     out = []
-    for key, title, fn in wanted:
+    for key, title, fn, kwargs in wanted:
         try:
-            result = render("printing.letters", fn, case_json)
+            result = render("printing.letters", fn, case_json, **kwargs)
         except Exception as exc:  # PrintingError: a field the letter needs is missing
             out.append((key, title, None, getattr(exc, "message", None) or f"无法生成：{type(exc).__name__}"))
             continue
@@ -135,7 +138,7 @@ class PrintStep(Step):
         self._fill_list()
         if s.case_json is not None and self._letters_for != s.signed_digest:
             self._letters_for = s.signed_digest
-            self.run_io(render_letters, s.case_json, doing="生成文书", on_success=self._letters_ready)
+            self.run_io(render_letters, s.case_json, DocumentDetails.of(self.ctx.window.settings), doing="生成文书", on_success=self._letters_ready)
         self._show_scan_status()
         self.docs.setFocus()
 

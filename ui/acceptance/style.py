@@ -1,4 +1,7 @@
-"""Look of the acceptance screens: the bundled Chinese font and one small style sheet.
+"""Look of the acceptance screens: the bundled Chinese font, the colours code uses for text.
+
+Their style rules are in the one application style sheet, ``resources/style/app.qss``, scoped
+by the object names ``acceptance`` and ``applicantScreen``.
 
 A service-center PC may have no CJK font, and the offscreen platform used by the tests and
 ``counter-app ui screenshots`` certainly has none, so the bundled 文泉驿正黑 is registered with
@@ -18,39 +21,14 @@ FAMILY = "WenQuanYi Zen Hei"
 
 _registered: list[str] = []
 
-# Colours: readable on the window's light background; status colours double as text colours.
+# Colours: readable on the window's light background; status colours double as text colours
+# (the same values as app.qss).
 OK = "#1b7a3a"
 WARN = "#a35a00"
 ERROR = "#b3261e"
 MUTED = "#555555"
 ACCENT = "#1f6fbf"
 
-STYLE_SHEET = f"""
-QWidget {{ font-size: {BASE_PX}px; }}
-QLabel[role="title"] {{ font-size: {TITLE_PX}px; font-weight: bold; }}
-QLabel[role="hint"] {{ color: {MUTED}; font-size: {SMALL_PX}px; }}
-QLabel[role="error"] {{ color: {ERROR}; font-size: {SMALL_PX}px; }}
-QLabel[role="warning"] {{ color: {WARN}; font-size: {SMALL_PX}px; }}
-QLabel[role="ok"] {{ color: {OK}; font-size: {SMALL_PX}px; }}
-QLabel[role="banner-error"] {{ background: #fdecea; color: {ERROR}; border: 1px solid #f4b4ae;
-                               padding: 6px 10px; border-radius: 4px; }}
-QLabel[role="banner-warning"] {{ background: #fff4e5; color: {WARN}; border: 1px solid #f5c98b;
-                                 padding: 6px 10px; border-radius: 4px; }}
-QLabel[role="banner-ok"] {{ background: #e8f5ec; color: {OK}; border: 1px solid #a8d5b5;
-                            padding: 6px 10px; border-radius: 4px; }}
-QLabel[role="banner-info"] {{ background: #e8f0fe; color: #174ea6; border: 1px solid #aecbfa;
-                              padding: 6px 10px; border-radius: 4px; }}
-QListWidget#stepList {{ font-size: 16px; border: none; background: #f3f5f8; }}
-QListWidget#stepList::item {{ padding: 9px 8px; }}
-QListWidget#stepList::item:selected {{ background: {ACCENT}; color: white; }}
-QPushButton {{ padding: 5px 14px; min-height: 26px; }}
-QPushButton[role="primary"] {{ background: {ACCENT}; color: white; border-radius: 4px; font-weight: bold; }}
-QPushButton[role="primary"]:disabled {{ background: #9bb7e6; }}
-QLineEdit[invalid="true"], QComboBox[invalid="true"] {{ border: 2px solid {ERROR}; }}
-QComboBox[role="edited"] {{ border: 2px dashed {WARN}; }}
-QGroupBox {{ font-weight: bold; margin-top: 14px; }}
-QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
-"""
 
 
 def ensure_ui_fonts() -> str:

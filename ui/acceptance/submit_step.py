@@ -14,6 +14,7 @@ from typing import Any, Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
+from counter_app.config import DocumentDetails
 from counter_app.rules import validate
 from counter_app.scheme import ITEMS
 from ui.acceptance.step import Step, page_layout, user_message
@@ -27,25 +28,17 @@ def finalize_case(window: Any, case_id: str, app, actor, form_pdf: bytes, signed
     return window.cases.export(case_id)
 
 
-def lookup_url_for(settings: Any) -> str | None:
-    base = str(getattr(settings, "lookup_url", "") or "")
-    if not base:
-        return None
-    if "{case_no}" in base:
-        return base
-    return base + ("&" if "?" in base else "?") + "case_no={case_no}"
-
-
 def export_case(window, case_id: str) -> dict:
     """``ctx.tasks.db``: the case JSON as printing reads it (deadlines, operator, platform state)."""
     return window.cases.export(case_id)
 
 
-def render_receipt(case_json: dict, lookup_url: str | None):
+def render_receipt(case_json: dict, details: DocumentDetails):
     """``ctx.tasks.io``: the acceptance receipt (``printing.receipt``, in the render process)."""
     from ui.acceptance.render_pool import render
 
-    return render("printing.receipt", "render_receipt", case_json, lookup_url=lookup_url)
+    return render("printing.receipt", "render_receipt", case_json, lookup_url=details.lookup_url,
+                  military_office=details.military_office)
 
 
 def acceptance_allowed(window: Any) -> tuple[bool, str]:
@@ -147,7 +140,7 @@ class SubmitStep(Step):
             if self.ctx.signing is not None:
                 self.ctx.signing.wake()  # the center's signature, in the background
             self.run_db(confirm_shown, self.ctx.window, s.case_id, doing="记录确认")
-            self.run_io(render_receipt, case_json, lookup_url_for(self.ctx.window.settings), doing="生成回执",
+            self.run_io(render_receipt, case_json, DocumentDetails.of(self.ctx.window.settings), doing="生成回执",
                         on_success=self._receipt_ready)
 
         def failed(exc: BaseException) -> None:
@@ -230,7 +223,7 @@ class SubmitStep(Step):
             self._checking_ack = False
             if (case_json.get("platform") or {}).get("acknowledged"):
                 s.case_json = case_json
-                self.run_io(render_receipt, case_json, lookup_url_for(self.ctx.window.settings), doing="生成回执",
+                self.run_io(render_receipt, case_json, DocumentDetails.of(self.ctx.window.settings), doing="生成回执",
                             on_success=self._receipt_ready)
 
         def failed(_exc: BaseException) -> None:

@@ -46,7 +46,7 @@ from ui.acceptance.session import (
     AcceptanceSession, create_or_save_draft, load_case, load_worklist_application,
 )
 from ui.acceptance.step import Step, user_message
-from ui.acceptance.style import STYLE_SHEET, ensure_ui_fonts, set_role
+from ui.acceptance.style import ensure_ui_fonts, set_role
 from ui.acceptance.submit_step import SubmitStep
 from ui.background import submit
 from ui.context import AppContext
@@ -75,7 +75,6 @@ class AcceptanceWidget(QWidget):
         super().__init__(parent)
         ensure_ui_fonts()
         tune_allocator()
-        self.setStyleSheet(STYLE_SHEET)
         self.setObjectName("acceptance")
         self.ctx = ctx
         self.session = AcceptanceSession(worklist_id=worklist_id)
