@@ -144,6 +144,7 @@ def run(report) -> None:
     from ui.acceptance.script import AcceptanceScript, Choices, Heartbeat, demo_application, form_values
     from ui.context import AppContext
     from ui.device_hub import DeviceHub
+    from app.services import open_devices
     from ui.tasks import TaskRunners
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-acceptance-"))
@@ -151,7 +152,7 @@ def run(report) -> None:
     t = time.perf_counter()
     window = open_window(tmp / "home")
     ctx = AppContext(window=window, tasks=TaskRunners(), actor=Actor("clerk01", "clerk"), demo=True)
-    hub = DeviceHub(ctx, demo=True)
+    hub = DeviceHub(open_devices(window.settings, demo=True))
     hub.start()
     ctx.devices = hub
     portrait, scan = _portrait_file(tmp), _scan_file(tmp)

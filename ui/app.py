@@ -131,24 +131,24 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def build_context(window, *, demo: bool = False, start_sync: bool = True) -> AppContext:
+def build_context(window, *, demo: bool = False, start_sync: bool = True, hooks: AppHooks | None = None) -> AppContext:
     """Services every screen shares, all at once (tests, screenshots). ``run_gui`` builds the
     same in two steps: see :class:`Startup`."""
     from ui.tasks import TaskRunners
 
-    ctx = AppContext(window=window, tasks=TaskRunners(), demo=demo)
+    ctx = AppContext(window=window, tasks=TaskRunners(), demo=demo, hooks=hooks or AppHooks())
     attach_services(ctx, window, start_sync=start_sync)
     return ctx
 
 
 def attach_services(ctx: AppContext, window, *, start_sync: bool = True) -> None:
     """Put the opened ``window`` into the context and start what runs beside the GUI: the sync
-    worker (when the sync package is installed) and the device hub. GUI thread."""
+    worker and the device hub, as the composition root builds them (``ctx.hooks``). GUI thread."""
     ctx.window = window
-    if start_sync and ctx.sync is None:
+    if start_sync and ctx.sync is None and ctx.hooks.open_sync is not None:
         from ui.sync_bridge import SyncBridge
 
-        ctx.sync = SyncBridge.for_window(window)
+        ctx.sync = SyncBridge(ctx.hooks.open_sync(window))
         ctx.sync.start()
     if ctx.devices is None:
         ctx.devices = _open_devices(ctx)
@@ -165,11 +165,14 @@ def attach_services(ctx: AppContext, window, *, start_sync: bool = True) -> None
 
 
 def _open_devices(ctx: AppContext):
-    """The device hub (simulated devices in demo mode)."""
+    """The device hub around the composition root's device set (simulated in demo mode)."""
     from ui.device_hub import DeviceHub
 
+    if ctx.hooks.open_devices is None:
+        log.info("没有设备（未提供设备组合）")
+        return None
     try:
-        hub = DeviceHub(ctx)
+        hub = DeviceHub(ctx.hooks.open_devices(ctx.window.settings, ctx.demo))
         hub.start()
         return hub
     except Exception:  # a device that fails must not keep the window from opening

@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:  # imported for type checkers only, so this module stays import-cheap
     from counter_app.cases import Actor
+    from counter_app.config import Settings
+    from counter_app.sync import SyncWorker
+    from devices.device_set import DeviceSet
     from counter_app.services import Window
     from ui.applicant_screen import ApplicantScreen
     from ui.device_hub import DeviceHub
@@ -33,7 +36,9 @@ class AppHooks:
     """What the application layer (``app/``) lends the screens, so that ``ui`` never imports it.
 
     ``export_diagnostics(home, target_zip, operator)`` returns an object with ``path`` and
-    ``problems``; None where the program was built without it.
+    ``problems``; None where the program was built without it. ``open_sync(window)`` and
+    ``open_devices(settings, demo)`` are the composition root's (``app.services``): the sync
+    worker and the device set, real or simulated; without them the screens run with neither.
     """
 
     demo_password: str = ""
@@ -41,6 +46,8 @@ class AppHooks:
     # ``signing_service(window)`` → the center's signing service (``describe``, ``status_text``,
     # ``unlock(pin)``, ``self_test()``, ``reload_settings()``, ``start()``, ``stop()``); None without it.
     signing_service: "Callable[[Window], object] | None" = None
+    open_sync: "Callable[[Window], SyncWorker] | None" = None
+    open_devices: "Callable[[Settings, bool], DeviceSet] | None" = None
 
 
 @dataclass

@@ -13,9 +13,10 @@
   hands out no new frame until :meth:`DeviceHub.frame_done` is called by the view that painted the
   last one, so the preview never queues stale frames;
 * **device states** (``devices.base.DeviceInfo`` rows) for the status bar and the IT screen;
-* in **demo mode** the simulated SAM module on a pseudo-terminal (the real driver and frame parser
-  talk to it) and a simulated camera replaying a portrait (scikit-image's astronaut, cropped as a
-  camera at a counter would frame her, or any picture file).
+* whatever :class:`devices.device_set.DeviceSet` it is given: real hardware, or in demo mode the
+  simulated SAM module on a pseudo-terminal (the real driver and frame parser talk to it) and a
+  simulated camera replaying a portrait (:func:`demo_portrait`). The choice is made by the
+  composition root (``app.services.open_devices``), never here.
 
 Signals (all delivered on the GUI thread):
 ``card_read(IdCardData)``, ``card_photo(IdCardData, QImage | None, str message)``, ``card_removed()``,
@@ -32,20 +33,19 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from PySide6.QtGui import QImage
 
 from devices.base import DeviceInfo, DeviceState
+from devices.device_set import DeviceSet
 from devices.idcard import CardEvent, CardEventKind, CardReader, IdCardData, WltDecoder
 
 log = logging.getLogger(__name__)
 
 DEMO_CARD = "resident_xinxiang"
-CAMERA_RESOLUTION = (1280, 720)
-DEMO_CAMERA_RESOLUTION = (640, 480)
 # The astronaut's face sits at (175, 67, 96, 96) in scikit-image's 512×512 picture; this 4:3 crop
 # frames her as a counter camera frames an applicant (face about a quarter of the width, eyes a
 # little above the middle), which the live guidance accepts.
@@ -162,10 +162,8 @@ class CardReaderWorker(QObject):
 
 
 class DeviceHub(QObject):
-    """See the module docstring. ``ctx_or_settings``: the ``AppContext`` (its window's settings and
-    ``demo`` flag are used) or a ``counter_app.config.Settings`` (reader port, camera index) or None;
-    ``demo``: simulated reader and camera (default: the context's / settings' demo flag);
-    ``portrait``: the demo camera's picture (path or BGR array; default the astronaut)."""
+    """See the module docstring. ``devices``: the device set the composition root chose
+    (``app.services.open_devices``: real or simulated); the hub closes it at :meth:`shutdown`."""
 
     card_read = Signal(object)
     card_photo = Signal(object, object, str)
@@ -182,20 +180,10 @@ class DeviceHub(QObject):
     _capture_from_camera = Signal(int, object)
     _camera_state_from_camera = Signal(int, object, str)
 
-    def __init__(self, ctx_or_settings: Any = None, *, demo: bool | None = None,
-                 portrait: str | Path | np.ndarray | None = None, parent: QObject | None = None):
+    def __init__(self, devices: DeviceSet, *, parent: QObject | None = None):
         super().__init__(parent)
-        settings = ctx_or_settings
-        if hasattr(ctx_or_settings, "window") and hasattr(ctx_or_settings, "tasks"):  # an AppContext
-            settings = ctx_or_settings.window.settings
-            if demo is None:
-                demo = bool(ctx_or_settings.demo)
-        if demo is None:
-            demo = bool(getattr(settings, "demo_mode", False)) if settings is not None else False
-        self.settings = settings
-        self.demo = demo
-        self.portrait = portrait
-        self.sam_module = None          # SimulatedSamModule in demo mode
+        self.devices = devices
+        self.demo = devices.demo
         self._reader_thread: QThread | None = None
         self._reader_worker: CardReaderWorker | None = None
         self._capture = None            # devices.camera.CaptureWorker
@@ -203,7 +191,6 @@ class DeviceHub(QObject):
         self._capture_gen = 0
         self._live = None               # LiveChecker, created and used on the capture thread only
         self._live_wanted = True
-        self._portrait: np.ndarray | None = None
         self._live_reset = threading.Event()
         self._analyse = True
         self._mirror = True
@@ -212,40 +199,18 @@ class DeviceHub(QObject):
         self.current_photo: tuple | None = None
         self.reader_message = "读卡器未启动"
         self._idcard_info = DeviceInfo("idcard", "二代身份证读卡器", "", DeviceState.NOT_CONNECTED, "")
-        self._camera_info = DeviceInfo("camera", "摄像头", "", DeviceState.NOT_CONNECTED, "",
-                                       {"note": "拍照时自动打开"})
+        self._camera_info = devices.camera_info
         self._frame_from_camera.connect(self._on_frame, Qt.ConnectionType.QueuedConnection)
         self._capture_from_camera.connect(self._on_capture, Qt.ConnectionType.QueuedConnection)
         self._camera_state_from_camera.connect(self._on_camera_state, Qt.ConnectionType.QueuedConnection)
 
     # ------------------------------------------------------------------------------ life cycle
     def start(self) -> None:
-        """Start the reader thread (and, in demo mode, the simulated SAM module first)."""
+        """Start the reader thread on the device set's port."""
         if self._reader_thread is not None:
             return
-        port: str | None = None
-        if self.demo:
-            from devices.idcard import SimulatedSamModule
-
-            self.sam_module = SimulatedSamModule(None)
-            port = self.sam_module.start()
-            if self.portrait is None:
-                # scikit-image is a heavy import: load the demo portrait now, in the background
-                threading.Thread(target=self._load_portrait, name="demo-portrait", daemon=True).start()
-            self._camera_info = DeviceInfo("camera", "模拟摄像头（演示）", "demo", DeviceState.READY, "",
-                                           {"note": "拍照时自动打开"})
-        elif self.settings is not None and getattr(self.settings, "reader_port", ""):
-            port = self.settings.reader_port
-        sdt_library = "" if self.demo or self.settings is None else getattr(self.settings, "reader_sdt_library", "")
-        if sdt_library:  # a USB reader driven through the vendor's standard SDT library
-            from devices.idcard.sdt import library_photo_decoder, sdt_card_reader
-
-            sdt_port = int(getattr(self.settings, "reader_sdt_port", 0) or 0) or None
-            port = f"SDT {sdt_port or '自动查找'}"
-            worker = CardReaderWorker(lambda: sdt_card_reader(sdt_library, sdt_port),
-                                      lambda: library_photo_decoder(sdt_library))
-        else:
-            worker = CardReaderWorker(lambda: CardReader(port=port))
+        port = self.devices.reader_port
+        worker = CardReaderWorker(self.devices.open_reader, self.devices.open_photo_decoder)
         self._idcard_info = DeviceInfo("idcard", "二代身份证读卡器", port or "", DeviceState.BUSY, "",
                                        {"note": "正在连接"})
         thread = QThread(self)
@@ -260,11 +225,10 @@ class DeviceHub(QObject):
         thread.start()
         self._emit_states()
 
-    def _load_portrait(self) -> None:
-        try:
-            self._portrait = demo_portrait()
-        except Exception:  # no scikit-image: the camera factory reports it when the camera opens
-            log.warning("demo portrait unavailable", exc_info=True)
+    @property
+    def sam_module(self):
+        """Demo: the simulated SAM module the reader talks to; None with real hardware."""
+        return self.devices.simulator
 
     def shutdown(self) -> None:
         """Stop everything (application exit). Waits up to 2 s for each device thread, so none is
@@ -282,9 +246,7 @@ class DeviceHub(QObject):
             thread.quit()
             if not thread.wait(2000):
                 log.warning("ID-card reader thread did not stop within 2 s")
-        if self.sam_module is not None:
-            self.sam_module.stop()
-            self.sam_module = None
+        self.devices.close()
 
     # ------------------------------------------------------------------------------ demo card
     def demo_card_names(self) -> list[str]:
@@ -348,16 +310,6 @@ class DeviceHub(QObject):
         self.card_photo.emit(card, image, message)
 
     # ------------------------------------------------------------------------------ camera
-    def _camera_factory(self):
-        from devices.camera import OpenCvCamera, SimulatedCamera
-
-        if self.demo:
-            portrait = self.portrait if self.portrait is not None else (self._portrait if self._portrait is not None
-                                                                         else demo_portrait())
-            media = [portrait] if isinstance(portrait, np.ndarray) else [Path(portrait)]
-            return SimulatedCamera(media, fps=15.0)
-        return OpenCvCamera()
-
     @property
     def camera_running(self) -> bool:
         return self._capture is not None
@@ -377,12 +329,8 @@ class DeviceHub(QObject):
         self._live = None
         self._live_wanted = analyse
         self._live_reset.clear()
-        source = 0
-        resolution = DEMO_CAMERA_RESOLUTION if self.demo else CAMERA_RESOLUTION
-        if not self.demo and self.settings is not None:
-            source = int(getattr(self.settings, "camera_index", 0) or 0)
         self._capture = CaptureWorker(
-            self._camera_factory, source=source, resolution=resolution,
+            self.devices.open_camera, source=self.devices.camera_source, resolution=self.devices.camera_resolution,
             on_frame=lambda frame: self._frame_on_capture_thread(gen, frame),
             on_state=lambda state, message: self._camera_state_from_camera.emit(gen, state, message),
             name="camera-capture")
@@ -455,11 +403,10 @@ class DeviceHub(QObject):
 
     @Slot(int, object, str)
     def _on_camera_state(self, gen: int, state: DeviceState, message: str) -> None:
-        name = "模拟摄像头（演示）" if self.demo else "摄像头"
         if gen == self._capture_gen:
-            self._camera_info = DeviceInfo("camera", name, "demo" if self.demo else str(
-                getattr(self.settings, "camera_index", 0) if self.settings is not None else 0),
-                state, "" if state is DeviceState.READY else message)
+            listed = self.devices.camera_info
+            self._camera_info = DeviceInfo("camera", listed.name, listed.port_or_index, state,
+                                           "" if state is DeviceState.READY else message)
             self.camera_status.emit(message)
             self._emit_states()
 

@@ -23,6 +23,8 @@ from typing import Any, Callable
 from PySide6.QtCore import QEventLoop, QRect, QTimer, SignalInstance
 from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel, QLineEdit, QTabBar, QWidget
 
+from ui.context import AppHooks
+
 log = logging.getLogger(__name__)
 
 SCREEN_SIZE = (1366, 768)  # the counter PCs' screen
@@ -119,9 +121,11 @@ def grab(widget: QWidget, out_dir: Path, name: str) -> Shot:
     return Shot(name, path, widget.windowTitle(), texts)
 
 
-def render_all(out_dir: Path, populate: Callable[..., Any], *, home: Path | None = None) -> list[Shot]:
+def render_all(out_dir: Path, populate: Callable[..., Any], *, home: Path | None = None,
+               hooks: AppHooks | None = None) -> list[Shot]:
     """Every screen of the shell, then the acceptance steps, on the demo day ``populate`` builds
-    (``app.demo.scene.populate``: the demo belongs to the application, not to the screens)."""
+    (``app.demo.scene.populate``: the demo belongs to the application, not to the screens);
+    ``hooks``: the composition root's (the demo devices come from there)."""
     from counter_app.cases import Actor
     from counter_app.services import open_window
     from ui.app import build_context, close_context, ensure_application
@@ -140,7 +144,7 @@ def render_all(out_dir: Path, populate: Callable[..., Any], *, home: Path | None
         window.settings.set("demo_mode", True)
         if window.cases.count() == 0:
             populate(window)
-        ctx = build_context(window, demo=True, start_sync=False)
+        ctx = build_context(window, demo=True, start_sync=False, hooks=hooks)
         try:
             shots += _shell_shots(ctx, out_dir, Actor)
             shots += _acceptance_shots(ctx, out_dir)

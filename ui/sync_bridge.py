@@ -50,13 +50,6 @@ class SyncBridge(QObject):
         if worker is not None:
             worker.add_listener(self.publish)
 
-    @classmethod
-    def for_window(cls, window, parent: QObject | None = None) -> "SyncBridge":
-        """A bridge around a new ``SyncWorker(window)``."""
-        from counter_app.sync import SyncWorker
-
-        return cls(SyncWorker(window), parent)
-
     @property
     def worker(self) -> Any:
         return self._worker

@@ -45,13 +45,14 @@ def _screenshots(args: argparse.Namespace) -> int:
     _offscreen()
     from ui.app import ensure_application, install_fonts
     from app.demo.scene import populate
+    from app.gui import hooks
     from ui.screenshots import render_all
 
     ensure_application([])
     if not install_fonts():
         raise UserError("找不到随程序安装的中文字体（resources/fonts），截图中的中文会显示为方框。请重新安装本程序。")
     try:
-        shots = render_all(args.dir, populate, home=args.home)
+        shots = render_all(args.dir, populate, home=args.home, hooks=hooks(demo=True))
     except OSError as exc:
         raise UserError(f"无法写入截图目录 {args.dir}：{exc.strerror or exc}。") from None
     for shot in shots:

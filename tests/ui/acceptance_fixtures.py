@@ -20,9 +20,10 @@ MAX_GAP_MS = 100.0
 
 @pytest.fixture
 def demo_devices(ctx):
+    from app.services import open_devices
     from ui.device_hub import DeviceHub
 
-    hub = DeviceHub(ctx, demo=True)
+    hub = DeviceHub(open_devices(ctx.window.settings, demo=True))
     hub.start()
     ctx.devices, ctx.demo = hub, True
     yield hub

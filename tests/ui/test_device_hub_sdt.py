@@ -2,8 +2,8 @@
 through the library (ctypes, the C test reader), the library's own photo decoder is used."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
+from app.services import open_devices
+from counter_app.config import Settings
 from devices.idcard.card_data import sample_card
 from tests.sdt_reader import Desk, build_library
 from ui.device_hub import DeviceHub
@@ -15,9 +15,9 @@ def test_hub_reads_cards_through_the_configured_sdt_library(qtbot, tmp_path, mon
     monkeypatch.setenv("SDTAPI_FAKE_DIR", str(tmp_path))
     card = sample_card("resident_xinxiang")
     desk.place(card)
-    settings = SimpleNamespace(reader_sdt_library=str(library), reader_sdt_port=0, reader_port="", demo_mode=False,
-                               camera_index=0)
-    hub = DeviceHub(settings, demo=False)
+    settings = Settings()
+    settings.set("reader_sdt_library", str(library))
+    hub = DeviceHub(open_devices(settings, demo=False))  # the composition root chooses the SDT reader
     reads, photos = [], []
     hub.card_read.connect(reads.append)
     hub.card_photo.connect(lambda c, image, message: photos.append((image, message)))

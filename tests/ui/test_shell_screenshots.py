@@ -7,6 +7,7 @@ from PySide6.QtGui import QFontMetrics, QImage
 
 from ui.app import install_fonts, ui_font
 from app.demo.scene import populate
+from app.gui import hooks
 from ui.screenshots import render_all
 
 SHELL_SCREENS = {"01-登录", "02-工作台", "03-按办件编号查找", "04-办件详情-进度", "05-办件详情-办理经过",
@@ -39,7 +40,7 @@ def _cjk(text: str) -> list[str]:
 def test_every_screen_renders_with_visible_chinese_text(app, tmp_path, monkeypatch):
     assert install_fonts()[0] == "WenQuanYi Zen Hei"
     metrics = QFontMetrics(ui_font())
-    shots = render_all(tmp_path / "shots", populate, home=None)
+    shots = render_all(tmp_path / "shots", populate, home=None, hooks=hooks(demo=True))
     names = {s.name for s in shots}
     assert SHELL_SCREENS <= names
 

@@ -7,7 +7,7 @@ import threading
 
 from PySide6.QtCore import QThread
 
-from counter_app.sync import SyncStatus
+from counter_app.sync import SyncStatus, SyncWorker
 from devices.base import DeviceInfo, DeviceState
 from ui.status_bar import CounterStatusBar
 from ui.sync_bridge import SyncBridge
@@ -66,7 +66,7 @@ def test_the_real_sync_worker_reports_an_unreachable_platform(window, qtbot, mon
         port = s.getsockname()[1]
     monkeypatch.setenv("COUNTER_APP_PLATFORM_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("COUNTER_APP_PLATFORM_TOKEN", "test-token")
-    bridge = SyncBridge.for_window(window)
+    bridge = SyncBridge(SyncWorker(window))
     bar = _bar(qtbot)
     bridge.status_changed.connect(bar.show_sync_status)
     bridge.start()

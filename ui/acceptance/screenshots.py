@@ -64,8 +64,8 @@ def render_steps(ctx: Any, out_dir: str | Path) -> list[Path]:
     ensure_ui_fonts()
     saved_devices, saved_demo, saved_actor = ctx.devices, ctx.demo, ctx.actor
     own_hub = None
-    if ctx.devices is None or not getattr(ctx.devices, "demo", False):
-        own_hub = DeviceHub(ctx, demo=True)
+    if (ctx.devices is None or not ctx.devices.demo) and ctx.hooks.open_devices is not None:
+        own_hub = DeviceHub(ctx.hooks.open_devices(ctx.window.settings, True))
         own_hub.start()
         ctx.devices = own_hub
     ctx.demo = True

@@ -279,8 +279,8 @@ class AcceptanceScript:
         """Wait for the widget's start-up loading (render process, tables) and the devices."""
         self.wait(lambda: self.w.warmed and not self.w._loading, "受理界面准备就绪", timeout=max(self.timeout, 60))
         hub = self.w.ctx.devices
-        if hub is not None and getattr(hub, "demo", False):
-            self.wait(lambda: hub._portrait is not None or hub.portrait is not None, "演示摄像头画面就绪")
+        if hub is not None and hub.demo:
+            self.wait(hub.devices.camera_ready, "演示摄像头画面就绪")
 
     def key_next(self) -> None:
         """Press F9 (next step / finish) without waiting for anything."""
