@@ -21,7 +21,8 @@ if __package__ in (None, ""):  # standalone: make the repository importable
 
 import cv2
 
-from devices.document import ColorMode, DocumentOptions, pages_to_pdf, process_page
+from devices.scanner.pages import ColorMode, DocumentOptions, process_page
+from devices.scanner.pdf import images_to_pdf
 from tests.devices import images
 
 WIDTH, HEIGHT = 4000, 3000
@@ -51,7 +52,7 @@ def run(report) -> None:
             report(f"document.process_page_12mp_{mode.value}", samples, target="≤ 1 s a page (own target)",
                    ratio_to="document.jpeg_encode_12mp")
         assert all(p.page_found and p.size_bytes <= 1024 * 1024 for p in pages)
-        report("document.pages_to_pdf_10_pages", _time(lambda: pages_to_pdf(pages[:10]), 10))
+        report("document.pages_to_pdf_10_pages", _time(lambda: images_to_pdf([p.jpeg for p in pages[:10]]), 10))
     finally:
         cv2.setNumThreads(threads)
 

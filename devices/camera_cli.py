@@ -102,7 +102,8 @@ def _cmd_photo(args: argparse.Namespace) -> int:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from devices.document import ColorMode, DocumentError, DocumentOptions, pages_to_pdf, process_page
+    from devices.scanner.pages import ColorMode, DocumentError, DocumentOptions, process_page
+    from devices.scanner.pdf import images_to_pdf
 
     mode = ColorMode.BW if args.bw else ColorMode.GRAY if args.gray else ColorMode.COLOR
     if args.max_kb <= 0:
@@ -121,7 +122,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         print(f"第 {number} 页：{found}；纠偏 {page.skew_deg:+.1f}°；{page.width}×{page.height}；"
               f"{mode.label}；{page.size_bytes / 1024:.0f} KB（质量 {page.quality}）"
               + ("；已加盖核对水印" if page.watermarked else ""))
-    pdf = pages_to_pdf(pages, title=args.title or "")
+    pdf = images_to_pdf([p.jpeg for p in pages], title=args.title or "")
     _write(args.output, pdf)
     print(f"已生成 PDF：{args.output}（{len(pages)} 页，{len(pdf) / 1024:.0f} KB）")
     return 0

@@ -7,8 +7,8 @@ import threading
 import cv2
 import pytest
 
-from devices.document import process_page
-from devices.import_folder import FAILED_DIR, IMPORTED_DIR, ImportFolderWatcher, ImportRejected
+from devices.scanner.pages import process_page
+from devices.scanner.import_folder import FAILED_DIR, IMPORTED_DIR, ImportFolderWatcher, ImportRejected
 from tests.devices import images
 
 

@@ -1,11 +1,10 @@
 """Pages photographed by the document camera (高拍仪): find the sheet, flatten it, deskew,
-crop, optional grey or black-and-white, JPEG under a size limit, and several pages to one PDF.
+crop, optional grey or black-and-white, JPEG under a size limit. Several pages become one PDF
+through the one scan-to-PDF path, :func:`devices.scanner.pdf.images_to_pdf`.
 
 Public API (all pure functions on numpy arrays; safe on any thread, no shared state):
 
 - :func:`process_page` ``(image_bgr, options=DocumentOptions()) -> ProcessedPage``
-- :func:`pages_to_pdf` ``(pages, title="") -> bytes`` — each page's JPEG embedded unchanged
-  (DCTDecode), so the PDF is no bigger than the JPEGs and never re-compressed.
 - :func:`stamp_watermark` ``(image_bgr, text=WATERMARK_TEXT) -> ndarray`` — the red box
   "此件经与原件核对无误" burned into the pixels (it survives any later export), drawn with the
   project's CJK font.
@@ -16,7 +15,6 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 
 import cv2
 import numpy as np
@@ -27,7 +25,6 @@ from devices.photo.jpeg import encode
 WATERMARK_TEXT = "此件经与原件核对无误"
 DEFAULT_MAX_BYTES = 1024 * 1024          # 1 MB per page, the platform's usual upload limit
 DETECT_LONG_SIDE = 1000                  # the sheet is searched on a copy this large
-A4_LONG_SIDE_PT = 841.89                 # 297 mm; every PDF page gets this long side
 
 
 class DocumentError(ValueError):
@@ -426,88 +423,6 @@ def process_page(image_bgr: np.ndarray, options: DocumentOptions = DocumentOptio
         w, h = int(round(w * scale)), int(round(h * scale))
     return ProcessedPage(data, w, h, quality, options.color_mode, corners is not None, corners, skew, scale,
                          options.watermark, page)
-
-
-# --------------------------------------------------------------------------- the PDF
-
-def _jpeg_info(data: bytes) -> tuple[int, int, int]:
-    """(width, height, components) from the JPEG's SOF marker."""
-    i = 2
-    n = len(data)
-    while i + 9 < n:
-        if data[i] != 0xFF:
-            i += 1
-            continue
-        marker = data[i + 1]
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            i += 2
-            continue
-        length = int.from_bytes(data[i + 2:i + 4], "big")
-        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            height = int.from_bytes(data[i + 5:i + 7], "big")
-            width = int.from_bytes(data[i + 7:i + 9], "big")
-            return width, height, data[i + 9]
-        i += 2 + length
-    raise DocumentError("页面图像损坏：无法读取 JPEG 尺寸")
-
-
-def _pdf_text(value: str) -> bytes:
-    # a PDF text string in UTF-16BE with BOM, so Chinese titles survive
-    raw = b"\xfe\xff" + value.encode("utf-16-be")
-    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
-
-
-def pages_to_pdf(pages: list[ProcessedPage] | list[bytes], title: str = "") -> bytes:
-    """One PDF with one page per JPEG, each embedded byte for byte (``/DCTDecode``).
-
-    Every page gets a long side of 297 mm (A4) and the picture's own aspect ratio, so an A4
-    sheet prints as A4 and an ID card scan is not stretched.
-    """
-    jpegs = [p.jpeg if isinstance(p, ProcessedPage) else bytes(p) for p in pages]
-    if not jpegs:
-        raise DocumentError("没有可生成 PDF 的页面")
-    objects: list[bytes] = []
-
-    def add(body: bytes) -> int:
-        objects.append(body)
-        return len(objects)
-
-    catalog = add(b"")          # filled in below, once the page ids are known
-    pages_id = add(b"")
-    page_ids = []
-    for data in jpegs:
-        w, h, comps = _jpeg_info(data)
-        space = {1: b"/DeviceGray", 3: b"/DeviceRGB", 4: b"/DeviceCMYK"}.get(comps)
-        if space is None:
-            raise DocumentError("页面图像的颜色格式不受支持")
-        decode = b" /Decode [1 0 1 0 1 0 1 0]" if comps == 4 else b""  # Adobe CMYK JPEGs are inverted
-        img = add(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8"
-                  b" /Filter /DCTDecode%s /Length %d >>\nstream\n" % (w, h, space, decode, len(data))
-                  + data + b"\nendstream")
-        k = A4_LONG_SIDE_PT / max(w, h)
-        pw, ph = w * k, h * k
-        content = b"q %.2f 0 0 %.2f 0 0 cm /Im0 Do Q" % (pw, ph)
-        contents = add(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
-        page_ids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /XObject"
-                            b" << /Im0 %d 0 R >> >> /Contents %d 0 R >>" % (pages_id, pw, ph, img, contents)))
-    objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id
-    kids = b" ".join(b"%d 0 R" % i for i in page_ids)
-    objects[pages_id - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids))
-    now = datetime.now(timezone.utc).strftime("D:%Y%m%d%H%M%SZ").encode()
-    info = add(b"<< /Producer (counter-app devices.document) /CreationDate (" + now + b")"
-               + (b" /Title " + _pdf_text(title) if title else b"") + b" >>")
-
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, catalog, info, xref)
-    return bytes(out)
 
 
 def with_watermark(page: ProcessedPage, text: str = WATERMARK_TEXT,
