@@ -100,7 +100,7 @@ class CardReaderWorker(QObject):
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._reader: CardReader | None = None
-        self._decoder = None
+        self._photos = None  # devices.idcard.CardPhotoDecoder, made on the reader thread
 
     @property
     def reader(self) -> CardReader | None:
@@ -132,24 +132,19 @@ class CardReaderWorker(QObject):
             self.finished.emit()
 
     def _decode_photo(self, card: IdCardData) -> None:
-        from devices.idcard import load_wlt_decoder
+        """On the reader thread: the card photo through ``devices.idcard`` (vendor WLT library);
+        only the BMP → QImage step is Qt's."""
+        from devices.idcard import CardPhotoDecoder
+        from devices.idcard.wlt import DECODE_FAILED
 
-        if self._decoder is None:
-            self._decoder = (self._make_decoder or load_wlt_decoder)()
-        image = None
-        message = self._decoder.status_message if not self._decoder.available else ""
-        if card.photo_wlt and self._decoder.available:
-            try:
-                bmp = self._decoder.decode(card.photo_wlt)
-            except Exception:
-                log.exception("WLT decoder failed")
-                bmp = None
-            if bmp:
-                image = QImage.fromData(bmp)
-                if image.isNull():
-                    image = None
-            if image is None:
-                message = "证件照片解码失败，请使用现场拍照"
+        if self._photos is None:
+            self._photos = CardPhotoDecoder(self._make_decoder)
+        photo = self._photos.decode(card.photo_wlt)
+        image, message = None, photo.message
+        if photo.bmp:
+            image = QImage.fromData(photo.bmp)
+            if image.isNull():
+                image, message = None, DECODE_FAILED
         self.photo.emit(card, image, message)
 
     def stop(self) -> None:

@@ -8,7 +8,8 @@ Public API (no Qt):
 * :class:`CardReader` / :class:`CardEvent` — card life-cycle poller for a worker thread;
 * :func:`discover_reader` — find the reader on the serial ports;
 * :class:`SimulatedSamModule` — a byte-exact module on a pseudo-terminal;
-* :func:`load_wlt_decoder` / :class:`WltDecoder` — optional vendor photo decoder.
+* :func:`load_wlt_decoder` / :class:`WltDecoder` — optional vendor photo decoder;
+  :class:`CardPhotoDecoder` — each card's photo as BMP bytes or the reason it is missing.
 """
 from devices.idcard.card_data import (
     CARD_TYPE_LABELS,
@@ -34,7 +35,7 @@ from devices.idcard.discovery import DiscoveryResult, ReaderLocation, discover_r
 from devices.idcard.poller import CardEvent, CardEventKind, CardReader
 from devices.idcard.sam import SamReader
 from devices.idcard.simulator import Fault, SimulatedSamModule
-from devices.idcard.wlt import WltDecoder, load_wlt_decoder
+from devices.idcard.wlt import CardPhoto, CardPhotoDecoder, WltDecoder, load_wlt_decoder
 
 __all__ = [
     "CARD_TYPES",
@@ -61,6 +62,8 @@ __all__ = [
     "discover_reader",
     "load_card",
     "load_wlt_decoder",
+    "CardPhoto",
+    "CardPhotoDecoder",
     "parse_card_text",
     "sample_card",
     "sample_card_names",

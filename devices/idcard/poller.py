@@ -34,6 +34,7 @@ from devices.base import DeviceInfo, DeviceState
 from devices.idcard.card_data import IdCardData
 from devices.idcard.errors import IdCardError, ReaderBusyError, ReaderConnectionError, SamStatusError
 from devices.idcard.sam import DEFAULT_BAUDRATE, DEFAULT_TIMEOUT, SamReader
+from devices.threads import OneThread
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ class CardReader:
         self._state = DeviceState.NOT_CONNECTED
         self._last_error = ""
         self.sam_id = ""
+        self._polling_thread = OneThread("CardReader.poll_once")
 
     # ---------------------------------------------------------------- public
     @property
@@ -104,6 +106,7 @@ class CardReader:
 
     def poll_once(self) -> CardEvent:
         """Wait out the poll interval, talk to the module once, and report what it saw."""
+        self._polling_thread.check()
         if self._last_poll is not None:
             remaining = self._last_poll + self.min_interval - time.monotonic()
             if remaining > 0:

@@ -21,15 +21,21 @@ import ctypes
 import ctypes.util
 import os
 import tempfile
+import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, runtime_checkable
 
 from devices.idcard.card_data import PHOTO_SIZE
+from devices.threads import OneThread
+
+log = logging.getLogger(__name__)
 
 ENV_LIBRARY = "COUNTER_APP_WLT_LIBRARY"
 BMP_SIZE = 38862  # 54 + 126 * 308
 KNOWN_LIBRARIES = ("libwlt.so", "libwlt2bmp.so", "WltRS.dll", "termb.dll")
+DECODE_FAILED = "证件照片解码失败，请使用现场拍照"
 
 
 @runtime_checkable
@@ -156,3 +162,39 @@ def load_wlt_decoder(path: str | os.PathLike | None = None) -> WltDecoder:
     if not decoder.available:
         return UnavailableWltDecoder(decoder.status_message)
     return decoder
+
+
+@dataclass(frozen=True)
+class CardPhoto:
+    """A card's photo as an image file's bytes (BMP), or None with the reason for the clerk."""
+
+    bmp: bytes | None
+    message: str = ""
+
+
+class CardPhotoDecoder:
+    """Decodes the photo of each card read, with the vendor library loaded on first use.
+
+    Thread contract: one per reader thread, used from that thread only (vendor libraries are not
+    known to be thread-safe; the first call loads the library on the thread that will use it).
+    """
+
+    def __init__(self, load: Callable[[], WltDecoder] | None = None):
+        self._load = load or load_wlt_decoder  # e.g. the SDT library's own decoder
+        self._decoder: WltDecoder | None = None
+        self._thread = OneThread("CardPhotoDecoder")
+
+    def decode(self, photo_wlt: bytes) -> CardPhoto:
+        self._thread.check()
+        if self._decoder is None:
+            self._decoder = self._load()
+        if not self._decoder.available:
+            return CardPhoto(None, self._decoder.status_message)
+        if not photo_wlt:
+            return CardPhoto(None, "")
+        try:
+            bmp = self._decoder.decode(photo_wlt)
+        except Exception:  # a vendor library failing must not take the reader down
+            log.exception("WLT decoder failed")
+            bmp = None
+        return CardPhoto(bmp, "" if bmp else DECODE_FAILED)

@@ -148,11 +148,11 @@ def test_discovered_reader_that_disappears_is_found_again_on_its_new_port(sam_mo
 def test_close_from_another_thread_ends_a_waiting_poll(sam_module, reader_for):
     module = sam_module()
     reader = reader_for(module.port_path)
-    reader.poll_once()
     result = {}
     started = threading.Event()
 
-    def worker():
+    def worker():  # the reader's one thread: both polls here
+        reader.poll_once()
         started.set()
         result["event"] = reader.poll_once()
 
@@ -179,3 +179,23 @@ def test_close_aborts_an_exchange_in_progress(sam_module, reader_for):
     thread.join(timeout=2)  # far less than the 5 s exchange timeout
     assert not thread.is_alive()
     assert result["event"].kind is ERROR and "停止" in result["event"].message
+
+
+def test_polling_from_a_second_thread_is_refused_at_once(sam_module, reader_for):
+    import threading
+
+    reader = reader_for(sam_module().port_path)
+    reader.poll_once()
+    raised: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            reader.poll_once()
+        except RuntimeError as exc:
+            raised.append(exc)
+
+    t = threading.Thread(target=other)
+    t.start()
+    t.join(5)
+    assert raised and "one thread" in str(raised[0])
+    assert reader.poll_once().kind is not None  # the owning thread goes on

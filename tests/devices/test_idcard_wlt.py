@@ -109,3 +109,37 @@ def test_file_api_writes_next_to_the_wlt_file():
     bmp = CtypesWltDecoder(lib, "WltRS.dll").decode(photo)
     assert seen == {"wlt": photo, "port_type": 2}
     assert bmp is not None and bmp.startswith(b"BM") and len(bmp) == BMP_SIZE
+
+
+def test_card_photo_decoder_gives_bmp_bytes_or_the_reason(monkeypatch):
+    from devices.idcard.wlt import DECODE_FAILED, CardPhotoDecoder
+
+    monkeypatch.delenv("COUNTER_APP_WLT_LIBRARY", raising=False)
+    monkeypatch.setattr("devices.idcard.wlt._find_library", lambda: None)
+    missing = CardPhotoDecoder().decode(sample_card("resident_xinxiang").photo_wlt)
+    assert missing.bmp is None and has_chinese(missing.message)
+
+    @ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+    def failing(src, dst, save_bmp):
+        return 0
+
+    lib = VendorStandIn()
+    lib.unpack = failing
+    photos = CardPhotoDecoder()
+    photos._decoder = CtypesWltDecoder(lib, "libwlt.so")
+    assert photos.decode(sample_card("resident_xinxiang").photo_wlt).message == DECODE_FAILED
+
+
+def test_card_photo_decoder_refuses_a_second_thread():
+    import threading
+
+    from devices.idcard.wlt import CardPhotoDecoder
+
+    photos = CardPhotoDecoder()
+    photos._decoder = UnavailableWltDecoder()
+    photos.decode(b"")
+    errors = []
+    t = threading.Thread(target=lambda: errors.append(pytest.raises(RuntimeError, photos.decode, b"")))
+    t.start()
+    t.join()
+    assert errors and "one thread" in str(errors[0].value)
