@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Iterable
 
 from counter_app.case_number import CaseNumber, CaseNumberError
+from counter_app.case_records import CaseSummary
 
 
 @dataclass
@@ -55,23 +56,12 @@ class DailyReportData:
 
     @classmethod
     def from_summaries(cls, *, day: _dt.date, center: str, operator: str, printed_at: _dt.datetime,
-                       cases: Iterable[Any], window_no: str | None = None, center_code: str = "") -> "DailyReportData":
-        """Build from ``counter_app.cases.CaseSummary`` rows (or anything with the same attributes)."""
-        rows = []
-        for c in cases:
-            state = getattr(c, "state", "")
-            rt = getattr(c, "retirement_type", None)
-            rows.append(ReportCase(
-                case_no=str(getattr(c, "case_no", "")),
-                masked_name=getattr(c, "masked_name", "") or "",
-                clerk=str(getattr(c, "clerk", None) or getattr(c, "operator", "") or ""),
-                items=[int(i) for i in (getattr(c, "items", None) or [])],
-                retirement_type=getattr(rt, "value", rt),
-                state=str(getattr(state, "value", state) or ""),
-                synced=bool(getattr(c, "synced", False)),
-                sla=getattr(getattr(c, "sla", None), "value", getattr(c, "sla", None)),
-                rating=getattr(c, "rating", None),
-                window_no=str(getattr(c, "window_no", "") or ""),
-            ))
+                       cases: Iterable[CaseSummary], window_no: str | None = None,
+                       center_code: str = "") -> "DailyReportData":
+        """Build from the core's ``CaseSummary`` rows (a row's window is read from its case number)."""
+        rows = [ReportCase(case_no=c.case_no, masked_name=c.masked_name, clerk=c.operator, items=list(c.items),
+                           retirement_type=c.retirement_type, state=c.state.value, synced=c.synced, sla=c.sla,
+                           rating=c.rating)
+                for c in cases]
         return cls(day=day, center=center, operator=operator, printed_at=printed_at, cases=rows,
                    window_no=window_no, center_code=center_code)

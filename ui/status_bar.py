@@ -14,6 +14,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from counter_app.statuses import DeviceState
+from counter_app.sync.status import SyncStatus
 
 
 def _set_state(label: QLabel, state: str) -> None:
@@ -53,14 +54,14 @@ class CounterStatusBar(QStatusBar):
             self.addWidget(w)
         self.addPermanentWidget(self.operator_label)
         self._device_labels: dict[str, QLabel] = {}
-        self.last_status: Any = None
+        self.last_status: SyncStatus | None = None
 
     # ---- sync --------------------------------------------------------------------------------
     @Slot(object)
-    def show_sync_status(self, status: Any) -> None:
+    def show_sync_status(self, status: SyncStatus) -> None:
         self.last_status = status
-        online = getattr(status, "online", None)
-        if getattr(status, "needs_credentials", False):
+        online = status.online
+        if status.needs_credentials:
             self.platform_label.setText("省平台：未登记接入凭据（请系统管理员在“系统设置”中填写）")
             _set_state(self.platform_label, "bad")
         elif online is None:
@@ -72,13 +73,13 @@ class CounterStatusBar(QStatusBar):
         else:
             self.platform_label.setText("省平台：未连接（办件已存本机，恢复后自动上报）")
             _set_state(self.platform_label, "bad")
-        self.platform_label.setToolTip(str(getattr(status, "last_error", "") or ""))
+        self.platform_label.setToolTip(status.last_error)
 
-        waiting = int(getattr(status, "waiting", 0) or 0)
+        waiting = status.waiting
         self.outbox_label.setText(f"待上报：{waiting} 件")
         _set_state(self.outbox_label, "ok" if waiting == 0 else "warn")
 
-        quarantined = int(getattr(status, "quarantined", 0) or 0)
+        quarantined = status.quarantined
         if quarantined:
             self.quarantine_label.setText(f"需人工处理：{quarantined} 件")
             self.quarantine_label.setToolTip("这些办件被省平台拒收，请审核负责人在“当日概况”页查看原因并处理。")
@@ -89,12 +90,12 @@ class CounterStatusBar(QStatusBar):
 
         self._show_stale(status)
 
-    def _show_stale(self, status: Any) -> None:
-        blocked = bool(getattr(status, "blocked", False))
-        minutes = waiting_minutes(getattr(status, "oldest_waiting_at", None))
-        stale = bool(getattr(status, "stale", False)) or (minutes is not None and minutes >= self.stale_warn_minutes)
+    def _show_stale(self, status: SyncStatus) -> None:
+        blocked = status.blocked
+        minutes = waiting_minutes(status.oldest_waiting_at)
+        stale = status.stale or (minutes is not None and minutes >= self.stale_warn_minutes)
         if blocked:
-            reason = getattr(status, "block_reason", "") or "最早的待上报办件积压过久。"
+            reason = status.block_reason or "最早的待上报办件积压过久。"
             self.stale_label.setText("已暂停受理新办件：待上报办件积压过久，请恢复网络或联系技术人员")
             self.stale_label.setToolTip(reason)
             _set_state(self.stale_label, "bad")
@@ -102,7 +103,7 @@ class CounterStatusBar(QStatusBar):
         elif stale:
             waited = f"已等待{_duration(minutes)}" if minutes is not None else "积压过久"
             self.stale_label.setText(f"注意：最早的待上报办件{waited}，请检查网络")
-            self.stale_label.setToolTip(getattr(status, "warn_reason", "") or "请检查网络或VPN连接，或联系技术人员。")
+            self.stale_label.setToolTip(status.warn_reason or "请检查网络或VPN连接，或联系技术人员。")
             _set_state(self.stale_label, "warn")
             self.stale_label.show()
         else:

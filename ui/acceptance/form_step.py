@@ -317,8 +317,7 @@ class FormStep(Step):
     # ------------------------------------------------------------------ data sharing
     def _platform_available(self) -> bool:
         status = self.ctx.sync.last_status if self.ctx.sync is not None else None
-        online = getattr(status, "online", None)
-        return self.ctx.sync is not None and online is not False
+        return self.ctx.sync is not None and (status is None or status.online is not False)
 
     def fetch_shared(self, auto: bool = False) -> None:
         if self.read_only:

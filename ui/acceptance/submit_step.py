@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from counter_app.config import DocumentDetails
 from counter_app.rules import validate
+from counter_app.sync.status import SyncStatus
 from counter_app.scheme import ITEMS
 from ui.acceptance.step import Step, page_layout, user_message
 from ui.acceptance.style import ERROR, OK, set_role
@@ -195,19 +196,17 @@ class SubmitStep(Step):
         self._show_checklist()
         self._sync_status(self.ctx.sync.last_status if self.ctx.sync is not None else None)
 
-    def _sync_status(self, status: Any) -> None:
+    def _sync_status(self, status: SyncStatus | None) -> None:
         if not self.session.finalized:
             return
         self._check_acknowledged()
         if status is None:
             self.sync_state.setText("上报：等待同步（联网后自动上报省平台）。")
             return
-        online = getattr(status, "online", None)
-        waiting = getattr(status, "waiting", None)
-        if online is False:
+        if status.online is False:
             self.sync_state.setText("上报：当前未连接省平台，办件已安全保存在本机队列中，网络恢复后自动上报。")
         else:
-            self.sync_state.setText(f"上报：已连接省平台，队列中待上报 {waiting if waiting is not None else '若干'} 件。")
+            self.sync_state.setText(f"上报：已连接省平台，队列中待上报 {status.waiting} 件。")
 
     def _check_acknowledged(self) -> None:
         """The receipt says 临时回执 only until the platform acknowledges the case: then it is
