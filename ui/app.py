@@ -204,7 +204,7 @@ def show_startup_error(message: str, parent=None) -> None:
     box.exec()
 
 
-def open_services(home: Path | None):
+def open_window_or_message(home: Path | None):
     """``counter_app.services.open_window`` with errors turned into plain Chinese sentences.
 
     Returns the Window, or a message string when it cannot be opened. Blocks (imports the core,
@@ -292,7 +292,8 @@ class Startup(QObject):
         self.main.show_for_screen()
         from ui.background import submit
 
-        submit(self.ctx.tasks.db, open_services, self.home, on_success=self._opened, on_failure=self._open_failed)
+        submit(self.ctx.tasks.db, open_window_or_message, self.home, on_success=self._opened,
+               on_failure=self._open_failed)
         if self.ctx.actor is None and not first_run_needed(self.home):
             self.show_login()
 

@@ -51,12 +51,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from app.services import open_sync
     from counter_app.errors import UserError
-    from counter_app.sync.worker import SyncWorker
 
     w = _open()
     try:
-        worker = SyncWorker(w)
+        worker = open_sync(w)
         if args.once:
             res = worker.run_once()
             d, st = res.drain, res.status
