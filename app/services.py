@@ -11,13 +11,17 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from counter_app.config import Settings
-from counter_app.services import Window, open_window
-from counter_app.sync import SyncWorker
 from devices.base import DeviceInfo, DeviceState
 from devices.device_set import DeviceSet
+
+if TYPE_CHECKING:
+    # Imported where used: the GUI takes these functions as hooks before its window shows, and
+    # the store and the sync client are heavy imports it makes on a worker thread.
+    from counter_app.config import Settings
+    from counter_app.services import Window
+    from counter_app.sync import SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +31,8 @@ DEMO_CAMERA_RESOLUTION = (640, 480)
 
 @dataclass
 class Services:
-    window: Window
-    sync: SyncWorker
+    window: "Window"
+    sync: "SyncWorker"
     devices: DeviceSet
 
     def close(self) -> None:
@@ -40,6 +44,8 @@ class Services:
 def open_services(home: Path | None = None, *, demo: bool = False, migrate: bool = True) -> Services:
     """The window's services, its sync worker (not started) and its devices (simulated when
     ``demo`` or the window's ``demo_mode`` says so)."""
+    from counter_app.services import open_window
+
     window = open_window(home, migrate=migrate)
     try:
         demo = demo or bool(window.settings.demo_mode)
@@ -49,16 +55,20 @@ def open_services(home: Path | None = None, *, demo: bool = False, migrate: bool
         raise
 
 
-def open_sync(window: Window) -> SyncWorker:
+def open_sync(window: "Window") -> "SyncWorker":
     """The sync worker of ``window`` (not started: the caller starts it when it is ready)."""
+    from counter_app.sync import SyncWorker
+
     return SyncWorker(window)
 
 
-def open_devices(settings: Settings | None, *, demo: bool, portrait: Any = None) -> DeviceSet:
+def open_devices(settings: "Settings | None", *, demo: bool, portrait: Any = None) -> DeviceSet:
     """Real devices as configured, or in demo mode the simulated SAM module on a pseudo-terminal
     and a camera replaying ``portrait`` (a BGR array or a picture file; default the demo portrait)."""
     if not demo:
         from devices.camera import OpenCvCamera
+
+        from counter_app.config import Settings
 
         settings = settings or Settings()
         source = int(settings.camera_index or 0)
@@ -79,7 +89,7 @@ def open_devices(settings: Settings | None, *, demo: bool, portrait: Any = None)
                                             {"note": "拍照时自动打开"}))
 
 
-def _reader(settings: Settings) -> tuple[str | None, Callable[[], Any], Callable[[], Any] | None]:
+def _reader(settings: "Settings") -> tuple[str | None, Callable[[], Any], Callable[[], Any] | None]:
     """The configured reader: through the vendor's standard SDT library (a USB reader, with the
     library's own photo decoder) when one is set, else the SAM module on a serial port."""
     library = settings.reader_sdt_library
