@@ -8,13 +8,15 @@ to ``SyncBridge.status_changed``) and device rows through :meth:`show_devices` /
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from counter_app.statuses import DeviceState
-from counter_app.sync.status import SyncStatus
+
+if TYPE_CHECKING:  # the sync package is imported on a worker, never on the GUI thread at start
+    from counter_app.sync.status import SyncStatus
 
 
 def _set_state(label: QLabel, state: str) -> None:

@@ -9,18 +9,20 @@ in the queue: the receipt says so, and the sync worker sends it when the platfor
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from counter_app.config import DocumentDetails
 from counter_app.rules import validate
-from counter_app.sync.status import SyncStatus
 from counter_app.scheme import ITEMS
 from ui.acceptance.step import Step, page_layout, user_message
 from ui.acceptance.style import ERROR, OK, set_role
 from ui.print_preview import Document, DocumentPreview
+
+if TYPE_CHECKING:  # the sync package is imported on a worker, never on the GUI thread at start
+    from counter_app.sync.status import SyncStatus
 
 
 def finalize_case(window: Any, case_id: str, app, actor, form_pdf: bytes, signed_scan: bytes) -> dict:
