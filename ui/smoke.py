@@ -10,11 +10,13 @@ from PySide6.QtCore import QTimer
 from counter_app.cases import Actor
 from counter_app.errors import UserError
 from ui.app import Startup, ensure_application, install_fonts, style_sheet
+from ui.context import AppHooks
 
 
-def run_smoke(home: Path | None, ms: int) -> int:
+def run_smoke(home: Path | None, ms: int, hooks: AppHooks | None = None) -> int:
     """Start the application the way ``run_gui`` does (main window first, services on a worker),
-    as a logged-in test clerk, and leave ``--ms`` after the services opened.
+    as a logged-in test clerk, and leave ``--ms`` after the services opened. ``hooks``: the
+    composition root's (sync worker and devices), as ``run_gui`` gets them.
 
     Exit 0 means: Qt and its platform plugin load, the bundled font registers, the style sheet
     is found, the database opens (migrations run), and the main window shows its worklist.
@@ -32,7 +34,8 @@ def run_smoke(home: Path | None, ms: int) -> int:
         if not style_sheet():
             problems.append("找不到界面样式表 resources/style/app.qss")
         try:
-            startup = Startup(app, home, actor=Actor("smoke-test", "clerk"), open_session=False, show_errors=False)
+            startup = Startup(app, home, actor=Actor("smoke-test", "clerk"), open_session=False, show_errors=False,
+                              hooks=hooks)
         except Exception as exc:
             raise UserError(f"界面自检未通过：无法读取设置：{getattr(exc, 'message', None) or exc}") from None
         outcome = {"shown": False, "failure": ""}

@@ -65,6 +65,7 @@ def _smoke(args: argparse.Namespace) -> int:
     """Start the application as ``run_gui`` does and leave ``--ms`` after the services opened."""
     if not args.visible:
         _offscreen()
+    from app.gui import hooks
     from ui.smoke import run_smoke
 
-    return run_smoke(args.home, args.ms)
+    return run_smoke(args.home, args.ms, hooks=hooks())
