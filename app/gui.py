@@ -10,16 +10,33 @@ from pathlib import Path
 
 
 def hooks(*, demo: bool = False):
-    from app.demo.seed import DEMO_PASSWORD
-    from app.diagnostics import export_diagnostics
-    from app.services import open_devices, open_sync
+    """Cheap to build: it runs before the main window shows, so what the hooks need (the store,
+    the sync client, the device drivers) is imported when they are called, on a worker."""
+    from app.demo import DEMO_PASSWORD
     from ui.context import AppHooks
 
-    from app.signing.service import SigningService
+    def export_diagnostics(*args, **kwargs):
+        from app.diagnostics import export_diagnostics as export
+
+        return export(*args, **kwargs)
+
+    def open_sync(window):
+        from app.services import open_sync as open_worker
+
+        return open_worker(window)
+
+    def open_devices(settings, demo: bool):
+        from app.services import open_devices as open_set
+
+        return open_set(settings, demo=demo)
+
+    def signing_service(window):
+        from app.signing.service import SigningService
+
+        return SigningService(window)
 
     return AppHooks(demo_password=DEMO_PASSWORD if demo else "", export_diagnostics=export_diagnostics,
-                    signing_service=SigningService, open_sync=open_sync,
-                    open_devices=lambda settings, demo: open_devices(settings, demo=demo))
+                    signing_service=signing_service, open_sync=open_sync, open_devices=open_devices)
 
 
 def start_gui(*, home: Path | None = None, demo: bool = False) -> int:

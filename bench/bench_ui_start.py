@@ -44,11 +44,12 @@ APP = r"""
 import sys
 from pathlib import Path
 from PySide6.QtCore import QTimer
+from app.gui import hooks
 from ui.app import Startup, ensure_application
 app = ensure_application([])
 class Clerk:  # the operator run_gui would have after login (the core's Actor is not imported yet)
     username, role = "clerk01", "clerk"
-startup = Startup(app, Path(sys.argv[1]), actor=Clerk(), open_session=False, show_errors=False)
+startup = Startup(app, Path(sys.argv[1]), actor=Clerk(), open_session=False, show_errors=False, hooks=hooks())
 def ready():
     print("READY", flush=True)
 def loaded():

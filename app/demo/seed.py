@@ -23,7 +23,8 @@ from counter_app.application import Application
 from counter_app.cases import Actor, CaseError
 from counter_app.samples import make_application
 
-DEMO_PASSWORD = "henan-window-demo"  # passes the password policy like any other account
+from app.demo import DEMO_PASSWORD  # noqa: F401 - the seed gives the demo accounts this password
+
 DEMO_OPERATORS = (("clerk01", "李晓燕", "clerk"), ("clerk02", "王建华", "clerk"),
                   ("supervisor01", "张卫国", "supervisor"), ("it01", "赵志强", "it_admin"))
 DEMO_TOKEN = "demo-window-token"
