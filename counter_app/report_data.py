@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from counter_app.case_number import CaseNumber, CaseNumberError
-from counter_app.case_records import CaseSummary
 
 
 @dataclass
@@ -56,9 +55,10 @@ class DailyReportData:
 
     @classmethod
     def from_summaries(cls, *, day: _dt.date, center: str, operator: str, printed_at: _dt.datetime,
-                       cases: Iterable[CaseSummary], window_no: str | None = None,
+                       cases: Iterable[Any], window_no: str | None = None,
                        center_code: str = "") -> "DailyReportData":
-        """Build from the core's ``CaseSummary`` rows (a row's window is read from its case number)."""
+        """Build from ``counter_app.cases.CaseSummary`` rows (not imported here: printing reads this
+        module and must not load the store); a row's window is read from its case number."""
         rows = [ReportCase(case_no=c.case_no, masked_name=c.masked_name, clerk=c.operator, items=list(c.items),
                            retirement_type=c.retirement_type, state=c.state.value, synced=c.synced, sla=c.sla,
                            rating=c.rating)
