@@ -9,6 +9,8 @@ flagged with its case number. Finishing the step creates the draft (or saves it)
 """
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Callable
 
 from PySide6.QtCore import QSize, Qt, QTimer, Slot
@@ -332,7 +334,9 @@ class IdentityStep(Step):
             return
         if s.card is None:
             s.before_card = identity_snapshot(s.app)
-        s.app.applicant = from_card   # from this applicant's own card only
+        # In place: the draft's applicant object is shared (form fields, the session's snapshots).
+        for f in dataclasses.fields(from_card):   # from this applicant's own card only
+            setattr(s.app.applicant, f.name, getattr(from_card, f.name))
         s.app.material(2).original_seen = True
         s.card = card
         self.enter_values_only()
