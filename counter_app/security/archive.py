@@ -11,14 +11,14 @@ Thread contract: read-only; any thread.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from counter_app.case_number import CaseNumber
-from counter_app.cases import CaseDamaged, CaseError, _sealable, canonical_json
+from counter_app.case_json import sealed_digest
+from counter_app.cases import CaseDamaged, CaseError
 from counter_app.security.seal import seal_problem
 from counter_app.security.vault import DecryptionError
 from counter_app.store.files import AttachmentCorrupt, AttachmentMissing
@@ -102,7 +102,7 @@ def verify_case(window: "Window", case_no: str, version: int | None = None) -> A
         except (ValueError, KeyError) as exc:
             add(Check("content", False, f"办件数据无法解析：{exc}"))
         else:
-            digest = hashlib.sha256(canonical_json(_sealable(exported))).hexdigest()
+            digest = sealed_digest(exported)
             if digest == row.content_digest:
                 add(Check("content", True, "办件内容与定稿摘要一致。"))
             else:

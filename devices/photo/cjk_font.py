@@ -30,12 +30,9 @@ _SYSTEM_FONTS = (
 
 
 def _resources_fonts_dir() -> Path | None:
-    try:
-        from importlib.resources import files
+    from counter_app.paths import resource_path  # the one lookup of the shipped resources
 
-        return Path(str(files("resources") / "fonts"))
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - trimmed build
-        return None
+    return resource_path("fonts")
 
 
 @lru_cache(maxsize=1)

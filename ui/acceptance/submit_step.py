@@ -26,9 +26,8 @@ if TYPE_CHECKING:  # the sync package is imported on a worker, never on the GUI 
 
 
 def finalize_case(window: Any, case_id: str, app, actor, form_pdf: bytes, signed_scan: bytes) -> dict:
-    """``ctx.tasks.db``: seal and queue; returns the sealed case JSON."""
-    window.cases.finalize(case_id, app, actor, form_pdf=form_pdf, signed_scan=signed_scan)
-    return window.cases.export(case_id)
+    """``ctx.tasks.db``: seal and queue; returns the sealed case JSON (finalize hands it back)."""
+    return window.cases.finalize(case_id, app, actor, form_pdf=form_pdf, signed_scan=signed_scan).case_json
 
 
 def export_case(window, case_id: str) -> dict:
