@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
 if TYPE_CHECKING:  # imported for type checkers only, so this module stays import-cheap
     from counter_app.cases import Actor
@@ -31,21 +31,44 @@ if TYPE_CHECKING:  # imported for type checkers only, so this module stays impor
     from ui.tasks import TaskRunners
 
 
+class SigningOutcome(Protocol):
+    ok: bool
+    message: str
+
+
+class SigningService(Protocol):
+    """The center's PDF signing service as the screens use it (``app.signing.service``)."""
+
+    def describe(self) -> str: ...
+    def status_text(self) -> str: ...
+    def unlock(self, secret: str) -> SigningOutcome: ...
+    def self_test(self) -> SigningOutcome: ...
+    def reload_settings(self) -> None: ...
+    def wake(self) -> None: ...
+    def start(self, *, unlock_with: str | None = None) -> None: ...
+    def stop(self) -> None: ...
+
+
+class DiagnosticsExport(Protocol):
+    """What ``export_diagnostics`` returns (``app.diagnostics.DiagnosticsResult``)."""
+
+    path: Path
+    problems: list[str]
+
+
 @dataclass(frozen=True)
 class AppHooks:
     """What the application layer (``app/``) lends the screens, so that ``ui`` never imports it.
 
-    ``export_diagnostics(home, target_zip, operator)`` returns an object with ``path`` and
-    ``problems``; None where the program was built without it. ``open_sync(window)`` and
+    ``export_diagnostics(home, target_zip, operator=..., device_rows=...)`` writes the diagnostics
+    zip; None where the program was built without it. ``open_sync(window)`` and
     ``open_devices(settings, demo)`` are the composition root's (``app.services``): the sync
     worker and the device set, real or simulated; without them the screens run with neither.
     """
 
     demo_password: str = ""
-    export_diagnostics: "Callable[[Path, Path, str], object] | None" = None
-    # ``signing_service(window)`` → the center's signing service (``describe``, ``status_text``,
-    # ``unlock(pin)``, ``self_test()``, ``reload_settings()``, ``start()``, ``stop()``); None without it.
-    signing_service: "Callable[[Window], object] | None" = None
+    export_diagnostics: "Callable[..., DiagnosticsExport] | None" = None
+    signing_service: "Callable[[Window], SigningService] | None" = None
     open_sync: "Callable[[Window], SyncWorker] | None" = None
     open_devices: "Callable[[Settings, bool], DeviceSet] | None" = None
 
@@ -65,5 +88,5 @@ class AppContext:
     # Retention purge and SLA refresh on a timer.
     housekeeping: "Housekeeping | None" = None
     # The center's signing service (app.signing.service, lent through hooks), or None.
-    signing: object | None = None
+    signing: SigningService | None = None
     hooks: AppHooks = field(default_factory=AppHooks)

@@ -3,7 +3,8 @@ menus with a shortcut for every action, the shared status bar, and the idle lock
 
 The window only routes: each page is its own widget with its own file and receives the
 ``AppContext``. The acceptance workflow (``ui.acceptance.AcceptanceWidget``, the acceptance
-widget) is created per case and removed when it emits ``finished`` or ``cancelled``.
+widget) is created per case and removed when it emits ``finished`` or ``cancelled``; how it is
+opened (walk-in, claimed online application, draft) is ``ui.acceptance_routing``.
 
 Keyboard map (also under 帮助 → 快捷键, F1):
 F2 新建受理 · F3 查找 · F4 工作台 · F5 刷新 · F6 当日概况 · F7 系统设置 · F8 立即同步 ·
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import time
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
     QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget,
 )
 
+from ui.acceptance_routing import AcceptanceRouting
 from ui.background import submit
 from ui.context import AppContext
-from ui.errors import show_info, user_message
+from ui.errors import show_info
 from ui.lock_screen import IdleWatch, LockScreen
 from ui.login_dialog import role_title
 from ui.main_menus import SHORTCUT_HELP, build_menus
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 APP_TITLE = "退役军人服务“一件事”综合受理窗口"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(QMainWindow, AcceptanceRouting):
     """Built in three phases, so the window is on screen and answering before the core loads:
 
     1. construction: title, menus, toolbar, status bar and a welcome page, from the settings
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self._peripherals = False
         self._enabled_before_lock: dict = {}
         self.acceptance_host = None
+        self.lock_screen: LockScreen | None = None  # built below; pages may change before it exists
         self._pages: list[QWidget] = []
         self._last_auto_refresh = 0.0
 
@@ -278,8 +280,7 @@ class MainWindow(QMainWindow):
 
     @property
     def locked_or_starting(self) -> bool:
-        lock = getattr(self, "lock_screen", None)
-        return lock is None or lock.locked
+        return self.lock_screen is None or self.lock_screen.locked
 
     # ---- session -------------------------------------------------------------------------------
     def _open_session(self):
@@ -338,139 +339,6 @@ class MainWindow(QMainWindow):
 
     def current_page(self) -> QWidget:
         return self.stack.currentWidget()
-
-    # ---- acceptance ------------------------------------------------------------------------------
-    @Slot()
-    def start_walk_in(self) -> None:
-        self._check_then_open({})
-
-    @Slot(str)
-    def open_online_application(self, platform_id: str) -> None:
-        """Claim it on the platform first (off the GUI thread): another window's claim refuses it;
-        an unreachable platform does not stop the clerk, the status line says it is unclaimed."""
-        if not self.may_handle:
-            return
-        if self.acceptance is not None:
-            self._resume_acceptance()
-            return
-        from counter_app.sync.claims import try_claim
-
-        self.status.showMessage("正在省平台认领该网上申请……", 5000)
-        self._claiming = platform_id
-        submit(self.ctx.tasks.io, try_claim, self.ctx.window, platform_id, on_success=self._claim_answered,
-               on_failure=self._claim_failed)
-
-    def _claim_answered(self, outcome) -> None:
-        from counter_app.sync.claims import ELSEWHERE
-
-        platform_id, self._claiming = self._claiming, None
-        if platform_id is None:
-            return
-        if outcome.state == ELSEWHERE:
-            show_info(self, f"{outcome.message}\n本窗口不能同时受理该网上申请。", "其他窗口正在受理")
-            self.worklist.refresh()
-            return
-        self._check_then_open({"worklist_id": platform_id})
-        self.status.showMessage(outcome.message, 15000)
-
-    def _claim_failed(self, exc: BaseException) -> None:
-        log.warning("认领网上申请失败：%s", type(exc).__name__)
-        self._claim_answered(SimpleNamespace(state="", message=user_message(exc, "认领网上申请")))
-
-    @Slot(str, str)
-    def open_case(self, case_id: str, state: str) -> None:
-        if state in ("draft", "identity_verified", "materials_complete"):
-            self.open_draft(case_id)
-        else:
-            self.show_case_detail(case_id)
-
-    @Slot(str)
-    def open_draft(self, case_id: str) -> None:
-        # A draft already exists: continuing it is always allowed (it is not a new acceptance).
-        self._open_acceptance({"case_id": case_id})
-
-    def _check_then_open(self, kwargs: dict) -> None:
-        if not self.may_handle:
-            return
-        if self.acceptance is not None:
-            self._resume_acceptance()
-            return
-        from ui.sync_bridge import acceptance_allowed
-
-        self.status.showMessage("正在检查能否受理……", 3000)
-        self._pending_open = kwargs
-        submit(self.ctx.tasks.db, acceptance_allowed, self.ctx.window, on_success=self._allowed_checked,
-                              on_failure=self._allowed_failed)
-
-    def _allowed_checked(self, verdict: tuple[bool, str]) -> None:
-        ok, reason = verdict
-        if not ok:
-            show_info(self, f"暂时不能受理新办件：{reason}\n已受理的办件和草稿不受影响。", "暂停受理")
-            return
-        if reason:  # allowed, with a warning that the queue is getting old
-            self.status.showMessage(reason, 10000)
-        self._open_acceptance(self._pending_open)
-
-    def _allowed_failed(self, exc: BaseException) -> None:
-        # The check itself failed (database busy...): do not stop the clerk, just log it.
-        log.warning("受理前检查失败：%s", exc)
-        self._open_acceptance(self._pending_open)
-
-    def _resume_acceptance(self) -> None:
-        self.stack.setCurrentWidget(self.acceptance_host)
-        self.status.showMessage("请先完成或取消当前正在受理的办件。", 5000)
-
-    def _open_acceptance(self, kwargs: dict) -> None:
-        if not self.may_handle:
-            return
-        if self.acceptance is not None:
-            self._resume_acceptance()
-            return
-        from ui.acceptance import AcceptanceWidget
-
-        try:
-            widget = AcceptanceWidget(self.ctx, **kwargs)
-        except Exception as exc:  # a broken screen must not take the shell down
-            log.exception("打开受理界面失败")
-            show_info(self, user_message(exc, "打开受理界面"), "无法打开")
-            return
-        widget.finished.connect(self._acceptance_finished)
-        widget.cancelled.connect(self._acceptance_cancelled)
-        self.acceptance = widget
-        self.acceptance_host.addWidget(widget)
-        self.acceptance_host.setCurrentWidget(widget)
-        self.stack.setCurrentWidget(self.acceptance_host)
-        widget.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def _close_acceptance(self) -> None:
-        widget, self.acceptance = self.acceptance, None
-        if widget is not None:
-            widget.close()  # its own closeEvent saves what needs saving and stops its timers
-            if self.acceptance_host is not None:
-                self.acceptance_host.removeWidget(widget)
-            widget.deleteLater()
-
-    @Slot(str)
-    def _acceptance_finished(self, case_id: str) -> None:
-        self._close_acceptance()
-        if self.ctx.sync is not None:
-            self.ctx.sync.wake()  # push the new case now rather than at the next interval
-        self.status.showMessage("办件已受理并进入上报队列。", 8000)
-        self.show_worklist()
-
-    @Slot()
-    def _acceptance_cancelled(self) -> None:
-        session = getattr(self.acceptance, "session", None)
-        platform_id = getattr(session, "worklist_id", None)
-        if platform_id and not getattr(session, "finalized", False):
-            from counter_app.sync.claims import try_release
-
-            submit(self.ctx.tasks.io, try_release, self.ctx.window, platform_id, on_success=self._released)
-        self._close_acceptance()
-        self.show_worklist()
-
-    def _released(self, problem: str) -> None:
-        self.status.showMessage(problem or "已释放该网上申请的认领，其他窗口可以受理。", 8000)
 
     # ---- sync and devices ----------------------------------------------------------------------------
     @Slot()

@@ -126,9 +126,9 @@ def run_selftest(window, hub_states: list | None = None, *, demo: bool = False) 
     from devices import health
 
     if hub_states:
-        readers = [r for r in hub_states if getattr(r, "kind", "") == "idcard"]
+        readers = [r for r in hub_states if r.kind == "idcard"]
         if demo:  # the simulated camera is the hub's; there is no hardware to enumerate
-            return readers + [r for r in hub_states if getattr(r, "kind", "") != "idcard"]
+            return readers + [r for r in hub_states if r.kind != "idcard"]
         return readers + health.camera_infos()
     return health.selftest(idcard_port=window.settings.reader_port or None)
 
@@ -146,7 +146,7 @@ def export_diagnostics(window, export, destination: str, operator: str = "it_adm
                                   f"{beijing_now():%Y%m%d-%H%M%S}.zip"
     rows = run_selftest(window, hub_states, demo=demo)
     result = export(window.home, target, operator=operator, device_rows=rows)
-    note = f"（{len(result.problems)}项未能收集）" if getattr(result, "problems", None) else ""
+    note = f"（{len(result.problems)}项未能收集）" if result.problems else ""
     return f"诊断包已导出：{result.path}{note}。其中不含申请人个人信息，可发给技术人员。"
 
 
@@ -452,10 +452,9 @@ class SettingsPage(QWidget):
         self.selftest_button.setEnabled(True)
         self.selftest_table.setRowCount(len(rows))
         for r, info in enumerate(rows):
-            state = getattr(info, "state", "")
-            details = getattr(info, "details", {}) or {}
+            details = info.details or {}
             note = info.last_error or "；".join(f"{k}={v}" for k, v in details.items() if k != "probed")
-            for c, v in enumerate((info.name, getattr(state, "label", str(state)), info.port_or_index or "-", note)):
+            for c, v in enumerate((info.name, info.state.label, info.port_or_index or "-", note)):
                 self.selftest_table.setItem(r, c, QTableWidgetItem(str(v)))
         self.message.setText("设备自检完成。")
         self.loaded.emit()
@@ -478,7 +477,7 @@ class SettingsPage(QWidget):
         self.message.setText("正在导出诊断包……")
         operator = self.ctx.actor.username if self.ctx.actor else "it_admin"
         hub = self.ctx.devices
-        states = list(hub.states) if hub is not None and hasattr(hub, "states") else None
+        states = list(hub.states) if hub is not None else None
         submit(self.ctx.tasks.io, export_diagnostics, self.ctx.window, self.ctx.hooks.export_diagnostics,
                destination, operator, states, demo=self.ctx.demo, on_success=self._diagnostics_done, on_failure=self._diagnostics_failed)
 

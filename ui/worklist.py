@@ -161,8 +161,7 @@ def _claim_note(payload: dict, window) -> str:
     claim = payload.get("claim") if isinstance(payload, dict) else None
     try:
         expires = _dt.datetime.fromisoformat(str((claim or {}).get("expires_at")))
-        clock = getattr(window.cases, "clock", None)
-        now = clock() if clock else _dt.datetime.now(_dt.timezone.utc)
+        now = window.cases.clock()
         live = expires > now
     except (ValueError, TypeError):  # no claim, or a stamp without a zone
         return ""

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from app.commands.common import add_operator_arguments as _operator_args
 from app.commands.common import authenticate_operator as _operator
-from app.commands.common import case_error as _case_error
 from app.commands.common import open_window_or_fail as _open
 from app.commands.common import parse_date as _date
 from app.commands.common import print_json as _print_json
@@ -112,8 +109,6 @@ def cmd_db_status(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ case
 
 def cmd_case_create(args: argparse.Namespace) -> int:
-    from counter_app.cases import Actor, CaseError
-
     from counter_app.security.roles import Permission
 
     data = _read_json(args.json_file)
@@ -121,8 +116,6 @@ def cmd_case_create(args: argparse.Namespace) -> int:
     try:
         actor = _operator(w, args, Permission.HANDLE_CASE)
         rec, problems = w.cases.import_case(data, actor)
-    except CaseError as exc:
-        raise _case_error(exc) from None
     finally:
         w.close()
     if args.output_json:
@@ -136,7 +129,6 @@ def cmd_case_create(args: argparse.Namespace) -> int:
 
 
 def cmd_case_show(args: argparse.Namespace) -> int:
-    from counter_app.cases import CaseError
     from counter_app.masking import mask_case_json
 
     w = _open()
@@ -146,8 +138,6 @@ def cmd_case_show(args: argparse.Namespace) -> int:
         else:
             rec = w.cases.get_by_number(args.case_no)
             data = mask_case_json(w.cases.export(rec.id))
-    except CaseError as exc:
-        raise _case_error(exc) from None
     finally:
         w.close()
     if args.json:
@@ -159,7 +149,6 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 
 def cmd_case_handover(args: argparse.Namespace) -> int:
     """出件 (规程 五(五)): who handed the certificate over, when, and the tracking number or the receiver's signature."""
-    from counter_app.cases import CaseError
     from counter_app.delivery import DELIVERY_ITEMS, record_handover
     from counter_app.security import access
 
@@ -188,8 +177,6 @@ def cmd_case_handover(args: argparse.Namespace) -> int:
         sig = w.cases.put_attachment(signature, "image/png") if signature else ""
         h = record_handover(w.cases, rec.id, args.item, args.mode, actor, handed_by=args.handed_by,
                             received_by=args.received_by, signature=sig, tracking_no=args.tracking_no)
-    except CaseError as exc:
-        raise _case_error(exc) from None
     finally:
         w.close()
     print(f"已登记出件：办件{args.case_no} 事项{h.item}（{DELIVERY_ITEMS[h.item]}），{h.mode.title}。")

@@ -52,10 +52,6 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def case_error(exc: Exception) -> UserError:
-    return UserError(getattr(exc, "message", str(exc)))
-
-
 # ---- who runs a command that changes data or settings -----------------------------------------
 
 PASSWORD_ENV = "COUNTER_APP_OPERATOR_PASSWORD"

@@ -87,12 +87,9 @@ def _register_db_backup(sub: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------- handlers
 
 def cmd_configure(args: argparse.Namespace) -> int:
-    from counter_app.site_config import SiteConfigError, apply_site_config, load_site_file
+    from counter_app.site_config import apply_site_config, load_site_file
 
-    try:
-        site = load_site_file(Path(args.site_file))
-    except SiteConfigError as exc:
-        raise UserError(exc.message) from None
+    site = load_site_file(Path(args.site_file))  # SiteConfigError is a UserError
     if args.check:
         print(f"站点配置文件检查通过：{len(site.settings)} 个配置项"
               + ("，含平台凭据" if site.credential else "") + (f"，{len(site.printers)} 台打印机" if site.printers else "")

@@ -10,15 +10,9 @@ import threading
 
 
 def _open():
-    from counter_app.errors import UserError
-    from counter_app.config import ConfigError
-    from counter_app.security.keystore import KeyStoreError
     from counter_app.services import open_window
 
-    try:
-        return open_window()
-    except (ConfigError, KeyStoreError) as exc:
-        raise UserError(exc.message) from None
+    return open_window()  # ConfigError / KeyStoreError are UserErrors: the CLI root prints them
 
 
 def _print_status(st, as_json: bool) -> None:
@@ -101,14 +95,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from counter_app.errors import UserError
     from counter_app.store.files import AttachmentCorrupt, AttachmentMissing
-    from counter_app.sync.bundle import BundleError, export_bundle
+    from counter_app.sync.bundle import export_bundle
 
     w = _open()
     try:
         try:
             res = export_bundle(w, args.dir)
-        except BundleError as exc:
-            raise UserError(exc.message) from None
         except (AttachmentMissing, AttachmentCorrupt) as exc:
             raise UserError(f"{exc}；该办件无法导出，请先处理后再导出。") from None
     finally:
@@ -193,16 +185,12 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from counter_app.errors import UserError
-    from counter_app.sync.client import SyncError, client_for
+    from counter_app.sync.client import client_for
     from counter_app.sync.reconcile import reconcile
 
     w = _open()
     try:
-        try:
-            rec = reconcile(w, client_for(w))
-        except SyncError as exc:
-            raise UserError(exc.message) from None
+        rec = reconcile(w, client_for(w))
     finally:
         w.close()
     if args.json:

@@ -162,7 +162,7 @@ class IdentityStep(Step):
         cl.addWidget(self.card_info)
         self.demo_button = QPushButton("演示：放置样例证件 (F5)")
         self.demo_button.clicked.connect(self.place_demo_card)
-        self.demo_button.setVisible(bool(getattr(ctx, "demo", False)) and ctx.devices is not None)
+        self.demo_button.setVisible(ctx.demo and ctx.devices is not None)
         cl.addWidget(self.demo_button)
         cl.addStretch(1)
         body.addWidget(card, 2)

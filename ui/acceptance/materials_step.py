@@ -256,7 +256,7 @@ class MaterialsStep(Step):
     def import_dialog(self, number: int) -> None:
         if self.read_only:
             return
-        start = getattr(self.ctx.window.settings, "scan_import_dir", "") or str(Path.home())
+        start = self.ctx.window.settings.scan_import_dir or str(Path.home())
         paths, _ = QFileDialog.getOpenFileNames(self, f"导入材料{number}的扫描件", start,
                                                 "扫描件 (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.pdf)")
         if paths:
@@ -289,7 +289,7 @@ class MaterialsStep(Step):
             if hashes:
                 self._show_preview(number, hashes[-1])
 
-        checker = getattr(self.ctx.actor, "username", "") if self.ctx.actor else ""
+        checker = self.ctx.actor.username if self.ctx.actor else ""
         self.run_io(prepare_scans, list(paths), mark, checker, doing="读取扫描件", on_success=prepared)
 
     def preview(self, number: int) -> None:

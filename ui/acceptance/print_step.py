@@ -202,7 +202,7 @@ class PrintStep(Step):
     def import_scan_dialog(self) -> None:
         if self.read_only:
             return
-        start = getattr(self.ctx.window.settings, "scan_import_dir", "") or str(Path.home())
+        start = self.ctx.window.settings.scan_import_dir or str(Path.home())
         path, _ = QFileDialog.getOpenFileName(self, "导入签字后的申请表扫描件", start, "扫描件 (*.pdf *.jpg *.jpeg *.png)")
         if path:
             self.import_scan(path)
@@ -224,7 +224,7 @@ class PrintStep(Step):
     def import_letter_dialog(self) -> None:
         if self.read_only:
             return
-        start = getattr(self.ctx.window.settings, "scan_import_dir", "") or str(Path.home())
+        start = self.ctx.window.settings.scan_import_dir or str(Path.home())
         path, _ = QFileDialog.getOpenFileName(self, "导入盖章的落户介绍信扫描件", start, "扫描件 (*.pdf *.jpg *.jpeg *.png)")
         if path:
             self.import_letter(path)
