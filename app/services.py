@@ -8,7 +8,6 @@ only place that chooses real or simulated devices. The GUI gets these through
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -78,9 +77,10 @@ def open_devices(settings: "Settings | None", *, demo: bool, portrait: Any = Non
                          camera_resolution=CAMERA_RESOLUTION, camera_source=source,
                          camera_info=DeviceInfo("camera", "摄像头", str(source), DeviceState.NOT_CONNECTED, "",
                                                 {"note": "拍照时自动打开"}))
+    from devices.camera import DemoCamera
     from devices.idcard import CardReader, SimulatedSamModule
 
-    camera = _DemoCamera(portrait)
+    camera = DemoCamera(portrait)
     simulator = SimulatedSamModule(None)
     port = simulator.start()
     return DeviceSet(demo=True, reader_port=port, open_reader=lambda: CardReader(port=port), open_camera=camera.open, camera_ready=camera.ready,
@@ -117,33 +117,3 @@ def _reader(settings: "Settings") -> tuple[str | None, Callable[[], Any], Callab
     return port, open_serial, None
 
 
-class _DemoCamera:
-    """Opens a ``SimulatedCamera`` replaying the portrait; the default portrait is read in the
-    background (its image library is a heavy import) so the first photo step does not wait."""
-
-    def __init__(self, portrait: Any = None):
-        self._portrait = portrait
-        if portrait is None:
-            threading.Thread(target=self._load, name="demo-portrait", daemon=True).start()
-
-    def _load(self) -> None:
-        from ui.device_hub import demo_portrait
-
-        try:
-            self._portrait = demo_portrait()
-        except Exception:  # the camera reports it when it opens
-            log.warning("demo portrait unavailable", exc_info=True)
-
-    def ready(self) -> bool:
-        return self._portrait is not None
-
-    def open(self) -> Any:
-        from devices.camera import SimulatedCamera
-
-        portrait = self._portrait
-        if portrait is None:
-            from ui.device_hub import demo_portrait
-
-            portrait = demo_portrait()
-        media = [portrait] if hasattr(portrait, "shape") else [Path(portrait)]
-        return SimulatedCamera(media, fps=15.0)

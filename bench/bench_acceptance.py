@@ -50,7 +50,7 @@ def _card(rng: random.Random):
 def _portrait_file(folder: Path) -> Path:
     import cv2
 
-    from ui.device_hub import demo_portrait
+    from devices.camera import demo_portrait
 
     path = folder / "portrait.png"
     path.write_bytes(cv2.imencode(".png", demo_portrait())[1].tobytes())

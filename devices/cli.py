@@ -1,7 +1,7 @@
 """Command-line part of the device drivers: ``counter-app idcard ...`` and ``counter-app devices ...``.
 
 Loaded by ``app.cli`` through :func:`register`.  Camera commands live in
-``devices.camera_cli`` and are registered from here when that module exists.
+``devices.camera.cli`` and are registered from here when that module exists.
 """
 from __future__ import annotations
 
@@ -253,6 +253,6 @@ def register(sub) -> None:
                        help="只探测这些串口（可重复；默认探测系统列出的全部串口）")
         p.set_defaults(func=handler)
 
-    from devices import camera_cli
+    from devices.camera import cli as camera_cli
 
     camera_cli.register(sub)

@@ -15,7 +15,7 @@
 * **device states** (``devices.base.DeviceInfo`` rows) for the status bar and the IT screen;
 * whatever :class:`devices.device_set.DeviceSet` it is given: real hardware, or in demo mode the
   simulated SAM module on a pseudo-terminal (the real driver and frame parser talk to it) and a
-  simulated camera replaying a portrait (:func:`demo_portrait`). The choice is made by the
+  simulated camera replaying a portrait (:func:`devices.camera.demo_portrait`). The choice is made by the
   composition root (``app.services.open_devices``), never here.
 
 Signals (all delivered on the GUI thread):
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -46,36 +45,6 @@ from devices.idcard import CardEvent, CardEventKind, CardReader, IdCardData, Wlt
 log = logging.getLogger(__name__)
 
 DEMO_CARD = "resident_xinxiang"
-# The astronaut's face sits at (175, 67, 96, 96) in scikit-image's 512×512 picture; this 4:3 crop
-# frames her as a counter camera frames an applicant (face about a quarter of the width, eyes a
-# little above the middle), which the live guidance accepts.
-_ASTRONAUT_CROP = (43, 0, 360, 270)   # x, y, width, height
-
-
-def demo_portrait() -> np.ndarray:
-    """The demo camera's picture (BGR): scikit-image's astronaut photograph, cropped as a portrait.
-
-    The PNG is read straight from scikit-image's bundled data with OpenCV: importing scikit-image
-    itself would add ~100 MB to the GUI process for one picture.
-    """
-    import importlib.util
-
-    import cv2
-
-    spec = importlib.util.find_spec("skimage")
-    img = None
-    if spec is not None and spec.submodule_search_locations:
-        path = Path(list(spec.submodule_search_locations)[0]) / "data" / "astronaut.png"
-        if path.is_file():
-            img = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_COLOR)
-    if img is None:  # an unusual install layout: ask scikit-image itself
-        from skimage import data
-
-        img = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-    x, y, w, h = _ASTRONAUT_CROP
-    return np.ascontiguousarray(img[y:y + h, x:x + w])
-
-
 def bgr_to_qimage(frame: np.ndarray) -> QImage:
     """A detached QImage of a BGR (or grey) frame; safe to build on any thread."""
     frame = np.ascontiguousarray(frame)

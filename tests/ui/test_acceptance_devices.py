@@ -174,7 +174,7 @@ def test_photo_import_refuses_a_broken_file_and_accepts_a_portrait(tmp_path):
     import cv2
 
     from ui.acceptance.photo_step import PhotoError, process_file
-    from ui.device_hub import demo_portrait
+    from devices.camera import demo_portrait
 
     broken = tmp_path / "照片.jpg"
     broken.write_bytes(b"\xff\xd8\xff not really a jpeg")

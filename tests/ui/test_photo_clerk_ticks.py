@@ -7,7 +7,7 @@ def test_photo_step_waits_for_the_clerks_ticks(ctx, demo_devices, qtbot):
     from devices.photo import make_compliant_photo
     from ui.acceptance.photo_step import PhotoStep
     from ui.acceptance.session import AcceptanceSession
-    from ui.device_hub import demo_portrait
+    from devices.camera import demo_portrait
 
     session = AcceptanceSession()
     session.app.items = [8]                       # 社会保障卡申领: the photo is required
