@@ -323,7 +323,7 @@ class DocumentPreview(QWidget):
             self.notice.emit(message, "error")
 
         self.ctx.tasks.io.run(print_pdf, doc.pdf, name, title=doc.title, doc_type=doc.key,
-                              window=getattr(self.ctx, "window", None), on_success=done, on_failure=failed)
+                              window=self.ctx.window, on_success=done, on_failure=failed)
 
     def save_as(self, path: str | Path | None = None) -> None:
         doc = self.document

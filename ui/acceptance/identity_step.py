@@ -305,7 +305,7 @@ class IdentityStep(Step):
         self._on_card(card)
         # the photo was decoded when the card was laid down; if it is not decoded yet, card_photo
         # brings it when it is
-        photo = getattr(hub, "current_photo", None)
+        photo = hub.current_photo
         if photo is not None and photo[0] is card:
             self._on_card_photo(*photo)
 

@@ -109,7 +109,7 @@ class PrintStep(Step):
         left.addWidget(self.scan_status)
         self.import_button = QPushButton("导入签字扫描件 (F6)")
         self.demo_button = QPushButton("演示：模拟扫描 (F7)")
-        self.demo_button.setVisible(bool(getattr(ctx, "demo", False)))
+        self.demo_button.setVisible(ctx.demo)
         left.addWidget(self.import_button)
         # 规程: the 落户介绍信 is stamped, scanned back and pushed with items 4 and 5.
         self.letter_button = QPushButton("导入盖章的落户介绍信扫描件")
