@@ -138,8 +138,15 @@ def build(root: Path | None = None) -> Path:
     root = root or cache_dir()
     prefix = root / "install"
     python = interpreter(prefix)
-    if python.exists():
+    if python.exists() and not prefix.is_symlink():
         return python
+    # What stands at the prefix without a working interpreter is a failed or foreign build: a
+    # symlink into a tree that was since deleted, or a half-finished `make install`. Building over it
+    # would fail (or mix two builds), so it goes; the cache owns its prefix.
+    if prefix.is_symlink() or prefix.is_file():
+        prefix.unlink()
+    elif prefix.exists():
+        shutil.rmtree(prefix)
     root.mkdir(parents=True, exist_ok=True)
     log = root / "build.log"
     tools = toolchain(root)
