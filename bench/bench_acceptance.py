@@ -80,52 +80,58 @@ def _status_mb(pid: int | str = "self", field: str = "VmHWM") -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0 if pid == "self" else float("nan")
 
 
+def _print_breakdown(title: str, script) -> None:
+    """The counted actions step by step (``ui.acceptance.action_count``), under the bench's row."""
+    print(f"    {title}: {script.actions} actions", flush=True)
+    for line in script.counter.breakdown().splitlines():
+        print(f"      {line}", flush=True)
+
+
+def _walk_in_actions(ctx, hub) -> int:
+    """The clerk's navigation actions for a walk-in with an ID card, as at the counter: the card on
+    the reader, the live camera, the applicant signing and rating on their screen (``run_full``)."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from ui.acceptance import AcceptanceWidget
+    from ui.acceptance.script import AcceptanceScript
+
+    widget = AcceptanceWidget(ctx)
+    widget.resize(1366, 768)
+    widget.show()
+    script = AcceptanceScript(widget)
+    try:
+        hub.remove_demo_card()
+        script.run_full()
+        _print_breakdown("walk-in with an ID card", script)
+        return script.actions
+    finally:
+        script.counter.stop()
+        widget.close()
+        widget.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        hub.remove_demo_card()
+
+
 def _online_actions(ctx, hub) -> int:
     """The clerk's navigation actions for an online application whose applicant brings the card:
     items, choices and the form come from the platform; the clerk checks and goes on."""
     from PySide6.QtCore import QCoreApplication, QEvent
 
-    from counter_app.application import application_to_dict
-    from counter_app.sync.worklist import store_worklist
     from ui.acceptance import AcceptanceWidget
-    from ui.acceptance.script import AcceptanceScript, Choices, demo_application
+    from ui.acceptance.script import AcceptanceScript, run_online, store_online_application
 
     card = _card(random.Random(7))
-    online = demo_application()
-    a = online.applicant
-    a.name, a.sex, a.birth_date, a.id_number = card.name, card.sex_text, card.birth_date.isoformat(), card.id_number
-    store_worklist(ctx.window, [{"platform_id": "BENCH-ONLINE-1", "approved_on": "2026-12-01",
-                                 "application": application_to_dict(online)}])
+    store_online_application(ctx.window, "BENCH-ONLINE-1", card)
     widget = AcceptanceWidget(ctx, worklist_id="BENCH-ONLINE-1")
     widget.resize(1366, 768)
     widget.show()
     script = AcceptanceScript(widget)
-    script.ready()
     try:
-        hub.place_card_data(card)
-        script.wait(lambda: widget.session.card is not None, "读卡")
-        script.idle()
-        script.next_step("items")
-        # the online application's own choices: the clerk only confirms them
-        script.choose(Choices(retirement=online.retirement_type, items=tuple(online.items),
-                              intention=online.veteran_affairs.intention, household=online.hukou.household_type,
-                              family_mode=online.hukou.family_mode, restore_elsewhere=online.hukou.restore_elsewhere,
-                              pension=online.pension.choice, medical=online.medical.choice))
-        script.next_step("form")
-        script.next_step("materials")
-        script.tick_materials()           # originals checked; no scan is required to go on
-        script.next_step("photo")
-        script.take_photo()               # the live camera captures by itself: no action of the clerk
-        script.next_step("review")
-        script.sign()
-        script.next_step("print")
-        script.scan_signed_form()
-        script.next_step("submit")
-        script.submit()
-        script.next_step("rating")
-        script.rate("满意")
+        run_online(script, hub, card)
+        _print_breakdown("online application", script)
         return script.actions
     finally:
+        script.counter.stop()
         widget.close()
         widget.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
@@ -211,8 +217,7 @@ def run(report) -> None:
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
             hub.remove_demo_card()
             rss_after.append(_status_mb("self", "VmRSS"))
-            if i == 1:
-                walk_in_actions = script.actions
+            script.counter.stop()
             if i == 0:
                 first_peak = _status_mb("self", "VmHWM")
                 report("acceptance: first (cold) run, software time", [elapsed - waited], target="(cold caches)")
@@ -220,7 +225,7 @@ def run(report) -> None:
             software.append(elapsed - waited)
             device_wait.append(waited)
             gaps.append(heartbeat.worst[1] / 1000.0)
-        report("acceptance: navigation actions, walk-in with an ID card", [walk_in_actions], target="≤ 25",
+        report("acceptance: navigation actions, walk-in with an ID card", [_walk_in_actions(ctx, hub)], target="≤ 25",
                unit="actions")
         report("acceptance: navigation actions, online application", [_online_actions(ctx, hub)],
                target="≤ 12", unit="actions")

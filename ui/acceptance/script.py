@@ -250,9 +250,22 @@ class AcceptanceScript:
         self.before_step = before_step or (lambda label: None)
         self.after_step = after_step or (lambda label: None)
         self.on_moment = on_moment or (lambda name: None)
-        # The clerk's navigation actions (keys that are not data, clicks, moving to a field): what
-        # the issue's targets count. Characters of data and the applicant's own touches are not.
-        self.actions = 0
+        # The clerk's navigation actions, counted from the key and mouse events that reach the
+        # widget (ui.acceptance.action_count): what the issue's targets count. Characters of data
+        # and the applicant's own touches are not.
+        from ui.acceptance.action_count import ActionCounter
+
+        self.counter = ActionCounter(widget, label=lambda: widget.current.key)
+
+    @property
+    def actions(self) -> int:
+        return self.counter.total
+
+    def dialog_actions(self, n: int, what: str) -> None:
+        """Actions in the system's file dialog, which the script bypasses (it hands the file over
+        directly): counted as the clerk would spend them there."""
+        for _ in range(n):
+            self.counter.log.append((self.w.current.key, what))
 
     # ------------------------------------------------------------------ basics
     @property
@@ -271,7 +284,6 @@ class AcceptanceScript:
         target = target or QApplication.focusWidget() or self.w
         if not self.w.isAncestorOf(target) and target is not self.w:
             target = self.w
-        self.actions += 1
         QTest.keyClick(target, key, modifier)
         spin()
 
@@ -300,46 +312,84 @@ class AcceptanceScript:
             raise ScriptError(f"未能从第{before + 1}步进入下一步：{self.w.last_message[0]}") from None
 
     def focus(self, widget: QWidget) -> None:
-        """Move to ``widget`` (one action: a click or a Tab), unless the focus is already there."""
-        if not widget.hasFocus():
-            self.actions += 1
-        widget.setFocus(Qt.FocusReason.TabFocusReason)
+        """Move to ``widget`` as a clerk does, unless the focus is already there: Enter when it is
+        the next field still to fill, Tab when it is the next one in order, else a click on it."""
+        from ui.acceptance.fields import next_input
+
+        if widget.hasFocus():
+            return
+        current = QApplication.focusWidget()
+        page = self.w.current
+        if current is not None and page.isAncestorOf(current) and isinstance(current, (QLineEdit, QComboBox)) \
+                and next_input(page, current, empty_only=True) is widget:
+            QTest.keyClick(current, Qt.Key.Key_Return)
+        elif current is not None and self.w.isAncestorOf(current) and current.nextInFocusChain() is widget:
+            QTest.keyClick(current, Qt.Key.Key_Tab)
+        else:
+            self._click_at(widget)
         spin()
+        if not widget.hasFocus():
+            widget.setFocus(Qt.FocusReason.MouseFocusReason)   # e.g. a window without activation offscreen
+
+    def _click_at(self, widget: QWidget) -> None:
+        from PySide6.QtWidgets import QCheckBox, QRadioButton
+
+        if isinstance(widget, (QCheckBox, QRadioButton)):
+            pos = QPoint(min(8, widget.width() - 1), widget.height() // 2)   # on the box itself
+        elif isinstance(widget, (QAbstractButton, QLineEdit)):
+            pos = QPoint(widget.width() // 2, widget.height() // 2)
+        else:
+            pos = QPoint(min(8, widget.width() - 1), widget.height() // 2)
+        QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
 
     def type_text(self, widget: QWidget, text: str) -> None:
-        """Replace the field's text by typing (select all, then the characters), then Enter."""
+        """Replace the field's text by typing: reach it (Enter, Tab or a click), select what is in
+        it if anything (Ctrl+A, unless reaching it selected it already), then the characters."""
         self.focus(widget)
         editor = widget.lineEdit() if isinstance(widget, QComboBox) and widget.isEditable() else widget
         if isinstance(editor, QLineEdit):
-            QTest.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+            if editor.text() and editor.selectedText() != editor.text():
+                QTest.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
             type_into(editor, text)
         spin()
 
     def choose_combo(self, combo: QComboBox, text: str) -> None:
-        """A non-editable combo: arrow keys until ``text`` (the keyboard path)."""
-        self.focus(combo)
+        """A non-editable combo: arrow keys until ``text`` when it has the focus; otherwise a click
+        opens its list and a click picks the entry."""
         target = combo.findText(text)
         if target < 0:
             raise ScriptError(f"下拉框中没有“{text}”")
+        if combo.currentIndex() == target:
+            return
+        if not combo.hasFocus():
+            self._click_at(combo)
+            view = combo.view()
+            self.wait(lambda: view.isVisible(), "下拉列表展开")
+            rect = view.visualRect(combo.model().index(target, combo.modelColumn()))
+            QTest.mouseMove(view.viewport(), rect.center())   # the pointer travels to the entry
+            spin()
+            QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                             rect.center())
+            spin()
+            self.wait(lambda: not view.isVisible(), "下拉列表收起")
         for _ in range(combo.count() + 1):
             if combo.currentIndex() == target:
                 break
-            self.actions += 1
             QTest.keyClick(combo, Qt.Key.Key_Down if combo.currentIndex() < target else Qt.Key.Key_Up)
         spin()
 
     def click(self, button: QAbstractButton) -> None:
-        if self.w.isAncestorOf(button):   # the applicant's screen is the applicant's, not the clerk's
-            self.actions += 1
+        """A mouse click (counted when it is on the clerk's widget, not the applicant's screen)."""
         QTest.mouseClick(button, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                          QPoint(button.width() // 2, button.height() // 2))
         spin()
 
     def space(self, button: QAbstractButton) -> None:
-        focused = button.hasFocus()
-        self.focus(button)                # as a mouse click: reaching it and toggling it is one action
-        self.actions += 1 if focused else 0
-        QTest.keyClick(button, Qt.Key.Key_Space)
+        """Toggle a check box or radio button: Space when it has the focus, else a click on it."""
+        if button.hasFocus():
+            QTest.keyClick(button, Qt.Key.Key_Space)
+        else:
+            self._click_at(button)
         spin()
 
     # ------------------------------------------------------------------ steps
@@ -431,7 +481,7 @@ class AcceptanceScript:
     def import_material(self, number: int, path: str) -> None:
         step = self.w.step("materials")
         before = len(self.session.app.material(number).attachments)
-        self.actions += 2                 # F6, then the file in the dialog
+        self.dialog_actions(2, "F6 导入 + 在文件对话框中选定文件")
         step.import_files(number, [path])
         self.wait(lambda: len(self.session.app.material(number).attachments) > before, f"导入材料{number}")
         self.idle()
@@ -453,7 +503,7 @@ class AcceptanceScript:
 
     def import_photo(self, path: str) -> None:
         self.before_step("photo")
-        self.actions += 2                 # the import button, then the file in the dialog
+        self.dialog_actions(2, "导入按钮 + 在文件对话框中选定文件")
         self.w.step("photo").import_file(path)
         self.wait(lambda: bool(self.session.app.photo), "导入照片并通过照片检查")
         self.confirm_photo_by_eye()
@@ -491,7 +541,10 @@ class AcceptanceScript:
     def submit(self) -> None:
         self.before_step("submit")
         self.key(Qt.Key.Key_F9)
-        self.wait(lambda: self.session.finalized, "提交定稿")
+        try:
+            self.wait(lambda: self.session.finalized, "提交定稿")
+        except ScriptError:
+            raise ScriptError(f"提交未完成：{self.w.last_message[0]}") from None
         self.wait(lambda: self.session.receipt_pdf is not None, "生成受理回执")
         self.idle()
         self.after_step("submit")
@@ -535,3 +588,51 @@ class AcceptanceScript:
         if finish and not self.w.ended:   # the applicant's rating ends the acceptance by itself
             self.key(Qt.Key.Key_F9)
         return self.session.case_id
+
+
+# ---------------------------------------------------------------------- an online application
+def store_online_application(window: Any, platform_id: str, card: Any) -> Application:
+    """Put a demo online application of the card's holder into the local worklist (as the
+    platform's sync does); returns the application."""
+    from counter_app.application import application_to_dict
+    from counter_app.sync.worklist import store_worklist
+
+    online = demo_application()
+    a = online.applicant
+    a.name, a.sex, a.birth_date, a.id_number = card.name, card.sex_text, card.birth_date.isoformat(), card.id_number
+    store_worklist(window, [{"platform_id": platform_id, "approved_on": "2026-12-01",
+                             "application": application_to_dict(online)}])
+    return online
+
+
+def run_online(script: AcceptanceScript, hub: Any, card: Any) -> str:
+    """An online application from the worklist, the applicant bringing the card: items, choices and
+    the form come from the platform, the clerk checks and goes on (live camera, signature and
+    rating on the applicant's screen)."""
+    w = script.w
+    script.ready()
+    hub.place_card_data(card)
+    script.wait(lambda: w.session.card is not None, "读卡")
+    script.idle()
+    script.next_step("items")
+    online = w.session.app
+    script.choose(Choices(retirement=online.retirement_type, items=tuple(online.items),
+                          intention=online.veteran_affairs.intention, household=online.hukou.household_type,
+                          family_mode=online.hukou.family_mode, restore_elsewhere=online.hukou.restore_elsewhere,
+                          pension=online.pension.choice, medical=online.medical.choice))
+    script.next_step("form")
+    # what only the counter knows: the 兵役登记介绍信 is the service center's to hand over
+    script.fill_form({"veteran_affairs.reserve_letter": "本中心已开具并当面交申请人"} if online.has_item(11) else {})
+    script.next_step("materials")
+    script.tick_materials()
+    script.next_step("photo")
+    script.take_photo()
+    script.next_step("review")
+    script.sign()
+    script.next_step("print")
+    script.scan_signed_form()
+    script.next_step("submit")
+    script.submit()
+    script.next_step("rating")
+    script.rate("满意")
+    return w.session.case_id
