@@ -247,6 +247,30 @@ class ItemsStep(Step):
         self.commit()
         normalise(self.session.app)
         self._refresh()
+        self._preselect_choices()
+
+    # The walk-in's choices start at the usual answer (the clerk changes the ones the applicant
+    # answers otherwise; the applicant reads and signs every one on the form): 就业创业意向 at the
+    # neutral 没有考虑好, 居民家庭户 by 投靠亲属, and social insurance continued as a flexibly
+    # employed person, as most returning veterans do.
+    WALK_IN_DEFAULTS = {"intention": Intention.UNDECIDED, "household": HouseholdType.FAMILY,
+                        "family_mode": FamilyMode.JOIN_RELATIVE, "pension": PensionChoice.FLEXIBLE,
+                        "medical": MedicalChoice.EMPLOYEE_FLEXIBLE}
+
+    def _preselect_choices(self) -> None:
+        self._loading = True
+        try:
+            for name in ("intention", "household", "family_mode", "pension", "medical"):
+                group: ChoiceGroup = getattr(self, name)
+                self.family_mode.setEnabled(self.household.isEnabled()
+                                            and self.household.value() == HouseholdType.FAMILY)
+                if group.isEnabled() and group.value() is None:
+                    group.set_value(self.WALK_IN_DEFAULTS[name])
+        finally:
+            self._loading = False
+        self.commit()
+        normalise(self.session.app)
+        self._refresh()
 
     def _refresh(self) -> None:
         app = self.session.app

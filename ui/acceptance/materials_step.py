@@ -90,7 +90,7 @@ class MaterialRow(QFrame):
 class MaterialsStep(Step):
     key = "materials"
     title = "材料核验"
-    actions = (("F5", "以上原件均已核验", "tick_all_seen"), ("F6", "为当前材料扫描/导入", "import_focused"),
+    actions = (("F5", "以上原件均已核验，下一步", "tick_all_seen"), ("F6", "为当前材料扫描/导入", "import_focused"),
                ("F7", "预览当前材料", "preview_focused"))
 
     def __init__(self, ctx, session, parent=None):
@@ -201,12 +201,16 @@ class MaterialsStep(Step):
 
     # ------------------------------------------------------------------ editing
     def tick_all_seen(self) -> None:
-        """The clerk has checked every original the list asks for: one key confirms them all (F5)."""
+        """The clerk has checked every original the list on screen asks for: one key confirms them
+        all (F5) and, when nothing else is left in this step, moves on to the photo. Only this
+        applicant's list is ticked: every acceptance starts with none ticked."""
         if self.read_only:
             return
         for number, row in self.rows.items():
             if number not in (1, 12) and row.seen.isEnabled() and not row.seen.isChecked():
                 row.seen.setChecked(True)   # through _seen_toggled, as a click would
+        if not self.blockers():
+            self.request_next.emit()
 
     def _seen_toggled(self, number: int, checked: bool) -> None:
         if self._loading or self.read_only:

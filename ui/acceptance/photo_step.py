@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QScrollArea,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QVBoxLayout, QWidget)
 
 from ui.acceptance.session import read_attachment, store_attachment
@@ -111,6 +111,7 @@ class PhotoStep(Step):
         self.clerk_layout = QVBoxLayout(self.clerk_box)
         self.clerk_box.setVisible(False)
         self.clerk_boxes: list[QCheckBox] = []
+        self.confirm_button: QPushButton | None = None
         self._clerk_items: list = []
         report_page = QWidget()
         report_lay = QVBoxLayout(report_page)
@@ -172,6 +173,8 @@ class PhotoStep(Step):
         super().set_read_only(read_only)
         for b in self.clerk_boxes:
             b.setEnabled(not read_only)
+        if self.confirm_button is not None:
+            self.confirm_button.setEnabled(not read_only)
 
     # ------------------------------------------------------------------ actions
     def retake(self) -> None:
@@ -228,6 +231,7 @@ class PhotoStep(Step):
         while self.clerk_layout.count():
             item = self.clerk_layout.takeAt(0)
             if item.widget() is not None:
+                item.widget().hide()   # gone from view (and from the Tab order) now
                 item.widget().deleteLater()
         self.clerk_boxes = []
         for item in items:
@@ -243,7 +247,25 @@ class PhotoStep(Step):
             self.clerk_layout.addWidget(box)
             self.clerk_layout.addWidget(reason)
             self.clerk_boxes.append(box)
+        self.confirm_button = QPushButton("以上各项目视核对无误，下一步 (Enter)")
+        self.confirm_button.setObjectName("photoConfirm")
+        self.confirm_button.setAutoDefault(True)   # Enter on it presses it
+        self.confirm_button.setEnabled(not self.read_only)
+        self.confirm_button.clicked.connect(self.confirm_by_eye)
+        self.clerk_layout.addWidget(self.confirm_button)
         self.clerk_box.setVisible(bool(items))
+        if items and not self.read_only and self.isVisible() and self.open_clerk_checks():
+            self.confirm_button.setFocus()   # the clerk's one remaining action in this step
+
+    def confirm_by_eye(self) -> None:
+        """The clerk looked at the photo against every listed point: one action ticks them all
+        (each is still listed with its reason) and moves on."""
+        if self.read_only or not self.session.app.photo:
+            return
+        for box in self.clerk_boxes:
+            box.setChecked(True)
+        if not self.blockers():
+            self.request_next.emit()
 
     def _ticked(self, name: str, on: bool) -> None:
         if on:

@@ -232,8 +232,10 @@ class ReviewStep(Step):
             s.printed.discard("form")
             self.preview.set_document(Document("form", "联办申请表（已签名）", result.pdf, self._rare_note(result)))
             self.applicant_screen().show_message("签名已确认，谢谢！\n工作人员正在打印申请表。")
-            self._set_status("申请人已签名确认。按 F9 进入打印。", "ok")
-            self.notify.emit("申请人已签名确认。", "ok")
+            self._set_status("申请人已签名确认。", "ok")
+            self.notify.emit("申请人已签名确认，请打印申请表交申请人签字。", "ok")
+            if not self.read_only and not self.blockers():
+                self.request_next.emit()   # nothing is left here once the applicant has signed
 
         self.run_io(signature_png, signature, doing="处理签名", on_success=made_png, on_failure=self._render_failed)
 

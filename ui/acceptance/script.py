@@ -496,9 +496,13 @@ class AcceptanceScript:
     def confirm_photo_by_eye(self) -> None:
         """The clerk looks at the photo and ticks each rule the program hands over."""
         step = self.w.step("photo")
-        for box in step.clerk_boxes:
-            if not box.isChecked():
-                self.space(box)
+        self.wait(lambda: step.confirm_button is not None and step.confirm_button.isVisible(), "照片的人工确认项")
+        if step.open_clerk_checks():
+            button = step.confirm_button
+            if button.hasFocus():
+                QTest.keyClick(button, Qt.Key.Key_Return)
+            else:
+                self.click(button)
         self.wait(lambda: not step.open_clerk_checks(), "勾选照片的人工确认项")
 
     def import_photo(self, path: str) -> None:
