@@ -53,17 +53,35 @@ def is_empty(widget: QWidget) -> bool:
     return False
 
 
+# A widget property: an optional field Enter passes by while empty (filled by the program or the
+# platform when there is something to fill: a division code recognised from an address, a bank
+# account from data sharing); Tab and a click still reach it.
+ENTER_SKIPS = "enterSkips"
+
+
+def first_to_fill(page: QWidget, paths: Iterable[str], fields: dict) -> QWidget | None:
+    """The first field of ``paths`` (in order) the clerk still has to fill: enabled, shown, empty
+    and not one Enter passes by. Where the focus lands when a step opens."""
+    for path in paths:
+        w = fields[path].widget
+        if (isinstance(w, (QLineEdit, QComboBox)) and w.isEnabled() and not w.isHidden()
+                and fields[path].container.isEnabled() and is_empty(w) and not w.property(ENTER_SKIPS)):
+            return w
+    return None
+
+
 def next_input(page: QWidget, widget: QWidget, *, empty_only: bool = False) -> QWidget | None:
     """The next text field or combo box of ``page`` in focus order after ``widget``, or None at the
     page's last field. ``empty_only``: the next one still to fill (Enter skips what the card, the
-    platform or a default already filled; Tab still visits every field)."""
+    platform or a default already filled, and the optional fields marked ``ENTER_SKIPS``; Tab still
+    visits every field)."""
     w = widget.nextInFocusChain()
     for _ in range(2000):
         if w is None or w is widget or not page.isAncestorOf(w):
             return None   # left the page: the clerk is at its last field
         if (isinstance(w, (QLineEdit, QComboBox)) and w.isVisible() and w.isEnabled()
                 and w.focusPolicy() & Qt.FocusPolicy.TabFocus and not isinstance(w.parentWidget(), QComboBox)
-                and not (empty_only and not is_empty(w))):
+                and not (empty_only and (not is_empty(w) or w.property(ENTER_SKIPS)))):
             return w
         w = w.nextInFocusChain()
     return None

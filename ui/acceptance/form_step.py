@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPush
 from counter_app.masking import mask_id_number
 from counter_app.rules import validate
 from counter_app.scheme import RESERVE_LETTER_STATES, FamilyMode, HouseholdType, MedicalChoice
-from ui.acceptance.fields import FieldSet, messages, problems_for
+from ui.acceptance.fields import ENTER_SKIPS, FieldSet, first_to_fill, messages, problems_for
 from ui.acceptance.step import Step, page_layout, user_message
 from ui.acceptance.style import set_role
 
@@ -78,6 +78,11 @@ def fetch_data_sharing(window: Any, id_number: str) -> dict:
 
     return lookup_data_sharing(window, id_number)
 
+
+# Fields Enter passes by while empty: division codes recognised from the place names, and what the
+# platform's data sharing supplies (the clerk still reaches them with Tab or a click).
+ENTER_PASSES_BY = ("applicant.placement_division", "hukou.police_station_division", "data_sharing.property_verified",
+                   "veteran_affairs.bank_account", "veteran_affairs.bank_name")
 
 ADDRESS_FOLLOWERS = ("hukou.target_address", "pension.card_mailing_address")
 
@@ -192,6 +197,9 @@ class FormStep(Step):
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.scroll.setWidget(host)
         lay.addWidget(self.scroll, 1)
+        # optional, or filled by the program or the platform when there is something to fill
+        for path in ENTER_PASSES_BY:
+            fs.fields[path].widget.setProperty(ENTER_SKIPS, True)
         fs.edited.connect(self._edited)
         self._validate_timer = QTimer(self)
         self._validate_timer.setSingleShot(True)
@@ -232,7 +240,10 @@ class FormStep(Step):
         return messages(problems)
 
     def focus_first(self) -> None:
-        self.fs.fields["applicant.political_status"].widget.setFocus()
+        """The first field the clerk actually has to fill (what the card, the platform or a default
+        filled is passed by); the first field of the form when all are filled."""
+        first = first_to_fill(self, self.fs.order, self.fs.fields)
+        (first or self.fs.fields["applicant.political_status"].widget).setFocus(Qt.FocusReason.TabFocusReason)
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)

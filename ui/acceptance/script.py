@@ -314,22 +314,31 @@ class AcceptanceScript:
     def focus(self, widget: QWidget) -> None:
         """Move to ``widget`` as a clerk does, unless the focus is already there: Enter when it is
         the next field still to fill, Tab when it is the next one in order, else a click on it."""
-        from ui.acceptance.fields import next_input
-
         if widget.hasFocus():
             return
-        current = QApplication.focusWidget()
-        page = self.w.current
-        if current is not None and page.isAncestorOf(current) and isinstance(current, (QLineEdit, QComboBox)) \
-                and next_input(page, current, empty_only=True) is widget:
-            QTest.keyClick(current, Qt.Key.Key_Return)
-        elif current is not None and self.w.isAncestorOf(current) and current.nextInFocusChain() is widget:
-            QTest.keyClick(current, Qt.Key.Key_Tab)
-        else:
+        if not self._reach_by_key(widget):
             self._click_at(widget)
-        spin()
+            spin()
         if not widget.hasFocus():
             widget.setFocus(Qt.FocusReason.MouseFocusReason)   # e.g. a window without activation offscreen
+
+    def _reach_by_key(self, widget: QWidget) -> bool:
+        """Enter when ``widget`` is the next field still to fill, Tab when it is the next one in
+        the focus order; False when neither reaches it (then the clerk clicks)."""
+        from ui.acceptance.fields import next_input
+
+        current = QApplication.focusWidget()
+        if current is None or widget.hasFocus() or not self.w.current.isAncestorOf(current):
+            return widget.hasFocus()
+        field = current.parentWidget() if isinstance(current.parentWidget(), QComboBox) else current
+        if isinstance(field, (QLineEdit, QComboBox)) and next_input(self.w.current, field, empty_only=True) is widget:
+            QTest.keyClick(current, Qt.Key.Key_Return)
+        elif current.nextInFocusChain() is widget:
+            QTest.keyClick(current, Qt.Key.Key_Tab)
+        else:
+            return False
+        spin()
+        return widget.hasFocus()
 
     def _click_at(self, widget: QWidget) -> None:
         from PySide6.QtWidgets import QCheckBox, QRadioButton
@@ -361,6 +370,7 @@ class AcceptanceScript:
             raise ScriptError(f"下拉框中没有“{text}”")
         if combo.currentIndex() == target:
             return
+        self._reach_by_key(combo)
         if not combo.hasFocus():
             self._click_at(combo)
             view = combo.view()
@@ -440,27 +450,29 @@ class AcceptanceScript:
         self.after_step("items")
 
     def fill_form(self, values: dict[str, str], *, henan: bool = True, cancelled: bool = True) -> None:
+        """Fill step 3 top to bottom, as the focus order runs: the values given, 婚姻状况 (未婚) and
+        the two 数据共享 answers when nothing filled them (the platform, offline: by hand)."""
         self.before_step("form")
         step = self.w.step("form")
         self.idle()
         fields = step.fs.fields
+        wanted = dict(values)
+        if fields["applicant.marital_status"].widget.currentIndex() < 0:
+            wanted.setdefault("applicant.marital_status", "未婚")
+        for path, yes in (("data_sharing.henan_hukou_before_enlistment", henan),
+                          ("data_sharing.hukou_cancelled", cancelled)):
+            if fields[path].widget.currentData() is None:
+                wanted.setdefault(path, "是" if yes else "否")
         for path in step.fs.order:
-            if path not in values or not fields[path].container.isEnabled():
+            if path not in wanted or not fields[path].container.isEnabled():
                 continue
             f = fields[path]
-            if f.value() == values[path]:
+            if f.value() == wanted[path] or (f.kind == "tri" and f.widget.currentText() == wanted[path]):
                 continue                  # already right (from the card, the platform, a default)
-            if f.kind == "combo" and not f.widget.isEditable():
-                self.choose_combo(f.widget, values[path])
+            if f.kind in ("combo", "tri") and not f.widget.isEditable():
+                self.choose_combo(f.widget, wanted[path])
             else:
-                self.type_text(f.widget, values[path])
-        if fields["applicant.marital_status"].widget.currentIndex() < 0:
-            self.choose_combo(fields["applicant.marital_status"].widget, "未婚")
-        for path, wanted in (("data_sharing.henan_hukou_before_enlistment", henan),
-                             ("data_sharing.hukou_cancelled", cancelled)):
-            f = fields[path]
-            if f.container.isEnabled() and f.widget.currentData() is None:
-                self.choose_combo(f.widget, "是" if wanted else "否")
+                self.type_text(f.widget, wanted[path])
         self.after_step("form")
 
     def tick_materials(self, skip: Iterable[int] = (), scan: str | None = None) -> None:
