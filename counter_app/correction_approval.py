@@ -19,6 +19,7 @@ from counter_app import audit
 from counter_app.application import Application, application_to_dict
 from counter_app.case_json import canonical_json, iso
 from counter_app.case_types import AccessDenied, Actor, CaseError, CaseRecord
+from counter_app.correction_reasons import REQUEST, record_reason
 from counter_app.lifecycle import EDITABLE_STATES, CaseState
 from counter_app.masking import mask_text
 from counter_app.security.roles import Permission
@@ -44,6 +45,8 @@ class CaseCorrections:
         with self.sessions.begin() as s:
             s.add(CaseTransition(case_id=rec.id, from_state=CaseState.DRAFT.value, to_state=CaseState.DRAFT.value,
                                  at=self.clock(), operator=actor.username, reason=f"更正原因：{mask_text(reason)}"))
+            # the words in full, encrypted, for the supervisor who reviews it (the timeline's are masked)
+            record_reason(s, self.vault, rec.id, REQUEST, actor.username, reason, self.clock())
         return self.get(rec.id)
 
     @staticmethod

@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from counter_app import audit
 from counter_app.application import application_to_dict
 from counter_app.cases import AccessDenied, Actor, CaseError, CaseRecord, CaseService
+from counter_app.correction_reasons import REFUSAL, REQUEST, record_reason, stored_reasons
 from counter_app.lifecycle import EDITABLE_STATES, CaseState
 from counter_app.store.models import CaseTransition
 from counter_app.masking import mask_id_number, mask_phone, mask_text
@@ -82,10 +85,31 @@ def reject_correction(cases: CaseService, case_id: str, actor: Actor, reason: st
         digest = cases.correction_content_digest(cases._decrypt_app(row))
         s.add(CaseTransition(case_id=row.id, from_state=row.state, to_state=row.state, at=cases.clock(),
                              operator=actor.username, reason=mask_text(f"更正未批准：{reason.strip()}")))
+        record_reason(s, cases.vault, row.id, REFUSAL, actor.username, reason, cases.clock())
         audit.append(s, actor.username, "correction_rejected", row.case_no,
                      {"case_id": row.id, "version": row.version, "content_sha256": digest,
                       "reason": mask_text(reason.strip())})
     return cases.get(case_id)
+
+
+def correction_reason(cases: CaseService, case_id: str, actor: Actor) -> str:
+    """Why this correction was asked for, in the clerk's own words: for a supervisor of the case's
+    service center (the one who reviews it). Everyone else sees the masked copy on the timeline."""
+    cases._require(actor, Permission.APPROVE_CORRECTION)
+    with cases.sessions() as s:
+        cases._require_operator(s, actor, Permission.APPROVE_CORRECTION)
+        row = cases._row(s, case_id)
+        if row.center_code != cases.center_code:
+            raise AccessDenied("只有本服务中心的审核负责人可以查看这条更正的原因。")
+        if not row.supersedes_id:
+            raise CaseError("这不是更正版本。")
+        asked = stored_reasons(s, cases.vault, row.id, REQUEST)
+        if asked:
+            return asked[-1].text
+        # a correction started before the reasons were kept encrypted: only the masked copy exists
+        masked = s.execute(select(CaseTransition.reason).where(
+            CaseTransition.case_id == row.id, CaseTransition.reason.like("更正原因：%"))).scalar()
+        return (masked or "")[len("更正原因："):] + "（早期记录，仅存脱敏文本）" if masked else ""
 
 
 def rejected_as_it_stands(cases: CaseService, case_id: str) -> bool:

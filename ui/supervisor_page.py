@@ -146,6 +146,19 @@ def load_day_glance(window, day: _dt.date, window_no: str | None = None) -> DayG
     return glance
 
 
+def load_correction_review(cases, case_id: str, actor) -> tuple[list, str]:
+    """What the correction changes and why it was asked for, in full, for the reviewing supervisor
+    (``counter_app.corrections``). Blocks (database): ``ctx.tasks.db``."""
+    from counter_app.cases import AccessDenied
+    from counter_app.corrections import correction_changes, correction_reason
+
+    try:
+        reason = correction_reason(cases, case_id, actor)
+    except AccessDenied as exc:
+        reason = f"（{getattr(exc, 'message', '') or exc}）"
+    return correction_changes(cases, case_id), reason
+
+
 def build_daily_report(window, day: _dt.date, window_no: str | None, operator: str) -> tuple[bytes, str]:
     """PDF of the daily report. Blocks (database, rendering): ``ctx.tasks.io``."""
     from counter_app.reports import daily_report_data
@@ -250,8 +263,14 @@ class SupervisorPage(QWidget):
         self.changes.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.changes.verticalHeader().setVisible(False)
         self.changes.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # the clerk's reason in full (the list above shows it masked, as every list does)
+        self.reason_view = QLabel("")
+        self.reason_view.setObjectName("correctionReason")
+        self.reason_view.setWordWrap(True)
+        self.reason_view.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         gl = QVBoxLayout(group)
         gl.addWidget(self.corrections)
+        gl.addWidget(self.reason_view)
         gl.addWidget(self.changes)
         gl.addLayout(buttons)
 
@@ -390,13 +409,17 @@ class SupervisorPage(QWidget):
 
     @Slot()
     def _show_changes(self) -> None:
-        from counter_app.corrections import correction_changes
-
         case_id = self._selected_correction()
         self.changes.setRowCount(0)
-        if case_id:
-            submit(self.ctx.tasks.db, correction_changes, self.ctx.window.cases, case_id,
-                   on_success=self._changes_loaded, on_failure=self._review_failed)
+        self.reason_view.setText("")
+        if case_id and self.ctx.actor is not None:
+            submit(self.ctx.tasks.db, load_correction_review, self.ctx.window.cases, case_id, self.ctx.actor,
+                   on_success=self._review_loaded, on_failure=self._review_failed)
+
+    def _review_loaded(self, review: tuple[list, str]) -> None:
+        changes, reason = review
+        self.reason_view.setText(f"更正原因：{reason}" if reason else "")
+        self._changes_loaded(changes)
 
     def _changes_loaded(self, changes) -> None:
         self.changes.setRowCount(len(changes))

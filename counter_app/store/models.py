@@ -296,3 +296,18 @@ class Notification(Base):
 
 
 Index("ix_cases_state_accepted", CaseRow.state, CaseRow.accepted_on)
+
+
+class CorrectionReason(Base):
+    """Why a correction was asked for (``request``, the clerk's words) or refused (``refusal``, the
+    supervisor's). Free text that may hold names, numbers and addresses: kept encrypted in
+    ``reason_enc``; the case's timeline (``case_transitions.reason``) keeps only a masked copy."""
+
+    __tablename__ = "correction_reasons"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # request / refusal
+    at: Mapped[_dt.datetime] = mapped_column(UtcDateTime())
+    operator: Mapped[str] = mapped_column(String(64))
+    reason_enc: Mapped[bytes] = mapped_column(LargeBinary)

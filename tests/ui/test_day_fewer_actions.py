@@ -68,3 +68,68 @@ def test_the_signed_scan_moves_on_to_submit_by_itself(acceptance):
     assert widget.next_button.text() == "提交 (F9)"
     script.submit()
     assert widget.session.finalized
+
+
+# The targets, counted from the key and mouse events that reach the clerk's widget
+# (ui.acceptance.action_count); characters of the applicant's data are not actions.
+WALK_IN_TARGET, ONLINE_TARGET = 25, 12
+
+
+def test_the_counter_counts_presses_and_clicks_not_typed_data(acceptance):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from ui.acceptance.script import type_into
+
+    widget, script = acceptance()
+    field = widget.step("identity").fs.fields["applicant.name"].widget
+    QTest.mouseClick(field, Qt.MouseButton.LeftButton)                # 1: reaching the field
+    type_into(field, "张Ab三")                                         # data: not counted
+    QTest.keyClick(field, Qt.Key.Key_Return)                          # ends the entry: not counted
+    QTest.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)   # 2
+    QTest.keyClick(field, Qt.Key.Key_Tab)                             # 3
+    QTest.keyClick(widget, Qt.Key.Key_Return)                         # 4: nothing was typed there
+    assert [what for _step, what in script.counter.log] == ["click QLineEdit 申请人姓名", "Ctrl+A", "Tab", "Return"]
+    assert script.actions == 4 and len(script.counter.data_enters) == 1
+
+
+def test_a_walk_in_with_a_card_stays_within_the_target(acceptance):
+    widget, script = acceptance()
+    script.run_full()
+    assert widget.session.finalized and widget.session.rating_done
+    assert script.actions <= WALK_IN_TARGET, script.counter.breakdown()
+    steps = script.counter.per_step()
+    # one action confirms the originals and moves on; one confirms the photo by eye and moves on
+    assert steps.get("materials") == 1 and steps.get("photo") == 1, script.counter.breakdown()
+    assert "review" not in steps, script.counter.breakdown()          # signing moves on by itself
+
+
+def test_an_online_application_stays_within_the_target(ctx, acceptance, demo_devices):
+    from devices.idcard import sample_card
+    from ui.acceptance.script import run_online, store_online_application
+
+    card = sample_card("resident_xinxiang")
+    store_online_application(ctx.window, "ONLINE-ACTIONS-1", card)
+    widget, script = acceptance(worklist_id="ONLINE-ACTIONS-1")
+    run_online(script, demo_devices, card)
+    assert widget.session.finalized and widget.session.app.source == "online"
+    assert script.actions <= ONLINE_TARGET, script.counter.breakdown()
+    assert script.counter.per_step().get("items") == 1, script.counter.breakdown()   # the application's own
+
+
+def test_step_3_opens_on_the_first_field_to_fill(acceptance):
+    from PySide6.QtWidgets import QApplication
+
+    from ui.acceptance.script import Choices
+
+    widget, script = acceptance()
+    script.identity_from_card()
+    script.next_step("items")
+    script.choose(Choices())
+    script.next_step("form")
+    fields = widget.step("form").fs.fields
+    fields["applicant.political_status"].widget.setCurrentText("群众")
+    fields["applicant.education"].widget.setCurrentText("高中")
+    widget.step("form").focus_first()
+    focus = QApplication.focusWidget()
+    assert focus is fields["applicant.marital_status"].widget     # the first one still empty

@@ -210,7 +210,7 @@ class MaterialsStep(Step):
             if number not in (1, 12) and row.seen.isEnabled() and not row.seen.isChecked():
                 row.seen.setChecked(True)   # through _seen_toggled, as a click would
         if not self.blockers():
-            self.request_next.emit()
+            self.request_next_soon()
 
     def _seen_toggled(self, number: int, checked: bool) -> None:
         if self._loading or self.read_only:

@@ -265,7 +265,7 @@ class PhotoStep(Step):
         for box in self.clerk_boxes:
             box.setChecked(True)
         if not self.blockers():
-            self.request_next.emit()
+            self.request_next_soon()
 
     def _ticked(self, name: str, on: bool) -> None:
         if on:

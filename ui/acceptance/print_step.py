@@ -245,7 +245,7 @@ class PrintStep(Step):
             self.notify.emit("已导入盖章的落户介绍信扫描件。", "ok")
             self.changed.emit()
             if not self.read_only and not self.blockers():
-                self.request_next.emit()   # the letter was the last thing missing: on to 提交
+                self.request_next_soon()   # the letter was the last thing missing: on to 提交
         self.run_db(store_scan, self.ctx.window, pdf, doing="保存落户介绍信扫描件", on_success=stored)
 
     def _scan_ready(self, result: tuple[bytes, int]) -> None:

@@ -235,7 +235,7 @@ class ReviewStep(Step):
             self._set_status("申请人已签名确认。", "ok")
             self.notify.emit("申请人已签名确认，请打印申请表交申请人签字。", "ok")
             if not self.read_only and not self.blockers():
-                self.request_next.emit()   # nothing is left here once the applicant has signed
+                self.request_next_soon()   # nothing is left here once the applicant has signed
 
         self.run_io(signature_png, signature, doing="处理签名", on_success=made_png, on_failure=self._render_failed)
 

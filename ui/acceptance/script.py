@@ -301,6 +301,8 @@ class AcceptanceScript:
     def next_step(self, expect: str) -> None:
         """F9, then wait until step ``expect`` is shown (ScriptError with the message line if not)."""
         self.wait(lambda: not self.w.busy, "当前步骤的后台任务完成")   # as a clerk waits for "请稍候"
+        spin()                            # a step that finished moves on at the next loop turn
+        self.wait(lambda: not self.w.busy, "当前步骤的后台任务完成")
         before = self.w.index
         index = self.STEP_KEYS.index(expect)
         if before == index:

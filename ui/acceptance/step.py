@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import shiboken6
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ui.acceptance.session import AcceptanceSession
@@ -67,6 +67,11 @@ class Step(QWidget):
 
     def set_read_only(self, read_only: bool) -> None:
         self.read_only = read_only
+
+    def request_next_soon(self) -> None:
+        """Ask to move on at the next turn of the event loop: the handler that finished the step
+        returns first, so showing the next step does not lengthen it."""
+        QTimer.singleShot(0, self, self.request_next.emit)
 
     # ------------------------------------------------------------------ helpers
     @property
