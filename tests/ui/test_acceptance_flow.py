@@ -41,8 +41,7 @@ def test_complete_acceptance_ends_queued_with_photo_and_signature_in_the_form(ac
     script.next_step("form")
     script.fill_form(form_values(app_values, choices))
     script.next_step("materials")
-    script.tick_materials()
-    script.import_material(3, str(scan_file))
+    script.tick_materials(scan=str(scan_file))     # the copy first: F5 then moves on
     script.next_step("photo")
     script.take_photo()
     script.next_step("review")

@@ -210,6 +210,7 @@ class MaterialsStep(Step):
             if number not in (1, 12) and row.seen.isEnabled() and not row.seen.isChecked():
                 row.seen.setChecked(True)   # through _seen_toggled, as a click would
         if not self.blockers():
+            self.notify.emit("所列原件均已核验。", "ok")
             self.request_next_soon()
 
     def _seen_toggled(self, number: int, checked: bool) -> None:

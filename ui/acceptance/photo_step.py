@@ -264,6 +264,7 @@ class PhotoStep(Step):
             return
         for box in self.clerk_boxes:
             box.setChecked(True)
+        self.notify.emit("照片已目视核对。", "ok")
         if not self.blockers():
             self.request_next_soon()
 
@@ -294,7 +295,7 @@ class PhotoStep(Step):
             s.photo_ticks = set()
             self._show_clerk_checks(result)
             if result.clerk_checks:
-                self.notify.emit("照片合格，已保存。请目视确认右侧各项并勾选。", "ok")
+                self.notify.emit("照片合格，已保存。请目视核对右侧各项，无误按 Enter。", "ok")
             else:
                 self.notify.emit("照片合格，已保存。", "ok")
             self.changed.emit()

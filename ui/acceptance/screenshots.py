@@ -78,9 +78,17 @@ def render_steps(ctx: Any, out_dir: str | Path) -> list[Path]:
     widget.resize(*SIZE)
     widget.show()
 
-    def after(label: str) -> None:
+    pictured: set[str] = set()
+
+    def filled(label: str) -> None:
+        """The step filled in, before the action that moves it on by itself."""
         _settle(widget)
         paths.append(_save(widget, out / f"{STEP_FILES[label]}.png"))
+        pictured.add(label)
+
+    def after(label: str) -> None:
+        if label not in pictured:
+            filled(label)
 
     def moment(name: str) -> None:
         screen = ctx.applicant_screen
@@ -89,7 +97,7 @@ def render_steps(ctx: Any, out_dir: str | Path) -> list[Path]:
             paths.append(_save(screen, out / f"acceptance-applicant-{name}.png"))
 
     try:
-        script = AcceptanceScript(widget, after_step=after, on_moment=moment)
+        script = AcceptanceScript(widget, after_step=after, on_moment=moment, on_filled=filled)
         script.run_full(choices=Choices(), finish=False, material_scan=_sample_scan())
     finally:
         widget.close()

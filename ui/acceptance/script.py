@@ -244,12 +244,16 @@ class AcceptanceScript:
     def __init__(self, widget: Any, *, timeout: float = 30.0,
                  before_step: Callable[[str], None] | None = None,
                  after_step: Callable[[str], None] | None = None,
-                 on_moment: Callable[[str], None] | None = None):
+                 on_moment: Callable[[str], None] | None = None,
+                 on_filled: Callable[[str], None] | None = None):
         self.w = widget
         self.timeout = timeout
         self.before_step = before_step or (lambda label: None)
         self.after_step = after_step or (lambda label: None)
         self.on_moment = on_moment or (lambda name: None)
+        # called with a step's key when it is filled in, right before the clerk's action that
+        # moves it on by itself (the screenshots picture the step there)
+        self.filled = on_filled or (lambda label: None)
         # The clerk's navigation actions, counted from the key and mouse events that reach the
         # widget (ui.acceptance.action_count): what the issue's targets count. Characters of data
         # and the applicant's own touches are not.
@@ -478,18 +482,22 @@ class AcceptanceScript:
         self.after_step("form")
 
     def tick_materials(self, skip: Iterable[int] = (), scan: str | None = None) -> None:
-        """Tick every required original (Space), except ``skip``; import ``scan`` as material 3."""
+        """Import ``scan`` as material 3, then confirm every required original: F5 (all at once,
+        which moves on to the photo), or Space on each except ``skip``."""
         self.before_step("materials")
         step = self.w.step("materials")
         skip = set(skip)
-        if not skip:
-            self.key(Qt.Key.Key_F5)       # 以上原件均已核验
-        for n, row in step.rows.items():
-            if n in (1, 12) or n in skip or row.seen.isChecked():
-                continue
-            self.space(row.seen)
         if scan:
             self.import_material(3, scan)
+        if not skip:
+            self.filled("materials")
+            self.key(Qt.Key.Key_F5)       # 以上原件均已核验，下一步
+        else:
+            for n, row in step.rows.items():
+                if n in (1, 12) or n in skip or row.seen.isChecked():
+                    continue
+                self.space(row.seen)
+            self.filled("materials")
         self.after_step("materials")
 
     def import_material(self, number: int, path: str) -> None:
@@ -512,6 +520,7 @@ class AcceptanceScript:
         step = self.w.step("photo")
         self.wait(lambda: step.confirm_button is not None and step.confirm_button.isVisible(), "照片的人工确认项")
         if step.open_clerk_checks():
+            self.filled("photo")
             button = step.confirm_button
             if button.hasFocus():
                 QTest.keyClick(button, Qt.Key.Key_Return)
@@ -534,6 +543,7 @@ class AcceptanceScript:
         draw_on(screen.pad, strokes if strokes is not None else signature_strokes())
         spin()
         self.on_moment("signing")
+        self.filled("review")
         self.click(screen.confirm_button)
         if expect_ok:
             self.wait(lambda: self.session.form_pdf is not None and bool(self.session.app.signature),
@@ -547,6 +557,7 @@ class AcceptanceScript:
         if path is None:
             if self.session.app.has_item(4):  # the simulated scan covers the stamped 落户介绍信 too
                 self.wait(lambda: "settlement_letter" in step.documents, "生成落户介绍信")
+            self.filled("print")
             self.key(Qt.Key.Key_F7)   # demo: simulated scan
         else:
             step.import_scan(path)
