@@ -95,8 +95,9 @@ class ActionCounter(QObject):
         return "\n".join(lines)
 
     def stop(self) -> None:
+        """Stop counting (it stops by itself when the acceptance widget, its parent, is deleted)."""
         app = QApplication.instance()
-        if app is not None:
+        if app is not None and shiboken6.isValid(self):
             app.removeEventFilter(self)
 
     # ------------------------------------------------------------------ the filter
