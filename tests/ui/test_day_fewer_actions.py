@@ -133,3 +133,31 @@ def test_step_3_opens_on_the_first_field_to_fill(acceptance):
     widget.step("form").focus_first()
     focus = QApplication.focusWidget()
     assert focus is fields["applicant.marital_status"].widget     # the first one still empty
+
+
+def test_f5_confirms_only_this_applicants_originals(acceptance):
+    """F5 confirms the list on screen for this applicant; the next acceptance starts with no
+    original ticked but the card the reader itself checked."""
+    from ui.acceptance.script import Choices, demo_application, form_values
+
+    def to_materials(widget, script, card):
+        script.identity_from_card(card)
+        script.next_step("items")
+        script.choose(Choices(items=(1, 5)))
+        script.next_step("form")
+        script.fill_form(form_values(demo_application(), Choices(items=(1, 5))))
+        script.next_step("materials")
+        return widget.step("materials")
+
+    first, script = acceptance()
+    step = to_materials(first, script, "resident_xinxiang")
+    script.tick_materials()
+    script.wait(lambda: first.current.key == "photo", "F5 之后进入采集照片")
+    assert all(r.seen.isChecked() for n, r in step.rows.items() if n not in (1, 12))
+    script.w.confirm_cancel()
+
+    second, script2 = acceptance()
+    step2 = to_materials(second, script2, "resident_longterm")   # the next applicant
+    ticked = {n for n, r in step2.rows.items() if n not in (1, 12) and r.seen.isChecked()}
+    assert ticked <= {2}                       # only what this applicant's card read confirmed
+    assert any(not r.seen.isChecked() for n, r in step2.rows.items() if n not in (1, 2, 12))
