@@ -118,7 +118,8 @@ def _online_actions(ctx, hub) -> int:
     from PySide6.QtCore import QCoreApplication, QEvent
 
     from ui.acceptance import AcceptanceWidget
-    from ui.acceptance.script import AcceptanceScript, run_online, store_online_application
+    from ui.acceptance.online_path import run_online, store_online_application
+    from ui.acceptance.script import AcceptanceScript
 
     card = _card(random.Random(7))
     store_online_application(ctx.window, "BENCH-ONLINE-1", card)

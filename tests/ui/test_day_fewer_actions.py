@@ -106,7 +106,7 @@ def test_a_walk_in_with_a_card_stays_within_the_target(acceptance):
 
 def test_an_online_application_stays_within_the_target(ctx, acceptance, demo_devices):
     from devices.idcard import sample_card
-    from ui.acceptance.script import run_online, store_online_application
+    from ui.acceptance.online_path import run_online, store_online_application
 
     card = sample_card("resident_xinxiang")
     store_online_application(ctx.window, "ONLINE-ACTIONS-1", card)
