@@ -83,8 +83,8 @@ class ItemsStep(Step):
     def __init__(self, ctx, session, parent=None):
         super().__init__(ctx, session, parent)
         lay = page_layout(self, "第2步　联办事项与选项",
-                          "先选退役类型：适用的事项随即全部勾选，请取消申请人不办理的事项（空格键勾选，Tab 键移动）。"
-                          "不适用的事项会变灰并说明原因。")
+                          "先选退役类型：适用的事项随即全部勾选，右侧选项预选为常见的回答；请取消申请人不办理的事项、"
+                          "按申请人的回答更改选项（空格键勾选，Tab 键移动）。不适用的事项会变灰并说明原因。")
         body = QHBoxLayout()
         lay.addLayout(body, 1)
 
