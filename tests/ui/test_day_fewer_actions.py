@@ -64,7 +64,7 @@ def test_the_signed_scan_moves_on_to_submit_by_itself(acceptance):
     script.next_step("print")
     before = script.actions
     script.scan_signed_form()
-    assert widget.current.key == "submit" and script.actions == before + 1   # the scan key only
+    assert widget.current.key == "submit" and script.actions == before + 2   # F5 prints all, F7 scans
     assert widget.next_button.text() == "提交 (F9)"
     script.submit()
     assert widget.session.finalized
@@ -161,3 +161,48 @@ def test_f5_confirms_only_this_applicants_originals(acceptance):
     ticked = {n for n, r in step2.rows.items() if n not in (1, 12) and r.seen.isChecked()}
     assert ticked <= {2}                       # only what this applicant's card read confirmed
     assert any(not r.seen.isChecked() for n, r in step2.rows.items() if n not in (1, 2, 12))
+
+
+def test_f5_prints_every_document_of_step_7_and_the_receipt_prints_while_the_applicant_rates(
+        acceptance, tmp_path, monkeypatch):
+    """Through a real (private) CUPS scheduler with a cups-pdf queue: one F5 at 打印 prints the
+    signed form and the letters, F7 at 评价 the receipt; each job comes out as a PDF."""
+    from tests.cups_server import CupsServer
+    from ui.acceptance.script import Choices, demo_application, form_values
+
+    server = CupsServer().start()
+    try:
+        server.add_pdf_queue("Counter_PDF", default=True)
+        monkeypatch.setenv("CUPS_SERVER", str(server.socket))
+        widget, script = acceptance()
+        choices = Choices(items=(1, 11))          # 预备役登记: the form and the reminder letter
+        script.identity_from_card()
+        script.next_step("items")
+        script.choose(choices)
+        script.next_step("form")
+        script.fill_form(form_values(demo_application(), choices))
+        script.next_step("materials")
+        script.tick_materials()
+        script.next_step("photo")
+        script.next_step("review")
+        script.sign()
+        script.next_step("print")
+        script.scan_signed_form()                 # F5 (print all), then F7 (the scan)
+        script.wait(lambda: {"form", "reserve_reminder"} <= widget.session.printed, "打印全部文书")
+        script.next_step("submit")
+        script.submit()
+        script.next_step("rating")                # the stepper went on by itself once submitted
+        script.rate("满意")                       # F7 prints the receipt meanwhile
+        script.wait(lambda: "receipt" in widget.session.printed, "打印受理回执", timeout=60)
+        def complete() -> list:
+            done = [p for p in server.out.glob("*.pdf") if p.read_bytes().startswith(b"%PDF")
+                    and b"%%EOF" in p.read_bytes()[-1024:]]
+            return done
+
+        script.wait(lambda: len(complete()) >= 3, "cups-pdf 写完三份文件", timeout=60)   # cups-pdf writes late
+        assert len(list(server.out.glob("*.pdf"))) == 3
+        steps = script.counter.per_step()
+        assert steps.get("print") == 2 and steps.get("submit") == 1 and steps.get("rating") == 1, \
+            script.counter.breakdown()
+    finally:
+        server.stop()

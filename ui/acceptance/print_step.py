@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QListWidget, QLi
 
 from counter_app.config import DocumentDetails
 from ui.acceptance.session import images_to_pdf
-from ui.acceptance.step import Step, page_layout
+from ui.acceptance.step import Step, page_layout, user_message
 from ui.acceptance.style import set_role
 from ui.print_preview import Document, DocumentPreview, page_count
 
@@ -85,10 +85,21 @@ def store_scan(window: Any, pdf: bytes) -> str:
     return window.cases.put_attachment(pdf, "application/pdf")
 
 
+# what this step prints (the scans are the applicant's papers coming back, not printed)
+PRINTED_HERE = ("form", "settlement_letter", "reserve_reminder")
+
+
+def print_document(pdf: bytes, key: str, title: str, window: Any) -> tuple[str, str]:
+    """``ctx.tasks.io``: one document to the printer chosen for its kind; ``(key, sentence)``."""
+    from ui.print_preview import print_pdf
+
+    return key, f"{title}：{print_pdf(pdf, None, title=title, doc_type=key, window=window)}"
+
+
 class PrintStep(Step):
     key = "print"
     title = "打印"
-    actions = (("F5", "打印当前文档", "print_current"), ("F6", "导入签字后的申请表扫描件", "import_scan_dialog"),
+    actions = (("F5", "打印全部文书", "print_all"), ("F6", "导入签字后的申请表扫描件", "import_scan_dialog"),
                ("F7", "演示：模拟扫描", "demo_scan"))
 
     def __init__(self, ctx, session, parent=None):
@@ -99,7 +110,7 @@ class PrintStep(Step):
         body = QHBoxLayout()
         lay.addLayout(body, 1)
         left = QVBoxLayout()
-        left.addWidget(QLabel("文书（↑↓ 选择，F5 打印）："))
+        left.addWidget(QLabel("文书（F5 全部打印；↑↓ 选择后可单独重印）："))
         self.docs = QListWidget()
         self.docs.setMaximumWidth(300)
         left.addWidget(self.docs, 1)
@@ -197,6 +208,34 @@ class PrintStep(Step):
 
     def print_current(self) -> None:
         self.preview.print_document()
+
+    def print_all(self) -> None:
+        """F5: every document of this step not printed yet, in the list's order (the form for the
+        applicant's paper signature, the letters). One selected document is printed again with
+        the preview's own button (Ctrl+P)."""
+        if self.read_only:
+            return
+        if self.busy:
+            self.notify.emit("文书正在生成，请稍候再按 F5。", "info")
+            return
+        todo = [self.documents[k] for k in PRINTED_HERE if k in self.documents and k not in self.session.printed]
+        if not todo:
+            self.notify.emit("本步文书均已打印；需要重印的，请选中后按“打印 (Ctrl+P)”。", "info")
+            return
+        from ui.background import submit
+
+        self.notify.emit("正在打印：" + "、".join(d.title for d in todo) + "……", "info")
+        for doc in todo:
+            submit(self.ctx.tasks.io, print_document, doc.pdf, doc.key, doc.title, self.ctx.window,
+                   on_success=self._printed_one, on_failure=self._print_failed)
+
+    def _printed_one(self, result: tuple[str, str]) -> None:
+        key, message = result
+        self._printed(key)
+        self.notify.emit(message, "ok")
+
+    def _print_failed(self, exc: BaseException) -> None:
+        self.notify.emit(user_message(exc, "打印"), "error")
 
     # ------------------------------------------------------------------ the signed scan
     def import_scan_dialog(self) -> None:

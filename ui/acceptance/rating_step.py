@@ -18,7 +18,7 @@ from ui.acceptance.style import set_role
 class RatingStep(Step):
     key = "rating"
     title = "服务评价"
-    actions = (("F5", "在申请人屏幕重新显示评价", "ask_again"),)
+    actions = (("F5", "在申请人屏幕重新显示评价", "ask_again"), ("F7", "打印受理回执", "print_receipt"))
 
     def __init__(self, ctx, session, parent=None):
         super().__init__(ctx, session, parent)
@@ -69,6 +69,28 @@ class RatingStep(Step):
         self._show_done()
         self.notify.emit("申请人已评价，谢谢。本次受理结束。", "ok")
         self.request_next.emit()   # the applicant's answer ends the acceptance, as "不评价" does
+
+    def print_receipt(self) -> None:
+        """The receipt, printed while the applicant rates (as F5 at 提交, one step back)."""
+        pdf = self.session.receipt_pdf
+        if pdf is None:
+            self.notify.emit("受理回执尚未生成，请稍候再按 F7。", "info")
+            return
+        from ui.acceptance.print_step import print_document
+        from ui.background import submit
+
+        # not a step job: the applicant's rating must be able to end the acceptance meanwhile
+        submit(self.ctx.tasks.io, print_document, pdf, "receipt", "受理回执", self.ctx.window,
+               on_success=self._receipt_printed, on_failure=self._receipt_failed)
+
+    def _receipt_printed(self, result: tuple[str, str]) -> None:
+        self.session.printed.add("receipt")
+        self.notify.emit(result[1], "ok")
+
+    def _receipt_failed(self, exc: BaseException) -> None:
+        from ui.acceptance.step import user_message
+
+        self.notify.emit(user_message(exc, "打印受理回执") + "　可按 F8 回到提交步骤另存为PDF。", "error")
 
     def _show_done(self) -> None:
         self.state.setText("已评价")

@@ -445,10 +445,13 @@ class AcceptanceScript:
     def scan_signed_form(self, path: str | None = None) -> None:
         self.before_step("print")
         step = self.w.step("print")
+        self.wait(lambda: not step.busy, "生成文书")        # the list complete, as the clerk sees it
+        if self.session.app.has_item(4):      # the simulated scan covers the stamped 落户介绍信 too
+            self.wait(lambda: "settlement_letter" in step.documents, "生成落户介绍信")
+        self.filled("print")
+        self.key(Qt.Key.Key_F5)               # 打印全部文书: the form to sign on paper, the letters
+        self.idle()
         if path is None:
-            if self.session.app.has_item(4):  # the simulated scan covers the stamped 落户介绍信 too
-                self.wait(lambda: "settlement_letter" in step.documents, "生成落户介绍信")
-            self.filled("print")
             self.key(Qt.Key.Key_F7)   # demo: simulated scan
         else:
             step.import_scan(path)
@@ -459,7 +462,9 @@ class AcceptanceScript:
         self.after_step("print")
 
     def submit(self) -> None:
+        """F9: finalize; once the receipt is made the stepper moves on to the rating by itself."""
         self.before_step("submit")
+        self.filled("submit")
         self.key(Qt.Key.Key_F9)
         try:
             self.wait(lambda: self.session.finalized, "提交定稿")
@@ -473,6 +478,8 @@ class AcceptanceScript:
         self.before_step("rating")
         screen = self.w.ctx.applicant_screen
         self.wait(lambda: screen.stack.currentIndex() == screen.PAGE_RATING, "申请人屏幕显示评价")
+        if "receipt" not in self.session.printed:
+            self.key(Qt.Key.Key_F7)           # the clerk prints the receipt while the applicant rates
         self.click(screen.rating_buttons[level])
         for r in reasons:
             self.click(screen.reason_buttons[r])

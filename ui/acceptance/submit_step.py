@@ -91,6 +91,10 @@ class SubmitStep(Step):
         body.addWidget(self.receipt, 3)
         self.allowed: tuple[bool, str] | None = None
         self.submitting = False
+        # submitted and its receipt made: on to the applicant's rating by itself (F7 there prints
+        # the receipt while the applicant rates; F8 comes back here to see it)
+        self._rate_when_ready = False
+        self.busy_changed.connect(lambda busy: None if busy else self._go_on_to_rating())
         if ctx.sync is not None:
             ctx.sync.status_changed.connect(self._sync_status)
 
@@ -134,7 +138,9 @@ class SubmitStep(Step):
             self.submitting = False
             s.finalized = True
             s.case_json = case_json
-            self.notify.emit(f"已提交：办件 {s.case_no} 已定稿并进入上报队列。请打印受理回执（F5），然后按 F9 请申请人评价。", "ok")
+            self.notify.emit(f"已提交：办件 {s.case_no} 已定稿并进入上报队列。请申请人评价，同时按 F7 打印受理回执交申请人。",
+                             "ok")
+            self._rate_when_ready = True
             self._show_finalized()
             self.finalized.emit()
             if self.ctx.sync is not None:
@@ -236,6 +242,12 @@ class SubmitStep(Step):
         s = self.session
         s.receipt_pdf = result.pdf
         self.receipt.set_document(Document("receipt", "受理回执", result.pdf, "请打印后交申请人"))
+        self._go_on_to_rating()
+
+    def _go_on_to_rating(self) -> None:
+        if self._rate_when_ready and not self.busy and self.session.receipt_pdf is not None and not self.read_only:
+            self._rate_when_ready = False
+            self.request_next_soon()
 
     def print_receipt(self) -> None:
         if self.session.receipt_pdf is not None:

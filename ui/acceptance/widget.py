@@ -299,6 +299,7 @@ class AcceptanceWidget(QWidget):
         self.step_changed.emit(index)
 
     def go_next(self) -> None:
+        self._release_if_idle()   # an earlier advance that chose not to move on holds nothing now
         if self.busy:
             self.show_message("正在处理，请稍候……", "info")
             return
