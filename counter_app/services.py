@@ -6,7 +6,6 @@ the case service. Tests build their own in a temporary ``COUNTER_APP_HOME``.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from counter_app.cases import CaseService
 from counter_app.config import Settings, load_settings
 from counter_app.paths import data_home
 from counter_app.security import audit_anchor
-from counter_app.security.keystore import KeyStore, open_keystore
+from counter_app.security.keystore import KeyStore, keystore_namespace, open_keystore  # noqa: F401 - re-exported
 from counter_app.security.seal import Sealer
 from counter_app.security.vault import Vault
 from counter_app.store.db import open_database
@@ -55,16 +54,13 @@ class Window:
         self.engine.dispose()
 
 
-def keystore_namespace(home: Path) -> str:
-    """One keyring entry set per data directory, so two installs on one PC never share keys."""
-    return "w-" + hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:16]
-
-
-def open_window(home: Path | None = None, *, migrate: bool = True) -> Window:
+def open_window(home: Path | None = None, *, migrate: bool = True, keystore: KeyStore | None = None) -> Window:
+    """``keystore``: the key store of ``home`` when the caller already opened it (the GUI's start
+    reads the worklist first; a system keyring is asked only once)."""
     home = Path(home) if home else data_home()
     secure_home(home)  # 0700 / 0600, also for a directory made by an older version
     settings = load_settings(home / "config.toml")
-    keystore = open_keystore(home, keystore_namespace(home))
+    keystore = keystore if keystore is not None else open_keystore(home, keystore_namespace(home))
     # Keys (data keys, master, seal key) are created only on first set-up of an empty store.
     first_setup = not store_holds_data(home)
     vault = Vault(keystore, algorithm=settings.crypto_algorithm, may_create=first_setup)

@@ -70,12 +70,7 @@ CREDENTIAL_KEYS = ("credential", "credential_file", "credential_env")
 PRINTER_DOC_TYPES = DOC_TYPES
 PRINTER_SETTING_PREFIX = SETTING_PREFIX
 
-# Name of the window's platform credential in the key store. The sync client reads it back with
-# :func:`platform_credential` (``COUNTER_APP_PLATFORM_TOKEN`` still overrides it for scripted runs).
-# One name for the credential, owned by the sync client that sends it (a wizard-entered
-# credential must be the one the client reads).
-from counter_app.sync.credentials import KEY_NAME as PLATFORM_CREDENTIAL_NAME  # noqa: E402
-from counter_app.errors import UserError
+from counter_app.errors import UserError  # noqa: E402
 
 _SECTIONS = {s for s, _, _, _ in SITE_FIELDS} | {"printers", "settings"}
 _AUTO_PORT = ("", "auto", "自动")
@@ -255,12 +250,20 @@ def load_site_file(path: Path) -> SiteConfig:
 # ---------------------------------------------------------------- applying
 
 def platform_credential(keystore) -> str | None:
-    """The window's platform credential from its key store (None when not configured)."""
+    """The window's platform credential from its key store (None when not configured). One name
+    for the credential, owned by the sync client that sends it (``counter_app.sync.credentials``:
+    a wizard-entered credential must be the one the client reads)."""
+    # Imported here: ``counter_app.sync`` (the platform client) is a heavy import, and the GUI asks
+    # ``needs_first_run`` of this module on its thread at start.
+    from counter_app.sync.credentials import KEY_NAME as PLATFORM_CREDENTIAL_NAME
+
     raw = keystore.get(PLATFORM_CREDENTIAL_NAME)
     return raw.decode("utf-8") if raw else None
 
 
 def store_platform_credential(keystore, token: str) -> None:
+    from counter_app.sync.credentials import KEY_NAME as PLATFORM_CREDENTIAL_NAME
+
     keystore.set(PLATFORM_CREDENTIAL_NAME, token.encode("utf-8"))
 
 

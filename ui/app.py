@@ -204,16 +204,21 @@ def show_startup_error(message: str, parent=None) -> None:
     box.exec()
 
 
-def open_window_or_message(home: Path | None):
+def open_window_or_message(home: Path | None, keystore=None):
     """``counter_app.services.open_window`` with errors turned into plain Chinese sentences.
 
     Returns the Window, or a message string when it cannot be opened. Blocks (imports the core,
     opens the key store, migrates the database): :class:`Startup` runs it on a worker.
+    ``keystore``: the key store the stored worklist was read with (asked once).
     """
     from counter_app.services import open_window
 
     try:
-        return open_window(home)
+        window = open_window(home, keystore=keystore)
+        # The login's next step, imported here and not on the GUI thread at the operator's Enter:
+        # the operators module hashes its unknown-user stand-in (scrypt, ~0.15 s) when imported.
+        import counter_app.security.access  # noqa: F401
+        return window
     except Exception as exc:  # noqa: BLE001 - every failure here ends in a message, not a traceback
         log.exception("打开数据目录失败")
         message = getattr(exc, "message", None) or str(exc)
@@ -226,6 +231,14 @@ def warm_imports() -> None:
     it creates no QObject."""
     import counter_app.sync  # noqa: F401
     import ui.device_hub  # noqa: F401
+
+
+def stored_worklist(home: Path, window_no: str):
+    """``counter_app.queries.worklist.read_stored_worklist``, imported here on the worker that
+    runs it: the GUI thread answers meanwhile. Worker thread only."""
+    from counter_app.queries.worklist import read_stored_worklist
+
+    return read_stored_worklist(home, window_no)
 
 
 def startup_settings(home: Path):
@@ -258,7 +271,12 @@ class Startup(QObject):
     (window-modal) takes the operator's name and password meanwhile, and the pages appear after
     login. Logout brings the login dialog back; a fresh install gets the first-run wizard first.
 
-    ``actor`` skips the login (``ui smoke``, the start-up benchmark).
+    ``actor`` skips the login (``ui smoke``, the start-up benchmark). With the operator known and
+    the window configured, the worklist as the store holds it is read first (``sqlite3``, no
+    SQLAlchemy: ``counter_app.queries``) and shown as soon as it is there, marked as the stored
+    list; the services open right after, and their full list replaces it. A store that cannot be
+    read that way (first set-up, another schema revision, damage, a key store to repair) shows
+    nothing early: the services read it or refuse with their own message, as without an operator.
 
     Signals: ``services_opened()`` once ``ctx.window`` is open; ``peripherals_opened()`` once the
     sync worker and the device hub run (shortly after); ``failed(str)`` when the window cannot open.
@@ -289,13 +307,44 @@ class Startup(QObject):
         self.wizard = None
 
     def start(self) -> None:
-        self.main.show_for_screen()
+        if first_run_needed(self.home):
+            self.main.show_for_screen()
+            self._open_services()
+        elif self.ctx.actor is not None:
+            # The operator is known (no login): the worklist as the store holds it comes first,
+            # read without the full services (``counter_app.queries``); they open right after.
+            # The window answers meanwhile; the operator's pages are built when the rows are there.
+            from ui.background import submit
+
+            submit(self.ctx.tasks.db, stored_worklist, self.home, self.settings.window_no,
+                   on_success=self._stored_worklist, on_failure=self._stored_worklist_unreadable)
+            self.main.show_for_screen()
+        else:
+            self.main.show_for_screen()
+            self._open_services()
+            self.show_login()
+
+    def _open_services(self, keystore=None) -> None:
         from ui.background import submit
 
-        submit(self.ctx.tasks.db, open_window_or_message, self.home, on_success=self._opened,
+        submit(self.ctx.tasks.db, open_window_or_message, self.home, keystore, on_success=self._opened,
                on_failure=self._open_failed)
-        if self.ctx.actor is None and not first_run_needed(self.home):
-            self.show_login()
+
+    def _stored_worklist(self, stored) -> None:
+        if stored.rows is None:
+            # Not an error: the full services read (or refuse, with their own message) what this
+            # could not — a first set-up, another schema, a damaged store, a locked key store. The
+            # pages then come with the services (``MainWindow.services_ready``).
+            log.info("工作台未能在服务打开前读取：%s", stored.reason)
+        else:
+            self.main.start_session()
+            if self.main.worklist is not None:
+                self.main.worklist.show_stored(stored.rows)
+        self._open_services(stored.keystore)
+
+    def _stored_worklist_unreadable(self, exc: BaseException) -> None:
+        log.error("读取本机工作台失败", exc_info=(type(exc), exc, exc.__traceback__))
+        self._open_services()
 
     # ---- services ---------------------------------------------------------------------------------
     def _opened(self, window) -> None:

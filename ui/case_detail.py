@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ui.background import submit
 from ui.context import AppContext
 from ui.errors import show_error, user_message
+from ui.permissions import allowed
 from ui.printouts import REPRINTS
 from ui.worklist import SLA_BACKGROUND, SLA_FOREGROUND, SLA_TITLES
 
@@ -98,16 +99,6 @@ def correction_approval_pending(window, record) -> bool:
         return False
     approval = window.cases.correction_approval(record.id)
     return approval is None or not approval.get("valid", False)
-
-
-def allowed(actor, permission_name: str) -> bool:
-    """Whether the actor's role holds a permission (``counter_app.security.roles``); the core
-    checks again, so this only decides which buttons to show."""
-    if actor is None:
-        return False
-    from counter_app.security.roles import Permission, allowed as role_allows
-
-    return role_allows(actor.role, Permission[permission_name])
 
 
 def load_case_detail(window, case_id: str) -> CaseDetail:

@@ -79,6 +79,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self._closing_confirmed = False
         self._services = False
         self.may_handle = self.may_supervise = self.may_configure = False
+        self._detail = None
         self.worklist = self.detail = self.supervisor = self.settings_page = None
         self.acceptance: "AcceptanceWidget | None" = None
         self._claiming: str | None = None  # the online application being claimed on the platform
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self.lock_screen: LockScreen | None = None  # built below; pages may change before it exists
         self._pages: list[QWidget] = []
         self._last_auto_refresh = 0.0
+        self._pull_shown = None  # the platform pull (SyncStatus.pulled_at) the worklist last reloaded for
 
         self.stack = QStackedWidget()
         self.stack.setObjectName("pages")
@@ -132,6 +134,8 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         if self.ctx.sync is not None or self.ctx.devices is not None:
             self.peripherals_ready()
         self.welcome.setText("请登录")
+        if self.in_session:  # the operator was known at start: the pages that need the services now
+            self._start_services_part()
         damage = self.ctx.window.damage
         if damage:
             # A damaged store opens read-only: said at once and kept in view, not at the first refused save.
@@ -178,59 +182,91 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         menu.setEnabled(bool(names))
 
     def start_session(self) -> None:
-        """The operator in ``ctx.actor`` logged in: build the pages their role may use."""
-        if self.in_session or not self._services or self.ctx.actor is None:
+        """The operator in ``ctx.actor`` logged in: build the pages their role may use.
+
+        An operator known before the services opened (``Startup`` with an actor) gets the
+        worklist at once, as the store held it (:meth:`ui.worklist.WorklistPage.show_stored`);
+        what needs the open services follows in :meth:`services_ready`."""
+        if self.in_session or self.ctx.actor is None:
             return
-        # The pages are imported here, not at the top: the window itself must come up fast.
-        from ui.case_detail import CaseDetailPage, allowed
+        # The pages are imported here, not at the top: the window itself must come up fast. The
+        # case detail page is built when first shown (:attr:`detail`): the worklist comes first.
+        from ui.permissions import allowed
         from ui.worklist import WorklistPage
 
         ctx = self.ctx
         actor = ctx.actor
-        self.session = self._open_session() if self._open_session_enabled else None
         self.may_handle = allowed(actor, "HANDLE_CASE")
         self.may_supervise = allowed(actor, "APPROVE_CORRECTION")
         self.may_configure = allowed(actor, "CHANGE_SETTINGS")
         self.status.set_operator(f"操作员：{actor.username}（{role_title(actor.role)}）")
 
         self.worklist = WorklistPage(ctx)
-        self.detail = CaseDetailPage(ctx)
         self.acceptance_host = QStackedWidget()
         self.acceptance_host.setObjectName("acceptanceHost")
-        self._pages = [self.worklist, self.detail, self.acceptance_host]
+        self._pages = [self.worklist, self.acceptance_host]
+        for page in self._pages:
+            self.stack.addWidget(page)
+        self.worklist.open_online.connect(self.open_online_application)
+        self.worklist.open_case.connect(self.open_case)
+        self.worklist.new_walk_in.connect(self.start_walk_in)
+        self.idle.install(QApplication.instance())
+        if self.may_handle:
+            self.show_worklist()
+        if self._services:
+            self._start_services_part()
+        else:
+            self._apply_permissions()
+        self.session_started.emit()
+
+    @property
+    def detail(self):
+        """The case detail page, built the first time it is asked for in a session."""
+        if self._detail is None and self.in_session:
+            from ui.case_detail import CaseDetailPage
+
+            self._detail = CaseDetailPage(self.ctx)
+            self._pages.append(self._detail)
+            self.stack.addWidget(self._detail)
+            self._detail.back.connect(self.show_worklist)
+            self._detail.correction_started.connect(self.open_draft)
+            shortcut(QKeySequence(Qt.Key.Key_Escape), self._detail, self.show_worklist,
+                     Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        return self._detail
+
+    @detail.setter
+    def detail(self, page) -> None:
+        self._detail = page
+
+    def _start_services_part(self) -> None:
+        """The session's part that needs ``ctx.window``: the operator session, the supervisor's and
+        IT's pages, the check for cases committed but never confirmed."""
+        ctx = self.ctx
+        self.session = self._open_session() if self._open_session_enabled else None
         if self.may_supervise:
             from ui.supervisor_page import SupervisorPage
 
             self.supervisor = SupervisorPage(ctx)
             self.supervisor.open_case.connect(self.show_case_detail)
             self._pages.append(self.supervisor)
+            self.stack.addWidget(self.supervisor)
         if self.may_configure:
             from ui.settings_page import SettingsPage
 
             self.settings_page = SettingsPage(ctx)
             self._pages.append(self.settings_page)
-        for page in self._pages:
-            self.stack.addWidget(page)
-        self.worklist.open_online.connect(self.open_online_application)
-        self.worklist.open_case.connect(self.open_case)
-        self.worklist.new_walk_in.connect(self.start_walk_in)
-        self.detail.back.connect(self.show_worklist)
-        self.detail.correction_started.connect(self.open_draft)
-        shortcut(QKeySequence(Qt.Key.Key_Escape), self.detail, self.show_worklist,
-                 Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.stack.addWidget(self.settings_page)
         self._apply_permissions()
         self.lock_screen.set_unlock(self.session.unlock if self.session is not None else None)
-        self.idle.install(QApplication.instance())
-
         if self.may_handle:
-            self.show_worklist()
+            if self.worklist.waiting_for_services:
+                self.worklist.refresh()  # asked for (and the stored list shown) while the services opened
             submit(self.ctx.tasks.db, recovered_case_numbers, self.ctx.window, on_success=self._show_recovered,
                    on_failure=self._recovery_check_failed)
         elif self.may_supervise:
             self.show_supervisor()
         elif self.may_configure:
             self.show_settings()
-        self.session_started.emit()
 
     def end_session(self) -> None:
         """Logout: the pages go (nothing of the last operator's stays on screen)."""
@@ -254,8 +290,9 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self._apply_permissions()
 
     def _apply_permissions(self) -> None:
-        """Enable what the operator's role and the session's state allow (menus and toolbar)."""
-        active = self.in_session
+        """Enable what the operator's role and the session's state allow (menus and toolbar);
+        nothing while the services are still opening (the worklist shows the stored list)."""
+        active = self.in_session and self._services
         # On the acceptance page F5–F9 and Esc belong to the stepper (its own shortcuts); window
         # actions on the same keys would make them ambiguous, and Qt would then fire neither.
         free_keys = active and (self.acceptance_host is None or self.stack.currentWidget() is not self.acceptance_host)
@@ -351,11 +388,15 @@ class MainWindow(QMainWindow, AcceptanceRouting):
     @Slot(object)
     def _sync_status_arrived(self, status) -> None:
         # New worklist entries or department progress may have arrived; refresh the visible list
-        # at most every 30 s so a busy sync does not make the table jump under the clerk's cursor.
+        # at once when the platform's worklist was just pulled (it merges into the local list), and
+        # otherwise at most every 30 s so a busy sync does not make the table jump under the cursor.
         now = time.monotonic()
+        pulled = getattr(status, "pulled_at", None)
+        fresh = pulled is not None and pulled != self._pull_shown
         if (self.worklist is not None and self.stack.currentWidget() is self.worklist and not self.worklist.loading
-                and not self.worklist.search.text() and now - self._last_auto_refresh > 30):
+                and not self.worklist.search.text() and (fresh or now - self._last_auto_refresh > 30)):
             self._last_auto_refresh = now
+            self._pull_shown = pulled
             self.worklist.refresh()
 
     @Slot()

@@ -12,7 +12,8 @@ from counter_app.clock import CHINA_TZ
 import datetime as _dt
 import logging
 import re
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
@@ -21,6 +22,9 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget,
 )
 
+from counter_app.queries.worklist import (  # noqa: F401 - the row type and kinds are the page's vocabulary
+    CASE, ONLINE, WorklistRow, case_rows, online_rows, read_worklist,
+)
 from ui.background import submit
 from ui.context import AppContext
 from ui.errors import user_message
@@ -35,38 +39,9 @@ SLA_TITLES = {"on_time": "按时", "at_risk": "临近时限", "overdue": "已超
 SLA_BACKGROUND = {"on_time": "#e3f4e6", "at_risk": "#fff1c7", "overdue": "#fbd9d6"}
 SLA_FOREGROUND = {"on_time": "#0f4d1c", "at_risk": "#6b4700", "overdue": "#8c0016"}
 
-ONLINE = "online"  # a row that is an online application not yet taken at the window
-CASE = "case"
-
-
-@dataclass
-class WorklistRow:
-    kind: str                    # ONLINE or CASE
-    key: str                     # platform id (ONLINE) or case id (CASE)
-    case_no: str
-    masked_name: str
-    masked_id: str
-    items: list[int] = field(default_factory=list)
-    state: str = ""              # CaseState value, or "online"
-    state_title: str = ""
-    sla: str | None = None
-    done_items: int = 0
-    source: str = "walk_in"
-    accepted_on: _dt.date | None = None
-    version: int = 1
-    claim_note: str = ""         # "正在02号窗口受理": another window holds this online application
-
-    @property
-    def editable(self) -> bool:
-        return self.kind == ONLINE or self.state in ("draft", "identity_verified", "materials_complete")
-
-    @property
-    def progress_text(self) -> str:
-        if self.kind == ONLINE or not self.items:
-            return f"{len(self.items)}项" if self.items else ""
-        if self.state in ("draft", "identity_verified", "materials_complete"):
-            return f"{len(self.items)}项（受理中）"
-        return f"{self.done_items}/{len(self.items)}项办结"
+# Shown while the list on screen is the store as read at start and the full services still open.
+PRELIMINARY = "本机已存的工作台（正在打开本窗口的数据，查找和打开办件稍候可用；网上申请随后更新）"
+WAITING = "正在打开本窗口的数据……"
 
 
 @dataclass
@@ -82,60 +57,22 @@ def today_local(window) -> _dt.date:
     return now.astimezone(CHINA_TZ).date()
 
 
-def _done_counts(window, case_ids: list[str]) -> dict[str, int]:
-    """Items at their department's end (办结 or further) per case: one query for the whole list."""
-    if not case_ids:
-        return {}
-    from sqlalchemy import select
-
-    from counter_app.lifecycle import ITEM_FINAL, ItemStatus
-    from counter_app.store.models import ItemProgress
-
-    finished = {s.value for s in ITEM_FINAL} | {ItemStatus.CARD_MAKING.value, ItemStatus.MAILED.value}
-    counts: dict[str, int] = {}
-    with window.sessions() as s:
-        for case_id, status in s.execute(select(ItemProgress.case_id, ItemProgress.status)
-                                         .where(ItemProgress.case_id.in_(case_ids))):
-            if status in finished:
-                counts[case_id] = counts.get(case_id, 0) + 1
-    return counts
+def _now(window) -> _dt.datetime:
+    clock = getattr(window.cases, "clock", None)
+    return clock() if clock else _dt.datetime.now(_dt.timezone.utc)
 
 
-# Cases whose work is over: their items' stored SLA state is whatever it was when the last
-# refresh ran (the core refreshes open cases only), so the list does not colour them.
-_FINISHED_STATES = {"completed": "done", "rejected": None, "withdrawn": None, "superseded": None}
+@contextmanager
+def _reading(window):
+    """A read-only connection to the open window's store (the worklist's one query, see
+    ``counter_app.queries.worklist``); a damaged or unreadable store raises its Chinese message."""
+    from counter_app.queries.local_store import connect_read_only
 
-
-def _row_sla(state: str, sla: str | None) -> str | None:
-    return _FINISHED_STATES[state] if state in _FINISHED_STATES else sla
-
-
-def _case_rows(window, summaries) -> list[WorklistRow]:
-    done = _done_counts(window, [c.id for c in summaries])
-    return [WorklistRow(kind=CASE, key=c.id, case_no=c.case_no, masked_name=c.masked_name, masked_id=c.masked_id,
-                        items=list(c.items), state=c.state.value, state_title=c.state.title,
-                        sla=_row_sla(c.state.value, c.sla),
-                        done_items=done.get(c.id, 0), source=c.source, accepted_on=c.accepted_on,
-                        version=c.version)
-            for c in summaries]
-
-
-def _record_row(record) -> WorklistRow:
-    """A row from a full CaseRecord (a search by case number), masked like the list."""
-    from counter_app.lifecycle import ITEM_FINAL, ItemStatus
-    from counter_app.masking import mask_id_number, mask_name
-
-    finished = {s.value for s in ITEM_FINAL} | {ItemStatus.CARD_MAKING.value, ItemStatus.MAILED.value}
-    from counter_app.workdays import worst_sla
-
-    worst = worst_sla(p.get("sla") for p in record.progress)
-    app = record.application
-    return WorklistRow(kind=CASE, key=record.id, case_no=record.case_no, masked_name=mask_name(app.applicant.name),
-                       masked_id=mask_id_number(app.applicant.id_number), items=list(app.items),
-                       state=record.state.value, state_title=record.state.title,
-                       sla=_row_sla(record.state.value, worst),
-                       done_items=sum(1 for p in record.progress if p["status"] in finished),
-                       source=app.source, accepted_on=record.accepted_on, version=record.version)
+    conn = connect_read_only(window.db_path)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def decode_worklist_entry(window, entry) -> dict:
@@ -146,79 +83,35 @@ def decode_worklist_entry(window, entry) -> dict:
     return decode_entry(window, entry)
 
 
-def _applicant_of(payload: dict) -> tuple[str, str, list[int]]:
-    app = payload.get("application", payload) if isinstance(payload, dict) else {}
-    applicant = app.get("applicant", {}) if isinstance(app, dict) else {}
-    items = app.get("items", []) if isinstance(app, dict) else []
-    return (str(applicant.get("name", "") or ""), str(applicant.get("id_number", "") or ""),
-            [int(i) for i in items if str(i).isdigit()])
-
-
-def _claim_note(payload: dict, window) -> str:
-    """"正在X号窗口受理" while another window's claim (as last fetched) has not expired."""
-    from counter_app.store.worklist_entries import claim_note
-
-    claim = payload.get("claim") if isinstance(payload, dict) else None
-    try:
-        expires = _dt.datetime.fromisoformat(str((claim or {}).get("expires_at")))
-        now = window.cases.clock()
-        live = expires > now
-    except (ValueError, TypeError):  # no claim, or a stamp without a zone
-        return ""
-    return claim_note(payload, str(window.settings.window_no)) if live else ""
+def _case_rows(window, cases) -> list[WorklistRow]:
+    """Rows (the list's query) of the cases a search found (summaries or records), in its order."""
+    with _reading(window) as conn:
+        return case_rows(conn, window.vault, [c.id for c in cases])
 
 
 def _online_rows(window, *, id_bidx: str | None = None, name: str | None = None) -> list[WorklistRow]:
-    """Online applications not yet taken at the window (optionally filtered)."""
-    from sqlalchemy import select
-
-    from counter_app.masking import mask_id_number, mask_name
-    from counter_app.store.models import WorklistEntry
-
-    rows: list[WorklistRow] = []
-    with window.sessions() as s:
-        q = select(WorklistEntry).where(WorklistEntry.taken_case_id.is_(None)).order_by(WorklistEntry.fetched_at)
-        if id_bidx is not None:
-            q = q.where(WorklistEntry.id_bidx == id_bidx)
-        entries = list(s.execute(q).scalars())
-        for e in entries:
-            note = ""
-            try:
-                payload = decode_worklist_entry(window, e)
-                full_name, id_number, items = _applicant_of(payload)
-                note = _claim_note(payload, window)
-            except Exception:  # one damaged row must not hide the others
-                log.warning("无法读取网上申请 %s", e.platform_id)
-                full_name, id_number, items = "", "", []
-            if name is not None and name not in full_name:
-                continue
-            rows.append(WorklistRow(kind=ONLINE, key=e.platform_id, case_no="（网上申请）",
-                                    masked_name=mask_name(full_name) or "（无法读取）",
-                                    masked_id=mask_id_number(id_number), items=items, state=ONLINE,
-                                    state_title=note or "网上已审核，待窗口核验", source="online",
-                                    accepted_on=e.approved_on, claim_note=note))
-    return rows
+    with _reading(window) as conn:
+        return online_rows(conn, window.vault, own_window_no=str(window.settings.window_no), now=_now(window),
+                           id_bidx=id_bidx, name=name)
 
 
 def load_worklist(window, today: _dt.date | None = None, *, refresh_sla: bool = True) -> list[WorklistRow]:
-    """Online applications waiting, then today's cases, then older cases still open.
+    """Online applications waiting, then today's cases, then older cases still open
+    (``counter_app.queries.worklist``, the list's one query).
 
     ``refresh_sla=False`` lists what the store holds at once (the page then refreshes the SLA
     states with :func:`refreshed_worklist` and shows the list again only if a state changed).
     Blocks (database, decryption): call through ``ctx.tasks.db``.
     """
-    from counter_app.lifecycle import OPEN_STATES
-
     today = today or today_local(window)
     if refresh_sla:
         try:
             window.cases.refresh_sla(today)
         except Exception:  # stale colours are better than no list
             log.exception("刷新时限状态失败")
-    todays = window.cases.list_cases(day=today)
-    seen = {c.id for c in todays}
-    older_open = [c for c in window.cases.list_cases(states=OPEN_STATES) if c.id not in seen]
-    return _online_rows(window) + _case_rows(window, todays) + _case_rows(window, older_open)
+    with _reading(window) as conn:
+        return read_worklist(conn, window.vault, today=today, own_window_no=str(window.settings.window_no),
+                             now=_now(window))
 
 
 def refreshed_worklist(window, today: _dt.date | None = None) -> list[WorklistRow] | None:
@@ -274,7 +167,7 @@ def search_worklist(window, text: str, today: _dt.date | None = None) -> SearchR
             record = window.cases.get_by_number(text)
         except CaseError as exc:
             return SearchResult([], exc.message)
-        return SearchResult([_record_row(record)])
+        return SearchResult(_case_rows(window, [record]))
     # Name: no index on purpose (names are encrypted); scan what a clerk can be looking for.
     today = today or today_local(window)
     candidates = {c.id: c for c in window.cases.list_cases(day=today)}
@@ -434,12 +327,14 @@ class WorklistPage(QWidget):
         self.search_button.clicked.connect(self.run_search)
         self.clear_button.clicked.connect(self.show_all)
         self.refresh_button.clicked.connect(self.refresh)
-        self.new_button.clicked.connect(self.new_walk_in)
+        self.new_button.clicked.connect(self._new_walk_in)
         # Down arrow from the search box goes into the list: search, arrow, Enter.
         shortcut(QKeySequence(Qt.Key.Key_Down), self.search, self._into_table, Qt.ShortcutContext.WidgetShortcut)
         QWidget.setTabOrder(self.search, self.search_button)
         QWidget.setTabOrder(self.search_button, self.table)
         self._loading = False
+        self._stored = False
+        self._waiting = False
         self._query = ""
 
     # ---- loading -------------------------------------------------------------------------
@@ -463,9 +358,18 @@ class WorklistPage(QWidget):
 
     def _start(self, query: str) -> None:
         self._query = query
+        window = self.ctx.window
+        if window is None:
+            # The services are still opening (an operator known at start): the stored list, if
+            # shown, stays; searching and the full list follow once they are open.
+            self._waiting = True
+            if not self._stored:
+                self._loading = True
+                self.message.setText(WAITING)
+            return
+        self._waiting = False
         self._loading = True
         self.message.setText("正在查找……" if query else "正在载入……")
-        window = self.ctx.window
         if query:
             submit(self.ctx.tasks.db, search_worklist, window, query, on_success=self._show, on_failure=self._failed)
         else:
@@ -478,6 +382,24 @@ class WorklistPage(QWidget):
     @property
     def loading(self) -> bool:
         return self._loading
+
+    @property
+    def showing_stored(self) -> bool:
+        """The rows on screen are the store as read at start (:meth:`show_stored`)."""
+        return self._stored
+
+    @property
+    def waiting_for_services(self) -> bool:
+        """A load or search was asked for before ``ctx.window`` opened: :meth:`refresh` once it is."""
+        return self._waiting
+
+    def show_stored(self, rows: list[WorklistRow]) -> None:
+        """The worklist as the store held it, read before the full services opened
+        (``counter_app.queries.worklist.read_stored_worklist``); said so above the list until the full list replaces it."""
+        if self.ctx.window is not None:  # the full list is on its way or shown: it wins
+            return
+        self._stored = True
+        self._show(SearchResult(rows, PRELIMINARY))
 
     def _show_rows(self, rows: list[WorklistRow]) -> None:
         self._show(SearchResult(rows))
@@ -493,6 +415,7 @@ class WorklistPage(QWidget):
 
     def _show(self, result: SearchResult) -> None:
         self._loading = False
+        self._stored = self._stored and self.ctx.window is None
         current = self.selected_row()
         self.model.set_rows(result.rows)
         self.message.setText(result.message)
@@ -535,7 +458,16 @@ class WorklistPage(QWidget):
         if row is not None:
             self.open_row(row)
 
+    def _new_walk_in(self) -> None:
+        if self.ctx.window is None:
+            self.message.setText(WAITING + "新建受理稍候可用。")
+            return
+        self.new_walk_in.emit()
+
     def open_row(self, row: WorklistRow) -> None:
+        if self.ctx.window is None:
+            self.message.setText(WAITING + "稍候即可打开所选办件。")
+            return
         if row.kind == ONLINE and row.claim_note:
             # the platform would refuse the claim too; saying so here costs no round trip
             self.message.setText(f"{row.claim_note}，本窗口不能同时受理该网上申请。"

@@ -15,6 +15,7 @@ rotation; callers serialise writes (the vault holds its lock while rotating).
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import os
 import secrets
@@ -228,6 +229,11 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def keystore_namespace(home: Path) -> str:
+    """One keyring entry set per data directory, so two installs on one PC never share keys."""
+    return "w-" + hashlib.sha256(str(Path(home).resolve()).encode()).hexdigest()[:16]
 
 
 def open_keystore(data_dir: Path, namespace: str, setting: str | None = None) -> KeyStore:

@@ -94,6 +94,24 @@ class Vault:
         self._master = self._open_master()
         self._load_or_create(ALGORITHMS[algorithm])
 
+    @classmethod
+    def reader(cls, keystore: KeyStore) -> "Vault":
+        """A vault that only decrypts and never writes to the key store: for reading the store
+        while the full services are still opening (``counter_app.queries``). Refuses with
+        :class:`KeyStoreError` whatever the full open would repair or create (no master, a master
+        rotation to finish, no wrapped data keys): that is for :class:`Vault` itself to handle."""
+        master = keystore.get(cls.MASTER_NAME)
+        wrapped = keystore.get(cls.WRAP_NAME)
+        if master is None or not wrapped or keystore.get(cls.PENDING_NAME) is not None:
+            raise KeyStoreError("密钥库需要先由完整启动处理（首次设置或未完成的主密钥轮换）。")
+        vault = cls.__new__(cls)
+        vault._may_create = False
+        vault._ks = keystore
+        vault._lock = threading.Lock()
+        vault._master = master
+        vault._keys = vault._unwrap_all(wrapped, master)
+        return vault
+
     # ---- key management --------------------------------------------------------
     def _open_master(self) -> bytes:
         master = self._ks.get(self.MASTER_NAME)

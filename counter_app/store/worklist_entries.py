@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from counter_app.queries.worklist import claim_note  # noqa: F401 - the worklist's line, one definition
 from counter_app.security.vault import Vault
 
 
@@ -17,10 +18,3 @@ def associated_data(platform_id: str) -> bytes:
 def decode_entry(window, entry) -> dict:
     """The decrypted payload of a ``WorklistEntry`` row."""
     return json.loads(window.vault.decrypt(entry.payload_enc, associated_data(entry.platform_id)))
-
-
-def claim_note(entry: dict, own_window_no: str) -> str:
-    """"正在02号窗口受理" for an entry another window holds; "" otherwise."""
-    claim = entry.get("claim") or {}
-    other = claim.get("window_no")
-    return f"正在{other}号窗口受理" if other and other != own_window_no else ""

@@ -50,6 +50,9 @@ class SyncStatus:
     unconfirmed: tuple[str, ...] = ()     # committed but never confirmed to the clerk (first 20 case numbers)
     unconfirmed_count: int = 0
     draining: bool = False
+    # When the platform's worklist and department progress were last pulled and stored: a screen
+    # listing them reloads when this moves (the platform's part of the worklist has arrived).
+    pulled_at: _dt.datetime | None = None
     as_of: _dt.datetime | None = field(default=None, compare=False)
 
     # Names the UI reads as well.
@@ -164,7 +167,8 @@ def sync_status(window, *, now: _dt.datetime | None = None, runtime: dict | None
         last_error=str(runtime.get("last_error") or ""), warn_stale=warn, block_new=block, block_reason=block_reason,
         warn_reason=warn_reason, needs_credentials=bool(runtime.get("needs_credentials")),
         last_success_at=_time(runtime.get("last_success_at")), checked_at=_time(runtime.get("checked_at")),
-        unconfirmed=unconfirmed, unconfirmed_count=unconfirmed_count, draining=bool(runtime.get("draining")), as_of=now)
+        unconfirmed=unconfirmed, unconfirmed_count=unconfirmed_count, draining=bool(runtime.get("draining")),
+        pulled_at=_time(runtime.get("pulled_at")), as_of=now)
 
 
 def acceptance_allowed(window, *, now: _dt.datetime | None = None) -> tuple[bool, str]:

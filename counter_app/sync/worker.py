@@ -238,6 +238,7 @@ class SyncWorker:
                 ratings = push_ratings(self.window, client)
                 self.window.cases.refresh_sla()
                 self._next_pull = time.monotonic() + self.pull_interval
+                self._set(pulled_at=self._now_iso())
             except CredentialsError as exc:
                 self._refused_token = token
                 self._set(needs_credentials=True, last_error=exc.message)

@@ -89,10 +89,9 @@ def test_a_one_day_item_is_on_time_right_after_acceptance(window):
 
 
 def test_the_worklist_column_and_a_search_agree(window, operators):
-    from ui.worklist import _case_rows, _record_row
+    from ui.worklist import load_worklist, search_worklist
 
     rec = finalized_case(window, valid_application(items=[1, 7]))
-    summary = next(c for c in window.cases.list_cases() if c.id == rec.id)
-    by_list = _case_rows(window, [summary])[0].sla
-    by_search = _record_row(window.cases.get(rec.id)).sla
+    by_list = next(r for r in load_worklist(window) if r.key == rec.id).sla
+    by_search = search_worklist(window, rec.case_no).rows[0].sla
     assert by_list == by_search == "on_time"

@@ -110,3 +110,24 @@ def test_fits_1366_by_768_with_fonts_of_at_least_14_px(ctx, scene, main_window, 
             if w.isVisible():
                 assert QFontInfo(w.font()).pixelSize() >= 14, (w.objectName() or type(w).__name__)
         assert main.size().width() == 1366 and main.size().height() == 768
+
+
+def test_the_platforms_worklist_merges_into_the_shown_list_when_it_arrives(ctx, scene, main_window, qtbot):
+    """A sync round stores the platform's online applications and says so (``pulled_at``): the
+    list on screen reloads at once, even right after the previous automatic reload."""
+    from counter_app.sync.status import SyncStatus
+    from counter_app.sync.worklist import store_worklist
+
+    main = main_window()
+    qtbot.waitUntil(lambda: main.worklist.model.rowCount() > 0 and not main.worklist.loading, timeout=10000)
+    with qtbot.waitSignal(main.worklist.loaded, timeout=10000):
+        main._sync_status_arrived(SyncStatus(online=True))  # the first status of the round: reloads
+    store_worklist(ctx.window, [{"platform_id": "WL-NEW", "approved_on": "2026-12-07",
+                                 "application": {"applicant": {"name": "钱多多", "id_number": "110101199003074514"},
+                                                 "items": [1]}}])
+    pulled = _dt.datetime.now(_dt.timezone.utc)
+    with qtbot.waitSignal(main.worklist.loaded, timeout=10000):
+        main._sync_status_arrived(SyncStatus(online=True, pulled_at=pulled))
+    assert "WL-NEW" in [r.key for r in main.worklist.model.rows]
+    with qtbot.assertNotEmitted(main.worklist.loaded, wait=200):  # the same pull again: no reload
+        main._sync_status_arrived(SyncStatus(online=True, pulled_at=pulled))

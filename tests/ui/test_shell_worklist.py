@@ -142,3 +142,56 @@ def test_the_stored_worklist_loads_without_importing_the_platform_client(window)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ, COUNTER_APP_KEYSTORE="file")).stdout
     assert out.strip() == "['正在02号窗口受理'] False False", out
+
+
+def test_the_stored_list_shown_before_the_services_open_says_so_and_opens_nothing(app, demo_window, scene, qtbot):
+    """Rows shown from the store while ``ctx.window`` is still opening: the clerk is told the
+    list is the stored one; Enter on a row or 新建受理 waits for the services instead of failing."""
+    from ui.context import AppContext
+    from ui.tasks import TaskRunners
+    from counter_app.queries.worklist import read_stored_worklist
+
+    stored = read_stored_worklist(demo_window.home, demo_window.settings.window_no)
+    assert stored.rows and stored.keystore is not None and not stored.reason
+    tasks = TaskRunners()
+    ctx = AppContext(window=None, tasks=tasks)
+    try:
+        page = WorklistPage(ctx)
+        qtbot.addWidget(page)
+        page.refresh()
+        assert page.waiting_for_services and page.message.text().startswith("正在打开本窗口的数据")
+        with qtbot.waitSignal(page.loaded, timeout=5000):
+            page.show_stored(stored.rows)
+        assert page.showing_stored and "本机已存的工作台" in page.message.text()
+        assert page.model.rowCount() == len(stored.rows) > 0
+        with qtbot.assertNotEmitted(page.open_case), qtbot.assertNotEmitted(page.open_online), \
+                qtbot.assertNotEmitted(page.new_walk_in):
+            page.table.selectRow(len(stored.rows) - 1)
+            page.open_selected()
+            assert "稍候即可打开" in page.message.text()
+            page.new_button.click()
+            assert "新建受理稍候可用" in page.message.text()
+        ctx.window = demo_window  # the services opened: the full list replaces the stored one
+        with qtbot.waitSignal(page.loaded, timeout=10000):
+            page.refresh()
+        assert not page.showing_stored and not page.waiting_for_services
+        assert [r.key for r in page.model.rows] == [r.key for r in stored.rows]
+        assert "本机已存" not in page.message.text()
+    finally:
+        tasks.shutdown()
+
+
+def test_a_store_the_read_model_does_not_know_is_left_to_the_full_start(window):
+    """Another schema revision: no rows are read early (never a list from columns it does not
+    know); the key store opened is handed on, and the reason is there for the log."""
+    import sqlite3
+
+    from counter_app.queries.worklist import read_stored_worklist
+
+    window.close()
+    conn = sqlite3.connect(window.db_path)
+    conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    conn.commit()
+    conn.close()
+    stored = read_stored_worklist(window.home, "01")
+    assert stored.rows is None and stored.keystore is not None and "9999_future" in stored.reason

@@ -1,0 +1,13 @@
+"""Which buttons and pages an operator's role gets: asked of the security package's matrix
+(``counter_app.security.roles``). The core checks again at every action; this only decides what
+the screens offer. Import-cheap: the main window asks it before any page module is loaded."""
+from __future__ import annotations
+
+
+def allowed(actor, permission_name: str) -> bool:
+    """Whether the actor's role holds a permission (``counter_app.security.roles``)."""
+    if actor is None:
+        return False
+    from counter_app.security.roles import Permission, allowed as role_allows
+
+    return role_allows(actor.role, Permission[permission_name])
