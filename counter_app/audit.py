@@ -46,6 +46,8 @@ ACTIONS = frozenset({
     "recovery_key_issue", "key_recover", "backup", "restore",
     # the scheme's points (服务对象 override, letters, delivery)
     "eligibility_override", "handover",
+    # the platform acknowledges other cases or another audit head than the store holds (and later agrees)
+    "sync_mismatch", "sync_mismatch_cleared",
 })
 
 # A keyed MAC over a checkpoint's text; the window passes one built from its vault so that

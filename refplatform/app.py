@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from counter_app.sync import contract as C
 from counter_app.sync import models as M
 from counter_app.sync.models import Role
+from refplatform.acknowledged import acknowledged
 from refplatform.blobs import OffsetMismatch
 from refplatform.credentials import Caller
 from refplatform.errors import PlatformError
@@ -266,6 +267,12 @@ def create_app(store: PlatformStore, *, tick_seconds: float | None = None) -> Fa
                    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
                    center_code: Annotated[str, Query(pattern=r"^[0-9]{6}$")] = None):
         return store.list_cases(who, page=page, page_size=page_size, center_code=center_code)
+
+    @app.get(P + "/acknowledged", operation_id="acknowledged", tags=["window"], response_model=M.Acknowledged,
+             response_model_exclude_unset=True, responses=errors(401, 403),
+             summary="What the platform holds from this window: case count, key digest, highest audit head")
+    def acknowledged_state(who: Who):
+        return acknowledged(store, who)
 
     @app.get(P + "/cases/{platform_case_id}", operation_id="get_case", tags=["platform"],
              response_model=M.CaseDetail, response_model_exclude_unset=True, responses=errors(400, 401, 404),

@@ -51,8 +51,13 @@ class CounterStatusBar(QStatusBar):
         self.stale_label = QLabel("")
         self.stale_label.setObjectName("staleWarning")
         self.stale_label.hide()
+        # The platform holds cases (or an audit head) this store lacks: never silently ignored.
+        self.mismatch_label = QLabel("")
+        self.mismatch_label.setObjectName("platformMismatch")
+        self.mismatch_label.setWordWrap(False)
+        self.mismatch_label.hide()
         self.operator_label = QLabel("")
-        for w in (self.platform_label, self.outbox_label, self.quarantine_label, self.stale_label):
+        for w in (self.platform_label, self.outbox_label, self.quarantine_label, self.mismatch_label, self.stale_label):
             self.addWidget(w)
         self.addPermanentWidget(self.operator_label)
         self._device_labels: dict[str, QLabel] = {}
@@ -89,6 +94,15 @@ class CounterStatusBar(QStatusBar):
             self.quarantine_label.show()
         else:
             self.quarantine_label.hide()
+
+        mismatch = str(getattr(status, "mismatch", "") or "")
+        if mismatch:
+            self.mismatch_label.setText("与省平台核对不一致：本机可能丢失了已上报的办件，请立即联系技术人员")
+            self.mismatch_label.setToolTip(mismatch)
+            _set_state(self.mismatch_label, "bad")
+            self.mismatch_label.show()
+        else:
+            self.mismatch_label.hide()
 
         self._show_stale(status)
 

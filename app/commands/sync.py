@@ -29,6 +29,8 @@ def _print_status(st, as_json: bool) -> None:
         print("提醒：" + st.warn_reason)
     if st.last_error:
         print("最近错误：" + st.last_error)
+    if st.mismatch:
+        print(st.mismatch)
     if st.unconfirmed_count:
         print(f"崩溃后恢复、待窗口确认的办件：{st.unconfirmed_count}件（{'、'.join(st.unconfirmed[:5])}…）")
 
@@ -186,25 +188,26 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from counter_app.sync.client import client_for
-    from counter_app.sync.reconcile import reconcile
+    from counter_app.sync.reconcile import check_acknowledged, record_finding
+    from counter_app.sync.status import read_runtime, write_runtime
 
     w = _open()
     try:
-        rec = reconcile(w, client_for(w))
+        check = check_acknowledged(w, client_for(w), full=True)  # SyncError is a UserError: said as it is
+        runtime = read_runtime(w)
+        signature = record_finding(w, check, str(runtime.get("mismatch_signature") or ""))
+        try:
+            write_runtime(w, {**runtime, "mismatch": check.message, "mismatch_signature": signature})
+        except Exception:  # noqa: BLE001 - a read-only store: the finding is printed all the same
+            pass
     finally:
         w.close()
     if args.json:
-        print(json.dumps(rec.to_dict(), ensure_ascii=False, indent=1))
+        print(json.dumps(check.to_dict(), ensure_ascii=False, indent=1))
     else:
-        print(f"省平台已收到本窗口办件{rec.platform_holds}件；本机记为已确认{rec.local_acked}件。")
-        if rec.missing_locally:
-            print(f"本机缺少{len(rec.missing_locally)}件平台已收到的办件（本机数据可能丢失了最近的记录）："
-                  + "、".join(rec.missing_locally[:20]) + "。请技术人员从备份恢复，并与省平台核对。")
-        if rec.not_on_platform:
-            print(f"{len(rec.not_on_platform)}件本机记为已确认的办件平台上查不到：" + "、".join(rec.not_on_platform[:20]))
-        if rec.ok:
-            print("核对一致。")
-    return 0 if rec.ok else 1
+        print(f"省平台已收到本窗口办件{check.platform_cases}件；本机记为已确认{check.local_acked}件。")
+        print(check.message or "核对一致。")
+    return 0 if check.ok else 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -186,6 +186,10 @@ class PlatformClient:
             params["center_code"] = center_code
         return R.parse_case_listing(self._json(self._request("GET", "/cases", params=params)))
 
+    def acknowledged(self) -> dict:
+        """What the platform holds from this window (``models.Acknowledged``)."""
+        return R.parse_acknowledged(self._json(self._request("GET", "/acknowledged")))
+
     def get_case(self, platform_case_id: str) -> dict:
         return R.parse_case_detail(self._json(self._request("GET", f"/cases/{platform_case_id}")))
 

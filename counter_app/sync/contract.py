@@ -21,7 +21,7 @@ from typing import Any
 API_PREFIX = "/api/v1"
 SERVICE_NAME = "henan-veteran-one-thing-platform"
 CASE_SCHEMA = "counter-app/case/v1"
-CONTRACT_VERSION = "1.1.0"  # docs/openapi.yaml info.version
+CONTRACT_VERSION = "1.2.0"  # docs/openapi.yaml info.version
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -108,6 +108,13 @@ def submission_case(exported: dict) -> dict:
 
 def attachment_hashes(case: dict) -> list[str]:
     return sorted({a["sha256"] for a in case.get("attachments") or [] if isinstance(a, dict) and "sha256" in a})
+
+
+def business_keys_digest(keys: Any) -> str:
+    """The SHA-256 of a set of business keys (sorted, one per line): the platform's
+    ``GET /acknowledged`` says it over what it holds from a window, the window over what it holds as
+    acknowledged, so equal sets cost one request to confirm."""
+    return hashlib.sha256("\n".join(sorted(set(keys))).encode("ascii")).hexdigest()
 
 
 def error_body(code: str, message: str, **detail: Any) -> dict:

@@ -207,6 +207,24 @@ class Submission(_Request):
     audit_head: AuditHead | None = None
 
 
+class AcknowledgedHead(_Answer):
+    seq: int = Field(ge=0, le=2**62)
+    hash: Sha256
+
+
+class Acknowledged(_Answer):
+    """What the platform holds from the caller's window, for the window to compare with its store
+    at start and after every drain: a store that lost its newest commits (a damaged WAL, an older
+    backup restored) holds fewer cases or a shorter audit chain than the platform acknowledged."""
+    center_code: CenterCode
+    window_no: WindowNo
+    cases: int = Field(ge=0, description="case versions received from this window (every source)")
+    business_keys_sha256: Sha256 = Field(description="SHA-256 of those business keys, sorted, one per line")
+    audit_head: AcknowledgedHead | None = Field(
+        None, description="the highest audit head this window sent with a case (null before the first)")
+    last_received_at: Timestamp | None = None
+
+
 class Receipt(_Answer):
     platform_case_id: str = Field(min_length=1, max_length=64)
     business_key: BusinessKey

@@ -315,6 +315,13 @@ def parse_submission_answer(body: Any, business_key: str, content_digest: str | 
     return body  # type: ignore[return-value]
 
 
+@_answer(model=M.Acknowledged)
+def parse_acknowledged(body: Any) -> dict:
+    """``GET /acknowledged``: counted and compared with the store, so the count must be a count."""
+    _int(_req(_obj(body, ""), "cases", ""), "cases", lo=0)
+    return body
+
+
 @_answer(TRY_AGAIN, model=M.CaseListing)
 def parse_case_listing(body: Any) -> dict:
     """``GET /cases`` (a platform-side view: operators and tests)."""

@@ -53,6 +53,7 @@ class SyncStatus:
     # When the platform's worklist and department progress were last pulled and stored: a screen
     # listing them reloads when this moves (the platform's part of the worklist has arrived).
     pulled_at: _dt.datetime | None = None
+    mismatch: str = ""                    # the platform acknowledges other cases/audit head than this store holds
     as_of: _dt.datetime | None = field(default=None, compare=False)
 
     # Names the UI reads as well.
@@ -73,6 +74,8 @@ class SyncStatus:
         parts = [net, f"待上报{self.waiting}件"]
         if self.quarantined:
             parts.append(f"隔离{self.quarantined}件")
+        if self.mismatch:
+            parts.append("与省平台核对不一致")
         return "，".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,7 +171,7 @@ def sync_status(window, *, now: _dt.datetime | None = None, runtime: dict | None
         warn_reason=warn_reason, needs_credentials=bool(runtime.get("needs_credentials")),
         last_success_at=_time(runtime.get("last_success_at")), checked_at=_time(runtime.get("checked_at")),
         unconfirmed=unconfirmed, unconfirmed_count=unconfirmed_count, draining=bool(runtime.get("draining")),
-        pulled_at=_time(runtime.get("pulled_at")), as_of=now)
+        pulled_at=_time(runtime.get("pulled_at")), mismatch=str(runtime.get("mismatch") or ""), as_of=now)
 
 
 def acceptance_allowed(window, *, now: _dt.datetime | None = None) -> tuple[bool, str]:

@@ -9,9 +9,12 @@ Each round:
 3. the outbox is drained oldest first (see ``outbox``); network errors, 5xx, 408 and 429 end the
    round and the worker waits an exponential backoff with full jitter (base ~2 s, cap ~5 min),
    never less than a ``Retry-After``;
-4. every ``sync_interval_seconds`` (and on ``pull_now``): department progress for open cases,
+4. the platform's acknowledged state (case count, key digest, audit head) is compared with the
+   store (``reconcile.check_acknowledged``) at start and after every drain; a mismatch is audited
+   and stays in the status (``SyncStatus.mismatch``) until a later comparison agrees;
+5. every ``sync_interval_seconds`` (and on ``pull_now``): department progress for open cases,
    the center's worklist, pending 好差评 ratings, then the SLA states are recomputed;
-5. a ``SyncStatus`` snapshot goes to every listener.
+6. a ``SyncStatus`` snapshot goes to every listener.
 
 Between rounds the thread sleeps on an event until the next case is due, the next pull, or a
 ``wake``/``pull_now``/``retry_now``/``stop`` call, whichever is first: no polling loop.
@@ -43,6 +46,7 @@ from counter_app.sync.client import CredentialsError, PlatformClient, SyncError,
 from counter_app.sync.credentials import get_token
 from counter_app.sync.outbox import DrainReport, OutboxDrainer, next_due_at, push_ratings, retry_all_now, utcnow
 from counter_app.sync.progress import ProgressReport, pull_progress
+from counter_app.sync.reconcile import AcknowledgedCheck, check_acknowledged, record_finding
 from counter_app.sync.status import SyncStatus, read_runtime, sync_status, write_runtime
 from counter_app.sync.transport import TransportConfigError
 from counter_app.sync.worklist import fetch_worklist
@@ -61,6 +65,7 @@ class RoundResult:
     ratings: int
     status: SyncStatus
     wait_seconds: float
+    acknowledged: AcknowledgedCheck | None = None
 
 
 class SyncWorker:
@@ -89,7 +94,9 @@ class SyncWorker:
         self._last_publish = 0.0
         saved = read_runtime(window)
         self._runtime = {"online": None, "needs_credentials": False, "last_error": "",
-                         "last_success_at": saved.get("last_success_at"), "checked_at": None}
+                         "last_success_at": saved.get("last_success_at"), "checked_at": None,
+                         "mismatch": str(saved.get("mismatch") or ""),
+                         "mismatch_signature": str(saved.get("mismatch_signature") or "")}
         self._status: SyncStatus | None = None
         self.rounds = 0
 
@@ -168,13 +175,13 @@ class SyncWorker:
         self.rounds += 1
         with self._lock:
             retry, self._retry_requested = self._retry_requested, False
-        drain = progress = None
+        drain = progress = acknowledged = None
         worklist = None
         ratings = 0
 
         def done(wait: float) -> RoundResult:
             status = self._publish(force=True)
-            return RoundResult(drain, progress, worklist, ratings, status, wait)
+            return RoundResult(drain, progress, worklist, ratings, status, wait, acknowledged)
 
         token = get_token(self.window)
         if not token:
@@ -228,6 +235,7 @@ class SyncWorker:
             return done(0.0)
         self._failures = 0
         self._set(last_error=drain.error if drain.quarantined else "")
+        acknowledged = self._compare_acknowledged(client)
 
         with self._lock:
             pull, self._pull_requested = self._pull_requested or time.monotonic() >= self._next_pull, False
@@ -257,6 +265,21 @@ class SyncWorker:
         return done(self._idle_wait())
 
     # ---- helpers -----------------------------------------------------------------------------
+    def _compare_acknowledged(self, client: PlatformClient) -> AcknowledgedCheck | None:
+        """At start and after every drain. A failed comparison keeps the last finding shown: a
+        mismatch is cleared only by a comparison that agrees."""
+        try:
+            check = check_acknowledged(self.window, client)
+        except SyncError as exc:
+            log.warning("未能与省平台核对已确认的办件：%s", exc.message)
+            return None
+        signature = record_finding(self.window, check, self._runtime.get("mismatch_signature") or "")
+        if not check.ok:
+            log.error("与省平台核对不一致：平台%s件，本机已确认%s件，本机缺%s件", check.platform_cases,
+                      check.local_acked, len(check.missing_locally))
+        self._set(mismatch=check.message, mismatch_signature=signature)
+        return check
+
     def _client_for(self, token: str) -> PlatformClient:
         if self._client is None or self._client_token != token:
             self._client = self._client_factory(token)

@@ -30,5 +30,9 @@ def test_signed_cases_the_platform_holds_but_the_store_lost_are_reported(sync_wi
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert main(["sync", "verify", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert out["platform_holds"] == 3 and out["local_acked"] == 2
+    assert out["platform_cases"] == 3 and out["local_acked"] == 2
     assert out["missing_locally"] == [f"{lost[0].case_no}/v1"]
+    assert out["head_differs"] and lost[0].case_no in out["message"]
+    # Recorded for the status bar and the audit, not only printed.
+    assert main(["sync", "status", "--json"]) == 0
+    assert lost[0].case_no in json.loads(capsys.readouterr().out)["mismatch"]
