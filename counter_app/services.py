@@ -20,6 +20,7 @@ from counter_app.paths import data_home
 from counter_app.security import audit_anchor
 from counter_app.security.keystore import KeyStore, keystore_namespace, open_keystore  # noqa: F401 - re-exported
 from counter_app.security.seal import Sealer
+from counter_app.security import search_rotation
 from counter_app.security.vault import Vault
 from counter_app.store.db import open_database
 from counter_app.store.files import FileStore
@@ -90,6 +91,7 @@ def open_window(home: Path | None = None, *, migrate: bool = True, keystore: Key
             engine.dispose()
             engine, sessions = open_database(home / "counter.sqlite3", migrate=False, read_only=True)
     audit_anchor.attach(sessions, home, vault)
+    search_rotation.activate(vault, sessions, damaged=damage is not None)
     files = FileStore(home / "attachments", vault)
     calendar = WorkCalendar.default(extra_dirs=[home / "holidays"])
     cases = CaseService(sessions, vault, files, calendar, center_code=settings.center_code,

@@ -61,12 +61,22 @@ def _admin(window, args: argparse.Namespace, permission):  # noqa: ANN001
 
 def _cmd_keys_rotate(args: argparse.Namespace) -> int:
     from counter_app import audit
-    from counter_app.security import recovery, rotation
+    from counter_app.security import recovery, rotation, search_rotation
     from counter_app.security.roles import Permission
 
     window = _open(args)
     try:
         actor = _admin(window, args, Permission.MANAGE_KEYS)
+        if getattr(args, "search_key", False) or search_rotation.in_progress(window):
+            # Recomputes every blind index under a new search key, then destroys the old one.
+            sr = search_rotation.rotate_search_key(window, operator=actor.username)
+            print(("继续完成上次中断的检索密钥轮换。" if sr.resumed else "")
+                  + f"已启用第{sr.generation}代检索密钥，重新计算检索索引 {sr.rows} 条，"
+                  f"旧检索密钥{'（第' + '、'.join(map(str, sr.retired)) + '代）' if sr.retired else ''}已销毁。")
+            if sr.damaged:
+                print(f"有 {len(sr.damaged)} 项数据已损坏、无法重新计算索引（原样保留）：{', '.join(sr.damaged[:10])}")
+            if not args.data_key and not rotation.in_progress(window):
+                return 0
         if args.data_key or rotation.in_progress(window):
             # Re-encrypts every stored blob under a new data key, then destroys the old keys and master.
             report = rotation.rotate_data_keys(window, operator=actor.username)
@@ -357,6 +367,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = keys.add_parser("rotate", parents=[common, admin], help="轮换主密钥（重新包装数据密钥）")
     p.add_argument("--data-key", action="store_true",
                    help="同时启用新的数据密钥，用它重新加密全部已存数据，然后销毁旧密钥（中断后再次执行即继续）")
+    p.add_argument("--search-key", action="store_true",
+                   help="启用新的检索密钥，重新计算全部身份证号、电话检索索引，然后销毁旧检索密钥（中断后再次执行即继续；请先关闭程序）")
     p.set_defaults(func=_cmd_keys_rotate)
     p = keys.add_parser("recovery-key", parents=[common, admin], help="生成新的恢复密钥（只显示一次；旧的作废）")
     p.add_argument("--pdf", metavar="FILE.pdf", help="同时生成可打印的恢复密钥单（含二维码）")

@@ -10,6 +10,11 @@
   is completed at the next start); ``rotate_data_key`` starts a new data key for new writes,
   old blobs keep opening with the key id they carry.
 - Lookup without plaintext: a keyed blind index (HMAC-SHA256 with its own key) of normalised values.
+  The search indexes (ID number, phone) use a *search key* that ``keys rotate --search-key``
+  replaces (``search_rotation``); generation 0 is the original blind-index key, which also keys
+  the integrity MACs (audit head, checkpoints, backup file key) and is never rotated, since
+  checkpoint MACs inside the audit chain cannot be recomputed. Which generation the stored
+  indexes are under is recorded in the database (``search_generation``), set at every open.
 
 Blob layout: b"CV1" | alg (1) | key id (4, big-endian) | nonce (12) | ciphertext+tag.
 """
@@ -32,6 +37,8 @@ MAGIC = b"CV1"
 ALG_AES_GCM = 1
 ALG_SM4_GCM = 2
 ALGORITHMS = {"aes-256-gcm": ALG_AES_GCM, "sm4-gcm": ALG_SM4_GCM}
+ALG_SEARCH = 0xFF  # a wrap entry holding a search key; its id is the generation
+SEARCH_KINDS = frozenset({"id_number", "phone"})  # blind indexes stored in searchable columns
 
 
 KEYS_MISSING = (
@@ -91,6 +98,8 @@ class Vault:
         self._ks = keystore
         self._lock = threading.Lock()
         self._keys: dict[int, _DataKey] = {}
+        self._search: dict[int, bytes] = {}  # generation -> search key (generation 0 is the blind-index key)
+        self.search_generation = 0           # which one the stored indexes use (``search_rotation.activate``)
         self._master = self._open_master()
         self._load_or_create(ALGORITHMS[algorithm])
 
@@ -159,6 +168,9 @@ class Vault:
                 blen = plain[i]
                 bidx = plain[i + 1:i + 1 + blen]
                 i += 1 + blen
+                if alg == ALG_SEARCH:
+                    self._search[kid] = key
+                    continue
                 keys[kid] = _DataKey(kid, alg, key)
                 keys[-kid] = _DataKey(-kid, 0, bidx)  # blind-index key lives at the negative id
             return keys
@@ -176,6 +188,8 @@ class Vault:
                 continue
             bidx = self._keys[-k.key_id].key
             parts.append(struct.pack(">IBB", k.key_id, k.alg, len(k.key)) + k.key + bytes([len(bidx)]) + bidx)
+        for gen, key in sorted(self._search.items()):
+            parts.append(struct.pack(">IBB", gen, ALG_SEARCH, len(key)) + key + b"\x00")
         return b"".join(parts)
 
     @staticmethod
@@ -209,6 +223,42 @@ class Vault:
             keys = {k: v for k, v in self._keys.items() if abs(k) not in key_ids or abs(k) == current}
             self._keys = keys
         self.rotate_master()
+
+    # ---- search keys ------------------------------------------------------------
+    @property
+    def search_generations(self) -> list[int]:
+        return sorted(self._search)
+
+    def add_search_key(self) -> int:
+        """A new search key, stored (wrapped) before it is used; returns its generation."""
+        with self._lock:
+            gen = max(self._search, default=0) + 1
+            search = dict(self._search)
+            search[gen] = new_key(32)
+            self._search = search
+            self._ks.set(self.WRAP_NAME, self._wrap_all(self._master))
+            return gen
+
+    def destroy_search_keys(self, keep: int) -> None:
+        """Every search key but ``keep`` leaves the key store; the rest is re-wrapped under a new
+        master, so an old copy of the key store opens neither the new wrap nor the retired keys."""
+        with self._lock:
+            self._search = {g: k for g, k in self._search.items() if g == keep}
+        self.rotate_master()
+
+    def _search_key(self, generation: int) -> bytes:
+        if generation == 0:
+            keys = self._keys
+            return keys[-max(k for k in keys if k > 0)].key
+        key = self._search.get(generation)
+        if key is None:
+            raise KeyStoreError(f"密钥库中缺少第{generation}代检索密钥（数据库的检索索引使用它）。"
+                                "请技术人员从备份恢复密钥库，或用恢复密钥执行 counter-app keys recover。")
+        return key
+
+    def search_token(self, kind: str, value: str, generation: int) -> str:
+        """The blind index of ``value`` under a given search generation (rotation computes the new ones)."""
+        return hmac.new(self._search_key(generation), f"{kind}\x1f{value}".encode("utf-8"), hashlib.sha256).hexdigest()
 
     def _add_data_key(self, alg: int) -> _DataKey:
         kid = max([k for k in self._keys if k > 0], default=0) + 1
@@ -311,7 +361,9 @@ class Vault:
     def blind_index(self, kind: str, value: str) -> str:
         """HMAC of a normalised value; equal inputs give equal tokens, nothing else leaks.
         ``kind`` separates uses (``id_number``, ``phone``, ``audit_checkpoint``): one value never
-        gives the same token under two kinds."""
+        gives the same token under two kinds. The searchable kinds use the active search key."""
+        if kind in SEARCH_KINDS:
+            return self.search_token(kind, value, self.search_generation)
         keys = self._keys
         key = keys[-max(k for k in keys if k > 0)].key
         return hmac.new(key, f"{kind}\x1f{value}".encode("utf-8"), hashlib.sha256).hexdigest()
