@@ -48,6 +48,8 @@ ACTIONS = frozenset({
     "eligibility_override", "handover",
     # the platform acknowledges other cases or another audit head than the store holds (and later agrees)
     "sync_mismatch", "sync_mismatch_cleared",
+    # a schema upgrade by an authenticated IT administrator
+    "upgrade",
 })
 
 # A keyed MAC over a checkpoint's text; the window passes one built from its vault so that

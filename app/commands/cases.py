@@ -22,7 +22,8 @@ from counter_app.errors import UserError
 
 def register(sub: argparse._SubParsersAction) -> None:
     db = sub.add_parser("db", help="本机数据库").add_subparsers(dest="db_command", metavar="ACTION")
-    p = db.add_parser("upgrade", help="升级数据库结构（保留数据）")
+    p = db.add_parser("upgrade", help="升级数据库结构（保留数据；须系统管理员）")
+    _operator_args(p)
     p.set_defaults(func=cmd_db_upgrade)
     p = db.add_parser("status", help="数据库结构版本")
     p.set_defaults(func=cmd_db_status)
@@ -83,17 +84,39 @@ def register(sub: argparse._SubParsersAction) -> None:
 # ------------------------------------------------------------------ db
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """By an IT administrator of the store being upgraded, checked before it is touched and
+    without writing to it (its schema is older than this program's); the installer while the store
+    has no IT administrator (a fresh install, the package's own post-install upgrade)."""
     from counter_app.paths import data_home
+    from counter_app.security.roles import Permission
     from counter_app.upgrade import safe_upgrade
 
+    from app.commands.common import authenticate_it_offline
+
     path = data_home() / "counter.sqlite3"
+    actor = authenticate_it_offline(path, args, Permission.CHANGE_SETTINGS) if path.exists() else None
     result = safe_upgrade(path)  # backs up first; a failed migration is rolled back and says so
     if result.migrated:
+        if actor is not None:
+            _audit_upgrade(actor.username, result)
         print(f"数据库结构已升级：{result.from_revision or '空'} → {result.to_revision}：{path}"
               + (f"（升级前备份：{result.backup}）" if result.backup else ""))
     else:
         print(f"数据库已是最新结构（{result.to_revision}）：{path}")
     return 0
+
+
+def _audit_upgrade(operator: str, result) -> None:  # noqa: ANN001
+    from counter_app import audit
+    from counter_app.services import open_window
+
+    window = open_window()
+    try:
+        with window.sessions.begin() as s:
+            audit.append(s, operator, "upgrade", "database",
+                         {"from": result.from_revision or "", "to": result.to_revision})
+    finally:
+        window.close()
 
 
 def cmd_db_status(args: argparse.Namespace) -> int:

@@ -108,3 +108,19 @@ def authenticate_operator(window, args, permission, *, installer_ok: bool = Fals
     except CaseError as exc:
         raise UserError(exc.message) from None
     return Actor(actor.username, actor.role)
+
+
+def authenticate_it_offline(db, args, permission):  # noqa: ANN001
+    """The IT administrator of store file ``db``, checked without writing to it (a damaged store,
+    a backup about to be restored, a store about to be upgraded: ``security.offline_auth``).
+    While that store has no IT administrator (a fresh install) the installer runs the command."""
+    from counter_app.security import offline_auth
+    from counter_app.security.operators import INSTALLER
+
+    username = getattr(args, "user", None)
+    if not offline_auth.has_it_admin(db):
+        return INSTALLER
+    if not username:
+        raise UserError("此命令会替换或改动本机数据库，须由系统管理员执行：请加 --user 用户名"
+                        "（密码在提示时输入，或用 --password-stdin 从标准输入读取）。")
+    return offline_auth.verify(db, username, _password(args, username), permission)  # UserError when refused

@@ -77,10 +77,12 @@ def _register_db_backup(sub: argparse._SubParsersAction) -> None:
     p = db_actions.add_parser("backup", help="在线备份本机数据库到文件（SQLite 备份接口，运行中也可用）")
     p.add_argument("file", metavar="FILE")
     _add_home(p)
+    add_operator_arguments(p)
     p.set_defaults(func=cmd_db_backup)
     p = db_actions.add_parser("restore", help="用自动备份（加密、已校验）恢复本机数据库（先关闭程序）")
     p.add_argument("file", metavar="BACKUP.cbk", nargs="?", help="备份文件（默认最近一次自动备份）")
     _add_home(p)
+    add_operator_arguments(p)
     p.set_defaults(func=cmd_db_restore)
 
 
@@ -205,46 +207,86 @@ def cmd_diagnostics_export(args: argparse.Namespace) -> int:
 
 
 def cmd_db_restore(args: argparse.Namespace) -> int:
-    """Restore without logging in: the store may be too damaged to check a password against, and
-    the backup opens only with this window's keys. The restore itself is audited afterwards."""
+    """Restore by an IT administrator: of the current store while it opens undamaged (the ordinary
+    login, failures counted); of the backup being restored when the current store is damaged (its
+    passwords cannot be checked, or not trusted), checked on the decrypted copy before anything is
+    replaced. The backup opens only with this window's keys. The restore is audited afterwards."""
     from counter_app import audit
     from counter_app.security.keystore import KeyStoreError, open_keystore
+    from counter_app.security.roles import Permission
     from counter_app.security.vault import Vault
     from counter_app.services import keystore_namespace, open_window
     from counter_app.store.backups import BackupError, backups, restore
+
+    from app.commands.common import authenticate_it_offline
 
     home = _home(args)
     chosen = Path(args.file) if args.file else next(iter(backups(home)), None)
     if chosen is None or not chosen.is_file():
         raise UserError("没有找到可用的自动备份（数据目录下 backups 文件夹）。请指定备份文件。")
+    actor = None
+    try:
+        current = open_window(home)
+    except Exception:  # noqa: BLE001 - too damaged to open at all: the backup's operators decide
+        current = None
+    if current is not None:
+        try:
+            if current.damage is None:
+                actor = authenticate_operator(current, args, Permission.CHANGE_SETTINGS, installer_ok=True)
+        finally:
+            current.close()
+
+    def check(plain: Path) -> None:
+        nonlocal actor
+        if actor is None:
+            actor = authenticate_it_offline(plain, args, Permission.CHANGE_SETTINGS)
+
     try:
         vault = Vault(open_keystore(home, keystore_namespace(home)), may_create=False)
-        restore(home, vault, chosen)
+        restore(home, vault, chosen, check=check)
     except (BackupError, KeyStoreError) as exc:
         raise UserError(exc.message) from None
     window = open_window(home)
     try:
         with window.sessions.begin() as s:
-            audit.append(s, "it-local", "restore", chosen.name, {"from": chosen.name})
+            audit.append(s, actor.username, "restore", chosen.name, {"from": chosen.name})
         count = window.cases.count()
     finally:
         window.close()
     print(f"已用备份 {chosen.name} 恢复本机数据库（{count} 件办件）。损坏的数据库已移到 backups 文件夹备查。"
-          "请与省平台核对备份之后受理的办件。")
+          "请与省平台核对备份之后受理的办件（counter-app sync verify）。")
     return 0
 
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
+    """By an IT administrator: the copy holds every operator's password hash and every encrypted
+    case, as sensitive as the store. A damaged store is checked without writing to it."""
+    from counter_app import audit
+    from counter_app.security.roles import Permission
+    from counter_app.services import open_window
     from counter_app.upgrade import backup_database
+
+    from app.commands.common import authenticate_it_offline
 
     home = _home(args)
     dest = Path(args.file)
     if dest.exists():
         raise UserError(f"目标文件已存在：{dest}。为避免覆盖，请换一个文件名。")
+    window = open_window(home)
     try:
-        backup_database(home / "counter.sqlite3", dest)
-    except OSError as exc:
-        raise UserError(f"无法写入备份文件 {dest}：{exc.strerror or exc}。") from None
+        if window.damage is None:
+            actor = authenticate_operator(window, args, Permission.CHANGE_SETTINGS, installer_ok=True)
+        else:
+            actor = authenticate_it_offline(home / "counter.sqlite3", args, Permission.CHANGE_SETTINGS)
+        try:
+            backup_database(home / "counter.sqlite3", dest)
+        except OSError as exc:
+            raise UserError(f"无法写入备份文件 {dest}：{exc.strerror or exc}。") from None
+        if window.damage is None:
+            with window.sessions.begin() as s:
+                audit.append(s, actor.username, "backup", dest.name, {"kind": "manual"})
+    finally:
+        window.close()
     print(f"数据库已备份到：{dest}（{dest.stat().st_size // 1024} KB）。"
           "备份中的个人信息仍是加密的，但请像对待原数据一样保管，用完及时删除。")
     return 0

@@ -174,8 +174,10 @@ def maybe_backup(window, *, max_age: _dt.timedelta = _dt.timedelta(hours=24),
     return take_backup(window, now=now)
 
 
-def restore(home: Path, vault, backup: Path) -> None:  # noqa: ANN001
-    """Put ``backup`` back as the window's store (the program must not be running)."""
+def restore(home: Path, vault, backup: Path, *, check=None) -> None:  # noqa: ANN001
+    """Put ``backup`` back as the window's store (the program must not be running).
+    ``check(path)`` sees the decrypted, verified copy before it replaces anything (the command
+    checks the IT administrator's password against the backup's operators there) and raises to stop."""
     from counter_app.store.health import quick_check
     from counter_app.upgrade import restore_database
 
@@ -187,6 +189,8 @@ def restore(home: Path, vault, backup: Path) -> None:  # noqa: ANN001
         problem = quick_check(plain)
         if problem is not None:
             raise BackupError(f"备份文件 {backup.name} 本身未通过完整性检查（{problem[:80]}），请换一个较早的备份。")
+        if check is not None:
+            check(plain)
         db = home / "counter.sqlite3"
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         # The damaged store is kept aside (private) for whoever investigates, never replayed.

@@ -41,8 +41,9 @@ def test_db_restore_brings_a_damaged_store_back(staffed_window, capsys, monkeypa
     data = bytearray(db.read_bytes())
     data[4096 * 2: 4096 * 2 + 64] = b"\xff" * 64  # a damaged page
     db.write_bytes(bytes(data))
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    assert main(["db", "restore"]) == 0
+    # The store is damaged: the IT administrator of the backup restores it (password on stdin).
+    monkeypatch.setattr("sys.stdin", io.StringIO("Keys-and-roots-2026!\n"))
+    assert main(["db", "restore", "--user", "admin", "--password-stdin"]) == 0
     capsys.readouterr()
     assert main(["case", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
