@@ -1,7 +1,8 @@
 """The first-run wizard: what IT (or the clerk with IT on the phone) fills in once per window.
 
 Pages: service center and window number → platform address and credential → reader and cameras
-→ printers per document type → confirmation. The values are assembled into the same nested dict
+→ printers per document type → confirmation → (a window without one) the recovery key, shown once
+(``ui.recovery_key_page``): the wizard finishes only after IT confirms it was written down or printed. The values are assembled into the same nested dict
 as a ``site.toml`` and written through :func:`counter_app.site_config.parse_site` and
 :func:`~counter_app.site_config.apply_site_config` — exactly what ``counter-app configure --from``
 does, so the two can never drift apart. Every page checks its own fields with the same rules and
@@ -172,6 +173,17 @@ class FirstRunWizard(QWizard):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         p.form.addRow(self.summary)
         self.confirm_page = self._add(p)
+
+        # ---- the recovery key, once: only a window that has none gets this page
+        self.needs_recovery_key = self._recovery_key_missing()
+        self.recovery_page = None
+        if self.needs_recovery_key:
+            from ui.recovery_key_page import RecoveryKeyPage
+
+            self.confirm_page.setCommitPage(True)  # saved before the key is issued; no way back
+            self.setButtonText(QWizard.WizardButton.CommitButton, "保存设置")
+            self.recovery_page = RecoveryKeyPage(self._issue_recovery_key)
+            self.addPage(self.recovery_page)
         self.currentIdChanged.connect(self._on_page_changed)
 
     def _add(self, page: _Page) -> _Page:
@@ -188,6 +200,31 @@ class FirstRunWizard(QWizard):
             return platform_credential(open_keystore(self.home, keystore_namespace(self.home))) is not None
         except Exception:  # no usable key store yet: the credential field is simply required
             return False
+
+    def _recovery_key_missing(self) -> bool:
+        from counter_app.security import recovery
+        from counter_app.security.keystore import KeyStoreError
+
+        if self.window is not None:
+            return recovery.current_record(self.window) is None
+        try:
+            recovery.read_record(self.home / "counter.sqlite3")
+            return False
+        except KeyStoreError:  # no database yet, or no key issued for it
+            return True
+
+    def _issue_recovery_key(self):  # noqa: ANN202 - recovery.RecoverySheet
+        from counter_app.security import recovery
+
+        if self.window is not None:
+            return recovery.issue(self.window, operator=self.operator)
+        from counter_app.services import open_window
+
+        window = open_window(self.home)
+        try:
+            return recovery.issue(window, operator=self.operator)
+        finally:
+            window.close()
 
     # ---- values
     def site_values(self) -> dict[str, Any]:
@@ -219,6 +256,8 @@ class FirstRunWizard(QWizard):
         return []
 
     def _on_page_changed(self, page_id: int) -> None:
+        if self.recovery_page is not None and self.page(page_id) is self.recovery_page:
+            self.setOption(QWizard.WizardOption.NoCancelButton, True)  # no way out but confirming
         if self.page(page_id) is self.confirm_page:
             v = self.site_values()
             printers = "；".join(f"{PRINTER_DOC_TYPES[k]}：{p or DEFAULT_PRINTER}" for k, p in v["printers"].items())
@@ -232,17 +271,44 @@ class FirstRunWizard(QWizard):
                 f"打印机：{printers}")
 
     # ---- finishing
-    def accept(self) -> None:  # noqa: D401 - Qt override
+    def validateCurrentPage(self) -> bool:  # noqa: N802 - Qt override
+        if not super().validateCurrentPage():
+            return False
+        if self.currentPage() is self.confirm_page and self.recovery_page is not None:
+            return self._apply()  # the commit page: settings saved, then the recovery key
+        return True
+
+    def _apply(self) -> bool:
+        if self.applied is not None:
+            return True
         try:
             site = parse_site(self.site_values())
             self.applied = apply_site_config(self.home, site, operator=self.operator, window=self.window)
         except SiteConfigError as exc:
             self.confirm_page.show_problems(exc.problems)
-            return
+            return False
         except Exception as exc:  # the keyring refusing, a read-only disk…: say so, keep the values
             log.exception("保存初次设置失败")
             message = getattr(exc, "message", None) or f"保存失败（{type(exc).__name__}），请联系技术人员。"
             self.confirm_page.show_problems([message])
-            return
+            return False
         self.credential.clear()  # the secret does not linger in a widget
+        return True
+
+    def accept(self) -> None:  # noqa: D401 - Qt override
+        if not self._apply():
+            return
+        if self.recovery_page is not None and not self.recovery_page.confirmed:
+            if self.currentPage() is not self.recovery_page:
+                self.next()  # the recovery key is shown before the wizard can finish
+            return
+        if self.recovery_page is not None:
+            self.recovery_page.forget()
         super().accept()
+
+    def reject(self) -> None:  # noqa: D401 - Qt override (Cancel, Esc, the close box)
+        if self.recovery_page is not None and self.applied is not None and not self.recovery_page.confirmed:
+            # Settings are saved and the key was issued: leaving now would lose the only copy.
+            self.recovery_page.message.setText("请先打印或抄写恢复密钥，并勾选下方确认后再完成。")
+            return
+        super().reject()

@@ -39,6 +39,11 @@ def fill(w: FirstRunWizard) -> None:
     w.next()
 
 
+def confirm_recovery_key(w: FirstRunWizard) -> None:
+    w.recovery_page.confirmed_box.setChecked(True)
+    w.accept()
+
+
 def test_wizard_writes_what_configure_from_would(wizard, _fresh_home, tmp_path):
     assert needs_first_run(_fresh_home)
     fill(wizard)
@@ -46,6 +51,8 @@ def test_wizard_writes_what_configure_from_would(wizard, _fresh_home, tmp_path):
     summary = wizard.summary.text()
     assert "410782" in summary and "窗口号：07" in summary and "将更新" in summary and TOKEN not in summary
     wizard.accept()
+    assert wizard.currentPage() is wizard.recovery_page  # the recovery key first, once
+    confirm_recovery_key(wizard)
     assert wizard.result() == QWizard.DialogCode.Accepted
     assert wizard.applied is not None and wizard.applied.credential_stored
     assert wizard.credential.text() == ""  # the secret does not stay in the widget
@@ -96,6 +103,7 @@ def test_the_credential_is_required_the_first_time(wizard):
 def test_reopening_a_configured_window_prefills_and_keeps_the_credential(qtbot, _fresh_home, wizard):
     fill(wizard)
     wizard.accept()
+    confirm_recovery_key(wizard)
     from counter_app.services import open_window
 
     window = open_window(_fresh_home)
@@ -109,7 +117,9 @@ def test_reopening_a_configured_window_prefills_and_keeps_the_credential(qtbot, 
         for _ in range(4):
             again.next()
         assert again.currentPage() is again.confirm_page  # no credential typed, none required
+        assert again.recovery_page is None  # the key was issued the first time; shown once only
         again.accept()
+        assert again.result() == QWizard.DialogCode.Accepted
         assert platform_credential(window.keystore) == TOKEN
         config = tomllib.loads((_fresh_home / "config.toml").read_text(encoding="utf-8"))
         assert config["reader_port"] == "/dev/ttyUSB0"
