@@ -86,9 +86,17 @@ def _found(home: Path, apps) -> list[list[str]]:
         w.close()
 
 
+WORKLIST_ID = "11010519491231002X"
+
+
 @pytest.fixture
 def used_store(window):
+    from counter_app.sync.worklist import store_worklist
+
     done = [finalize_case(window, seed) for seed in (3, 4, 5)]
+    # An online application waiting in the worklist is indexed by its ID number too.
+    store_worklist(window, [{"platform_id": "HN-WL-0001", "approved_on": "2026-12-01",
+                             "application": {"items": [1], "applicant": {"name": "张三", "id_number": WORKLIST_ID}}}])
     home = window.home
     window.close()
     return home, [rec for rec, _, _ in done], [app for _, app, _ in done]
@@ -121,6 +129,7 @@ def test_search_key_rotation_survives_sigkills_and_retires_the_old_key(used_stor
     assert len(new.search_generations) == 1 and new.search_generations != old.search_generations
     conn = sqlite3.connect(home / "counter.sqlite3")
     stored = dict(conn.execute("SELECT id, id_bidx FROM cases").fetchall())
+    (worklist_token,) = conn.execute("SELECT id_bidx FROM worklist WHERE platform_id='HN-WL-0001'").fetchone()
     triggers = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
     conn.close()
     assert "cases_finalized_immutable" in triggers  # lifted only inside the switching transaction
@@ -128,6 +137,8 @@ def test_search_key_rotation_survives_sigkills_and_retires_the_old_key(used_stor
         number = normalise_id_number(app.applicant.id_number)
         assert stored[rec.id] == new.search_token("id_number", number, new.search_generations[0])
         assert stored[rec.id] not in {old.search_token("id_number", number, g) for g in [0, *old.search_generations]}
+    gen = new.search_generations[0]
+    assert worklist_token == new.search_token("id_number", normalise_id_number(WORKLIST_ID), gen)
     # The integrity MACs (audit head file, checkpoints) still check: that key was not rotated.
     assert cli(home, "audit", "verify").returncode == 0
     for rec in recs:
