@@ -116,3 +116,21 @@ def test_the_platform_answers_for_the_callers_window_only(sync_window, platform)
     r = requests.get(platform.url + C.API_PREFIX + "/acknowledged",
                                headers={"Authorization": f"Bearer {SUPERVISOR_TOKEN}"}, timeout=5)
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
+
+
+def test_a_case_the_platform_no_longer_holds_is_reported_too(sync_window, platform):
+    from refplatform.tables import CaseItem, ItemEvent, ScheduledStep
+
+    w = sync_window
+    cases = make_cases(w, 2, seed=51)
+    assert SyncWorker(w).run_once().acknowledged.ok
+    with platform.store.writing() as s:  # the platform lost one (restored from an older backup of its own)
+        row = s.execute(select(PlatformCase).where(PlatformCase.case_no == cases[1].case_no)).scalar_one()
+        for table in (CaseItem, ItemEvent, ScheduledStep):
+            for dependent in s.execute(select(table).where(table.case_id == row.id)).scalars():
+                s.delete(dependent)
+        s.flush()
+        s.delete(row)
+    check = SyncWorker(w).run_once().acknowledged
+    assert not check.ok and check.not_on_platform == (f"{cases[1].case_no}/v1",) and not check.missing_locally
+    assert "省平台没有" in check.message
