@@ -155,6 +155,28 @@ def _check_store(home: Path) -> Check:
     return Check("本窗口数据库", WARN, f"结构版本 {current}，下次启动将自动备份并升级到 {head}")
 
 
+def _check_platform_agreement(home: Path) -> Check:
+    """The last comparison with what the platform acknowledges (the sync worker's, or ``sync verify``)."""
+    import sqlite3
+
+    from counter_app.sync.status import RUNTIME_KEY
+
+    name = "与省平台核对"
+    db = home / "counter.sqlite3"
+    if not db.exists():
+        return Check(name, OK, "尚无办件")
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM settings WHERE key = ?", (RUNTIME_KEY,)).fetchone()
+    finally:
+        conn.close()
+    runtime = json.loads(row[0]) if row and row[0] else {}
+    mismatch = str((runtime or {}).get("mismatch") or "") if isinstance(runtime, dict) else ""
+    if mismatch:
+        return Check(name, FAIL, mismatch)
+    return Check(name, OK, "上次核对一致" if runtime else "尚未与省平台核对（联网同步时自动核对）")
+
+
 def _check_keystore(home: Path) -> list[Check]:
     import secrets
 
@@ -263,7 +285,8 @@ def run_selftest(home: Path | None = None, *, qt: bool = True) -> list[Check]:
     home.mkdir(parents=True, exist_ok=True)
     steps: list[Callable[[], Check | list[Check]]] = [
         _check_resources, lambda: _check_holidays(home), _check_cascades, _check_face_models, _check_migrations,
-        lambda: _check_store(home), lambda: _check_keystore(home), lambda: _check_data_dir(home)]
+        lambda: _check_store(home), lambda: _check_platform_agreement(home), lambda: _check_keystore(home),
+        lambda: _check_data_dir(home)]
     if qt:
         steps.append(_check_qt)
     checks: list[Check] = []

@@ -67,6 +67,11 @@ def test_cases_lost_from_the_wal_tail_are_caught_at_the_next_sync(sync_window, p
         assert len(_audit_actions(w, "sync_mismatch")) == 1
         detail = _audit_actions(w, "sync_mismatch")[0].detail
         assert sorted(detail["missing_locally"]) == sorted(check.missing_locally) and detail["head_differs"]
+        # The installation self-test says it too, and fails.
+        from app.diagnostics import FAIL, run_selftest
+
+        agreement = next(c for c in run_selftest(w.home, qt=False) if c.name == "与省平台核对")
+        assert agreement.status == FAIL and gone[0].case_no in agreement.detail
         again = SyncWorker(w).run_once()
         assert not again.acknowledged.ok and gone[0].case_no in again.status.mismatch
         assert len(_audit_actions(w, "sync_mismatch")) == 1
