@@ -173,6 +173,7 @@ def _cmd_keys_status(args: argparse.Namespace) -> int:
         sealer = window.cases.sealer
         info = {"keystore": window.keystore.kind, "algorithm": window.vault.algorithm,
                 "data_key_ids": window.vault.key_ids, "master_fingerprint": window.vault.master_fingerprint(),
+                "search_key_generation": window.vault.search_generation,
                 "seal_algorithm": sealer.algorithm if sealer else None,
                 "seal_key_id": sealer.key_id if sealer else None,
                 "seal_public_key": sealer.public_key_b64 if sealer else None,
@@ -181,7 +182,8 @@ def _cmd_keys_status(args: argparse.Namespace) -> int:
             _print_json(info)
         else:
             print(f"密钥库：{'系统密钥库' if info['keystore'] == 'keyring' else '文件密钥库（仅限测试/演示）'}")
-            print(f"加密算法：{info['algorithm']}；数据密钥编号：{info['data_key_ids']}；主密钥指纹：{info['master_fingerprint']}")
+            print(f"加密算法：{info['algorithm']}；数据密钥编号：{info['data_key_ids']}；主密钥指纹：{info['master_fingerprint']}；"
+                  f"检索密钥：第{info['search_key_generation']}代")
             print(f"签章：{info['seal_algorithm']}，密钥编号 {info['seal_key_id']}，公钥 {info['seal_public_key']}")
             print(f"恢复密钥：指纹 {info['recovery_key']}" if info["recovery_key"] else
                   "恢复密钥：尚未生成。请执行 counter-app keys recovery-key --pdf 恢复密钥单.pdf，打印后存放于保险柜。")

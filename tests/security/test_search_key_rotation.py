@@ -4,6 +4,7 @@ Child processes are SIGKILLed at five points of the rotation; after each, search
 still finds every case, and the next run completes it."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -120,6 +121,7 @@ def test_search_key_rotation_survives_sigkills_and_retires_the_old_key(used_stor
     r = cli(home, "keys", "rotate", "--search-key")
     assert r.returncode == 0, r.stderr
     assert "继续完成上次中断的检索密钥轮换" in r.stdout
+    assert json.loads(cli(home, "keys", "status", "--json").stdout)["search_key_generation"] >= 1
     print(f"search-key rotation SIGKILLs survived: {killed} of {len(POINTS)}")
     assert _found(home, apps) == expected
     assert cli(home, "case", "list", "--json").stdout == listed
