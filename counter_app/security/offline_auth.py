@@ -13,7 +13,7 @@ import datetime as _dt
 import sqlite3
 from pathlib import Path
 
-from counter_app.cases import Actor
+from counter_app.case_types import Actor
 from counter_app.errors import UserError
 from counter_app.security import passwords
 from counter_app.security.operators import _DUMMY_HASH
