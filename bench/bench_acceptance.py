@@ -150,7 +150,7 @@ def run(report) -> None:
     from ui.acceptance import AcceptanceWidget
     from ui.acceptance.script import AcceptanceScript, Choices, Heartbeat, demo_application, form_values
     from ui.context import AppContext
-    from ui.device_hub import DeviceHub
+    from ui.devices.hub import DeviceHub
     from app.services import open_devices
     from ui.tasks import TaskRunners
 

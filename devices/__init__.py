@@ -9,5 +9,5 @@
   ``health`` the device list; ``threads`` one-thread assertions
 
 A simulator speaks the same bytes or frames as the hardware, so the real drivers run in the demo
-and in tests. The Qt adapter is ``ui.device_hub``.
+and in tests. The Qt adapters are in ``ui/devices/``.
 """

@@ -166,7 +166,7 @@ def attach_services(ctx: AppContext, window, *, start_sync: bool = True) -> None
 
 def _open_devices(ctx: AppContext):
     """The device hub around the composition root's device set (simulated in demo mode)."""
-    from ui.device_hub import DeviceHub
+    from ui.devices.hub import DeviceHub
 
     if ctx.hooks.open_devices is None:
         log.info("没有设备（未提供设备组合）")
@@ -230,7 +230,7 @@ def warm_imports() -> None:
     drivers (NumPy, OpenCV) — so those imports do not stall the GUI thread. Worker thread only;
     it creates no QObject."""
     import counter_app.sync  # noqa: F401
-    import ui.device_hub  # noqa: F401
+    import ui.devices.hub  # noqa: F401
 
 
 def stored_worklist(home: Path, window_no: str):

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # imported for type checkers only, so this module stays impor
     from devices.device_set import DeviceSet
     from counter_app.services import Window
     from ui.applicant_screen import ApplicantScreen
-    from ui.device_hub import DeviceHub
+    from ui.devices.hub import DeviceHub
     from ui.housekeeping import Housekeeping
     from ui.sync_bridge import SyncBridge
     from ui.tasks import TaskRunners

@@ -1,6 +1,6 @@
 """Fixtures of the acceptance tests (imported by ``tests/ui/conftest.py``).
 
-* ``demo_devices`` — the real :class:`ui.device_hub.DeviceHub` in demo mode on the test's context:
+* ``demo_devices`` — the real :class:`ui.devices.hub.DeviceHub` in demo mode on the test's context:
   the simulated SAM module on a pseudo-terminal (real frames through the real driver) and the
   simulated camera replaying scikit-image's astronaut;
 * ``acceptance`` — a factory for an :class:`ui.acceptance.AcceptanceWidget` at 1366×768 with its
@@ -21,7 +21,7 @@ MAX_GAP_MS = 100.0
 @pytest.fixture
 def demo_devices(ctx):
     from app.services import open_devices
-    from ui.device_hub import DeviceHub
+    from ui.devices.hub import DeviceHub
 
     hub = DeviceHub(open_devices(ctx.window.settings, demo=True))
     hub.start()

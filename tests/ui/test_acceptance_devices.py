@@ -120,7 +120,7 @@ def test_reader_failure_is_reported_in_chinese_and_the_next_read_works(acceptanc
 
 
 def test_camera_preview_drops_frames_rather_than_queueing_them(ctx, demo_devices, qtbot):
-    from ui.camera_view import CameraView
+    from ui.devices.camera_view import CameraView
 
     view = CameraView(demo_devices)
     qtbot.addWidget(view)

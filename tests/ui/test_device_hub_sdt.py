@@ -6,7 +6,7 @@ from app.services import open_devices
 from counter_app.config import Settings
 from devices.idcard.card_data import sample_card
 from tests.sdt_reader import Desk, build_library
-from ui.device_hub import DeviceHub
+from ui.devices.hub import DeviceHub
 
 
 def test_hub_reads_cards_through_the_configured_sdt_library(qtbot, tmp_path, monkeypatch):

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, Q
 from ui.acceptance.session import read_attachment, store_attachment
 from ui.acceptance.step import Step, page_layout
 from ui.acceptance.style import ERROR, OK, set_role
-from ui.camera_view import CameraView
-from ui.device_hub import bgr_to_qimage
+from ui.devices.camera_view import CameraView
+from ui.devices.images import bgr_to_qimage
 
 PHOTO_SHOWN = (239, 294)   # 358×441 at two thirds
 

@@ -57,7 +57,7 @@ def render_steps(ctx: Any, out_dir: str | Path) -> list[Path]:
     """Render the nine steps (and the applicant's screen) with demo data; returns the PNG paths."""
     from ui.acceptance.style import ensure_ui_fonts
     from ui.acceptance.widget import AcceptanceWidget
-    from ui.device_hub import DeviceHub
+    from ui.devices.hub import DeviceHub
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

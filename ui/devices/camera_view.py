@@ -1,6 +1,6 @@
 """Live camera preview with the photo guide, automatic capture and a manual shutter.
 
-The frames come from :class:`ui.device_hub.DeviceHub` already judged and drawn on by the capture
+The frames come from :class:`ui.devices.hub.DeviceHub` already judged and drawn on by the capture
 thread (guide oval, face box, capture progress, the hint in Chinese: ``devices.photo.draw_overlay``),
 so the view only paints them. After painting a frame it calls ``hub.frame_done()``: the capture
 thread hands out the next frame only then, so a busy GUI sees fewer, fresh frames instead of a
