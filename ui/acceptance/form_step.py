@@ -15,6 +15,7 @@ from PySide6.QtCore import QRegularExpression, Qt, QTimer
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from counter_app.divisions import guess_division
 from counter_app.masking import mask_id_number
 from counter_app.rules import validate
 from counter_app.scheme import RESERVE_LETTER_STATES, FamilyMode, HouseholdType, MedicalChoice
@@ -85,6 +86,11 @@ ENTER_PASSES_BY = ("applicant.placement_division", "hukou.police_station_divisio
                    "veteran_affairs.bank_account", "veteran_affairs.bank_name")
 
 ADDRESS_FOLLOWERS = ("hukou.target_address", "pension.card_mailing_address")
+# Each division-code field and the name it is recognised from: the code shows as the name is typed
+# (the core fills the same code when the draft is saved; the field must not show its placeholder
+# until the step is reloaded).
+DIVISION_SOURCES = {"applicant.placement_place": "applicant.placement_division",
+                    "hukou.police_station": "hukou.police_station_division"}
 
 
 class FormStep(Step):
@@ -218,6 +224,8 @@ class FormStep(Step):
         self.date_label.setText(f"申请日期：{app.application_date or '提交时自动填写'}")
         self._apply_sections()
         self._address_defaults(self.fs.fields["applicant.current_address"].value(), "")
+        for source in DIVISION_SOURCES:
+            self._division_default(source, "")
         self._refresh_problems()
         if (self._fetched_for != a.id_number and a.id_number and not self.read_only
                 and self._platform_available()):
@@ -295,9 +303,23 @@ class FormStep(Step):
                 f.set_value(address)
         self.commit()
 
+    def _division_default(self, source: str, previous: str) -> None:
+        """Show the code the name points at while the code field is empty or still holds the code of
+        the previous name; a code the clerk typed stays (a name the table does not know is theirs to code)."""
+        f = self.fs.fields[DIVISION_SOURCES[source]]
+        if not f.container.isEnabled():
+            return
+        was = guess_division(previous) or "" if previous else ""
+        if f.value() in ("", was):
+            f.set_value(guess_division(self.fs.fields[source].value()) or "")
+            self.commit()
+
     def _edited(self, path: str) -> None:
         if path == "applicant.current_address":
             self._address_defaults(self.fs.fields[path].value(), self.session.app.applicant.current_address)
+        elif path in DIVISION_SOURCES:
+            section, name = path.split(".")
+            self._division_default(path, getattr(getattr(self.session.app, section), name) or "")
         self.commit()
         self._validate_timer.start()
         if path in self.verified_values:
