@@ -50,6 +50,8 @@ ACTIONS = frozenset({
     "sync_mismatch", "sync_mismatch_cleared",
     # a schema upgrade by an authenticated IT administrator
     "upgrade",
+    # after acceptance: the stamped letter scanned back, the platform asked to invite a rating
+    "followup",
 })
 
 # A keyed MAC over a checkpoint's text; the window passes one built from its vault so that

@@ -306,10 +306,12 @@ def _validate(app: Application, today: _dt.date, for_finalize: bool) -> list[Pro
     # ---- materials (only when finishing) --------------------------------------
     if for_finalize and app.has_item(4) and not app.settlement_letter_scan:
         # 规程 五(四)1: VA "开具《落户介绍信》，并及时扫描上传至省一体化政务服务平台，推送至公安部门";
-        # the police items travel with it or not at all.
-        err("settlement_letter_scan", "required",
-            "户口登记（事项4）须附盖章的《落户介绍信》：请打印落户介绍信，盖章后扫描导入。"
-            "没有它，公安部门的事项4、5不能推送。")
+        # the police items travel with it or not at all. The letter is stamped after it is printed,
+        # so the case may be submitted first and the scan sent after it (``sync.followups``); until
+        # then the platform holds items 4 and 5.
+        warn("settlement_letter_scan", "send_later",
+             "尚未导入盖章的《落户介绍信》扫描件：可以先提交，盖章后在办件详情中回传；"
+             "回传前公安部门的户口登记、身份证申领在省平台待推送。")
     if for_finalize:
         for req in missing_materials(app):
             if req.number == 1:

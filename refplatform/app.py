@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from counter_app.sync import contract as C
 from counter_app.sync import models as M
 from counter_app.sync.models import Role
+from refplatform import followups
 from refplatform.acknowledged import acknowledged
 from refplatform.blobs import OffsetMismatch
 from refplatform.credentials import Caller
@@ -303,6 +304,26 @@ def create_app(store: PlatformStore, *, tick_seconds: float | None = None) -> Fa
               summary="好差评 — a service rating after acceptance or after completion")
     def rating(who: Who, body: M.RatingRequest, idempotency_key: IdempotencyKey):
         res = store.receive_rating(who, idempotency_key, body.model_dump())
+        return JSONResponse(res.body, status_code=res.status,
+                            headers={C.REPLAYED_HEADER: "true"} if res.replayed else {})
+
+    @app.post(P + "/settlement-letters", operation_id="submit_settlement_letter", tags=["window"], status_code=201,
+              response_model=M.SettlementLetterAnswer, response_model_exclude_unset=True,
+              responses={200: {"model": M.SettlementLetterAnswer, "description": "Already received under this key."},
+                         **errors(400, 401, 404, 409, 413, 422)},
+              summary="The stamped 落户介绍信 of a received case, scanned back after acceptance (releases items 4, 5)")
+    def settlement_letter(who: Who, body: M.SettlementLetterSubmission, idempotency_key: IdempotencyKey):
+        res = followups.receive_settlement_letter(store, who, idempotency_key, body.model_dump())
+        return JSONResponse(res.body, status_code=res.status,
+                            headers={C.REPLAYED_HEADER: "true"} if res.replayed else {})
+
+    @app.post(P + "/ratings/invitations", operation_id="request_rating_invitation", tags=["window"], status_code=201,
+              response_model=M.RatingInvitationAnswer, response_model_exclude_unset=True,
+              responses={200: {"model": M.RatingInvitationAnswer, "description": "Already sent under this key."},
+                         **errors(400, 401, 404, 409, 413, 422)},
+              summary="好差评 after completion through the platform's channel: send the applicant the invitation")
+    def rating_invitation(who: Who, body: M.RatingInvitationRequest, idempotency_key: IdempotencyKey):
+        res = followups.receive_rating_invitation(store, who, idempotency_key, body.model_dump())
         return JSONResponse(res.body, status_code=res.status,
                             headers={C.REPLAYED_HEADER: "true"} if res.replayed else {})
 

@@ -127,7 +127,7 @@ def plan_items(business_key: str, items: list[int], received_at: _dt.datetime, s
     return steps
 
 
-LETTER_MISSING = "缺少盖章的《落户介绍信》扫描件：户口登记、居民身份证申领暂不推送公安部门，请窗口补传后重新上报。"
+LETTER_MISSING = "缺少盖章的《落户介绍信》扫描件：户口登记、居民身份证申领暂不推送公安部门，待窗口回传扫描件后推送。"
 
 
 def sms_for_events(case_no: str, events) -> list[dict]:

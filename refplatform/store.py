@@ -45,6 +45,7 @@ from counter_app.scheme import ITEMS
 from counter_app.sync import contract as C
 from counter_app.sync.models import Role
 from refplatform import center as center_views
+from refplatform import followups
 from refplatform.blobs import BlobStore, OffsetMismatch
 from refplatform.credentials import Caller, Enrolment
 from refplatform.departments import LETTER_MISSING, DepartmentClock, plan_items, sms_for_events
@@ -469,6 +470,8 @@ class PlatformStore:
                 for e in s.execute(select(ItemEvent.case_id, ItemEvent.item, ItemEvent.to_status, ItemEvent.at,
                                           ItemEvent.note).where(ItemEvent.case_id.in_(ids)).order_by(ItemEvent.seq)):
                     events_of.setdefault((e.case_id, e.item), []).append(e)
+            notes, channel_ratings = followups.progress_extras(
+                s, ids, {r.id: r.business_key.split("/")[0] for r in rows.values()})
             for bk in business_keys:
                 row = rows.get(bk)
                 if row is None:
@@ -481,8 +484,9 @@ class PlatformStore:
                          for it in items_of.get(row.id, [])]
                 events = sorted((e for it in items_of.get(row.id, []) for e in events_of.get((row.id, it.item), [])),
                                 key=lambda e: e.at)
+                sms = sorted(sms_for_events(bk.split("/")[0], events) + notes.get(row.id, []), key=lambda n: n["at"])
                 out.append({"business_key": bk, "platform_case_id": row.platform_case_id, "items": items,
-                            "notifications": sms_for_events(bk.split("/")[0], events)})
+                            "notifications": sms, "ratings": channel_ratings.get(row.id, [])})
         return {"cases": out, "unknown": unknown, "as_of": iso(self.clock.now())}
 
     # ---- attachments -------------------------------------------------------------------

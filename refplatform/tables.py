@@ -136,3 +136,43 @@ class BundleImport(RefBase):
     credential_label: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[_dt.datetime] = mapped_column(UtcDateTime())
     summary: Mapped[dict] = mapped_column(JSON)
+
+
+# ---- after acceptance (``refplatform.followups``) -------------------------------------------------
+class SettlementLetterRow(RefBase):
+    """The stamped 落户介绍信 of a received case, scanned back after acceptance: releases items 4 and 5."""
+    __tablename__ = "settlement_letters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(32))
+    scanned_at: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[_dt.datetime] = mapped_column(UtcDateTime())
+    pushed_items: Mapped[list] = mapped_column(JSON)
+
+
+class RatingInvitationRow(RefBase):
+    """The platform's rating invitation (SMS) sent at a window's request, once per case and stage."""
+    __tablename__ = "rating_invitations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(8))
+    sent_at: Mapped[_dt.datetime] = mapped_column(UtcDateTime())
+    __table_args__ = (UniqueConstraint("case_id", "stage"),)
+
+
+class ChannelRatingRow(RefBase):
+    """A rating the applicant gave through the platform's own channel (the SMS link, the online hall)."""
+    __tablename__ = "channel_ratings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(8))
+    rated_at: Mapped[_dt.datetime] = mapped_column(UtcDateTime())
+    __table_args__ = (UniqueConstraint("case_id", "stage"),)

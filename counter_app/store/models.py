@@ -236,6 +236,8 @@ class Rating(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[_dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     synced: Mapped[bool] = mapped_column(Boolean, default=False)
+    # window (the applicant screen), or the platform's own channel that collected it (sms / online)
+    channel: Mapped[str] = mapped_column(String(8), default="window", server_default="window")
 
 
 class SigningJob(Base):
@@ -311,3 +313,21 @@ class CorrectionReason(Base):
     at: Mapped[_dt.datetime] = mapped_column(UtcDateTime())
     operator: Mapped[str] = mapped_column(String(64))
     reason_enc: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FollowUp(Base):
+    """Something the window sends the platform about a case it already submitted (``sync.followups``):
+    the stamped 落户介绍信 scanned back after acceptance, the request to invite the applicant to rate.
+    At most one of each kind per case; ``sent_at`` once the platform confirmed it."""
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # settlement_letter / rating_invitation
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the letter's scan
+    requested_at: Mapped[_dt.datetime] = mapped_column(UtcDateTime())
+    requested_by: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[_dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    answer: Mapped[str] = mapped_column(Text, default="")  # the platform's message, or why it refused
+    __table_args__ = (UniqueConstraint("case_id", "kind", name="uq_followup_case_kind"),)

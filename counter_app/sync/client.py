@@ -209,6 +209,22 @@ class PlatformClient:
                                         "reason": reason, "rated_at": rated_at})
         return R.parse_rating_answer(self._json(resp))
 
+    # ---- after acceptance (``followups``) -------------------------------------------------------
+    def submit_settlement_letter(self, idempotency_key: str, *, business_key: str, sha256: str, mime: str,
+                                 scanned_at: str) -> dict:
+        """The stamped 落户介绍信 of a received case (uploaded first as an attachment)."""
+        resp = self._request("POST", "/settlement-letters", headers={C.IDEMPOTENCY_HEADER: idempotency_key},
+                             json_body={"business_key": business_key, "sha256": sha256, "mime": mime,
+                                        "scanned_at": scanned_at})
+        return R.parse_settlement_letter_answer(self._json(resp))
+
+    def request_rating_invitation(self, idempotency_key: str, *, business_key: str, stage: str = "completion",
+                                  channel: str = "sms") -> dict:
+        """Ask the platform to invite the applicant to rate through its own channel."""
+        resp = self._request("POST", "/ratings/invitations", headers={C.IDEMPOTENCY_HEADER: idempotency_key},
+                             json_body={"business_key": business_key, "stage": stage, "channel": channel})
+        return R.parse_rating_invitation_answer(self._json(resp))
+
     # ---- the center: claims, one open case per person, the center's figures -----------------
     def claim(self, platform_id: str) -> dict:
         """Claim an online application for this window. Another window's claim is a

@@ -74,7 +74,9 @@ DATA_SHARING_CHECKS: tuple[str, ...] = ("henan_hukou_before_enlistment", "hukou_
 RATING_STAGES: tuple[str, ...] = ("acceptance", "completion")
 # Messages the platform sends the applicant and reports back (progress answer ``notifications``).
 NOTIFICATION_CHANNELS: tuple[str, ...] = ("sms",)
-NOTIFICATION_KINDS: tuple[str, ...] = ("result", "hukou_result", "card_result")
+NOTIFICATION_KINDS: tuple[str, ...] = ("result", "hukou_result", "card_result", "rating_invite")
+# Where a rating came from: the window's applicant screen, or the platform's own channel.
+RATING_CHANNELS: tuple[str, ...] = ("window", "sms", "online")
 # Attachment roles (``Case.attachments[].role``); settlement_letter = the stamped 落户介绍信 scanned
 # back, without which the platform does not push items 4 and 5 to the police.
 ATTACHMENT_ROLES: tuple[str, ...] = ("material", "photo", "signature", "form_pdf", "signed_form", "settlement_letter")

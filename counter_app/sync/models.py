@@ -301,7 +301,7 @@ class Notification(_Answer):
     at: Timestamp
     channel: Literal["sms"]
     item: ItemNo | None = None
-    kind: Literal["result", "hukou_result", "card_result"]
+    kind: Literal["result", "hukou_result", "card_result", "rating_invite"]
     text: str = Field(min_length=1, max_length=500)
 
 
@@ -311,6 +311,9 @@ class CaseProgress(_Answer):
     items: list[ItemProgress]
     notifications: list[Notification] = Field(default_factory=list,
                                               description="What the platform sent the applicant, oldest first.")
+    ratings: list["ChannelRating"] = Field(default_factory=list,
+                                           description="好差评 the platform collected through its own channel "
+                                                       "(not the window's), oldest first.")
 
 
 class ProgressAnswer(_Answer):
@@ -415,3 +418,53 @@ class CenterReport(_Answer):
 class ClaimAnswer(_Answer):
     platform_id: PlatformId
     claim: Claim | None = Field(description="null after a release")
+
+
+# ---- after acceptance: what the window sends about a case it already submitted -------------------
+# 规程 五(四)1: the 落户介绍信 is stamped after it is printed; scanned back later, it releases the
+# police items the platform held (4, 5). 规程 五(六): "受理及联办事项办结后" the applicant rates again;
+# one who does not come back to the window is asked through the platform's own channel.
+LetterMime = Literal["application/pdf", "image/jpeg", "image/png"]
+RatingLevel = Literal["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+
+
+class SettlementLetterSubmission(_Request):
+    """The stamped 落户介绍信 of a received case, scanned back after acceptance (attachment role
+    ``settlement_letter``; the file itself is uploaded first, ``PUT /attachments/{sha256}``)."""
+    business_key: BusinessKey
+    sha256: Sha256
+    mime: LetterMime
+    scanned_at: Timestamp
+
+
+class SettlementLetterAnswer(_Answer):
+    business_key: BusinessKey
+    sha256: Sha256
+    pushed_items: list[ItemNo] = Field(description="the items this letter released to the police (4, 5)")
+    replayed: bool
+    message: str | None = None
+
+
+class RatingInvitationRequest(_Request):
+    """The window asks the platform to invite the applicant to rate the completed case."""
+    business_key: BusinessKey
+    stage: Literal["completion"]
+    channel: Literal["sms"]
+
+
+class RatingInvitationAnswer(_Answer):
+    invitation_id: int = Field(ge=1)
+    sent_at: Timestamp
+    replayed: bool
+
+
+class ChannelRating(_Answer):
+    """A rating the applicant gave through the platform's channel (the SMS link, the online hall)."""
+    stage: Literal["acceptance", "completion"]
+    level: RatingLevel
+    reason: str | None = Field(None, max_length=500)
+    channel: Literal["sms", "online"]
+    rated_at: Timestamp
+
+
+CaseProgress.model_rebuild()

@@ -18,7 +18,8 @@ from counter_app.security.vault import Vault
 from counter_app.store.models import Notification
 
 CHANNEL_TITLES = {"sms": "短信"}
-KIND_TITLES = {"result": "办理结果", "hukou_result": "户口登记结果", "card_result": "社会保障卡"}
+KIND_TITLES = {"result": "办理结果", "hukou_result": "户口登记结果", "card_result": "社会保障卡",
+               "rating_invite": "办结评价邀请"}
 
 
 @dataclass(frozen=True)

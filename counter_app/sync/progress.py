@@ -20,6 +20,7 @@ from counter_app.lifecycle import CaseState, ItemStatus, item_rank
 from counter_app.statuses import OutboxStatus
 from counter_app.store.models import CaseRow, ItemProgress, OutboxEntry
 from counter_app.sync.client import PlatformClient
+from counter_app.sync.followups import awaiting_channel_rating, store_channel_ratings
 from counter_app.sync.notifications import store_notifications
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def pull_progress(window, client: PlatformClient, *, batch: int = 200) -> Progre
     Each answer has passed ``responses.parse_progress`` before anything of it is applied, so a
     refused answer (``SyncError``) changes nothing; answers of earlier batches stay applied."""
     report = ProgressReport()
-    cases = open_cases(window)
+    cases = open_cases(window) + awaiting_channel_rating(window)
     by_key = {bk: cid for cid, bk in cases}
     keys = list(by_key)
     for i in range(0, len(keys), batch):
@@ -105,6 +106,7 @@ def pull_progress(window, client: PlatformClient, *, batch: int = 200) -> Progre
             report.checked += 1
             report.changed_items += apply_case_progress(window, cid, c["items"])
             store_notifications(window, cid, c.get("notifications") or [])
+            store_channel_ratings(window, cid, c.get("ratings") or [])
     if report.changed_items:
         window.cases.refresh_sla()
     return report

@@ -420,6 +420,22 @@ def parse_rating_answer(body: Any) -> RatingAnswer:
     return body  # type: ignore[return-value]
 
 
+@_answer(model=M.SettlementLetterAnswer)
+def parse_settlement_letter_answer(body: Any) -> dict:
+    """``POST /settlement-letters``."""
+    _obj(body, "")
+    _bool(_req(body, "replayed", ""), "replayed")
+    return body
+
+
+@_answer(model=M.RatingInvitationAnswer)
+def parse_rating_invitation_answer(body: Any) -> dict:
+    """``POST /ratings/invitations``."""
+    _obj(body, "")
+    _int(_req(body, "invitation_id", ""), "invitation_id", lo=1)
+    return body
+
+
 def parse_retry_after(value: str | None, now: _dt.datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date); None when
     it is absent or neither."""

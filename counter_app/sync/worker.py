@@ -44,6 +44,7 @@ from counter_app.statuses import DrainStop
 from counter_app.sync.backoff import RetryPolicy
 from counter_app.sync.client import CredentialsError, PlatformClient, SyncError, TransientError, client_for
 from counter_app.sync.credentials import get_token
+from counter_app.sync.followups import push_followups
 from counter_app.sync.outbox import DrainReport, OutboxDrainer, next_due_at, push_ratings, retry_all_now, utcnow
 from counter_app.sync.progress import ProgressReport, pull_progress
 from counter_app.sync.reconcile import AcknowledgedCheck, check_acknowledged, record_finding
@@ -241,6 +242,7 @@ class SyncWorker:
             pull, self._pull_requested = self._pull_requested or time.monotonic() >= self._next_pull, False
         if pull:
             try:
+                push_followups(self.window, client)   # first: a letter sent now shows in this pull
                 progress = pull_progress(self.window, client)
                 worklist = fetch_worklist(self.window, client)
                 ratings = push_ratings(self.window, client)

@@ -12,39 +12,67 @@ from counter_app.sync.contract import ATTACHMENT_ROLES
 from tests.core.builders import TODAY, complete, valid_application
 from tests.core.helpers import CLERK, finalized_case
 
-# (the source's words, the application, the blocking problem expected at finalize or None)
+# (the source's words, the application, the problem expected at finalize or None)
 ROWS = [
-    ("开具《落户介绍信》，并扫描上传: item 4 without the stamped scan",
-     {"settlement_letter_scan": None}, ("settlement_letter_scan", "required")),
+    ("开具《落户介绍信》，并扫描上传: item 4 without the stamped scan may be sent after the case",
+     {"settlement_letter_scan": None}, ("settlement_letter_scan", "send_later")),
     ("…推送至公安部门: item 4 with the scan", {}, None),
     ("no 户口登记, no letter needed", {"items": [1, 2, 3, 6, 7, 8, 9, 10, 11], "settlement_letter_scan": None}, None),
 ]
 
 
 @pytest.mark.parametrize("words,changes,expected", ROWS, ids=[r[0] for r in ROWS])
-def test_police_items_need_the_stamped_letter(words, changes, expected):
+def test_police_items_wait_for_the_stamped_letter(words, changes, expected):
+    problems = [p for p in validate(app_with(changes), today=TODAY, for_finalize=True)
+                if p.field == "settlement_letter_scan"]
+    assert {(p.field, p.code) for p in problems} == ({expected} if expected else set())
+    assert not any(p.blocking for p in problems)            # stamped after printing: it may follow the case
+    assert all("办件详情中回传" in p.message for p in problems)
+
+
+def app_with(changes):
     app = complete(valid_application())
     for k, v in changes.items():
         setattr(app, k, v)
-    found = {(p.field, p.code) for p in validate(app, today=TODAY, for_finalize=True)
-             if p.blocking and p.field == "settlement_letter_scan"}
-    assert found == ({expected} if expected else set())
+    return app
 
 
-def test_finalize_refuses_item_4_without_the_scan_and_carries_it_as_its_own_role(window):
+def test_finalize_carries_a_letter_scanned_before_it_as_its_own_role(window):
     from app.demo.seed import complete_application
     import random
 
     rec = window.cases.create_draft(valid_application(), CLERK)
     app = complete_application(window, rec.application, random.Random(3))
     scan = app.settlement_letter_scan
-    app.settlement_letter_scan = None
-    with pytest.raises(CaseError, match="落户介绍信"):
-        window.cases.finalize(rec.id, app, CLERK)
-    app.settlement_letter_scan = scan
     window.cases.finalize(rec.id, app, CLERK)
     roles = {(a["role"], a["sha256"]) for a in window.cases.export(rec.id)["attachments"]}
     assert ("settlement_letter", scan) in roles
+
+
+def test_a_case_finalized_without_the_letter_takes_it_back_afterwards_outside_the_seal(window):
+    from app.demo.seed import complete_application
+    import random
+
+    from counter_app.sync.followups import FollowUpError, letter_state, queue_settlement_letter
+
+    rec = window.cases.create_draft(valid_application(), CLERK)
+    app = complete_application(window, rec.application, random.Random(4))
+    app.settlement_letter_scan = None
+    with pytest.raises(FollowUpError, match="尚未提交"):
+        queue_settlement_letter(window, rec.id, b"%PDF-1.7 stamped", "application/pdf", CLERK)
+    window.cases.finalize(rec.id, app, CLERK)
+    sealed = window.cases.export(rec.id)
+    assert letter_state(window, rec.id).text.startswith("未回传")
+    with pytest.raises(FollowUpError, match="PDF、JPEG或PNG"):
+        queue_settlement_letter(window, rec.id, b"GIF89a", "image/gif", CLERK)
+    sha = queue_settlement_letter(window, rec.id, b"%PDF-1.7 stamped letter", "application/pdf", CLERK)
+    assert window.files.get(sha) == b"%PDF-1.7 stamped letter"
+    state = letter_state(window, rec.id)
+    assert (state.sha256, state.sent_at, state.text) == (sha, None, "已回传，等待上报省平台")
+    # the sealed case (its digest, its attachments) is what the applicant signed: unchanged
+    assert window.cases.export(rec.id)["attachments"] == sealed["attachments"]
+    with pytest.raises(FollowUpError, match="已回传过"):
+        queue_settlement_letter(window, rec.id, b"%PDF-1.7 again", "application/pdf", CLERK)
 
 
 def test_the_contract_names_the_role_in_code_and_in_the_document():

@@ -4,7 +4,8 @@ reference platform over real HTTP, for a bounded time with a fixed seed and with
 
 ``schemathesis.toml`` beside this file lists the only allowance: operations whose schema-valid
 requests may still be refused with 422 for rules no JSON Schema can say (a check digit, the content
-digest, an attachment's hash, a reason required for a bad rating; for an upload also 413 when the
+digest, an attachment's hash, a reason required for a bad rating, a follow-up about a case the platform
+does not have, a letter not uploaded yet or a case not finished yet; for an upload also 413 when the
 declared total is over the limit).
 """
 from __future__ import annotations

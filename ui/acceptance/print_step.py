@@ -156,8 +156,8 @@ class PrintStep(Step):
     def blockers(self) -> list[str]:
         if self.session.signed_scan is None:
             return ["请扫描申请人签字后的申请表并导入（F6）。" + ("演示模式可按 F7 模拟扫描。" if self.ctx.demo else "")]
-        if self.session.app.has_item(4) and not self.session.app.settlement_letter_scan:
-            return ["请将《落户介绍信》盖章后扫描导入：没有它，公安部门的户口登记、身份证申领不能推送。"]
+        # The stamped 落户介绍信 may follow the case (办件详情 → 回传落户介绍信): it is not a blocker;
+        # the scan status below says what waits for it.
         return []
 
     def focus_first(self) -> None:
@@ -316,7 +316,8 @@ class PrintStep(Step):
             set_role(self.scan_status, "banner-ok")
         if s.app.has_item(4):
             done = bool(s.app.settlement_letter_scan)
-            self.scan_status.setText(self.scan_status.text() + "\n落户介绍信盖章扫描件：" + ("已导入" if done else "未导入"))
+            self.scan_status.setText(self.scan_status.text() + "\n落户介绍信盖章扫描件：" + (
+                "已导入" if done else "未导入（可提交后在办件详情中回传；回传前公安事项4、5待推送）"))
             if not done:
                 set_role(self.scan_status, "banner-warning")
 
