@@ -35,7 +35,7 @@ from counter_app.lifecycle import EDITABLE_STATES, CaseState
 from counter_app.masking import mask_id_number, mask_name
 from counter_app.security.vault import DecryptionError, Vault
 from counter_app.store.models import (
-    Attachment, CaseAttachment, CaseRow, CaseTransition, Handover, Notification, SigningJob, WorklistEntry,
+    Attachment, CaseAttachment, CaseRow, CaseTransition, FollowUp, Handover, Notification, SigningJob, WorklistEntry,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -151,6 +151,11 @@ def purge_case(window: "Window", case_no: str, *, now: _dt.datetime, actor: Acto
                     shas.add(detail["signature"])
             s.delete(h)
         s.execute(delete(Notification).where(Notification.case_id.in_(ids)))  # texts may name the applicant
+        # The stamped 落户介绍信 scanned back after acceptance names the applicant too.
+        for f in s.execute(select(FollowUp).where(FollowUp.case_id.in_(ids))).scalars().all():
+            if f.sha256:
+                shas.add(f.sha256)
+            s.delete(f)
         s.flush()
         kept = 0
         for sha in sorted(shas):
@@ -230,6 +235,13 @@ def collect_orphans(window: "Window", *, now: _dt.datetime, min_age: _dt.timedel
     with window.sessions() as s:
         keep.update(s.execute(select(CaseAttachment.sha256).join(CaseRow, CaseRow.id == CaseAttachment.case_id)
                               .where(CaseRow.purged_at.is_(None))).scalars())
+        # Files a case refers to outside its sealed attachments: the letter scanned back after
+        # acceptance, and the receiver's signature of a handover (inside its encrypted detail).
+        keep.update(h for h in s.execute(select(FollowUp.sha256).where(FollowUp.sha256.is_not(None))).scalars())
+        for h in s.execute(select(Handover).where(Handover.detail_enc.is_not(None))).scalars():
+            detail = json.loads(window.vault.decrypt(h.detail_enc, Vault.associated_data("handovers", "detail_enc", h.id)))
+            if detail.get("signature"):
+                keep.add(detail["signature"])
     newest = (now - min_age).timestamp()
     deleted = 0
     for path in window.files.root.glob("??/*"):

@@ -8,7 +8,7 @@ import os
 from counter_app.cases import Actor
 from counter_app.lifecycle import CaseState
 from counter_app.security.retention import run_retention
-from tests.security.casework import finalizable, finalize_case
+from tests.security.casework import finalizable, finalize_case, form_pdf
 
 CLERK = Actor("clerk1", "clerk")
 
@@ -63,3 +63,29 @@ def test_orphaned_attachment_files_are_collected_and_referenced_ones_kept(window
     assert report.orphans_deleted == 1
     assert not window.files.exists(orphan) and window.files.exists(fresh)
     assert all(window.files.exists(h) for h in (app.photo, app.signature))
+
+
+def test_files_a_case_refers_to_after_acceptance_are_kept_until_the_case_is_purged(window):
+    """The 落户介绍信 scanned back and a receiver's handover signature live outside the sealed attachments;
+    the orphan sweep keeps them, the purge of their case takes them."""
+    from counter_app.delivery import record_handover
+    from counter_app.lifecycle import ItemStatus
+    from counter_app.security.retention import purge_case
+    from counter_app.sync.followups import queue_settlement_letter
+    from tests.core.helpers import CLERK as CORE_CLERK
+
+    app = finalizable(window, 75)
+    app.items = sorted(set(app.items) | {4, 8})
+    app.settlement_letter_scan = None                       # stamped after printing: scanned back later
+    rec = window.cases.create_draft(app, CORE_CLERK)
+    rec = window.cases.finalize(rec.id, app, CORE_CLERK, form_pdf=form_pdf(app, rec.case_no))
+    letter = queue_settlement_letter(window, rec.id, b"%PDF-1.7 stamped " + os.urandom(64), "application/pdf",
+                                     CORE_CLERK)
+    window.cases.record_item_status(rec.id, 8, ItemStatus.CARD_MAKING)
+    sig = window.cases.put_attachment(b"\x89PNG receiver " + os.urandom(64), "image/png")
+    record_handover(window.cases, rec.id, 8, "pickup", CORE_CLERK, handed_by="人社局", received_by="刘涛", signature=sig)
+    later = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=2)
+    run_retention(window, now=later)
+    assert window.files.exists(letter) and window.files.exists(sig)
+    purge_case(window, rec.case_no, now=later)
+    assert not window.files.exists(letter) and not window.files.exists(sig)
