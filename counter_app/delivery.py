@@ -140,3 +140,30 @@ def handovers(cases, case_id: str) -> list[HandoverRecord]:
                                       detail.get("received_by", ""), detail.get("signature", ""),
                                       detail.get("tracking_no", ""), r.recorded_by))
     return out
+
+
+@dataclass(frozen=True)
+class HandoverCandidate:
+    """An item of the case whose certificate is handed over (4, 5, 8) and whether it can be now."""
+    item: int
+    what: str
+    status: ItemStatus
+    ready: bool          # made, and not handed over yet
+    done: bool           # the handover is recorded (or the card was collected)
+
+
+def handover_candidates(cases, case_id: str) -> list[HandoverCandidate]:
+    """Items 4, 5 and 8 of the case with what the 出件 screen may offer (``record_handover`` checks again)."""
+    with cases.sessions() as s:
+        rows = s.execute(select(ItemProgress).where(ItemProgress.case_id == case_id,
+                                                    ItemProgress.item.in_(list(DELIVERY_ITEMS)))
+                         .order_by(ItemProgress.item)).scalars().all()
+        recorded = set(s.execute(select(Handover.item).where(Handover.case_id == case_id)).scalars())
+    out = []
+    for p in rows:
+        status = ItemStatus(p.status)
+        done = p.item in recorded or status == ItemStatus.COLLECTED
+        mailed_card = p.item == 8 and status == ItemStatus.MAILED
+        out.append(HandoverCandidate(p.item, DELIVERY_ITEMS[p.item], status,
+                                     not done and not mailed_card and status in _READY[p.item], done))
+    return out

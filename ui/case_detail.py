@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.background import submit
+from ui.case_followups import CaseFollowUpsPanel
 from ui.context import AppContext
 from ui.errors import show_error, user_message
 from ui.permissions import allowed
@@ -113,6 +114,7 @@ def load_case_detail(window, case_id: str) -> CaseDetail:
     from counter_app.store.models import CaseRow, ItemStatusEvent
     from counter_app.masking import mask_text
     from counter_app.sync.notifications import CHANNEL_TITLES, KIND_TITLES, sent_messages
+    from counter_app.sync.followups import letter_state
     from counter_app.sync.ratings import rating_offer
 
     rec = window.cases.get(case_id)
@@ -131,6 +133,12 @@ def load_case_detail(window, case_id: str) -> CaseDetail:
         progress.append(ProgressRow(p["item"], item.title if item else str(p["item"]),
                                     item.department.title if item else "", status, p.get("due") or "无时限",
                                     sla, _local(p.get("updated_at")), p.get("note") or ""))
+    letter = letter_state(window, case_id)
+    if letter.needed and not letter.sealed and letter.sent_at is None:
+        # The platform holds the police items until the stamped letter arrives (规程 五(四)1).
+        for row in progress:
+            if row.item in (4, 5) and row.status == ItemStatus.PUSHED.title:
+                row.status, row.note = "待推送（待回传落户介绍信）", letter.text
     if not progress:  # not finalized yet: show the chosen items without status
         for n in app.items:
             item = ITEMS.get(n)
@@ -341,6 +349,10 @@ class CaseDetailPage(QWidget):
         layout.addLayout(top)
         layout.addLayout(grid)
         layout.addWidget(self.message)
+        # After acceptance: the letter scanned back, 出件, the ratings and their channels.
+        self.followups = CaseFollowUpsPanel(ctx)
+        self.followups.changed.connect(self.refresh)
+        layout.addWidget(self.followups)
         layout.addWidget(self.tabs, 1)
 
         self.back_button.clicked.connect(self.back)
@@ -407,6 +419,7 @@ class CaseDetailPage(QWidget):
                 self.timeline.setItem(r, c, QTableWidgetItem(v))
         self.message.setText("")
         self._set_actions(d)
+        self.followups.show_case(d.id)
         self.loaded.emit()
 
     def _set_actions(self, d: CaseDetail | None) -> None:
