@@ -138,7 +138,10 @@ def next_steps(view: CaseView, military_office: str | None = None) -> list[str]:
         steps.append(f"预备役登记：请本人携带兵役登记介绍信{handed}、退出现役证件、居民身份证或军人公民身份号码登记表，"
                      f"前往{office}（县级兵役机关）办理；{RESERVE_PROMISE}。")
     steps.append("各部门办理结果将以短信通知；也可扫描右上角二维码，或在豫事办、河南政务服务网凭办件编号查询办理进度。")
-    steps.append("办理完成后欢迎对本次服务进行评价（好差评）。")
+    # 规程 五(六) "受理及联办事项办结后…好差评": at the window when the applicant comes back, else by the
+    # platform's SMS invitation (``sync.followups``): the promise holds either way.
+    steps.append("全部办结后欢迎对本次服务进行评价（好差评）：来窗口领取证照时可在评价屏上评价；"
+                 "不再来窗口的，省平台将以短信邀请您评价。")
     return steps
 
 

@@ -107,3 +107,10 @@ def test_the_reserve_registration_row_promises_no_date(receipt):
     """规程 五(四)2 "县级兵役机关…应在申请人提出申请1个工作日内完成": the day runs from the applicant's visit."""
     text = stream_text(receipt.pdf)
     assert "1个工作日（自您前往申请起）" in text and "您前往办理后1个工作日内" in text
+
+
+def test_the_rating_promise_names_both_channels(receipt):
+    """规程 五(六) "受理及联办事项办结后…好差评": the receipt promises what the window and the platform now do."""
+    text = stream_text(receipt.pdf)
+    assert "全部办结后欢迎对本次服务进行评价（好差评）" in text
+    assert "来窗口领取证照时可在评价屏上评价" in text and "省平台将以短信邀请您评价" in text
