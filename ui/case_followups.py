@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QGridLayout, QGroupBox, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QGridLayout, QGroupBox, QLabel, QPushButton, QSizePolicy, QWidget
 
 from ui.background import submit
 from ui.context import AppContext
@@ -67,9 +67,11 @@ def load_followups(window, case_id: str) -> FollowUpsView:
         if inv.answer.startswith("省平台拒收"):
             view.invitation = inv.answer
         elif inv.sent_at is None:
-            view.invitation = f"已请省平台发送办结评价邀请（{_local(inv.requested_at)}），等待上报"
-        elif offer == "completion":
-            view.invitation = f"省平台已发送办结评价邀请短信（{_local(inv.sent_at)}），等待申请人评价"
+            if offer == "completion":
+                view.invitation = f"已请省平台发送办结评价邀请（{_local(inv.requested_at)}），等待上报"
+        else:
+            view.invitation = f"省平台已发送办结评价邀请短信（{_local(inv.sent_at)}）" + (
+                "，等待申请人评价" if offer == "completion" else "")
     view.can_invite = offer == "completion" and inv is None
     return view
 
@@ -112,6 +114,8 @@ class CaseFollowUpsPanel(QGroupBox):
             grid.addWidget(button, row, 2)
         grid.addWidget(self.message, 3, 0, 1, 3)
         grid.setColumnStretch(1, 1)
+        # Its lines, not the tables below, decide its height: the tables scroll, these must not be clipped.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.letter_button.clicked.connect(self.import_letter_dialog)
         self.handover_button.clicked.connect(self.open_handover)
         self.invite_button.clicked.connect(self.invite_rating)
