@@ -126,6 +126,30 @@ def cmd_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rate(args: argparse.Namespace) -> int:
+    """The applicant's answer through the platform's own rating channel (the SMS link, the online hall)."""
+    from counter_app.errors import UserError
+    from counter_app.sync.contract import BUSINESS_KEY_RE
+    from refplatform.errors import PlatformError
+    from refplatform.followups import rate_through_channel
+    from refplatform.server import open_store
+
+    if not BUSINESS_KEY_RE.match(args.business_key):
+        raise UserError("业务键应为“办件编号/v版本号”，如 410702-01-20261207-0001-X/v1。")
+    store = open_store(Path(args.data))
+    try:
+        rate_through_channel(store, args.business_key, args.level, args.reason or "", stage=args.stage,
+                             channel=args.channel)
+    except PlatformError as exc:
+        raise UserError(exc.message) from None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        store.close()
+    print(f"已记录申请人通过{'短信' if args.channel == 'sms' else '政务服务网'}的评价：{args.business_key} {args.level}。")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("platform", help="参考省平台服务器（演示与测试用）")
     ps = p.add_subparsers(dest="platform_command", metavar="SUBCOMMAND")
@@ -163,3 +187,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--page-size", type=int, default=100)
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_cases)
+
+    r = ps.add_parser("rate", help="记录申请人通过平台渠道（短信链接、政务服务网）的好差评")
+    r.add_argument("business_key", help="办件编号/v版本号")
+    r.add_argument("level", choices=("非常满意", "满意", "基本满意", "不满意", "非常不满意"))
+    r.add_argument("--reason", help="原因（不满意、非常不满意时必填）")
+    r.add_argument("--stage", choices=("completion", "acceptance"), default="completion")
+    r.add_argument("--channel", choices=("sms", "online"), default="sms")
+    r.add_argument("--data", required=True, help="平台数据目录")
+    r.set_defaults(func=cmd_rate)

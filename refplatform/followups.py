@@ -148,13 +148,13 @@ def rate_through_channel(store, business_key: str, level: str, reason: str = "",
     """The applicant rated through the platform's channel. One rating per case and stage, the
     window's or the channel's, whichever came first (``ValueError`` otherwise)."""
     if level not in RATINGS:
-        raise ValueError(f"unknown rating level {level!r}")
+        raise ValueError("评价等级应为：" + "、".join(RATINGS) + "。")
     if level in RATINGS[3:] and not reason.strip():
-        raise ValueError("a bad rating needs a reason")
+        raise ValueError("选择“不满意”或“非常不满意”时须说明原因。")
     with store.writing() as s:
         row = _case(store, s, None, business_key)
         if _rated(s, row, stage):
-            raise ValueError("already rated at this stage")
+            raise ValueError("该办件的这一环节已经评价过（窗口或平台渠道），每个环节只评价一次。")
         s.add(ChannelRatingRow(case_id=row.id, stage=stage, level=level, reason=reason[:500], channel=channel,
                                rated_at=at or store.clock.now()))
 

@@ -228,16 +228,27 @@ def store_channel_ratings(window, case_id: str, ratings: list[dict]) -> int:
     return new
 
 
+# How long after completion the window keeps asking about a rating given through the platform's
+# channel on the applicant's own initiative (an invited one is asked about until it comes).
+RATING_WINDOW_DAYS = 30
+
+
 def awaiting_channel_rating(window) -> list[tuple[str, str]]:
-    """(case id, business key) of completed cases whose rating invitation went out and whose
-    completion rating has not come back: still asked about, though no longer open."""
+    """(case id, business key) of completed cases without a completion rating that the platform
+    may still collect: invited, or completed within ``RATING_WINDOW_DAYS``. They are no longer
+    open, so progress would not ask about them otherwise."""
+    from sqlalchemy import or_
+
+    since = window.cases.clock() - _dt.timedelta(days=RATING_WINDOW_DAYS)
     with window.sessions() as s:
         rated = select(Rating.case_id).where(Rating.stage == "completion")
-        rows = s.execute(select(FollowUp.case_id, OutboxEntry.business_key)
-                         .join(OutboxEntry, OutboxEntry.case_id == FollowUp.case_id)
-                         .join(CaseRow, CaseRow.id == FollowUp.case_id)
-                         .where(FollowUp.kind == FollowUpKind.RATING_INVITATION.value, FollowUp.sent_at.is_not(None),
-                                CaseRow.state == CaseState.COMPLETED.value, FollowUp.case_id.not_in(rated))).all()
+        invited = select(FollowUp.case_id).where(FollowUp.kind == FollowUpKind.RATING_INVITATION.value,
+                                                 FollowUp.sent_at.is_not(None))
+        rows = s.execute(select(CaseRow.id, OutboxEntry.business_key)
+                         .join(OutboxEntry, OutboxEntry.case_id == CaseRow.id)
+                         .where(CaseRow.state == CaseState.COMPLETED.value, OutboxEntry.status == ACKED,
+                                CaseRow.id.not_in(rated), or_(CaseRow.id.in_(invited), CaseRow.updated_at >= since))
+                         ).all()
         return [(r[0], r[1]) for r in rows]
 
 

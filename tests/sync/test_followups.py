@@ -178,3 +178,24 @@ def test_a_channel_rating_of_an_unknown_channel_is_refused_whole():
                                    "rated_at": "2026-12-07T10:00:00+08:00"}]}], "unknown": []}
     with pytest.raises(MalformedAnswer):
         R.parse_progress(bad)
+
+
+def test_the_platform_operator_records_a_channel_rating_from_the_command_line(sync_window, platform, fast_policy,
+                                                                           capsys):
+    from app.cli import main
+
+    w = sync_window
+    rec, bk = _completed_case(w, platform, fast_policy)
+    data = str(platform.store.data_dir)
+    from counter_app.sync.followups import awaiting_channel_rating
+
+    assert rec.id in {cid for cid, _ in awaiting_channel_rating(w)}    # completed, not rated: still asked about
+    assert main(["platform", "rate", bk, "不满意", "--data", data]) == 2          # a bad rating needs its reason
+    assert "须说明原因" in capsys.readouterr().err
+    assert main(["platform", "rate", bk, "不满意", "--reason", "等候时间长", "--data", data]) == 0
+    assert "已记录申请人通过短信的评价" in capsys.readouterr().out
+    pull_progress(w, _client(platform.url))
+    assert [(r.stage, r.level, r.channel) for r in ratings_of(w, rec.id)] == [("completion", "不满意", "sms")]
+    assert rec.id not in {cid for cid, _ in awaiting_channel_rating(w)}
+    assert main(["platform", "rate", bk, "满意", "--data", data]) == 2
+    assert "已经评价过" in capsys.readouterr().err
