@@ -165,6 +165,18 @@ def queue_settlement_letter(window, case_id: str, data: bytes, mime: str, actor)
     return sha
 
 
+def start_correction(window, case_id: str, actor, reason: str):
+    """``CaseService.start_correction``, carrying a 落户介绍信 scanned back after acceptance into the
+    new version's draft: the new version is sealed with it, so the police items are not held again."""
+    record = window.cases.start_correction(case_id, actor, reason)
+    state = letter_state(window, case_id)
+    if state.sha256 and not record.application.settlement_letter_scan:
+        app = record.application
+        app.settlement_letter_scan = state.sha256
+        record = window.cases.save_draft(record.id, app, actor)
+    return record
+
+
 def request_rating_invitation(window, case_id: str, actor) -> None:
     """Ask the platform to invite the applicant to rate the completed case through its own channel
     (the applicant is not at the window). Refused when the case is not 已办结 or is rated already."""
