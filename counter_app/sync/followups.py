@@ -255,7 +255,7 @@ def awaiting_channel_rating(window) -> list[tuple[str, str]]:
     with window.sessions() as s:
         rated = select(Rating.case_id).where(Rating.stage == "completion")
         invited = select(FollowUp.case_id).where(FollowUp.kind == FollowUpKind.RATING_INVITATION.value,
-                                                 FollowUp.sent_at.is_not(None))
+                                                 FollowUp.sent_at.is_not(None), FollowUp.answer.not_like("省平台拒收%"))
         rows = s.execute(select(CaseRow.id, OutboxEntry.business_key)
                          .join(OutboxEntry, OutboxEntry.case_id == CaseRow.id)
                          .where(CaseRow.state == CaseState.COMPLETED.value, OutboxEntry.status == ACKED,
@@ -291,11 +291,12 @@ def push_followups(window, client) -> int:
                 answer = client.request_rating_invitation(key, business_key=bk, stage="completion", channel="sms")
                 note = ""
         except RejectedError as exc:
+            # Final: resending the same request gets the same refusal. Kept with its reason for the clerk.
             log.warning("回传事项 %s 被平台拒收：%s", fid, exc.code)
             with window.sessions.begin() as s:
                 f = s.get(FollowUp, fid)
                 if f is not None:
-                    f.answer = f"省平台拒收：{exc.message}"
+                    f.sent_at, f.answer = window.cases.clock(), f"省平台拒收：{exc.message}"
             continue
         except SyncError:
             break

@@ -199,3 +199,32 @@ def test_the_platform_operator_records_a_channel_rating_from_the_command_line(sy
     assert rec.id not in {cid for cid, _ in awaiting_channel_rating(w)}
     assert main(["platform", "rate", bk, "满意", "--data", data]) == 2
     assert "已经评价过" in capsys.readouterr().err
+
+
+def test_a_refused_letter_is_kept_with_the_reason_and_not_resent(sync_window, platform, fast_policy):
+    """The platform already holds a letter for the case (brought by an offline bundle, say): its
+    refusal is final, shown to the clerk, and not sent again every round."""
+    import hashlib
+    import uuid
+
+    from refplatform.followups import receive_settlement_letter
+
+    w = sync_window
+    rec, bk = _police_case(w, platform, fast_policy)
+    other = "%PDF-1.7 the same letter, brought another way".encode()
+    sha_other = hashlib.sha256(other).hexdigest()
+    platform.store.put_attachment(w.settings.center_code, sha_other, 0, other, len(other))
+    caller = platform.store.authenticate(TOKEN)
+    receive_settlement_letter(platform.store, caller, str(uuid.uuid4()),
+                              {"business_key": bk, "sha256": sha_other, "mime": "application/pdf",
+                               "scanned_at": "2026-12-07T10:00:00+08:00"})
+    queue_settlement_letter(w, rec.id, STAMPED, "application/pdf", CLERK)
+    assert push_followups(w, _client(platform.url)) == 0
+    state = letter_state(w, rec.id)
+    assert state.sent_at is not None and state.text.startswith("省平台拒收：") and "已回传过" in state.text
+    from sqlalchemy import select
+
+    from counter_app.store.models import FollowUp
+
+    with w.sessions() as s:                                                # nothing left queued: not resent
+        assert s.execute(select(FollowUp.id).where(FollowUp.sent_at.is_(None))).first() is None
