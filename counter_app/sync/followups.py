@@ -32,13 +32,14 @@ from sqlalchemy import select
 from counter_app import audit
 from counter_app.errors import UserError
 from counter_app.lifecycle import CaseState
+from counter_app.statuses import OutboxStatus
 from counter_app.store.models import Attachment, CaseAttachment, CaseRow, FollowUp, OutboxEntry, Rating
 from counter_app.sync import contract as C
 from counter_app.sync.errors import RejectedError, SyncError
 
 log = logging.getLogger(__name__)
 
-ACKED = "acked"
+ACKED = OutboxStatus.ACKED
 LETTER_MIMES = {"application/pdf", "image/jpeg", "image/png"}
 CHANNEL_TITLES = {"window": "窗口申请人屏", "sms": "省平台短信评价", "online": "省政务服务网"}
 STAGE_TITLES = {"acceptance": "受理评价", "completion": "办结评价"}
