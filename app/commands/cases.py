@@ -50,6 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--signature", metavar="PNG", help="领取人签名图片（自取时必填）")
     p.add_argument("--user", required=True, help="登记人账号（密码从环境变量 COUNTER_APP_PASSWORD 或提示输入）")
     p.set_defaults(func=cmd_case_handover)
+    p = case.add_parser("letter", help="回传盖章的落户介绍信扫描件（提交后盖章的，随同步上报，释放公安事项4、5）")
+    p.add_argument("case_no")
+    p.add_argument("--scan", required=True, metavar="FILE", help="扫描件（PDF、JPEG或PNG）")
+    p.add_argument("--user", required=True, help="登记人账号（密码从环境变量 COUNTER_APP_PASSWORD 或提示输入）")
+    p.set_defaults(func=cmd_case_letter)
     p = case.add_parser("list", help="列出办件（脱敏）")
     p.add_argument("--date", help="受理日期 YYYY-MM-DD")
     p.add_argument("--json", action="store_true")
@@ -203,6 +208,40 @@ def cmd_case_handover(args: argparse.Namespace) -> int:
     finally:
         w.close()
     print(f"已登记出件：办件{args.case_no} 事项{h.item}（{DELIVERY_ITEMS[h.item]}），{h.mode.title}。")
+    return 0
+
+
+def cmd_case_letter(args: argparse.Namespace) -> int:
+    """The stamped 落户介绍信 scanned back after the case was submitted (规程 五(四)1); the sync worker sends it."""
+    from counter_app.security import access
+    from counter_app.sync.followups import queue_settlement_letter
+
+    try:
+        data = Path(args.scan).read_bytes()
+    except OSError as exc:
+        raise UserError(f"无法读取扫描件“{args.scan}”：{exc.strerror or exc}。") from None
+    mime = ("application/pdf" if data.startswith(b"%PDF-") else "image/png" if data.startswith(b"\x89PNG")
+            else "image/jpeg" if data.startswith(b"\xff\xd8") else "")
+    if not mime:
+        raise UserError("扫描件应为PDF、JPEG或PNG，请重新扫描。")
+    password = os.environ.get("COUNTER_APP_PASSWORD")
+    if password is None:
+        import getpass
+
+        password = getpass.getpass("密码：")
+    w = _open()
+    try:
+        try:
+            actor = access.authenticate(w, args.user, password)
+        except Exception as exc:  # the access layer raises errors carrying a Chinese message
+            if getattr(exc, "message", None) is None:
+                raise
+            raise UserError(exc.message) from None
+        rec = w.cases.get_by_number(args.case_no)
+        queue_settlement_letter(w, rec.id, data, mime, actor)
+    finally:
+        w.close()
+    print(f"已回传办件{args.case_no}盖章的落户介绍信，将随同步上报省平台，公安事项4、5随即推送。")
     return 0
 
 

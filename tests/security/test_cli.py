@@ -154,3 +154,36 @@ def test_handover_through_the_cli(staffed_window, staff, capsys, monkeypatch, tm
         assert (h.item, h.received_by, h.recorded_by) == (4, "刘涛", "clerk1")
     finally:
         w.close()
+
+
+def test_the_stamped_letter_scanned_back_through_the_cli(staffed_window, staff, capsys, monkeypatch, tmp_path):
+    """"开具《落户介绍信》，并及时扫描上传": the letter stamped after the case was submitted is queued for the platform."""
+    from counter_app.sync.followups import letter_state
+    from tests.security.casework import finalizable, form_pdf
+
+    app = finalizable(staffed_window, 82)
+    app.items = sorted(set(app.items) | {4})
+    app.settlement_letter_scan = None
+    draft = staffed_window.cases.create_draft(app, staff["clerk1"])
+    rec = staffed_window.cases.finalize(draft.id, app, staff["clerk1"], form_pdf=form_pdf(app, draft.case_no))
+    case_no = rec.case_no
+    staffed_window.close()
+    monkeypatch.setenv("COUNTER_APP_PASSWORD", "Window-one-1")
+    bad = tmp_path / "letter.gif"
+    bad.write_bytes(b"GIF89a")
+    code, out = run(capsys, "case", "letter", case_no, "--scan", str(bad), "--user", "clerk1")
+    assert code != 0 and "PDF、JPEG或PNG" in out
+    scan = tmp_path / "letter.pdf"
+    scan.write_bytes(b"%PDF-1.7 stamped letter")
+    code, out = run(capsys, "case", "letter", case_no, "--scan", str(scan), "--user", "clerk1")
+    assert code == 0 and "已回传" in out
+    code, out = run(capsys, "case", "letter", case_no, "--scan", str(scan), "--user", "clerk1")
+    assert code != 0 and "已回传过" in out
+    from counter_app.services import open_window
+
+    w = open_window(staffed_window.home)
+    try:
+        state = letter_state(w, w.cases.get_by_number(case_no).id)
+        assert w.files.get(state.sha256) == b"%PDF-1.7 stamped letter" and state.sent_at is None
+    finally:
+        w.close()
