@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.background import submit
-from counter_app.sync.followups import start_correction
+from counter_app.sync.followups import start_correction_with_letter
 from ui.case_followups import CaseFollowUpsPanel
 from ui.context import AppContext
 from ui.errors import show_error, user_message
@@ -496,7 +496,7 @@ class CaseDetailPage(QWidget):
     def _run_correction(self, reason: str) -> None:
         d = self.detail
         self.message.setText("正在生成更正版本……")
-        submit(self.ctx.tasks.db, start_correction, self.ctx.window, d.id, self.ctx.actor, reason,
+        submit(self.ctx.tasks.db, start_correction_with_letter, self.ctx.window, d.id, self.ctx.actor, reason,
                               on_success=self._correction_made, on_failure=self._correction_failed)
 
     def _correction_made(self, record) -> None:

@@ -166,7 +166,7 @@ def queue_settlement_letter(window, case_id: str, data: bytes, mime: str, actor)
     return sha
 
 
-def start_correction(window, case_id: str, actor, reason: str):
+def start_correction_with_letter(window, case_id: str, actor, reason: str):
     """``CaseService.start_correction``, carrying a 落户介绍信 scanned back after acceptance into the
     new version's draft: the new version is sealed with it, so the police items are not held again."""
     record = window.cases.start_correction(case_id, actor, reason)

@@ -98,14 +98,14 @@ def test_a_correction_carries_the_letter_scanned_back_into_its_sealed_attachment
     from app.demo.seed import complete_application
     import random
 
-    from counter_app.sync.followups import letter_state, queue_settlement_letter, start_correction
+    from counter_app.sync.followups import letter_state, queue_settlement_letter, start_correction_with_letter
 
     rec = window.cases.create_draft(valid_application(), CLERK)
     app = complete_application(window, rec.application, random.Random(6))
     app.settlement_letter_scan = None
     window.cases.finalize(rec.id, app, CLERK)
     sha = queue_settlement_letter(window, rec.id, b"%PDF-1.7 stamped v1", "application/pdf", CLERK)
-    v2 = start_correction(window, rec.id, CLERK, "联系电话登记有误")
+    v2 = start_correction_with_letter(window, rec.id, CLERK, "联系电话登记有误")
     assert v2.version == 2 and v2.application.settlement_letter_scan == sha
     assert window.cases.get(v2.id).application.settlement_letter_scan == sha   # saved with the draft
     assert letter_state(window, v2.id).needed
