@@ -19,6 +19,7 @@ from counter_app.clock import CHINA_TZ
 from counter_app.lifecycle import (
     ITEM_DONE_FOR_SLA, ITEM_FINAL, CaseState, IllegalTransition, ItemStatus, check_item_transition, item_path,
 )
+from counter_app.police_items import POLICE_ITEMS, held_for_letter
 from counter_app.scheme import ITEMS
 from counter_app.store.models import CaseRow, ItemProgress, ItemStatusEvent
 from counter_app.workdays import CARD_MAKING, plan_deadlines, sla_state
@@ -76,8 +77,9 @@ class CaseProgress:
     def mark_acknowledged(self, s: Session, row: CaseRow, actor: Actor = SYSTEM) -> None:
         if CaseState(row.state) == CaseState.QUEUED:
             self._transition(s, row, CaseState.ACKNOWLEDGED, actor, "省平台已接收")
+            held = POLICE_ITEMS if row.id in held_for_letter(s.connection(), [row.id]) else ()
             for p in s.execute(select(ItemProgress).where(ItemProgress.case_id == row.id)).scalars():
-                if p.status == ItemStatus.PENDING_PUSH.value:
+                if p.status == ItemStatus.PENDING_PUSH.value and p.item not in held:
                     s.add(ItemStatusEvent(case_id=row.id, item=p.item, from_status=p.status,
                                           to_status=ItemStatus.PUSHED.value, at=self.clock(), source="platform"))
                     p.status = ItemStatus.PUSHED.value

@@ -138,7 +138,7 @@ def load_case_detail(window, case_id: str) -> CaseDetail:
     if letter.needed and not letter.sealed and letter.sent_at is None:
         # The platform holds the police items until the stamped letter arrives (规程 五(四)1).
         for row in progress:
-            if row.item in (4, 5) and row.status == ItemStatus.PUSHED.title:
+            if row.item in (4, 5) and row.status in (ItemStatus.PENDING_PUSH.title, ItemStatus.PUSHED.title):
                 row.status, row.note = "待推送（待回传落户介绍信）", letter.text
     if not progress:  # not finalized yet: show the chosen items without status
         for n in app.items:

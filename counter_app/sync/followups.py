@@ -305,5 +305,22 @@ def push_followups(window, client) -> int:
             f = s.get(FollowUp, fid)
             if f is not None:
                 f.sent_at, f.answer = window.cases.clock(), note
+        if kind == FollowUpKind.SETTLEMENT_LETTER.value:
+            _police_items_pushed(window, _case_id, answer.get("pushed_items") or ())
         sent += 1
     return sent
+
+
+def _police_items_pushed(window, case_id: str, items) -> None:
+    """The platform pushed the held police items with the letter: they leave 待推送 here too."""
+    from counter_app.lifecycle import ItemStatus
+    from counter_app.police_items import POLICE_ITEMS
+
+    for n in items:
+        if n not in POLICE_ITEMS:
+            continue
+        try:
+            window.cases.record_item_status(case_id, n, ItemStatus.PUSHED, source="platform",
+                                            note="已随盖章的落户介绍信推送公安部门")
+        except UserError as exc:  # the department already reported further: keep what it said
+            log.warning("事项%s推送状态未更新：%s", n, exc.message)

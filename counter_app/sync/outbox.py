@@ -37,6 +37,7 @@ from sqlalchemy import bindparam, select, update
 from counter_app import audit
 from counter_app.store.files import AttachmentCorrupt, AttachmentMissing
 from counter_app.lifecycle import CaseState, ItemStatus
+from counter_app.police_items import POLICE_ITEMS, held_for_letter
 from counter_app.store.models import CaseRow, OutboxEntry
 from counter_app.statuses import DrainStop, OutboxStatus
 from counter_app.sync import contract as C
@@ -500,15 +501,22 @@ def mark_acknowledged_bulk(window, s, case_ids: list[str]) -> dict[str, tuple[st
     conn.execute(CaseTransition.__table__.insert(), [
         {"case_id": cid, "from_state": CaseState.QUEUED.value, "to_state": CaseState.ACKNOWLEDGED.value, "at": now,
          "operator": "system", "reason": mask_text("省平台已接收")} for cid in queued])
-    pending = conn.execute(select(pt.c.case_id, pt.c.item).where(
+    held = held_for_letter(conn, queued)  # their police items stay 待推送 until the stamped letter
+    pending = [r for r in conn.execute(select(pt.c.case_id, pt.c.item).where(
         pt.c.case_id.in_(queued), pt.c.status == ItemStatus.PENDING_PUSH.value).order_by(pt.c.case_id, pt.c.item)).all()
+        if not (r.case_id in held and r.item in POLICE_ITEMS)]
     if pending:
         conn.execute(ItemStatusEvent.__table__.insert(), [
             {"case_id": r.case_id, "item": r.item, "from_status": ItemStatus.PENDING_PUSH.value,
              "to_status": ItemStatus.PUSHED.value, "at": now, "source": "platform", "operator": "", "note": ""}
             for r in pending])
-        conn.execute(pt.update().where(pt.c.case_id.in_(queued), pt.c.status == ItemStatus.PENDING_PUSH.value)
-                     .values(status=ItemStatus.PUSHED.value))
+        still = pt.c.status == ItemStatus.PENDING_PUSH.value
+        free = [cid for cid in queued if cid not in held]
+        if free:
+            conn.execute(pt.update().where(pt.c.case_id.in_(free), still).values(status=ItemStatus.PUSHED.value))
+        if held:
+            conn.execute(pt.update().where(pt.c.case_id.in_(held), pt.c.item.not_in(POLICE_ITEMS), still)
+                         .values(status=ItemStatus.PUSHED.value))
     return info
 
 

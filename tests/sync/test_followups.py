@@ -39,6 +39,33 @@ def _platform_items(platform, bk: str) -> dict[int, dict]:
     return {it["item"]: it for it in platform.store.progress([bk])["cases"][0]["items"]}
 
 
+def _window_items(w, case_id: str) -> dict[int, str]:
+    return {p["item"]: p["status"] for p in w.cases.get(case_id).progress}
+
+
+def test_acknowledging_holds_the_police_items_of_a_case_without_the_letter(sync_window):
+    """The core's acknowledgement and the drainer's set-based one agree: without the stamped letter,
+    items 4 and 5 stay 待推送 while the others are pushed; with it sealed, everything is pushed."""
+    from counter_app.store.models import CaseRow
+    from counter_app.sync.outbox import mark_acknowledged_bulk
+
+    w = sync_window
+    recs = make_cases(w, 8, seed=72, mutate=_without_letter)
+    police = [r for r in recs if {4, 5} <= set(r.application.items)]
+    assert len(police) >= 2
+    with w.sessions.begin() as s:
+        w.cases.mark_acknowledged(s, s.get(CaseRow, police[0].id))
+        mark_acknowledged_bulk(w, s, [police[1].id])
+    for rec in police[:2]:
+        local = _window_items(w, rec.id)
+        assert local[4] == local[5] == "pending_push"
+        assert all(st == "pushed" for n, st in local.items() if n not in (4, 5))
+    sealed = next(r for r in make_cases(w, 4, seed=73) if 4 in r.application.items)
+    with w.sessions.begin() as s:
+        mark_acknowledged_bulk(w, s, [sealed.id])
+    assert set(_window_items(w, sealed.id).values()) == {"pushed"}
+
+
 def _police_case(w, platform, fast_policy):
     rec = next(r for r in make_cases(w, 6, seed=72, mutate=_without_letter) if {4, 5} <= set(r.application.items))
     OutboxDrainer(w, _client(platform.url), policy=fast_policy).drain()
@@ -53,6 +80,10 @@ def test_the_stamped_letter_scanned_back_releases_the_police_items(sync_window, 
     held = _platform_items(platform, bk)
     assert held[4]["status"] == held[5]["status"] == "pending_push"       # held without the letter
     assert letter_state(w, rec.id).text.startswith("未回传")
+    # the window says the same: acknowledged, the other items pushed, the police items still 待推送
+    local = _window_items(w, rec.id)
+    assert local[4] == local[5] == "pending_push"
+    assert all(st != "pending_push" for n, st in local.items() if n not in (4, 5))
 
     sha = queue_settlement_letter(w, rec.id, STAMPED, "application/pdf", CLERK)
     # the sync worker's own round sends it (the same path as the app), before it pulls progress
@@ -63,6 +94,8 @@ def test_the_stamped_letter_scanned_back_releases_the_police_items(sync_window, 
     items = _platform_items(platform, bk)
     assert items[4]["status"] != "pending_push" and items[5]["status"] != "pending_push"
     assert any(ev["status"] == "pushed" and "落户介绍信已回传" in (ev["note"] or "") for ev in items[4]["history"])
+    local = _window_items(w, rec.id)
+    assert local[4] != "pending_push" and local[5] != "pending_push"    # released here too
     platform.clock.advance(3600 * 40)                                      # the police now work on it
     assert _platform_items(platform, bk)[4]["status"] not in ("pending_push", "pushed")
 
