@@ -106,6 +106,11 @@ class DocWriter:
             self.y -= leading
         self.y -= space_after
 
+    def paragraph_height(self, text: str, size: float = 11, leading: float | None = None, indent_em: float = 0) -> float:
+        """Height ``paragraph`` would take for ``text`` (without ``space_after``), e.g. for ``keep_next``."""
+        leading = leading or size * 1.6
+        return len(wrap_text("\u3000" * int(indent_em) + text, size, self.width)) * leading
+
     # ---- tables -------------------------------------------------------------
     def table_height(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, size: float = 9.5,
                      leading: float | None = None, header: bool = True, min_row: float = 0.0) -> float:

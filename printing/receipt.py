@@ -227,8 +227,10 @@ def render_receipt(case: Mapping[str, Any], *, lookup_url: str | None = None, mi
     w.heading("已收材料", size=12, align="left", space_after=4, keep_next=w.table_height(cols, rows, size=9))
     w.table(cols, rows, size=9)
 
-    w.heading("请您注意", size=12, align="left", space_after=4)
-    for i, step in enumerate(next_steps(view, military_office), start=1):
+    steps = next_steps(view, military_office)
+    first = w.paragraph_height(f"1．{steps[0]}", size=10, leading=15) if steps else 0.0
+    w.heading("请您注意", size=12, align="left", space_after=4, keep_next=first)  # never alone at a page foot
+    for i, step in enumerate(steps, start=1):
         w.paragraph(f"{i}．{step}", size=10, leading=15, space_after=2, keep_together=True)
     w.space(8)
 

@@ -114,3 +114,17 @@ def test_the_rating_promise_names_both_channels(receipt):
     text = stream_text(receipt.pdf)
     assert "全部办结后欢迎对本次服务进行评价（好差评）" in text
     assert "来窗口领取证照时可在评价屏上评价" in text and "省平台将以短信邀请您评价" in text
+
+
+@pytest.mark.parametrize("acknowledged", [False, True])
+def test_the_next_steps_heading_never_stands_alone_at_a_page_foot(case, acknowledged):
+    """The acknowledged sample receipt (no provisional mark) fills page 1 down to the 请您注意
+    heading: the heading goes over with its first step."""
+    if acknowledged:
+        case = variant(case, platform={"acknowledged": True, "acknowledged_at": case.get("accepted_at"),
+                                       "receipt": "demo"})
+    pdf = render_receipt(case, lookup_url=URL, printed_at=_dt.datetime(2026, 11, 27, 9, 45)).pdf
+    pages = [stream_text(pdf, i) for i in range(page_count(pdf))]
+    page = next(i for i, text in enumerate(pages) if "请您注意" in text)
+    after = pages[page].split("请您注意", 1)[1]
+    assert after.startswith("1．"), f"page {page + 1} ends with the heading alone"
