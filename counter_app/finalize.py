@@ -97,7 +97,7 @@ class CaseFinalizing:
                     m = self._pending_meta.get(h)
                     if m is None:  # stored by an earlier run of the program: read it back for size and type
                         data = self.files.get(h)
-                        m = (len(data), _sniff_mime(data))
+                        m = (len(data), sniff_mime(data))
                     meta[h] = m
                     new_rows.append({"sha256": h, "size": m[0], "mime": m[1], "created_at": now})
             if new_rows:
@@ -186,7 +186,8 @@ _LATER_EDIT_STATES = {
 _FINALIZE_REASONS = {CaseState.SIGNED: "申请人签字确认", CaseState.QUEUED: "进入上报队列"}
 
 
-def _sniff_mime(data: bytes) -> str:
+def sniff_mime(data: bytes) -> str:
+    """The type of a scan or photo from its first bytes (what the window accepts: JPEG, PNG, PDF)."""
     if data.startswith(b"\xff\xd8"):
         return "image/jpeg"
     if data.startswith(b"\x89PNG"):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import os
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("case_no")
     p.add_argument("--json", action="store_true")
     p.add_argument("--reveal", action="store_true", help="显示完整个人信息（需授权，记入审计）")
-    p.add_argument("--user", default=os.environ.get("COUNTER_APP_OPERATOR", ""))
+    _operator_args(p)
     p.set_defaults(func=cmd_case_show)
     p = case.add_parser("handover", help="登记出件：事项4、5、8的证照邮寄或申请人自取")
     p.add_argument("case_no")
@@ -48,12 +47,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tracking-no", default="", help="邮件单号（邮寄时必填）")
     p.add_argument("--received-by", default="", help="领取人（自取时必填）")
     p.add_argument("--signature", metavar="PNG", help="领取人签名图片（自取时必填）")
-    p.add_argument("--user", required=True, help="登记人账号（密码从环境变量 COUNTER_APP_PASSWORD 或提示输入）")
+    _operator_args(p)
     p.set_defaults(func=cmd_case_handover)
     p = case.add_parser("letter", help="回传盖章的落户介绍信扫描件（提交后盖章的，随同步上报，释放公安事项4、5）")
     p.add_argument("case_no")
     p.add_argument("--scan", required=True, metavar="FILE", help="扫描件（PDF、JPEG或PNG）")
-    p.add_argument("--user", required=True, help="登记人账号（密码从环境变量 COUNTER_APP_PASSWORD 或提示输入）")
+    _operator_args(p)
     p.set_defaults(func=cmd_case_letter)
     p = case.add_parser("list", help="列出办件（脱敏）")
     p.add_argument("--date", help="受理日期 YYYY-MM-DD")
@@ -178,7 +177,7 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 def cmd_case_handover(args: argparse.Namespace) -> int:
     """出件 (规程 五(五)): who handed the certificate over, when, and the tracking number or the receiver's signature."""
     from counter_app.delivery import DELIVERY_ITEMS, record_handover
-    from counter_app.security import access
+    from counter_app.security.roles import Permission
 
     signature = b""
     if args.signature:
@@ -188,19 +187,9 @@ def cmd_case_handover(args: argparse.Namespace) -> int:
             raise UserError(f"无法读取签名图片“{args.signature}”：{exc.strerror or exc}。") from None
         if not signature.startswith(b"\x89PNG"):
             raise UserError("签名图片应为PNG（签名板导出的图片）。")
-    password = os.environ.get("COUNTER_APP_PASSWORD")
-    if password is None:
-        import getpass
-
-        password = getpass.getpass("密码：")
     w = _open()
     try:
-        try:
-            actor = access.authenticate(w, args.user, password)
-        except Exception as exc:  # the access layer raises errors carrying a Chinese message
-            if getattr(exc, "message", None) is None:
-                raise
-            raise UserError(exc.message) from None
+        actor = _operator(w, args, Permission.HANDLE_CASE)
         rec = w.cases.get_by_number(args.case_no)
         sig = w.cases.put_attachment(signature, "image/png") if signature else ""
         h = record_handover(w.cases, rec.id, args.item, args.mode, actor, handed_by=args.handed_by,
@@ -213,30 +202,20 @@ def cmd_case_handover(args: argparse.Namespace) -> int:
 
 def cmd_case_letter(args: argparse.Namespace) -> int:
     """The stamped 落户介绍信 scanned back after the case was submitted (规程 五(四)1); the sync worker sends it."""
-    from counter_app.security import access
+    from counter_app.finalize import sniff_mime
+    from counter_app.security.roles import Permission
     from counter_app.sync.followups import queue_settlement_letter
 
     try:
         data = Path(args.scan).read_bytes()
     except OSError as exc:
         raise UserError(f"无法读取扫描件“{args.scan}”：{exc.strerror or exc}。") from None
-    mime = ("application/pdf" if data.startswith(b"%PDF-") else "image/png" if data.startswith(b"\x89PNG")
-            else "image/jpeg" if data.startswith(b"\xff\xd8") else "")
-    if not mime:
+    mime = sniff_mime(data)
+    if mime == "application/octet-stream":
         raise UserError("扫描件应为PDF、JPEG或PNG，请重新扫描。")
-    password = os.environ.get("COUNTER_APP_PASSWORD")
-    if password is None:
-        import getpass
-
-        password = getpass.getpass("密码：")
     w = _open()
     try:
-        try:
-            actor = access.authenticate(w, args.user, password)
-        except Exception as exc:  # the access layer raises errors carrying a Chinese message
-            if getattr(exc, "message", None) is None:
-                raise
-            raise UserError(exc.message) from None
+        actor = _operator(w, args, Permission.HANDLE_CASE)
         rec = w.cases.get_by_number(args.case_no)
         queue_settlement_letter(w, rec.id, data, mime, actor)
     finally:
@@ -247,22 +226,11 @@ def cmd_case_letter(args: argparse.Namespace) -> int:
 
 def _reveal(w: Any, args: argparse.Namespace) -> dict:
     from counter_app.security import access
+    from counter_app.security.roles import Permission
 
     if not args.user:
-        raise UserError("查看完整个人信息须以授权账号登录：请加 --user 用户名（密码从环境变量 COUNTER_APP_PASSWORD 或提示输入）。")
-    password = os.environ.get("COUNTER_APP_PASSWORD")
-    if password is None:
-        import getpass
-
-        password = getpass.getpass("密码：")
-    try:
-        actor = access.authenticate(w, args.user, password)
-        return access.reveal_case(w, actor, args.case_no)
-    except Exception as exc:  # the access layer raises errors carrying a Chinese message
-        msg = getattr(exc, "message", None)
-        if msg is None:
-            raise
-        raise UserError(msg) from None
+        raise UserError("查看完整个人信息须以授权账号登录：请加 --user 用户名（密码在提示时输入，或用 --password-stdin 从标准输入读取）。")
+    return access.reveal_case(w, _operator(w, args, Permission.REVEAL), args.case_no)
 
 
 def _print_case_text(data: dict) -> None:

@@ -90,7 +90,7 @@ def authenticate_operator(window, args, permission, *, installer_ok: bool = Fals
 
     ``installer_ok``: on a fresh install with no IT administrator yet, set-up commands run as the
     installer (audited as such), so a window can be configured before accounts exist."""
-    from counter_app.cases import Actor, CaseError
+    from counter_app.case_types import Actor
     from counter_app.security import access
     from counter_app.security.operators import INSTALLER
 
@@ -101,12 +101,8 @@ def authenticate_operator(window, args, permission, *, installer_ok: bool = Fals
     if not username:
         raise UserError("此命令会修改数据或设置，须以有权限的工作人员账户执行：请加 --user 用户名"
                         "（密码在提示时输入，或用 --password-stdin 从标准输入读取）。")
-    password = _password(args, username)
-    try:
-        actor = directory.authenticate(username, password)
-        access.require(actor, permission)
-    except CaseError as exc:
-        raise UserError(exc.message) from None
+    actor = directory.authenticate(username, _password(args, username))  # refusals are UserErrors
+    access.require(actor, permission)
     return Actor(actor.username, actor.role)
 
 

@@ -139,7 +139,7 @@ def test_handover_through_the_cli(staffed_window, staff, capsys, monkeypatch, tm
     staffed_window.close()
     sig = tmp_path / "sig.png"
     sig.write_bytes(signature_png(3))
-    monkeypatch.setenv("COUNTER_APP_PASSWORD", "Window-one-1")
+    monkeypatch.setenv("COUNTER_APP_OPERATOR_PASSWORD", "Window-one-1")
     args = ["case", "handover", case_no, "--item", "4", "--mode", "pickup", "--handed-by", "北站派出所 张警官",
             "--user", "clerk1"]
     code, out = run(capsys, *args)
@@ -168,7 +168,7 @@ def test_the_stamped_letter_scanned_back_through_the_cli(staffed_window, staff, 
     rec = staffed_window.cases.finalize(draft.id, app, staff["clerk1"], form_pdf=form_pdf(app, draft.case_no))
     case_no = rec.case_no
     staffed_window.close()
-    monkeypatch.setenv("COUNTER_APP_PASSWORD", "Window-one-1")
+    monkeypatch.setenv("COUNTER_APP_OPERATOR_PASSWORD", "Window-one-1")
     bad = tmp_path / "letter.gif"
     bad.write_bytes(b"GIF89a")
     code, out = run(capsys, "case", "letter", case_no, "--scan", str(bad), "--user", "clerk1")
@@ -185,5 +185,37 @@ def test_the_stamped_letter_scanned_back_through_the_cli(staffed_window, staff, 
     try:
         state = letter_state(w, w.cases.get_by_number(case_no).id)
         assert w.files.get(state.sha256) == b"%PDF-1.7 stamped letter" and state.sent_at is None
+    finally:
+        w.close()
+
+
+def test_case_show_reveal_needs_a_supervisor_and_is_audited(staffed_window, staff, capsys, monkeypatch):
+    """`case show --reveal`: the full name only for a supervisor who logs in (the same login as every
+    command that changes data: --user, the password from a prompt, standard input or the environment)."""
+    from tests.security.casework import finalize_case
+
+    rec, _, _ = finalize_case(staffed_window, 82, actor=staff["clerk1"])
+    name, case_no = rec.application.applicant.name, rec.case_no
+    staffed_window.close()
+    code, out = run(capsys, "case", "show", case_no)
+    assert code == 0 and name not in out                                   # masked without a login
+    code, out = run(capsys, "case", "show", case_no, "--reveal")
+    assert code == 2 and "--user" in out
+    code, out = run(capsys, "case", "show", case_no, "--reveal", "--user", "clerk1", "--password-stdin",
+                    stdin="Window-one-1\n", monkeypatch=monkeypatch)
+    assert code == 2 and name not in out                                   # a clerk may not reveal
+    code, out = run(capsys, "case", "show", case_no, "--reveal", "--json", "--user", "sup1", "--password-stdin",
+                    stdin="Review-one-1\n", monkeypatch=monkeypatch)
+    assert code == 0 and json.loads(out)["application"]["applicant"]["name"] == name
+    from counter_app.services import open_window
+
+    w = open_window(staffed_window.home)
+    try:
+        with w.sessions() as s:
+            from sqlalchemy import select
+
+            from counter_app.store.models import AuditEntry
+            actions = [(e.action, e.operator) for e in s.execute(select(AuditEntry)).scalars()]
+        assert ("reveal", "sup1") in actions
     finally:
         w.close()
