@@ -83,6 +83,10 @@ class IdleWatch(QObject):
             self._timer.start()
 
     @property
+    def installed(self) -> bool:
+        return self._installed_on is not None
+
+    @property
     def active(self) -> bool:
         return self._timer.isActive()
 

@@ -20,7 +20,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget,
@@ -210,7 +210,11 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self.worklist.open_online.connect(self.open_online_application)
         self.worklist.open_case.connect(self.open_case)
         self.worklist.new_walk_in.connect(self.start_walk_in)
-        self.idle.install(QApplication.instance())
+        # The idle lock's filter sees every event of the application from Python, and wrapping each
+        # object it sees builds Python types (and their enums) the first page never needs, ~5 ms
+        # at the first events: installed on the next turn of the event loop, once the first page
+        # is up, it does not hold that page up. Idle minutes then count from a few ms later.
+        QTimer.singleShot(0, self._watch_idle)
         if self.may_handle:
             self.show_worklist()
         if self._services:
@@ -218,6 +222,12 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         else:
             self._apply_permissions()
         self.session_started.emit()
+
+    @Slot()
+    def _watch_idle(self) -> None:
+        """Start the idle lock's count for the session (scheduled by :meth:`start_session`)."""
+        if self.in_session and not self.idle.installed:
+            self.idle.install(QApplication.instance())
 
     @property
     def detail(self):
