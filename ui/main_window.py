@@ -21,9 +21,9 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget,
+    QApplication, QLabel, QMainWindow, QStackedWidget, QWidget,
 )
 
 from ui.acceptance_routing import AcceptanceRouting
@@ -37,7 +37,9 @@ from ui.shell_jobs import confirm_recovered, record_lock, recovered_case_numbers
 from ui.shortcuts import shortcut
 from ui.status_bar import CounterStatusBar
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # not imported at start: their Qt types (with their enums) are built when first used
+    from PySide6.QtGui import QCloseEvent
+
     from ui.acceptance import AcceptanceWidget
 
 log = logging.getLogger(__name__)
@@ -500,6 +502,8 @@ class MainWindow(QMainWindow, AcceptanceRouting):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         if self.acceptance is not None and not self._closing_confirmed:
+            from PySide6.QtWidgets import QMessageBox
+
             event.ignore()
             box = QMessageBox(QMessageBox.Icon.Question, "退出程序",
                               "正在受理的办件尚未提交。已填写的内容已保存为草稿，下次可在工作台继续办理。\n确定要退出吗？",
@@ -526,6 +530,8 @@ class MainWindow(QMainWindow, AcceptanceRouting):
 
     @Slot(object)
     def _close_answered(self, button) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         if button is self._close_box.button(QMessageBox.StandardButton.Yes):
             self._closing_confirmed = True
             self.close()
