@@ -89,7 +89,9 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self._peripherals = False
         self._enabled_before_lock: dict = {}
         self.acceptance_host = None
-        self.lock_screen: LockScreen | None = None  # built below; pages may change before it exists
+        self._lock_screen: LockScreen | None = None  # built at the first lock (:attr:`lock_screen`)
+        self._unlock_with = None  # the operator session's unlock, handed to the lock screen
+        self._built = False  # pages may change before the constructor is through
         self._pages: list[QWidget] = []
         self._last_auto_refresh = 0.0
         self._pull_shown = None  # the platform pull (SyncStatus.pulled_at) the worklist last reloaded for
@@ -111,9 +113,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self._build_menus()
         self._apply_permissions()
 
-        self.lock_screen = LockScreen(ctx, self)
-        self.lock_screen.unlocked.connect(self._unlocked)
-        self.lock_screen.logout_requested.connect(self.logout)
+        self._built = True
         minutes_ms = max(1, self.settings.idle_lock_minutes) * 60_000
         self.idle = IdleWatch(idle_timeout_ms if idle_timeout_ms is not None else minutes_ms, self)
         self.idle.enabled = idle_timeout_ms is not None or self.settings.idle_lock_minutes > 0
@@ -269,7 +269,9 @@ class MainWindow(QMainWindow, AcceptanceRouting):
             self._pages.append(self.settings_page)
             self.stack.addWidget(self.settings_page)
         self._apply_permissions()
-        self.lock_screen.set_unlock(self.session.unlock if self.session is not None else None)
+        self._unlock_with = self.session.unlock if self.session is not None else None
+        if self._lock_screen is not None:
+            self._lock_screen.set_unlock(self._unlock_with)
         if self.may_handle:
             if self.worklist.waiting_for_services:
                 self.worklist.refresh()  # asked for (and the stored list shown) while the services opened
@@ -295,7 +297,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self.ctx.actor = None
         self.status.set_operator("")
         self.welcome.setText("请登录")
-        if self.lock_screen.locked:
+        if self.locked:
             self.lock_screen.hide()
             self.menuBar().setEnabled(True)
             self.stack.setEnabled(True)
@@ -329,7 +331,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
 
     @property
     def locked_or_starting(self) -> bool:
-        return self.lock_screen is None or self.lock_screen.locked
+        return not self._built or self.locked
 
     # ---- session -------------------------------------------------------------------------------
     def _open_session(self):
@@ -431,7 +433,17 @@ class MainWindow(QMainWindow, AcceptanceRouting):
     # ---- lock and logout ------------------------------------------------------------------------------
     @property
     def locked(self) -> bool:
-        return self.lock_screen.locked
+        return self._lock_screen is not None and self._lock_screen.locked
+
+    @property
+    def lock_screen(self) -> LockScreen:
+        """The cover shown while locked, built at the first lock: a hidden child built with the
+        window would still be styled (polished) with it before the first page shows."""
+        if self._lock_screen is None:
+            self._lock_screen = LockScreen(self.ctx, self, unlock=self._unlock_with)
+            self._lock_screen.unlocked.connect(self._unlocked)
+            self._lock_screen.logout_requested.connect(self.logout)
+        return self._lock_screen
 
     @Slot()
     def lock(self) -> None:

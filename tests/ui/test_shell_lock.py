@@ -98,3 +98,13 @@ def test_the_idle_count_starts_with_the_session(ctx, demo_window, operators, mai
     qtbot.waitUntil(lambda: main.idle.installed and main.idle.active, timeout=5000)
     main.logout()
     assert not main.idle.installed and not main.idle.active
+
+
+def test_the_cover_is_built_at_the_first_lock(ctx, demo_window, operators, main_window, qtbot):
+    from ui.lock_screen import LockScreen
+
+    main = main_window(operators["clerk01"], open_session=True)
+    assert main.findChildren(LockScreen) == [] and not main.locked  # nothing to style before the first page
+    main.lock()
+    assert main.findChildren(LockScreen) == [main.lock_screen] and main.locked
+    assert main.lock_screen.geometry() == main.rect() and main.lock_screen.isVisible()
