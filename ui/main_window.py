@@ -216,7 +216,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         # object it sees builds Python types (and their enums) the first page never needs, ~5 ms
         # at the first events: installed on the next turn of the event loop, once the first page
         # is up, it does not hold that page up. Idle minutes then count from a few ms later.
-        QTimer.singleShot(0, self._watch_idle)
+        QTimer.singleShot(0, self, self._watch_idle)  # not called once the window is gone
         if self.may_handle:
             self.show_worklist()
         if self._services:
