@@ -169,6 +169,12 @@ def parse_settings(data: Any, *, strict: bool = True) -> dict[str, Any]:
     return out
 
 
+def needs_first_run(home: Path) -> bool:
+    """True until this data directory has been configured (wizard or ``configure --from``).
+    Here, beside the settings, so the GUI's start asks it without importing the site tools."""
+    return not (Path(home) / "config.toml").exists()
+
+
 def load_settings(path: Path) -> Settings:
     settings = Settings(path=path)
     if path.exists():

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from counter_app.config import SPEC_BY_NAME, ConfigError, coerce, load_settings
+from counter_app.config import SPEC_BY_NAME, ConfigError, coerce, load_settings, needs_first_run  # noqa: F401 - re-exported
 from counter_app.printers import DOC_TYPES, SETTING_PREFIX, write_printer_map
 
 # (section, key in site.toml, setting name in config.toml, required)
@@ -265,11 +265,6 @@ def store_platform_credential(keystore, token: str) -> None:
     from counter_app.sync.credentials import KEY_NAME as PLATFORM_CREDENTIAL_NAME
 
     keystore.set(PLATFORM_CREDENTIAL_NAME, token.encode("utf-8"))
-
-
-def needs_first_run(home: Path) -> bool:
-    """True until this data directory has been configured (wizard or ``configure --from``)."""
-    return not (Path(home) / "config.toml").exists()
 
 
 def current_site(home: Path) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, Qt, QTranslator, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 import ui.pyside_fixes  # noqa: F401 - must run before any signal is emitted (see the module)
 from ui.context import AppContext, AppHooks
@@ -199,6 +199,8 @@ def close_context(ctx: AppContext) -> None:
 
 
 def show_startup_error(message: str, parent=None) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE, message, QMessageBox.StandardButton.Ok, parent)
     box.setInformativeText("请把这段提示告诉技术人员（运维）；处理后重新打开本程序。")
     box.exec()
@@ -250,7 +252,7 @@ def startup_settings(home: Path):
 
 
 def first_run_needed(home: Path) -> bool:
-    from counter_app.site_config import needs_first_run
+    from counter_app.config import needs_first_run
 
     return needs_first_run(home)
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where a box is shown: its type (and enums) is not built at start
+    from PySide6.QtWidgets import QMessageBox, QWidget
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,8 @@ def _has_cjk(text: str) -> bool:
 
 def show_error(parent: QWidget | None, exc: BaseException | str, doing: str = "操作") -> QMessageBox:
     """A non-blocking warning box (``open()``, not ``exec()``): the GUI keeps running."""
+    from PySide6.QtWidgets import QMessageBox
+
     text = exc if isinstance(exc, str) else user_message(exc, doing)
     box = QMessageBox(QMessageBox.Icon.Warning, "提示", text, QMessageBox.StandardButton.Ok, parent)
     box.setObjectName("errorBox")
@@ -55,6 +60,8 @@ def show_error(parent: QWidget | None, exc: BaseException | str, doing: str = "�
 
 
 def show_info(parent: QWidget | None, text: str, title: str = "提示") -> QMessageBox:
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setObjectName("infoBox")
     box.open()

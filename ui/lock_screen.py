@@ -14,9 +14,9 @@ Thread contract: GUI thread only.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ui.background import submit
@@ -24,11 +24,26 @@ from ui.context import AppContext
 from ui.errors import user_message
 from ui.login_dialog import default_authenticate, role_title
 
-_ACTIVITY = frozenset({
-    QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick,
-    QEvent.Type.MouseMove, QEvent.Type.Wheel, QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate,
-    QEvent.Type.TabletPress, QEvent.Type.ShortcutOverride,
-})
+if TYPE_CHECKING:
+    from PySide6.QtCore import QEvent
+
+
+def _activity() -> frozenset:
+    """The input events that count as activity; built at the first event seen (not at import:
+    QEvent's type, with its ~180-member enum, is not needed before the first page is up)."""
+    global _ACTIVITY
+    if _ACTIVITY is None:
+        from PySide6.QtCore import QEvent
+
+        _ACTIVITY = frozenset({
+            QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick,
+            QEvent.Type.MouseMove, QEvent.Type.Wheel, QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate,
+            QEvent.Type.TabletPress, QEvent.Type.ShortcutOverride,
+        })
+    return _ACTIVITY
+
+
+_ACTIVITY: frozenset | None = None
 
 
 class IdleWatch(QObject):
@@ -83,11 +98,15 @@ class IdleWatch(QObject):
             self._timer.start()
 
     @property
+    def installed(self) -> bool:
+        return self._installed_on is not None
+
+    @property
     def active(self) -> bool:
         return self._timer.isActive()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        if event.type() in _ACTIVITY and self._timer.isActive():
+        if event.type() in _activity() and self._timer.isActive():
             self._timer.start()  # restart from zero
         return False
 
@@ -150,14 +169,25 @@ class LockScreen(QWidget):
         outer.addStretch(1)
         outer.addWidget(inner, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
-        parent.installEventFilter(self)
         self.hide()
 
     def set_unlock(self, unlock: Callable[[str], object] | None) -> None:
         """The operator session's unlock (None: authenticate the operator again)."""
         self._unlock = unlock
 
+    # The cover follows the window's size only while it is shown: a filter on the main window
+    # the rest of the time would take every one of its events through Python.
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.parentWidget().installEventFilter(self)
+        super().showEvent(event)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.parentWidget().removeEventFilter(self)
+        super().hideEvent(event)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        from PySide6.QtCore import QEvent
+
         if watched is self.parentWidget() and event.type() == QEvent.Type.Resize and self.isVisible():
             self.setGeometry(self.parentWidget().rect())
         return False

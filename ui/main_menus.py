@@ -26,7 +26,9 @@ SHORTCUT_HELP = (
 def add_action(w: "MainWindow", menu, text: str, slot, shortcut: str | QKeySequence | None = None, *,
                name: str = "", enabled: bool = True) -> QAction:
     """A menu action whose shortcut works even while the menu bar is hidden (window-wide)."""
-    action = QAction(text, w)
+    # QAction(text, parent) would build QIcon's type (a 151-member enum) while resolving the overload
+    action = QAction(w)
+    action.setText(text)
     if shortcut:
         action.setShortcut(QKeySequence(shortcut))
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)

@@ -20,10 +20,10 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget,
+    QApplication, QLabel, QMainWindow, QStackedWidget, QWidget,
 )
 
 from ui.acceptance_routing import AcceptanceRouting
@@ -37,7 +37,9 @@ from ui.shell_jobs import confirm_recovered, record_lock, recovered_case_numbers
 from ui.shortcuts import shortcut
 from ui.status_bar import CounterStatusBar
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # not imported at start: their Qt types (with their enums) are built when first used
+    from PySide6.QtGui import QCloseEvent
+
     from ui.acceptance import AcceptanceWidget
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,9 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self._peripherals = False
         self._enabled_before_lock: dict = {}
         self.acceptance_host = None
-        self.lock_screen: LockScreen | None = None  # built below; pages may change before it exists
+        self._lock_screen: LockScreen | None = None  # built at the first lock (:attr:`lock_screen`)
+        self._unlock_with = None  # the operator session's unlock, handed to the lock screen
+        self._built = False  # pages may change before the constructor is through
         self._pages: list[QWidget] = []
         self._last_auto_refresh = 0.0
         self._pull_shown = None  # the platform pull (SyncStatus.pulled_at) the worklist last reloaded for
@@ -109,9 +113,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self._build_menus()
         self._apply_permissions()
 
-        self.lock_screen = LockScreen(ctx, self)
-        self.lock_screen.unlocked.connect(self._unlocked)
-        self.lock_screen.logout_requested.connect(self.logout)
+        self._built = True
         minutes_ms = max(1, self.settings.idle_lock_minutes) * 60_000
         self.idle = IdleWatch(idle_timeout_ms if idle_timeout_ms is not None else minutes_ms, self)
         self.idle.enabled = idle_timeout_ms is not None or self.settings.idle_lock_minutes > 0
@@ -210,7 +212,11 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self.worklist.open_online.connect(self.open_online_application)
         self.worklist.open_case.connect(self.open_case)
         self.worklist.new_walk_in.connect(self.start_walk_in)
-        self.idle.install(QApplication.instance())
+        # The idle lock's filter sees every event of the application from Python, and wrapping each
+        # object it sees builds Python types (and their enums) the first page never needs, ~5 ms
+        # at the first events: installed on the next turn of the event loop, once the first page
+        # is up, it does not hold that page up. Idle minutes then count from a few ms later.
+        QTimer.singleShot(0, self, self._watch_idle)  # not called once the window is gone
         if self.may_handle:
             self.show_worklist()
         if self._services:
@@ -218,6 +224,12 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         else:
             self._apply_permissions()
         self.session_started.emit()
+
+    @Slot()
+    def _watch_idle(self) -> None:
+        """Start the idle lock's count for the session (scheduled by :meth:`start_session`)."""
+        if self.in_session and not self.idle.installed:
+            self.idle.install(QApplication.instance())
 
     @property
     def detail(self):
@@ -257,7 +269,9 @@ class MainWindow(QMainWindow, AcceptanceRouting):
             self._pages.append(self.settings_page)
             self.stack.addWidget(self.settings_page)
         self._apply_permissions()
-        self.lock_screen.set_unlock(self.session.unlock if self.session is not None else None)
+        self._unlock_with = self.session.unlock if self.session is not None else None
+        if self._lock_screen is not None:
+            self._lock_screen.set_unlock(self._unlock_with)
         if self.may_handle:
             if self.worklist.waiting_for_services:
                 self.worklist.refresh()  # asked for (and the stored list shown) while the services opened
@@ -283,7 +297,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self.ctx.actor = None
         self.status.set_operator("")
         self.welcome.setText("请登录")
-        if self.lock_screen.locked:
+        if self.locked:
             self.lock_screen.hide()
             self.menuBar().setEnabled(True)
             self.stack.setEnabled(True)
@@ -317,7 +331,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
 
     @property
     def locked_or_starting(self) -> bool:
-        return self.lock_screen is None or self.lock_screen.locked
+        return not self._built or self.locked
 
     # ---- session -------------------------------------------------------------------------------
     def _open_session(self):
@@ -419,7 +433,17 @@ class MainWindow(QMainWindow, AcceptanceRouting):
     # ---- lock and logout ------------------------------------------------------------------------------
     @property
     def locked(self) -> bool:
-        return self.lock_screen.locked
+        return self._lock_screen is not None and self._lock_screen.locked
+
+    @property
+    def lock_screen(self) -> LockScreen:
+        """The cover shown while locked, built at the first lock: a hidden child built with the
+        window would still be styled (polished) with it before the first page shows."""
+        if self._lock_screen is None:
+            self._lock_screen = LockScreen(self.ctx, self, unlock=self._unlock_with)
+            self._lock_screen.unlocked.connect(self._unlocked)
+            self._lock_screen.logout_requested.connect(self.logout)
+        return self._lock_screen
 
     @Slot()
     def lock(self) -> None:
@@ -490,6 +514,8 @@ class MainWindow(QMainWindow, AcceptanceRouting):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         if self.acceptance is not None and not self._closing_confirmed:
+            from PySide6.QtWidgets import QMessageBox
+
             event.ignore()
             box = QMessageBox(QMessageBox.Icon.Question, "退出程序",
                               "正在受理的办件尚未提交。已填写的内容已保存为草稿，下次可在工作台继续办理。\n确定要退出吗？",
@@ -516,6 +542,8 @@ class MainWindow(QMainWindow, AcceptanceRouting):
 
     @Slot(object)
     def _close_answered(self, button) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         if button is self._close_box.button(QMessageBox.StandardButton.Yes):
             self._closing_confirmed = True
             self.close()

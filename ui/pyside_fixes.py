@@ -14,7 +14,6 @@ The lasting fix is a PySide6 without the defect or Python ≥ 3.12.
 """
 from __future__ import annotations
 
-import ctypes
 import sys
 
 _IMMORTAL_MARGIN = 1 << 40
@@ -35,6 +34,8 @@ def emit_leaks_a_bool_reference() -> bool:
 
 
 def _make_bools_immortal() -> None:
+    import ctypes  # only where the defect is present: it is not needed at every start
+
     # CPython keeps ob_refcnt as the first field (Py_ssize_t) of every object.
     for value in (True, False):
         ctypes.c_ssize_t.from_address(id(value)).value += _IMMORTAL_MARGIN

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QKeySequence
+from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget,
 )
@@ -38,6 +38,10 @@ SLA_TITLES = {"on_time": "按时", "at_risk": "临近时限", "overdue": "已超
 # Row colours by SLA state (the SLA column repeats it in words, so colour is never the only cue).
 SLA_BACKGROUND = {"on_time": "#e3f4e6", "at_risk": "#fff1c7", "overdue": "#fbd9d6"}
 SLA_FOREGROUND = {"on_time": "#0f4d1c", "at_risk": "#6b4700", "overdue": "#8c0016"}
+# Given to the view as colours (Qt paints a colour as a solid brush): a QBrush would build the
+# gradient, image and pixmap types its constructors accept, with their enums, before the first rows.
+_BACKGROUND = {k: QColor(v) for k, v in SLA_BACKGROUND.items()}
+_FOREGROUND = {k: QColor(v) for k, v in SLA_FOREGROUND.items()}
 
 # Shown while the list on screen is the store as read at start and the full services still open.
 PRELIMINARY = "本机已存的工作台（正在打开本窗口的数据，查找和打开办件稍候可用；网上申请随后更新）"
@@ -245,9 +249,9 @@ class WorklistModel(QAbstractTableModel):
             if col == 6:
                 return SLA_TITLES.get(r.sla, r.sla or "")
         if role == Qt.ItemDataRole.BackgroundRole and r.sla in SLA_BACKGROUND:
-            return QBrush(QColor(SLA_BACKGROUND[r.sla]))
+            return _BACKGROUND[r.sla]
         if role == Qt.ItemDataRole.ForegroundRole and r.sla in SLA_FOREGROUND:
-            return QBrush(QColor(SLA_FOREGROUND[r.sla]))
+            return _FOREGROUND[r.sla]
         if role == Qt.ItemDataRole.ToolTipRole and col == 6 and r.sla:
             return {"on_time": "各事项均在办理时限内", "at_risk": "有事项剩余不超过1个工作日",
                     "overdue": "有事项已超过办理时限，请联系相关部门催办"}.get(r.sla, "")

@@ -81,7 +81,9 @@ class KeyringKeyStore:
     def __init__(self, namespace: str):
         import keyring
 
-        backend = keyring.get_keyring()
+        from counter_app.security.os_keyring import system_keyring
+
+        backend = system_keyring()  # keyring's choice, without its scan where that is certain
         reason = insecure_backend_reason(backend)
         if reason is not None:
             raise KeyStoreError(

@@ -81,3 +81,30 @@ def test_logout_from_the_lock_screen(ctx, demo_window, operators, main_window, q
     with qtbot.waitSignal(main.logout_requested, timeout=5000):
         qtbot.mouseClick(main.lock_screen.logout_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: _audited(ctx.window, "logout"), timeout=5000)
+
+
+def test_the_cover_follows_the_window_while_locked(ctx, demo_window, operators, main_window, qtbot):
+    main = main_window(operators["clerk01"], open_session=True)
+    main.resize(1100, 700)
+    main.lock()
+    main.resize(1300, 760)
+    qtbot.waitUntil(lambda: main.lock_screen.geometry() == main.rect(), timeout=5000)
+    assert main.rect().width() == 1300  # the window really changed size, and the cover with it
+
+
+def test_the_idle_count_starts_with_the_session(ctx, demo_window, operators, main_window, qtbot):
+    main = main_window(operators["clerk01"], idle_timeout_ms=60_000, open_session=True)
+    # installed on the event loop's next turn after the first page (not before it is shown)
+    qtbot.waitUntil(lambda: main.idle.installed and main.idle.active, timeout=5000)
+    main.logout()
+    assert not main.idle.installed and not main.idle.active
+
+
+def test_the_cover_is_built_at_the_first_lock(ctx, demo_window, operators, main_window, qtbot):
+    from ui.lock_screen import LockScreen
+
+    main = main_window(operators["clerk01"], open_session=True)
+    assert main.findChildren(LockScreen) == [] and not main.locked  # nothing to style before the first page
+    main.lock()
+    assert main.findChildren(LockScreen) == [main.lock_screen] and main.locked
+    assert main.lock_screen.geometry() == main.rect() and main.lock_screen.isVisible()

@@ -26,23 +26,30 @@ def _texts(page: WorklistPage, row: int) -> list[str]:
 def test_rows_are_coloured_by_the_sla_state_the_store_holds(ctx, scene, qtbot):
     page = _page(ctx, qtbot)
     store = {c.id: c for c in ctx.window.cases.list_cases(day=None, states=OPEN_STATES)}
-    coloured = set()
+    coloured, painted = set(), set()
     for r in range(page.model.rowCount()):
         row = page.model.row_at(r)
-        brush = page.model.data(page.model.index(r, 0), Qt.ItemDataRole.BackgroundRole)
+        colour = page.model.data(page.model.index(r, 0), Qt.ItemDataRole.BackgroundRole)
         if row.kind == ONLINE:
-            assert brush is None
+            assert colour is None
             continue
         expected = store[row.key].sla if row.key in store else None
         assert row.sla == expected
         if expected in SLA_BACKGROUND:
-            assert brush.color() == QColor(SLA_BACKGROUND[expected])
+            assert colour == QColor(SLA_BACKGROUND[expected])
+            if r != page.table.currentIndex().row():  # the selected row is painted in the selection colour
+                # what the clerk sees: the cell painted in the state's colour (right of its short text)
+                cell = page.table.visualRect(page.model.index(r, 6))
+                shot = page.table.viewport().grab().toImage()
+                assert shot.pixelColor(cell.right() - 3, cell.center().y()) == QColor(SLA_BACKGROUND[expected])
+                painted.add(expected)
             assert _texts(page, r)[6] == {"on_time": "按时", "at_risk": "临近时限", "overdue": "已超时"}[expected]
             coloured.add(expected)
         else:
-            assert brush is None
+            assert colour is None
     # The demo day holds all three states, so each colour was really checked.
     assert coloured == {"on_time", "at_risk", "overdue"}
+    assert painted == coloured
     overdue_row = next(r for r in page.model.rows if r.key == scene.overdue_id)
     # items 1, 4, 11 chosen + 免申即享 2 and 7; 1 and 11 done
     assert overdue_row.sla == "overdue" and overdue_row.progress_text == "2/5项办结"
