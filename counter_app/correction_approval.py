@@ -80,20 +80,26 @@ class CaseCorrections:
         if entry.detail.get("content_sha256") != self.correction_content_digest(app):
             raise CaseError("更正内容在审批后又被修改，请重新提交审核负责人审批。")
 
+    def correction_to_decide(self, s, case_id: str, actor: Actor) -> tuple[CaseRow, str]:
+        """The correction draft ``actor`` may approve or refuse, with the digest of its content now.
+        Refused for a clerk, for the supervisor who accepted the original version and for the one
+        who started the correction: nobody decides on their own case."""
+        self._require_operator(s, actor, Permission.APPROVE_CORRECTION)
+        row = self._row(s, case_id)
+        if not row.supersedes_id or CaseState(row.state) not in EDITABLE_STATES:
+            raise CaseError("只能审批尚未提交的更正版本。")
+        original = self._row(s, row.supersedes_id)
+        if actor.username in (original.operator, row.operator):
+            raise AccessDenied("不能审批自己受理或自己发起的办件更正，请由其他审核负责人审批。")
+        return row, self.correction_content_digest(self._decrypt_app(row))
+
     def approve_correction(self, case_id: str, actor: Actor) -> CaseRecord:
         """A supervisor approves a correction draft as it stands now (later edits void it).
         Refused for a clerk, for the supervisor who accepted the original version and for the
         one who started the correction: nobody approves their own case."""
         self._require(actor, Permission.APPROVE_CORRECTION)
         with self.sessions.begin() as s:
-            self._require_operator(s, actor, Permission.APPROVE_CORRECTION)
-            row = self._row(s, case_id)
-            if not row.supersedes_id or CaseState(row.state) not in EDITABLE_STATES:
-                raise CaseError("只能审批尚未提交的更正版本。")
-            original = self._row(s, row.supersedes_id)
-            if actor.username in (original.operator, row.operator):
-                raise AccessDenied("不能审批自己受理或自己发起的办件更正，请由其他审核负责人审批。")
-            digest = self.correction_content_digest(self._decrypt_app(row))
+            row, digest = self.correction_to_decide(s, case_id, actor)
             s.add(CaseTransition(case_id=row.id, from_state=row.state, to_state=row.state, at=self.clock(),
                                  operator=actor.username, reason="更正已审批"))
             audit.append(s, actor.username, "correction_approved", row.case_no,

@@ -16,7 +16,6 @@ from counter_app import audit
 from counter_app.application import application_to_dict
 from counter_app.cases import AccessDenied, Actor, CaseError, CaseRecord, CaseService
 from counter_app.correction_reasons import REFUSAL, REQUEST, record_reason, stored_reasons
-from counter_app.lifecycle import EDITABLE_STATES, CaseState
 from counter_app.store.models import CaseTransition
 from counter_app.masking import mask_id_number, mask_phone, mask_text
 from counter_app.security.roles import Permission
@@ -75,14 +74,7 @@ def reject_correction(cases: CaseService, case_id: str, actor: Actor, reason: st
         raise CaseError("请填写不予批准的原因，受理员会看到它。")
     cases._require(actor, Permission.APPROVE_CORRECTION)
     with cases.sessions.begin() as s:
-        cases._require_operator(s, actor, Permission.APPROVE_CORRECTION)
-        row = cases._row(s, case_id)
-        if not row.supersedes_id or CaseState(row.state) not in EDITABLE_STATES:
-            raise CaseError("只能审批尚未提交的更正版本。")
-        original = cases._row(s, row.supersedes_id)
-        if actor.username in (original.operator, row.operator):
-            raise AccessDenied("不能审批自己受理或自己发起的办件更正，请由其他审核负责人审批。")
-        digest = cases.correction_content_digest(cases._decrypt_app(row))
+        row, digest = cases.correction_to_decide(s, case_id, actor)
         s.add(CaseTransition(case_id=row.id, from_state=row.state, to_state=row.state, at=cases.clock(),
                              operator=actor.username, reason=mask_text(f"更正未批准：{reason.strip()}")))
         record_reason(s, cases.vault, row.id, REFUSAL, actor.username, reason, cases.clock())
