@@ -79,7 +79,9 @@ def _cmd_keys_rotate(args: argparse.Namespace) -> int:
                 return 0
         if args.data_key or rotation.in_progress(window):
             # Re-encrypts every stored blob under a new data key, then destroys the old keys and master.
-            report = rotation.rotate_data_keys(window, operator=actor.username)
+            report = rotation.rotate_data_keys(
+                window, operator=actor.username,
+                progress=lambda step: print(f"{rotation.PROGRESS_MARK}{step}", file=sys.stderr, flush=True))
             print(("继续完成上次中断的密钥轮换。" if report.resumed else "")
                   + f"已启用新数据密钥（编号 {report.new_key_id}），重新加密办件数据 {report.rows} 条、附件文件 {report.files} 个，"
                   f"旧数据密钥 {report.retired} 和旧主密钥已销毁（主密钥指纹 {window.vault.master_fingerprint()}）。")

@@ -29,6 +29,7 @@ from counter_app.security.vault import MAGIC, DecryptionError, Vault
 
 SETTING_KEY = "key_rotation"
 BATCH = 50
+PROGRESS_MARK = "进度："  # the prefix of the progress lines `keys rotate` writes to standard error
 
 
 @dataclass
@@ -78,7 +79,7 @@ def in_progress(window) -> bool:  # noqa: ANN001
 
 
 def _reencrypt_rows(window, model, id_attr: str, ad_of: Callable[[str], bytes], retiring: set[int],
-                    report: RotationReport) -> None:  # noqa: ANN001
+                    report: RotationReport, say: Callable[[str], None]) -> None:  # noqa: ANN001
     last = ""
     while True:
         with window.sessions.begin() as s:
@@ -107,9 +108,11 @@ def _reencrypt_rows(window, model, id_attr: str, ad_of: Callable[[str], bytes], 
             for _name, sql in triggers:
                 s.execute(text(sql))
             last = getattr(rows[-1], id_attr)
+        say(f"已重新加密数据 {report.rows} 条")
 
 
-def _reencrypt_files(window, retiring: set[int], report: RotationReport) -> None:  # noqa: ANN001
+def _reencrypt_files(window, retiring: set[int], report: RotationReport,  # noqa: ANN001
+                     say: Callable[[str], None]) -> None:
     root = window.files.root
     for path in sorted(p for p in root.rglob("*") if p.is_file() and ".tmp" not in p.name):
         with open(path, "rb") as fh:
@@ -124,6 +127,7 @@ def _reencrypt_files(window, retiring: set[int], report: RotationReport) -> None
             continue
         window.files.replace_blob(path, window.vault.encrypt(plain, ad))
         report.files += 1
+        say(f"已重新加密附件文件 {report.files} 个")
 
 
 def _remaining(window, retiring: set[int]) -> int:  # noqa: ANN001
@@ -138,8 +142,11 @@ def _remaining(window, retiring: set[int]) -> int:  # noqa: ANN001
     return left
 
 
-def rotate_data_keys(window, *, operator: str) -> RotationReport:  # noqa: ANN001 - services.Window
-    """Run (or resume) a full data-key rotation; see the module docstring for the order."""
+def rotate_data_keys(window, *, operator: str,  # noqa: ANN001 - services.Window
+                     progress: Callable[[str], None] | None = None) -> RotationReport:
+    """Run (or resume) a full data-key rotation; see the module docstring for the order.
+    ``progress`` hears each durable step (in Chinese, no personal data), e.g. for IT's terminal."""
+    say = progress or (lambda _message: None)
     from counter_app import audit
     from counter_app.security import recovery
     from counter_app.store.models import CaseRow, WorklistEntry
@@ -150,21 +157,24 @@ def rotate_data_keys(window, *, operator: str) -> RotationReport:  # noqa: ANN00
         state = {"retiring": window.vault.key_ids,
                  "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
         _save_state(window, state)
+    say("已记录本次密钥轮换" if not resumed else "继续上次中断的密钥轮换")
     retiring = set(int(k) for k in state["retiring"])
     if max(window.vault.key_ids) in retiring:
         window.vault.rotate_data_key()
     recovery.refresh(window)
     new_id = max(window.vault.key_ids)
+    say(f"新数据密钥（编号 {new_id}）已启用")
     report = RotationReport(new_id, sorted(retiring), resumed=resumed)
     _reencrypt_rows(window, CaseRow, "id", lambda rid: Vault.associated_data("cases", "payload_enc", rid),
-                    retiring, report)
+                    retiring, report, say)
     _reencrypt_rows(window, WorklistEntry, "platform_id",
-                    lambda pid: Vault.associated_data("worklist", "payload_enc", pid), retiring, report)
-    _reencrypt_files(window, retiring, report)
+                    lambda pid: Vault.associated_data("worklist", "payload_enc", pid), retiring, report, say)
+    _reencrypt_files(window, retiring, report, say)
     damaged_rows = len([d for d in report.damaged if not d.startswith("attachment:")])
     if _remaining(window, retiring) > damaged_rows:
         # Only a write racing the rotation with an old key could do this; keep the old keys.
         raise KeyStoreError("密钥轮换未完成：仍有数据使用旧密钥。旧密钥已保留，数据未受影响；请再次执行 counter-app keys rotate --data-key。")
+    say("数据已全部重新加密，正在销毁旧密钥")
     window.vault.destroy_data_keys(sorted(retiring))
     recovery.refresh(window)
     with window.sessions.begin() as s:

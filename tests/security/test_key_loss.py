@@ -6,13 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import re
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -168,21 +166,30 @@ def test_a_killed_key_write_leaves_no_key_material_behind(tmp_path):
 def test_sigkilled_rotations_lose_nothing_and_leave_no_temporary_keys(used_store):
     home, recs = used_store
     expected = cli(home, "case", "list", "--json").stdout
-    rng = random.Random(14)
-    interrupted = 0
-    for _ in range(6):
+    from counter_app.security.rotation import PROGRESS_MARK
+
+    interrupted, steps = 0, []
+    for step in range(1, 7):
+        # Killed right after its step-th durable step (each run resumes the one before), read from
+        # the progress lines the command writes: a point of the rotation, not a guess of the clock.
         proc = cli(home, "keys", "rotate", "--data-key", wait=False)
-        time.sleep(rng.uniform(0.2, 1.6))  # a random point of the rotation (start-up takes most of it)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
+        seen = 0
+        for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace")
+            if line.startswith(PROGRESS_MARK):
+                seen += 1
+                if seen == step:
+                    steps.append(line[len(PROGRESS_MARK):].strip())
+                    proc.send_signal(signal.SIGKILL)
+                    break
+        if proc.wait() == -signal.SIGKILL:
             interrupted += 1
-        proc.wait()
         proc.stdout.close()
         proc.stderr.close()
     r = cli(home, "keys", "rotate", "--data-key")
     assert r.returncode == 0, r.stderr
-    print(f"rotation SIGKILLs that interrupted a running rotation: {interrupted} of 6")
-    assert interrupted >= 2
+    print(f"rotation SIGKILLs that interrupted a running rotation: {interrupted} of 6, after: {steps}")
+    assert interrupted >= 4
     assert cli(home, "case", "list", "--json").stdout == expected
     for rec in recs:
         assert cli(home, "archive", "verify", rec.case_no).returncode == 0
