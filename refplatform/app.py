@@ -87,6 +87,11 @@ bearer = HTTPBearer(auto_error=False, scheme_name="windowCredential",
 BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 
 
+def _received(res) -> JSONResponse:  # noqa: ANN001 - the store's Received
+    """An idempotent POST's answer: 201 the first time, 200 with the replay header afterwards."""
+    return JSONResponse(res.body, status_code=res.status, headers={C.REPLAYED_HEADER: "true"} if res.replayed else {})
+
+
 def authenticated(request: Request, cred: HTTPAuthorizationCredentials | None = Security(bearer)) -> Caller:
     who = request.app.state.store.authenticate(cred.credentials.strip()) if cred is not None else None
     if who is None:
@@ -258,8 +263,7 @@ def create_app(store: PlatformStore, *, tick_seconds: float | None = None) -> Fa
         # The digest is over the JSON as sent: the model checked its shape, the store keeps the original.
         raw = await request.json()
         res = await run_in_threadpool(store.receive_case, idempotency_key, raw, caller=who)
-        return JSONResponse(res.body, status_code=res.status,
-                            headers={C.REPLAYED_HEADER: "true"} if res.replayed else {})
+        return _received(res)
 
     @app.get(P + "/cases", operation_id="list_cases", tags=["platform"], response_model=M.CaseListing, response_model_exclude_unset=True,
              responses=errors(400, 401, 403),
@@ -304,8 +308,7 @@ def create_app(store: PlatformStore, *, tick_seconds: float | None = None) -> Fa
               summary="好差评 — a service rating after acceptance or after completion")
     def rating(who: Who, body: M.RatingRequest, idempotency_key: IdempotencyKey):
         res = store.receive_rating(who, idempotency_key, body.model_dump())
-        return JSONResponse(res.body, status_code=res.status,
-                            headers={C.REPLAYED_HEADER: "true"} if res.replayed else {})
+        return _received(res)
 
     @app.post(P + "/settlement-letters", operation_id="submit_settlement_letter", tags=["window"], status_code=201,
               response_model=M.SettlementLetterAnswer, response_model_exclude_unset=True,
@@ -314,8 +317,7 @@ def create_app(store: PlatformStore, *, tick_seconds: float | None = None) -> Fa
               summary="The stamped 落户介绍信 of a received case, scanned back after acceptance (releases items 4, 5)")
     def settlement_letter(who: Who, body: M.SettlementLetterSubmission, idempotency_key: IdempotencyKey):
         res = followups.receive_settlement_letter(store, who, idempotency_key, body.model_dump())
-        return JSONResponse(res.body, status_code=res.status,
-                            headers={C.REPLAYED_HEADER: "true"} if res.replayed else {})
+        return _received(res)
 
     @app.post(P + "/ratings/invitations", operation_id="request_rating_invitation", tags=["window"], status_code=201,
               response_model=M.RatingInvitationAnswer, response_model_exclude_unset=True,
@@ -324,8 +326,7 @@ def create_app(store: PlatformStore, *, tick_seconds: float | None = None) -> Fa
               summary="好差评 after completion through the platform's channel: send the applicant the invitation")
     def rating_invitation(who: Who, body: M.RatingInvitationRequest, idempotency_key: IdempotencyKey):
         res = followups.receive_rating_invitation(store, who, idempotency_key, body.model_dump())
-        return JSONResponse(res.body, status_code=res.status,
-                            headers={C.REPLAYED_HEADER: "true"} if res.replayed else {})
+        return _received(res)
 
     @app.get(P + "/center/report", operation_id="center_report", tags=["window"], response_model=M.CenterReport, response_model_exclude_unset=True,
              responses=errors(400, 401), summary="The caller's center's figures for a day (masked)")

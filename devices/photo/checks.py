@@ -59,6 +59,22 @@ def check(name: str, label: str, passed: bool, value: Any, limit: str, failure_m
     return Check(name, label, bool(passed), value, limit, "" if passed else failure_message)
 
 
+# A second face counts when it is at least this wide relative to the applicant's (a face on a poster
+# far behind does not); the same rule for both face engines.
+SECOND_FACE_MIN_RATIO = 0.5
+
+
+def face_found_check(found: int) -> Check:
+    return check("face_found", "人脸", found > 0, found, "检测到 1 张人脸",
+                 "未检测到人脸：请让申请人正对镜头，脸部完整出现在画面中")
+
+
+def single_face_check(others: int) -> Check:
+    """``others``: further faces as wide as ``SECOND_FACE_MIN_RATIO`` of the applicant's."""
+    return check("single_face", "人脸数量", not others, 1 + others, "只能有 1 张人脸",
+                 "画面中有多张人脸：请只让申请人一人入镜")
+
+
 @dataclass(frozen=True)
 class FaceLight:
     """Photometric measurements of the face, taken on the face resized to a fixed width so

@@ -13,7 +13,10 @@ import cv2
 import numpy as np
 
 from . import background
-from .checks import Check, background_white_fraction, check, crown_row, light_checks, measure_face_light
+from .checks import (
+    SECOND_FACE_MIN_RATIO, Check, background_white_fraction, check, crown_row, face_found_check, light_checks,
+    measure_face_light, single_face_check,
+)
 from .detect import FaceDetector, FaceFinding, to_gray
 from .jpeg import encode_in_band
 from .limits import PhotoLimits
@@ -23,7 +26,6 @@ from .rules import clerk_checks
 
 ANALYSIS_WIDTH = 400
 MIN_FACE_FRACTION = 0.08
-SECOND_FACE_MIN_RATIO = 0.5
 
 _local = threading.local()
 
@@ -47,14 +49,12 @@ def make_photo_haar(image_bgr: np.ndarray, limits: PhotoLimits, note: str = "") 
     findings = det.find_faces(image_bgr, analysis_width=ANALYSIS_WIDTH, min_face_fraction=MIN_FACE_FRACTION, gray=gray)
     with_eyes = [f for f in findings if f.eyes_found]
     main_candidates = with_eyes or findings
-    checks.append(check("face_found", "人脸", bool(main_candidates), len(main_candidates), "检测到 1 张人脸",
-                        "未检测到人脸：请让申请人正对镜头，脸部完整出现在画面中"))
+    checks.append(face_found_check(len(main_candidates)))
     if not main_candidates:
         return refuse()
     face = main_candidates[0]
     others = [f for f in main_candidates[1:] if f.width >= SECOND_FACE_MIN_RATIO * face.width]
-    checks.append(check("single_face", "人脸数量", not others, 1 + len(others), "只能有 1 张人脸",
-                        "画面中有多张人脸：请只让申请人一人入镜"))
+    checks.append(single_face_check(len(others)))
     if others:
         return refuse(face)
     checks.append(check("eyes_found", "双眼", face.eyes_found, 2 if face.eyes_found else 0, "检测到双眼",

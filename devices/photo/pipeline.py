@@ -22,7 +22,10 @@ import cv2
 import numpy as np
 
 from . import cutout
-from .checks import Check, background_white_fraction, check, crown_row, light_checks
+from .checks import (
+    SECOND_FACE_MIN_RATIO, Check, background_white_fraction, check, crown_row, face_found_check, light_checks,
+    single_face_check,
+)
 from .cnn import FACE_OVAL, FaceMesh, FaceMeshDetector, ModelError, PersonSegmenter
 from .detect import to_gray
 from .haar_pipeline import make_photo_haar
@@ -32,9 +35,6 @@ from .placement import body_cut_fraction, choose_scale, output_transform, warp_f
 from .result import OutputGeometry, PhotoResult, geometry_checks, readable
 from .rules import clerk_checks, face_checks, hat_check, measure, visible_check
 
-# A second face counts when it is at least this share of the main face's width; smaller ones
-# are people far behind the applicant, who vanish with the background.
-SECOND_FACE_MIN_RATIO = 0.5
 # Hair must end this far from the side edges (the white-background check reads 10-px strips).
 SIDE_MARGIN_PX = 13
 # A pixel brighter than this in every channel is the white background (JPEG noise included).
@@ -92,14 +92,12 @@ def _make_photo_cnn(image_bgr: np.ndarray, limits: PhotoLimits, nets: _Networks)
         return PhotoResult(None, checks, source_face=face)
 
     meshes = nets.faces.find(image_bgr)
-    checks.append(check("face_found", "人脸", bool(meshes), len(meshes), "检测到 1 张人脸",
-                        "未检测到人脸：请让申请人正对镜头，脸部完整出现在画面中"))
+    checks.append(face_found_check(len(meshes)))
     if not meshes:
         return refuse()
     face = meshes[0]
     others = [m for m in meshes[1:] if m.face_width >= SECOND_FACE_MIN_RATIO * face.face_width]
-    checks.append(check("single_face", "人脸数量", not others, 1 + len(others), "只能有 1 张人脸",
-                        "画面中有多张人脸：请只让申请人一人入镜"))
+    checks.append(single_face_check(len(others)))
     if others:
         return refuse(face)
     inside = face_inside_fraction(face, image_bgr.shape)
