@@ -143,3 +143,32 @@ def province_of(text: str) -> str | None:
         if text.startswith(fname):
             return fcode[:2]
     return None
+
+
+# at least two characters before 乡/镇: "新乡大道" is a road, not a 乡 called 新
+_TOWN = re.compile(r"(.{2,12}?(?:街道办事处|街道|镇|乡))(?![路街道])")
+_VILLAGE = re.compile(r"(.{1,12}?(?:社区居委会|社区|村委会|村))(?![路街道])")
+_NOT_A_PLACE = re.compile(r"[0-9０-９号路巷弄楼室]")   # a house number or a street: not a town or a village
+
+
+def place_parts(address: str) -> tuple[str, str, str, str]:
+    """(市, 县（市、区）, 乡镇（街道）, 村（社区）) an address names, each "" when it does not say.
+
+    "河南省新乡市获嘉县城关镇东街村128号" → ("新乡市", "获嘉县", "城关镇", "东街村"). The county must
+    be one the division table recognises (``guess_division``); the town and the village are read
+    only right after it, in that order, so a street or a housing estate is never taken for either."""
+    text = re.sub(r"\s", "", address or "")
+    code = guess_division(text)
+    d = division(code) if code else None
+    if d is None or d.county not in text:
+        return "", "", "", ""
+    city = d.prefecture or d.province
+    rest = text[text.index(d.county) + len(d.county):]
+    town = village = ""
+    m = _TOWN.match(rest)
+    if m and not _NOT_A_PLACE.search(m.group(1)):
+        town = m.group(1)
+        v = _VILLAGE.match(rest[len(town):])
+        if v and not _NOT_A_PLACE.search(v.group(1)):
+            village = v.group(1)
+    return city, d.county, town, village

@@ -206,6 +206,15 @@ CHOICE_TITLES = _ChoiceTitles([  # pairs, not a dict literal: equal-valued keys 
     (Intention.UNDECIDED, "没有考虑好"),
 ])
 
+# The choices the form offers for 政治面貌, 学历 and 婚姻状况 (GB/T 4762, 4658, 2261.2 names, as the
+# veteran's file records them: the platform's ``veteran_file`` answer uses the same words).
+POLITICAL_STATUSES: tuple[str, ...] = (
+    "中共党员", "中共预备党员", "共青团员", "民革党员", "民盟盟员", "民建会员", "民进会员", "农工党党员", "致公党党员",
+    "九三学社社员", "台盟盟员", "无党派人士", "群众")
+EDUCATION_LEVELS: tuple[str, ...] = (
+    "研究生（博士）", "研究生（硕士）", "大学本科", "大学专科", "中等专科", "职业高中", "技工学校", "高中", "初中", "小学")
+MARITAL_STATUSES: tuple[str, ...] = ("未婚", "已婚", "离婚", "丧偶")
+
 # Relations that count as 直系亲属 for material 9 (亲属关系证明): lineal relatives up and down two
 # generations and the spouse, in the formal and the everyday names clerks type (爷爷, 姥姥, 爱人).
 # Step- and adoptive parents/children are lineal relatives in law (拟制直系血亲).

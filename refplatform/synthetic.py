@@ -87,4 +87,38 @@ def data_sharing_answers(id_number: str, checks: list[str], now: _dt.datetime) -
         out["social_security_bank_account"] = {"verified": True, "found": has_card, "checked_at": checked_at,
                                                "source": "河南省人力资源和社会保障厅社保卡信息库",
                                                "bank_name": bank if has_card else None, "account": account}
+    if "veteran_file" in checks:
+        out["veteran_file"] = veteran_file(number, now)
+    return out
+
+
+def veteran_file(number: str, now: _dt.datetime) -> dict:
+    """What the veteran's file (档案) says, as the county center entered it when it received the
+    file (scheme, flow step 1). Most veterans' files have arrived; some have not yet."""
+    from counter_app.divisions import division
+    from counter_app.samples import TOWNS, VILLAGES
+    from counter_app.scheme import EDUCATION_LEVELS, POLITICAL_STATUSES, RetirementType
+
+    rng = _rng("veteran-file", number)
+    checked_at = now.isoformat(timespec="seconds")
+    if rng.random() < 0.06:
+        return {"found": False, "source": "退役军人事务部门（档案）", "checked_at": checked_at}
+    birth = _dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    today = now.date()
+    autumn = rng.random() < 0.7
+    enlisted = _dt.date(min(birth.year + rng.randint(18, 22), today.year - 2), 9 if autumn else 3, 1)
+    # discharged this year: autumn discharges in September, spring ones in March (as the samples)
+    discharge = min(today, _dt.date(today.year, 9 if today.month >= 9 else 3, birth.day % 15 + 1))
+    political = rng.choices(["中共党员", "中共预备党员", "共青团员", "群众"], weights=[4, 1, 4, 1])[0]
+    education = rng.choices(["高中", "大学专科", "大学本科", "中等专科"], weights=[4, 3, 2, 1])[0]
+    assert political in POLITICAL_STATUSES and education in EDUCATION_LEVELS   # the form's words
+    rtype = rng.choices(list(RetirementType), weights=[8, 1, 1])[0]
+    out = {"found": True, "source": "退役军人事务部门（档案）", "checked_at": checked_at,
+           "retirement_type": rtype.value, "enlisted_on": f"{enlisted:%Y-%m}", "discharge_date": discharge.isoformat(),
+           "political_status": political, "education": education}
+    home = division(number[:6])
+    if home is not None and home.in_henan:   # 服务对象: placed in Henan, where they enlisted from
+        out["placement_place"] = home.full_name
+        out["pre_enlistment_address"] = (f"{home.full_name}{rng.choice(TOWNS)}{rng.choice(VILLAGES)}"
+                                         f"{rng.randint(1, 99)}号")
     return out

@@ -5,7 +5,9 @@
 Starts Xvfb at the counter PCs' 1366×768, openbox as the window manager, then
 ``counter-app demo start`` in a fresh demo directory, and drives it as a clerk would: Enter at
 the login, the worklist, F2 and a card on the simulated reader, a switch to the registration form,
-Esc → 是, an online application, a walk-in up to its items (Space on the retirement type), Ctrl+Q. After every move it saves a screenshot (ImageMagick's ``import``) and at the end
+Esc → 是, an online application, a walk-in to its form (the veteran's file from the demo platform,
+a digit in a list, a phone number that moves on by itself), Ctrl+Q. After every move it saves a
+screenshot (ImageMagick's ``import``) and at the end
 prints what it checked; exit 1 when a check failed. Look at the screenshots: the script only
 checks what a program can (the process still runs, a window with that title exists).
 
@@ -166,12 +168,16 @@ def run(c: Check, app: subprocess.Popen, out: Path) -> int:
     c.shot("worklist-after-online-cancel")
     if main:
         c.focus(main)
-    c.keys("F2", pause=4)                 # a walk-in: the card, F9, Space on the retirement type
+    c.keys("F2", pause=4)                 # a walk-in: the card, F9; the veteran's file names the type
     c.keys("F11", pause=3)
     c.keys("F9", pause=4)
-    c.shot("walk-in-items-before-space")
-    c.keys("space", pause=2)              # every applicable item ticked, the usual choices chosen
-    c.shot("walk-in-items-preselected")
+    c.shot("walk-in-items-type-from-file")   # every applicable item ticked, the usual choices chosen
+    c.keys("F9", pause=4)
+    c.shot("walk-in-form-from-file")      # what the file knows is filled, tinted and named
+    c.keys("1", pause=1)                  # 婚姻状况 by its digit (1 未婚), on to the next field
+    c.type("13837301234")                 # a whole mobile number moves on by itself
+    c.keys("Return", pause=1)             # the habitual Enter after it does not skip a field
+    c.shot("walk-in-form-keys")
     c.keys("Escape", pause=1.5)
     c.keys("alt+y", pause=3)
     c.expect(app.poll() is None, "现场受理在第2步取消后程序仍在运行")

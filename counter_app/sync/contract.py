@@ -21,7 +21,7 @@ from typing import Any
 API_PREFIX = "/api/v1"
 SERVICE_NAME = "henan-veteran-one-thing-platform"
 CASE_SCHEMA = "counter-app/case/v1"
-CONTRACT_VERSION = "1.2.0"  # docs/openapi.yaml info.version
+CONTRACT_VERSION = "1.3.0"  # docs/openapi.yaml info.version
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -70,7 +70,13 @@ BUSINESS_KEY_PATTERN = r"^([0-9]{6}-[0-9]{2}-[0-9]{8}-[0-9]{4}-[0-9X])/v([1-9][0
 BUSINESS_KEY_RE = re.compile(BUSINESS_KEY_PATTERN.rstrip("$").lstrip("^") + r"\Z")
 
 DATA_SHARING_CHECKS: tuple[str, ...] = ("henan_hukou_before_enlistment", "hukou_cancelled", "property_record",
-                                        "social_security_bank_account")
+                                        "social_security_bank_account", "veteran_file")
+# What ``veteran_file`` (the 档案 the county center received and checked before notifying the
+# veteran, scheme flow step 1) supplies to the form: the answer's key → the form field it fills.
+VETERAN_FILE_FIELDS: dict[str, str] = {
+    "political_status": "applicant.political_status", "education": "applicant.education",
+    "discharge_date": "applicant.discharge_date", "placement_place": "applicant.placement_place",
+    "pre_enlistment_address": "hukou.pre_enlistment_address", "enlisted_on": "medical.transfer_from"}
 RATING_STAGES: tuple[str, ...] = ("acceptance", "completion")
 # Messages the platform sends the applicant and reports back (progress answer ``notifications``).
 NOTIFICATION_CHANNELS: tuple[str, ...] = ("sms",)

@@ -25,6 +25,7 @@ CaseNo = Annotated[str, StringConstraints(pattern=C.CASE_NO_PATTERN)]
 CenterCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 WindowNo = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|[1-9][0-9])$")]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+YearMonth = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}$")]
 Timestamp = Annotated[str, StringConstraints(min_length=10, max_length=40)]
 IdNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{17}[0-9X]$")]
 PlatformId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -61,7 +62,7 @@ ErrorCode = Literal[  # the contract.E_* codes (a test checks they agree)
     "invalid_request", "not_found", "method_not_allowed", "claimed_elsewhere", "person_has_open_case",
     "correction_not_approved"]
 DataSharingCheck = Literal["henan_hukou_before_enlistment", "hukou_cancelled", "property_record",
-                           "social_security_bank_account"]
+                           "social_security_bank_account", "veteran_file"]
 
 
 # Strict: JSON "1" is not the integer 1 and 1 is not true — the same as the contract's schema says.
@@ -325,7 +326,7 @@ class ProgressAnswer(_Answer):
 # ---- data sharing ------------------------------------------------------------------------------
 class LookupRequest(_Request):
     id_number: IdNumber = Field(description="公民身份号码 (in the body, never in a URL)")
-    checks: list[DataSharingCheck] | None = Field(None, max_length=4)
+    checks: list[DataSharingCheck] | None = Field(None, max_length=5)
 
 
 class LookupResult(_Answer):
@@ -338,6 +339,16 @@ class LookupResult(_Answer):
     note: str | None = None
     source: str | None = None
     checked_at: str | None = None
+    # veteran_file (退役军人档案, received by the county center before the veteran comes): what it
+    # supplies to the form (contract.VETERAN_FILE_FIELDS); each may be missing from a file.
+    retirement_type: Literal["self_employed", "demobilized_officer", "monthly_pension"] | None = Field(
+        None, description="退役类型 (scheme.RetirementType)")
+    enlisted_on: YearMonth | None = Field(None, description="入伍年月 (the start of the military medical insurance)")
+    discharge_date: IsoDate | None = Field(None, description="退出现役时间")
+    political_status: Annotated[str, StringConstraints(max_length=20)] | None = None
+    education: Annotated[str, StringConstraints(max_length=20)] | None = None
+    placement_place: Annotated[str, StringConstraints(max_length=100)] | None = None
+    pre_enlistment_address: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 class LookupAnswer(_Answer):

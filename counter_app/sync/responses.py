@@ -406,7 +406,8 @@ def parse_lookup(body: Any) -> LookupAnswer:
         _opt_bool(r, "verified", p)
         _opt_bool(r, "found", p)
         _opt_bool(r, "value", p)
-        for key in ("certificate_no", "bank_name", "account", "note", "source", "checked_at"):
+        for key in ("certificate_no", "bank_name", "account", "note", "source", "checked_at", "retirement_type",
+                    *C.VETERAN_FILE_FIELDS):
             _opt_str(r, key, p)
     return body  # type: ignore[return-value]
 

@@ -181,6 +181,42 @@ def test_data_sharing_lookups(platform):
     assert "公民身份号码" in exc.value.message
 
 
+def test_the_reference_platforms_files_use_the_forms_words_and_henan_places():
+    import datetime as _dt
+
+    from counter_app.samples import make_application
+    from counter_app.scheme import EDUCATION_LEVELS, POLITICAL_STATUSES, RetirementType
+    from refplatform.synthetic import veteran_file
+
+    now = _dt.datetime(2026, 12, 7, 10, tzinfo=_dt.timezone.utc)
+    rng = random.Random(11)
+    numbers = [make_application(rng, today=now.date()).applicant.id_number for _ in range(200)]
+    files = [veteran_file(n, now) for n in numbers]
+    assert files == [veteran_file(n, now) for n in numbers]               # deterministic per person
+    found = [f for f in files if f["found"]]
+    assert 0.85 <= len(found) / len(files) < 1                            # most files have arrived, not all
+    for f in found:
+        assert f["political_status"] in POLITICAL_STATUSES and f["education"] in EDUCATION_LEVELS
+        assert f["enlisted_on"] < f["discharge_date"][:7] and f["discharge_date"] <= "2026-12-07"
+        assert f["placement_place"].startswith("河南省") and f["pre_enlistment_address"].startswith(f["placement_place"])
+        RetirementType(f["retirement_type"])
+
+
+def test_the_veteran_file_over_http(platform):
+    """The window asks for the file alone (step 2, the retirement type) or with the other checks
+    (step 3); the answer passes the client's checks of the contract."""
+    from counter_app.samples import make_id_number
+    import datetime as _dt
+
+    client = _client(platform)
+    number = make_id_number(random.Random(8), "410702", _dt.date(1999, 5, 6), True)
+    alone = client.lookup(number, ["veteran_file"])["results"]
+    assert set(alone) == {"veteran_file"}
+    assert client.lookup(number)["results"]["veteran_file"] == alone["veteran_file"]
+    with pytest.raises(RejectedError):
+        client.lookup(number, ["veteran_file", "army_record"])        # not a check of the contract
+
+
 def test_ratings_are_idempotent_and_validated(one_case):
     rec, sub, client = one_case
     client.submit_case(rec.outbox["idempotency_key"], sub)

@@ -71,7 +71,7 @@ def test_the_signed_scan_moves_on_to_submit_by_itself(acceptance):
 
 
 # The issue's targets, counted from the key and mouse events that reach the clerk's widget
-# (ui.acceptance.action_count); characters of the applicant's data are not actions.
+# (ui.acceptance.action_count); characters of the applicant's data are not actions, every Enter is.
 WALK_IN_TARGET, ONLINE_TARGET = 25, 12
 
 
@@ -85,19 +85,28 @@ def test_the_counter_counts_presses_and_clicks_not_typed_data(acceptance):
     field = widget.step("identity").fs.fields["applicant.name"].widget
     QTest.mouseClick(field, Qt.MouseButton.LeftButton)                # 1: reaching the field
     type_into(field, "张Ab三")                                         # data: not counted
-    QTest.keyClick(field, Qt.Key.Key_Return)                          # ends the entry: not counted
-    QTest.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)   # 2
-    QTest.keyClick(field, Qt.Key.Key_Tab)                             # 3
-    QTest.keyClick(widget, Qt.Key.Key_Return)                         # 4: nothing was typed there
-    assert [what for _step, what in script.counter.log] == ["click QLineEdit 申请人姓名", "Ctrl+A", "Tab", "Return"]
-    assert script.actions == 4 and len(script.counter.data_enters) == 1
+    QTest.keyClick(field, Qt.Key.Key_Return)                          # 2: ends the entry, moves on
+    QTest.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)   # 3
+    QTest.keyClick(field, Qt.Key.Key_Tab)                             # 4
+    QTest.keyClick(widget, Qt.Key.Key_Return)                         # 5: nothing was typed there
+    assert [what for _step, what in script.counter.log] == [
+        "click QLineEdit 申请人姓名", "Enter↵", "Ctrl+A", "Tab", "Return"]
+    assert script.actions == 5 and len(script.counter.data_enters) == 1
 
 
-def test_a_walk_in_with_a_card_stays_within_the_target(acceptance):
-    widget, script = acceptance()
-    script.run_full()
+def test_a_walk_in_with_a_card_stays_within_the_target(acceptance, ctx, tmp_path):
+    """On a connected day (the reference platform over loopback HTTP): every key and click counts,
+    also each Enter that ends a typed field."""
+    from tests.ui.platform_link import connected
+
+    with connected(ctx, tmp_path / "platform"):
+        widget, script = acceptance()
+        script.run_full()
     assert widget.session.finalized and widget.session.rating_done
     assert script.actions <= WALK_IN_TARGET, script.counter.breakdown()
+    enters = [w for _s, w in script.counter.log if w == "Enter↵"]
+    assert len(enters) == len(script.counter.data_enters) > 0, script.counter.breakdown()   # counted, not hidden
+    assert widget.step("form").from_file, "the veteran's file filled nothing"
     steps = script.counter.per_step()
     # one action confirms the originals and moves on; one confirms the photo by eye and moves on
     assert steps.get("materials") == 1 and steps.get("photo") == 1, script.counter.breakdown()

@@ -7,10 +7,11 @@ mouse press delivered to a widget inside the clerk's acceptance widget:
 
 * a mouse button press on any of its widgets is one action;
 * a key press is one action, except a printable character typed into a text field (data) — typed
-  Chinese arrives as input-method events, which are data too and never counted — and the Enter
-  that ends such an entry (it commits what was just typed and moves on, as the field separator of
-  the data; kept apart in ``data_enters`` so the breakdown shows them). Space on a check box, the
-  arrow keys in a list, Ctrl+A, Tab, any other Enter and the function keys are counted;
+  Chinese arrives as input-method events, which are data too and never counted. Every other key
+  is counted: Space on a check box, the arrow keys in a list, Ctrl+A, Tab, the function keys, and
+  every Enter — also the Enter that ends a field just typed (it moves the clerk on; those are
+  listed in ``data_enters`` too, so the breakdown shows how many). A fixed-format entry that moves
+  on by itself when complete (``entry_advance``) needs none;
 * the applicant's own screen (a separate window: their signature and rating) is not the clerk's.
 
 Qt delivers an ignored key or mouse event to the receiver's parent, then its parent…; each
@@ -70,7 +71,7 @@ class ActionCounter(QObject):
         self.root = root
         self.label = label
         self.log: list[tuple[str, str]] = []      # (step, description) of each counted action
-        self.data_enters: list[tuple[str, str]] = []   # Enters ending a typed entry: not counted
+        self.data_enters: list[tuple[str, str]] = []   # Enters ending a typed entry (counted too)
         self._last: tuple[int, int, QWidget | None] = (0, 0, None)   # event pointer, type, receiver
         self._filled: QWidget | None = None   # the field data was just typed into
         QApplication.instance().installEventFilter(self)
@@ -85,12 +86,12 @@ class ActionCounter(QObject):
         return dict(sorted(counts.items(), key=lambda kv: [s for s, _ in self.log].index(kv[0])))
 
     def breakdown(self) -> str:
-        """One line per step: ``form 3: F9, … (+2 Enter ending typed data, not counted)``."""
+        """One line per step: ``form 5: Enter↵, Enter↵, Down, F9, … (2 Enter↵ ending typed data)``."""
         lines = []
         for step in self.per_step():
             whats = [w for s, w in self.log if s == step]
             enters = sum(1 for s, _w in self.data_enters if s == step)
-            extra = f" (+{enters} Enter ending typed data, not counted)" if enters else ""
+            extra = f" ({enters} Enter↵ ending typed data)" if enters else ""
             lines.append(f"{step or '-'} {len(whats)}: {', '.join(whats)}{extra}")
         return "\n".join(lines)
 
@@ -139,6 +140,7 @@ class ActionCounter(QObject):
                     and (obj is self._filled or obj.isAncestorOf(self._filled))):
                 self._filled = None   # the Enter that ends the entry of what was just typed
                 self.data_enters.append((self.label(), "Enter"))
+                self._record("Enter↵", obj)
                 return False
             self._record(_describe_key(event), obj)
         else:

@@ -117,8 +117,15 @@ def form_values(app: Application, choices: Choices) -> dict[str, str]:
         values["pension.card_bank"] = p.card_bank or "中国工商银行新乡分行"
         values["pension.card_mailing_address"] = p.card_mailing_address or a.current_address
     if 9 in choices.items and choices.medical == MedicalChoice.URBAN_RURAL:
-        values.update({"medical.insured_city": "新乡市", "medical.insured_county": "红旗区",
-                       "medical.insured_town": "东街街道", "medical.insured_village": "幸福社区"})
+        # insured where the hukou goes: the place the 落户地址 names, the applicant saying the rest
+        from counter_app.divisions import place_parts
+
+        where = values.get("hukou.target_address") or a.current_address
+        named = place_parts(where)
+        given = (m.insured_city or "新乡市", m.insured_county or "红旗区", m.insured_town or "东街街道",
+                 m.insured_village or "幸福社区")
+        paths = ("medical.insured_city", "medical.insured_county", "medical.insured_town", "medical.insured_village")
+        values.update({p: n or g for p, n, g in zip(paths, named, given)})
     if 9 in choices.items and choices.medical == MedicalChoice.EMPLOYEE_FLEXIBLE:
         values.update({"medical.flexible_city": "新乡市", "medical.flexible_county": "红旗区"})
     if 10 in choices.items:

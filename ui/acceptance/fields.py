@@ -29,6 +29,8 @@ class FocusCombo(QComboBox):
     wheel over an unfocused combo box scrolls the page instead.
     """
 
+    chosen_by_key = Signal()   # a digit chose an entry (the field set moves the focus on)
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -38,6 +40,54 @@ class FocusCombo(QComboBox):
             event.ignore()   # to the scroll area behind it
             return
         super().wheelEvent(event)
+
+    def choices(self) -> list[int]:
+        """The entries a digit chooses, in order: every entry but the tri-state's "no answer"."""
+        return [i for i in range(self.count()) if not (self.itemText(i) == TRI_STATE[0][0] and self.itemData(i) is None)]
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """In a fixed list, 1…9 choose the n-th entry (named in the placeholder and the tooltip): one
+        key for 未婚 or 是 instead of arrows and Enter, and the focus moves on (``FieldSet``). Chinese
+        entries cannot be searched by typing on a closed list, so digits are the keyboard's way."""
+        text = event.text()
+        if (not self.isEditable() and len(text) == 1 and "1" <= text <= "9"
+                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier):
+            choices = self.choices()
+            n = int(text) - 1
+            if n < len(choices):
+                self.setCurrentIndex(choices[n])
+                self.activated.emit(choices[n])
+                self.chosen_by_key.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def number_choices(self) -> None:
+        """Say which digit chooses what (placeholder while nothing is chosen, and the tooltip)."""
+        names = [f"{k + 1} {self.itemText(i)}" for k, i in enumerate(self.choices()[:9])]
+        self.setPlaceholderText("按数字键选择：" + "　".join(names))
+        self.setToolTip("按数字键选择：" + "　".join(names))
+        # the style sheet's text colour would draw the placeholder like a chosen value: a property
+        # lets app.qss grey it while nothing is chosen
+        self.currentIndexChanged.connect(self._show_unchosen)
+        self._show_unchosen()
+
+    def _show_unchosen(self, *_args) -> None:
+        unchosen = self.currentIndex() < 0
+        if self.property("unchosen") != unchosen:
+            self.setProperty("unchosen", unchosen)
+            self._repolish()
+
+    def _repolish(self) -> None:
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        # The style sheet keeps the rules a widget matched when it was first polished, before the
+        # step was put inside the acceptance screen: shown there, an unchosen list matches again.
+        if self.property("unchosen"):
+            self._repolish()
+        super().showEvent(event)
 
 
 def is_empty(widget: QWidget) -> bool:
@@ -172,10 +222,37 @@ class Field:
         self.container.setEnabled(enabled)
 
 
+def complete_entry(kind: str, text: str) -> bool:
+    """``text`` is a whole entry of a fixed format (``kind``): nothing more can follow it.
+
+    "mobile": 11 digits starting 1 (a landline with its area code has no fixed length);
+    "id": 18 characters with the right check digit; "date": a real YYYY-MM-DD; "month": YYYY-MM."""
+    import datetime as _dt
+    import re
+
+    text = text.strip()
+    if kind == "mobile":
+        return bool(re.fullmatch(r"1[3-9][0-9]{9}", text))
+    if kind == "id":
+        from counter_app.identity import check_id_number
+
+        return len(text) == 18 and check_id_number(text).ok
+    try:
+        if kind == "date" and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            return bool(_dt.date.fromisoformat(text))
+        if kind == "month" and re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
+            return bool(_dt.date.fromisoformat(text + "-01"))
+    except ValueError:
+        return False
+    return False
+
+
 class FieldSet(QObject):
-    """A group of bound fields. ``edited(path)`` fires on every user edit."""
+    """A group of bound fields. ``edited(path)`` fires on every user edit; ``completed(widget)``
+    when typing has just made a fixed-format field whole (``complete_entry``)."""
 
     edited = Signal(str)
+    completed = Signal(QWidget)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -212,7 +289,8 @@ class FieldSet(QObject):
         return f
 
     def line(self, path: str, label: str, *, placeholder: str = "", hint: str = "", max_length: int = 200,
-             validator: Any = None) -> Field:
+             validator: Any = None, complete: str = "") -> Field:
+        """A text field; ``complete`` names its fixed format (``complete_entry``) when it has one."""
         w = QLineEdit()
         w.setPlaceholderText(placeholder)
         w.setMaxLength(max_length)
@@ -220,7 +298,17 @@ class FieldSet(QObject):
             w.setValidator(validator)
         f = self._make(path, label, "line", w, hint)
         w.textEdited.connect(lambda _t, p=path: self._on_edit(p))
+        if complete:
+            w.textEdited.connect(lambda text, w=w, kind=complete: self._check_complete(w, kind, text))
         return f
+
+    def _check_complete(self, widget: QLineEdit, kind: str, text: str) -> None:
+        # only as the last character is typed at the end: not while correcting a digit in the middle,
+        # not on a paste that merely replaced one whole number by another one
+        grew = len(text) > widget.property("lastLength") if widget.property("lastLength") is not None else True
+        widget.setProperty("lastLength", len(text))
+        if grew and widget.cursorPosition() == len(text) and complete_entry(kind, text):
+            self.completed.emit(widget)
 
     def combo(self, path: str, label: str, options: Iterable[str], *, editable: bool = True, hint: str = "") -> Field:
         w = FocusCombo()
@@ -230,6 +318,9 @@ class FieldSet(QObject):
         if editable:
             w.lineEdit().setPlaceholderText("选择或输入")
             w.lineEdit().textEdited.connect(lambda _t, p=path: self._on_edit(p))
+        else:
+            w.number_choices()
+            w.chosen_by_key.connect(lambda w=w: self.completed.emit(w))
         w.activated.connect(lambda _i, p=path: self._on_edit(p))
         return self._make(path, label, "combo", w, hint)
 
@@ -237,6 +328,8 @@ class FieldSet(QObject):
         w = FocusCombo()
         for text, value in TRI_STATE:
             w.addItem(text, value)
+        w.number_choices()
+        w.chosen_by_key.connect(lambda w=w: self.completed.emit(w))
         f = self._make(path, label, "tri", w, hint)
         w.activated.connect(lambda _i, p=path: self._on_edit(p))
         return f

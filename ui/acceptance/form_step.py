@@ -13,12 +13,16 @@ from typing import Any
 
 from PySide6.QtCore import QRegularExpression, Qt, QTimer
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from counter_app.divisions import guess_division
+from counter_app.data_sharing import VERIFIED_PATHS, VETERAN_FILE_SOURCE, apply_data_sharing, verified
+from counter_app.divisions import guess_division, place_parts
 from counter_app.masking import mask_id_number
 from counter_app.rules import validate
-from counter_app.scheme import RESERVE_LETTER_STATES, FamilyMode, HouseholdType, MedicalChoice
+from counter_app.scheme import (
+    EDUCATION_LEVELS, MARITAL_STATUSES, POLITICAL_STATUSES, RESERVE_LETTER_STATES, FamilyMode, HouseholdType,
+    MedicalChoice,
+)
 from ui.acceptance.fields import ENTER_SKIPS, FieldSet, first_to_fill, messages, problems_for
 from ui.acceptance.step import Step, page_layout, user_message
 from ui.acceptance.style import set_role
@@ -27,11 +31,6 @@ FORM_PREFIXES = ("applicant.political_status", "applicant.education", "applicant
                  "applicant.backup", "applicant.placement", "applicant.current_address", "applicant.discharge_date",
                  "data_sharing",
                  "veteran_affairs.bank", "veteran_affairs.reserve", "hukou.", "pension.card", "medical.")
-POLITICAL = ["中共党员", "中共预备党员", "共青团员", "民革党员", "民盟盟员", "民建会员", "民进会员", "农工党党员",
-             "致公党党员", "九三学社社员", "台盟盟员", "无党派人士", "群众"]
-EDUCATION = ["研究生（博士）", "研究生（硕士）", "大学本科", "大学专科", "中等专科", "职业高中", "技工学校", "高中",
-             "初中", "小学"]
-MARITAL = ["未婚", "已婚", "离婚", "丧偶"]
 RELATIONS = ["父亲", "母亲", "配偶", "子女", "兄弟", "姐妹", "祖父", "祖母", "外祖父", "外祖母", "其他亲属", "朋友"]
 
 
@@ -39,38 +38,6 @@ def phone_validator(parent) -> QRegularExpressionValidator:
     """Digits, and the '-' of an area code: a letter typed into a phone field is not taken at all,
     instead of being refused later with a message about the length."""
     return QRegularExpressionValidator(QRegularExpression(r"[0-9\- ]{0,20}"), parent)
-
-
-def apply_data_sharing(app, results: dict) -> list[str]:
-    """Copy the platform's 数据共享 answers into the application; returns notes for the clerk."""
-    notes: list[str] = []
-    ds, va, h = app.data_sharing, app.veteran_affairs, app.hukou
-    for key in ("henan_hukou_before_enlistment", "hukou_cancelled"):
-        r = results.get(key) or {}
-        if r.get("verified") and isinstance(r.get("value"), bool):
-            setattr(ds, key, r["value"])
-        if r.get("note"):
-            notes.append(str(r["note"]))
-    prop = results.get("property_record") or {}
-    if prop.get("verified"):
-        ds.property_verified = bool(prop.get("found"))
-        if prop.get("found") and prop.get("certificate_no") and not h.property_info:
-            h.property_info = str(prop["certificate_no"])
-    bank = results.get("social_security_bank_account") or {}
-    if bank.get("found"):
-        va.bank_account = str(bank.get("account") or va.bank_account)
-        va.bank_name = str(bank.get("bank_name") or va.bank_name)
-    return notes
-
-
-VERIFIED_PATHS = ("data_sharing.henan_hukou_before_enlistment", "data_sharing.hukou_cancelled",
-                  "data_sharing.property_verified")
-
-
-def _verified(results: dict, path: str) -> bool:
-    key = path.split(".", 1)[1]
-    answer = results.get("property_record" if key == "property_verified" else key) or {}
-    return bool(answer.get("verified"))
 
 
 def fetch_data_sharing(window: Any, id_number: str) -> dict:
@@ -86,6 +53,7 @@ ENTER_PASSES_BY = ("applicant.placement_division", "hukou.police_station_divisio
                    "veteran_affairs.bank_account", "veteran_affairs.bank_name")
 
 ADDRESS_FOLLOWERS = ("hukou.target_address", "pension.card_mailing_address")
+INSURED_PLACE = ("medical.insured_city", "medical.insured_county", "medical.insured_town", "medical.insured_village")
 # Each division-code field and the name it is recognised from: the code shows as the name is typed
 # (the core fills the same code when the draft is saved; the field must not show its placeholder
 # until the step is reloaded).
@@ -127,18 +95,18 @@ class FormStep(Step):
 
         # applicant ------------------------------------------------------------------
         _, g, _ = section("申请人信息")
-        g.addWidget(fs.combo("applicant.political_status", "政治面貌", POLITICAL).container, 1, 0)
-        g.addWidget(fs.combo("applicant.education", "学历", EDUCATION).container, 1, 1)
-        g.addWidget(fs.combo("applicant.marital_status", "婚姻状况", MARITAL, editable=False).container, 1, 2)
+        g.addWidget(fs.combo("applicant.political_status", "政治面貌", POLITICAL_STATUSES).container, 1, 0)
+        g.addWidget(fs.combo("applicant.education", "学历", EDUCATION_LEVELS).container, 1, 1)
+        g.addWidget(fs.combo("applicant.marital_status", "婚姻状况", MARITAL_STATUSES, editable=False).container, 1, 2)
         g.addWidget(fs.line("applicant.phone", "联系电话", placeholder="手机号11位，或区号-号码",
-                            validator=phone_validator(self)).container, 2, 0)
+                            validator=phone_validator(self), complete="mobile").container, 2, 0)
         g.addWidget(fs.line("applicant.backup_contact", "备用联系人", max_length=30).container, 2, 1)
         g.addWidget(fs.combo("applicant.backup_relation", "备用联系人（关系）", RELATIONS).container, 2, 2)
-        g.addWidget(fs.line("applicant.backup_phone", "联系人电话", validator=phone_validator(self)).container, 3, 0)
+        g.addWidget(fs.line("applicant.backup_phone", "联系人电话", validator=phone_validator(self), complete="mobile").container, 3, 0)
         g.addWidget(fs.line("applicant.placement_place", "拟安置地", placeholder="如 河南省新乡市红旗区").container, 3, 1, 1, 2)
         g.addWidget(fs.line("applicant.current_address", "现居住地址").container, 4, 0, 1, 3)
         g.addWidget(fs.line("applicant.discharge_date", "退出现役时间（退出现役证件）", placeholder="如 2026-09-01",
-                            max_length=10).container, 5, 0)
+                            max_length=10, complete="date").container, 5, 0)
         g.addWidget(fs.line("applicant.placement_division", "拟安置地行政区划代码", max_length=6,
                             placeholder="6位；由拟安置地自动识别").container, 5, 1)
         g.addWidget(fs.combo("veteran_affairs.reserve_letter", "兵役登记介绍信（事项11）", RESERVE_LETTER_STATES,
@@ -169,8 +137,8 @@ class FormStep(Step):
         g.addWidget(fs.line("hukou.police_station", "拟落户地公安派出所").container, 2, 2)
         g.addWidget(fs.combo("hukou.relation_to_head", "与户主关系（投靠亲属）", RELATIONS).container, 3, 0)
         g.addWidget(fs.line("hukou.head_name", "户主姓名", max_length=30).container, 3, 1)
-        g.addWidget(fs.line("hukou.head_id_number", "户主身份证号", max_length=24).container, 3, 2)
-        g.addWidget(fs.line("hukou.head_phone", "户主联系方式", validator=phone_validator(self)).container, 4, 0)
+        g.addWidget(fs.line("hukou.head_id_number", "户主身份证号", max_length=24, complete="id").container, 3, 2)
+        g.addWidget(fs.line("hukou.head_phone", "户主联系方式", validator=phone_validator(self), complete="mobile").container, 4, 0)
         g.addWidget(fs.line("hukou.property_info", "房屋产权信息（新立户）",
                             placeholder="不动产权证号；数据共享核验通过可不填").container, 4, 1, 1, 2)
         g.addWidget(fs.line("hukou.police_station_division", "派出所所在县行政区划代码", max_length=6,
@@ -186,8 +154,9 @@ class FormStep(Step):
         g.addWidget(fs.line("medical.flexible_city", "参加灵活就业　市").container, 1, 0)
         g.addWidget(fs.line("medical.flexible_county", "县（市、区）").container, 1, 1)
         g.addWidget(fs.line("medical.transfer_from", "缴费起始年月（关系转移）", placeholder="如 2018-09",
-                            max_length=7).container, 2, 0)
-        g.addWidget(fs.line("medical.transfer_to", "缴费截止年月", placeholder="如 2026-08", max_length=7).container, 2, 1)
+                            max_length=7, complete="month").container, 2, 0)
+        g.addWidget(fs.line("medical.transfer_to", "缴费截止年月", placeholder="如 2026-08", max_length=7,
+                            complete="month").container, 2, 1)
         g.addWidget(fs.line("medical.insured_city", "城乡居民参保地　市").container, 3, 0)
         g.addWidget(fs.line("medical.insured_county", "县（市、区）").container, 3, 1)
         g.addWidget(fs.line("medical.insured_town", "乡镇（街道）").container, 3, 2)
@@ -213,6 +182,7 @@ class FormStep(Step):
         self._validate_timer.timeout.connect(self._refresh_problems)
         self._fetched_for: str | None = None
         self.verified_values: dict[str, object] = {}   # path -> the platform's verified answer
+        self.from_file: dict[str, str] = {}            # path -> what the veteran's file filled in
 
     # ------------------------------------------------------------------ protocol
     def enter(self) -> None:
@@ -228,9 +198,9 @@ class FormStep(Step):
             self._division_default(source, "")
         self._refresh_problems()
         if (self._fetched_for != a.id_number and a.id_number and not self.read_only
-                and self._platform_available()):
+                and self.platform_available()):
             self.fetch_shared(auto=True)
-        elif not self._platform_available() and self._fetched_for is None:
+        elif not self.platform_available() and self._fetched_for is None:
             self.ds_status.setText("未连接省平台：请根据申请人提供的纸质材料选择核验结果。")
 
     def commit(self) -> None:
@@ -283,8 +253,7 @@ class FormStep(Step):
         self._note(self.card_note, "" if has8 else "未选择社保卡申领事项，无需填写。")
         choice = app.medical.choice if has9 else None
         fs.set_enabled(["medical.flexible_city", "medical.flexible_county"], choice == MedicalChoice.EMPLOYEE_FLEXIBLE)
-        fs.set_enabled(["medical.insured_city", "medical.insured_county", "medical.insured_town",
-                        "medical.insured_village"], choice == MedicalChoice.URBAN_RURAL)
+        fs.set_enabled(INSURED_PLACE, choice == MedicalChoice.URBAN_RURAL)
         fs.set_enabled(["medical.transfer_from", "medical.transfer_to"], has10)
         self._note(self.medical_note, "" if (has9 or has10) else "未选择医疗保险事项，无需填写。")
 
@@ -297,10 +266,29 @@ class FormStep(Step):
         """The 落户地址 and the 社保卡邮寄地址 default to the 现居住地址 and follow it while they still
         hold it (or nothing): most applicants register and receive the card where they live, and a
         field filled that way is one the clerk need not reach. A different address typed there stays."""
+        target = self.fs.fields["hukou.target_address"].value()
         for path in ADDRESS_FOLLOWERS:
             f = self.fs.fields[path]
             if address and f.container.isEnabled() and f.value() in ("", previous):
                 f.set_value(address)
+        self._insured_defaults(target)
+        self.commit()
+
+    def _insured_source(self) -> str:
+        """The address the 城乡居民医保参保地 is read from: where the hukou goes (residents insure
+        where they are registered), or where the applicant lives when no hukou item is chosen."""
+        target = self.fs.fields["hukou.target_address"]
+        return target.value() if target.container.isEnabled() else self.fs.fields["applicant.current_address"].value()
+
+    def _insured_defaults(self, previous_target: str) -> None:
+        """The 参保地 市/县/乡镇/村 read from that address (``divisions.place_parts``), each while it
+        is empty or still holds what the previous address gave: a place typed there stays."""
+        new = place_parts(self._insured_source())
+        old = place_parts(previous_target) if previous_target else ("", "", "", "")
+        for path, was, now in zip(INSURED_PLACE, old, new):
+            f = self.fs.fields[path]
+            if f.container.isEnabled() and f.value() in ("", was) and f.value() != now:
+                f.set_value(now)
         self.commit()
 
     def _division_default(self, source: str, previous: str) -> None:
@@ -317,6 +305,8 @@ class FormStep(Step):
     def _edited(self, path: str) -> None:
         if path == "applicant.current_address":
             self._address_defaults(self.fs.fields[path].value(), self.session.app.applicant.current_address)
+        elif path == "hukou.target_address":
+            self._insured_defaults(self.session.app.hukou.target_address)
         elif path in DIVISION_SOURCES:
             section, name = path.split(".")
             self._division_default(path, getattr(getattr(self.session.app, section), name) or "")
@@ -324,7 +314,28 @@ class FormStep(Step):
         self._validate_timer.start()
         if path in self.verified_values:
             self._verified_answer_edited(path)
+        if path in self.from_file and self.fs.fields[path].value() != self.from_file[path]:
+            del self.from_file[path]          # the applicant's own value now, not the file's
+            self._mark_from_file({})
         self.changed.emit()
+
+    def _mark_from_file(self, filled: dict[str, str]) -> None:
+        """Fields the veteran's file filled are tinted and say so until someone changes them."""
+        self.from_file.update(filled)
+        for path, f in self.fs.fields.items():
+            if path in self.from_file:
+                f.widget.setToolTip(f"来自{VETERAN_FILE_SOURCE}（省平台），请与申请人核对")
+                set_role(f.widget, "from-file")
+            elif f.widget.property("role") == "from-file":
+                f.widget.setToolTip("")
+                set_role(f.widget, "")
+
+    def file_note(self) -> str:
+        """One line naming what came from the veteran's file, for the data-sharing status."""
+        if not self.from_file:
+            return ""
+        labels = "、".join(self.fs.fields[p].label for p in self.fs.order if p in self.from_file)
+        return f"已从{VETERAN_FILE_SOURCE}带入（浅蓝底）：{labels}，请与申请人核对。"
 
     def _verified_answer_edited(self, path: str) -> None:
         """A platform-verified answer the clerk changed is the clerk's answer now, and says so."""
@@ -341,17 +352,13 @@ class FormStep(Step):
                                    "请确认申请人提供了相应纸质材料。")
             set_role(self.ds_status, "warning")
         else:
-            self.ds_status.setText("已通过数据共享核验。")
+            self.ds_status.setText("已通过数据共享核验。" + self.file_note())
             set_role(self.ds_status, "ok")
 
     def _refresh_problems(self) -> None:
         self.fs.show_problems(problems_for(validate(self.session.app), FORM_PREFIXES))
 
     # ------------------------------------------------------------------ data sharing
-    def _platform_available(self) -> bool:
-        status = self.ctx.sync.last_status if self.ctx.sync is not None else None
-        return self.ctx.sync is not None and (status is None or status.online is not False)
-
     def fetch_shared(self, auto: bool = False) -> None:
         if self.read_only:
             return
@@ -368,15 +375,20 @@ class FormStep(Step):
             if number != self.session.app.applicant.id_number:
                 return
             self.commit()
-            notes = apply_data_sharing(self.session.app, results)
+            applied = apply_data_sharing(self.session.app, results)
             self.fs.load(self.session.app)
             self.verified_values = {p: self.fs.fields[p].value() for p in VERIFIED_PATHS
-                                    if _verified(results, p)}
+                                    if verified(results, p)}
+            self._mark_from_file(applied.from_file)
             self._apply_sections()
             self._refresh_problems()
-            self.ds_status.setText("已通过数据共享核验。" + "".join(notes))
+            self.ds_status.setText("已通过数据共享核验。" + "".join(applied.notes) + self.file_note())
             set_role(self.ds_status, "ok")
             self.changed.emit()
+            focus = QApplication.focusWidget()
+            if any(self.fs.fields[p].widget is focus or self.fs.fields[p].widget.isAncestorOf(focus)
+                   for p in applied.from_file):
+                self.focus_first()   # the field the clerk was about to fill came from the file
 
         def failed(exc: BaseException) -> None:
             self.ds_button.setEnabled(True)

@@ -118,10 +118,12 @@ class IdentityStep(Step):
         self.fs = FieldSet(self)
         grid = QGridLayout()
         grid.setHorizontalSpacing(18)
-        f_id = self.fs.line("applicant.id_number", "公民身份号码", placeholder="18位，末位可为X", max_length=24)
+        f_id = self.fs.line("applicant.id_number", "公民身份号码", placeholder="18位，末位可为X", max_length=24,
+                            complete="id")
         f_name = self.fs.line("applicant.name", "申请人姓名", max_length=30)
         f_sex = self.fs.combo("applicant.sex", "性别", ["男", "女"], editable=False)
-        f_birth = self.fs.line("applicant.birth_date", "出生日期", placeholder="如 1999-05-01", max_length=10)
+        f_birth = self.fs.line("applicant.birth_date", "出生日期", placeholder="如 1999-05-01", max_length=10,
+                               complete="date")
         f_eth = self.fs.combo("applicant.ethnicity", "民族", _ethnicities())
         grid.addWidget(f_id.container, 0, 0, 1, 2)
         grid.addWidget(f_name.container, 1, 0)

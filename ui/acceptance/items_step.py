@@ -11,12 +11,14 @@ from __future__ import annotations
 import enum
 from typing import Iterable
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QRadioButton, QScrollArea, QVBoxLayout,
     QWidget,
 )
 
+from counter_app.data_sharing import VETERAN_FILE_SOURCE, file_retirement_type
 from counter_app.rules import item_applicability, normalise, validate
 from counter_app.scheme import (
     CHOICE_TITLES, ITEMS, FamilyMode, HouseholdType, Intention, MedicalChoice, PensionChoice, RetirementType,
@@ -93,6 +95,10 @@ class ItemsStep(Step):
         self.rtype = ChoiceGroup("退役类型", list(RetirementType),
                                  {t: t.title for t in RetirementType}, columns=3)
         left.addWidget(self.rtype)
+        self.type_note = QLabel("")
+        set_role(self.type_note, "hint")
+        self.type_note.setVisible(False)
+        left.addWidget(self.type_note)
         items_box = QGroupBox("联办事项（可多选）")
         il = QVBoxLayout(items_box)
         il.setSpacing(1)
@@ -157,6 +163,8 @@ class ItemsStep(Step):
         self.restore_elsewhere.toggled.connect(lambda _c: self._edited())
         self._loading = False
         self._tried = False
+        self._type_asked_for = ""
+        self._file_type: RetirementType | None = None   # what the veteran's file said, once asked
 
     # ------------------------------------------------------------------ protocol
     def enter(self) -> None:
@@ -176,6 +184,34 @@ class ItemsStep(Step):
         finally:
             self._loading = False
         self._refresh()
+        self._ask_file_for_type()
+
+    def _ask_file_for_type(self) -> None:
+        """A walk-in whose type is not chosen yet: the veteran's file on the platform records it.
+        Asked in the background without holding the clerk up; a type chosen meanwhile stays."""
+        app = self.session.app
+        number = app.applicant.id_number
+        if (app.retirement_type is not None or app.source == "online" or not number or self.read_only
+                or self._type_asked_for == number or not self.platform_available()):
+            return
+        self._type_asked_for = number
+        from counter_app.sync import lookup_data_sharing
+
+        def answered(results: dict) -> None:
+            if not shiboken6.isValid(self):
+                return
+            rtype = file_retirement_type(results)
+            if rtype is None or self.session.app.applicant.id_number != number or self.rtype.value() is not None:
+                return
+            self.rtype.set_value(rtype)
+            self._file_type = rtype
+            self._edited()
+            self.type_note.setText(f"退役类型“{rtype.title}”来自{VETERAN_FILE_SOURCE}（省平台），请与申请人核对。")
+            self.type_note.setVisible(True)
+
+        # a failure only means the clerk chooses the type, as offline: nothing to report
+        self.ctx.tasks.io.run(lookup_data_sharing, self.ctx.window, number, checks=["veteran_file"],
+                              on_success=answered, on_failure=lambda _exc: None)
 
     def commit(self) -> None:
         if self.read_only:
@@ -224,6 +260,7 @@ class ItemsStep(Step):
             return
         app = self.session.app
         first_type = app.retirement_type is None and self.rtype.value() is not None
+        self.type_note.setVisible(self._file_type is not None and self.rtype.value() == self._file_type)
         self.commit()
         normalise(app)
         self._refresh()

@@ -198,8 +198,11 @@ class AcceptanceScript:
         self.wait(lambda: not self.w.busy, "当前步骤的后台任务完成")   # as a clerk waits for "请稍候"
         spin()                            # a step that finished moves on at the next loop turn
         self.wait(lambda: not self.w.busy, "当前步骤的后台任务完成")
-        before = self.w.index
         index = self.STEP_KEYS.index(expect)
+        if expect == "rating" and self.w.current.key == "submit" and self.session.receipt_pdf is not None:
+            # submitted, receipt made: the stepper goes on to the rating by itself, as the clerk sees
+            self.wait(lambda: self.w.index == index, "提交后自动进入服务评价")
+        before = self.w.index
         if before == index:
             return      # the step moved on by itself (the signed scan is in: on to 提交)
         self.key(Qt.Key.Key_F9)
@@ -260,14 +263,19 @@ class AcceptanceScript:
         spin()
 
     def choose_combo(self, combo: QComboBox, text: str) -> None:
-        """A non-editable combo: arrow keys until ``text`` when it has the focus; otherwise a click
-        opens its list and a click picks the entry."""
+        """A non-editable combo: the digit of ``text`` when it has the focus (the focus then moves on
+        by itself); otherwise a click opens its list and a click picks the entry."""
         target = combo.findText(text)
         if target < 0:
             raise ScriptError(f"下拉框中没有“{text}”")
         if combo.currentIndex() == target:
             return
         self._reach_by_key(combo)
+        choices = combo.choices() if hasattr(combo, "choices") else []
+        if combo.hasFocus() and target in choices[:9]:
+            QTest.keyClick(combo, Qt.Key(int(Qt.Key.Key_1) + choices.index(target)))
+            spin()
+            return
         if not combo.hasFocus():
             self._click_at(combo)
             view = combo.view()
@@ -300,13 +308,17 @@ class AcceptanceScript:
         spin()
 
     # ------------------------------------------------------------------ steps
-    def identity_from_card(self, card: str = "resident_xinxiang") -> None:
+    def identity_from_card(self, card: Any = "resident_xinxiang") -> None:
+        """Lay ``card`` on the reader: a built-in sample card by name, or the card's data."""
         self.before_step("identity")
         hub = self.w.ctx.devices
         if hub is None:
             raise ScriptError("没有读卡器（ctx.devices）")
         hub.remove_demo_card()
-        hub.place_demo_card(card)
+        if isinstance(card, str):
+            hub.place_demo_card(card)
+        else:
+            hub.place_card_data(card)
         self.wait(lambda: bool(self.session.app.applicant.name) and self.session.card is not None, "读取身份证")
         self.idle()
         self.after_step("identity")
@@ -319,8 +331,7 @@ class AcceptanceScript:
 
         self.space(step.doc_buttons[IdDocument.MILITARY_REGISTRATION])
         fields = step.fs.fields
-        self.type_text(fields["applicant.id_number"].widget, id_number)
-        self.key(Qt.Key.Key_Return)   # Enter moves to the next field
+        self.type_text(fields["applicant.id_number"].widget, id_number)   # complete: moves on by itself
         self.type_text(fields["applicant.name"].widget, name)
         self.type_text(fields["applicant.ethnicity"].widget, ethnicity)
         self.key(Qt.Key.Key_F6)       # 证件原件已核验
@@ -330,6 +341,7 @@ class AcceptanceScript:
     def choose(self, choices: Choices) -> None:
         self.before_step("items")
         step = self.w.step("items")
+        self.idle()                       # the veteran's file may name the type (platform reachable)
         rtype = step.rtype.buttons[list(RetirementType).index(choices.retirement)]
         if not rtype.isChecked():         # an online application brings it already chosen
             self.space(rtype)
@@ -348,7 +360,8 @@ class AcceptanceScript:
 
     def fill_form(self, values: dict[str, str], *, henan: bool = True, cancelled: bool = True) -> None:
         """Fill step 3 top to bottom, as the focus order runs: the values given, 婚姻状况 (未婚) and
-        the two 数据共享 answers when nothing filled them (the platform, offline: by hand)."""
+        the two 数据共享 answers when nothing filled them (the platform, offline: by hand). What the
+        veteran's file filled in is what the applicant confirms: it is left as it is."""
         self.before_step("form")
         step = self.w.step("form")
         self.idle()
@@ -361,7 +374,7 @@ class AcceptanceScript:
             if fields[path].widget.currentData() is None:
                 wanted.setdefault(path, "是" if yes else "否")
         for path in step.fs.order:
-            if path not in wanted or not fields[path].container.isEnabled():
+            if path not in wanted or not fields[path].container.isEnabled() or path in step.from_file:
                 continue
             f = fields[path]
             if f.value() == wanted[path] or (f.kind == "tri" and f.widget.currentText() == wanted[path]):
@@ -490,12 +503,12 @@ class AcceptanceScript:
 
     # ------------------------------------------------------------------ the whole acceptance
     def run_full(self, *, choices: Choices | None = None, app: Application | None = None,
-                 material_scan: str | None = None, finish: bool = True) -> str:
+                 material_scan: str | None = None, finish: bool = True, card: Any = "resident_xinxiang") -> str:
         """Card → items → form → materials → photo → sign → print/scan → submit → rating."""
         choices = choices or Choices()
         app = app or demo_application()
         self.ready()
-        self.identity_from_card()
+        self.identity_from_card(card)
         self.next_step("items")
         self.choose(choices)
         self.next_step("form")

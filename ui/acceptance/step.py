@@ -113,6 +113,11 @@ class Step(QWidget):
     def run_io(self, fn: Callable, *args: Any, doing: str = "处理", on_success=None, on_failure=None, **kwargs: Any):
         return self._job(self.ctx.tasks.io, fn, args, kwargs, doing, on_success, on_failure)
 
+    def platform_available(self) -> bool:
+        """A sync bridge is attached and its last round did not find the platform unreachable."""
+        status = self.ctx.sync.last_status if self.ctx.sync is not None else None
+        return self.ctx.sync is not None and (status is None or status.online is not False)
+
     @property
     def actor(self):
         from counter_app.cases import Actor

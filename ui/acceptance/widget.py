@@ -9,7 +9,8 @@ Keyboard (every action has one; shown on the buttons):
 
 * Enter — the next field still empty (fields already filled from the card, the platform or a default
   are skipped; Tab visits them); when nothing after it is left to fill, or anywhere outside a text
-  field, the next step (what still blocks it is listed and focused instead);
+  field, the next step (what still blocks it is listed and focused instead). A complete phone
+  number, ID number or date moves on by itself (``entry_advance``);
 * F9 or Ctrl+Enter — next step; F8 or Alt+← — previous step; Ctrl+1…9 — a step already visited;
 * F5 / F6 / F7 — the current step's own actions (listed at the bottom); Esc — cancel.
 
@@ -27,12 +28,13 @@ import shiboken6
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QApplication, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
+    QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
     QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from counter_app.cases import Actor
-from ui.acceptance.fields import next_input, scroll_into_view
+from ui.acceptance.entry_advance import EntryAdvance
+from ui.acceptance.fields import scroll_into_view
 from ui.acceptance.form_step import FormStep
 from ui.acceptance.identity_step import IdentityStep
 from ui.acceptance.items_step import ItemsStep
@@ -138,6 +140,7 @@ class AcceptanceWidget(QWidget):
         outer.addLayout(footer)
 
         self.steps: list[Step] = []
+        self.entry = EntryAdvance(self)
         for i, cls in enumerate(STEP_CLASSES):
             step = cls(ctx, self.session)
             self.steps.append(step)
@@ -149,6 +152,7 @@ class AcceptanceWidget(QWidget):
             # only the step on screen moves the stepper on (a late answer of a step left behind does not)
             step.request_next.connect(lambda s=step: self.go_next() if self.current is s else None)
             step.busy_changed.connect(self._step_busy_changed)
+            self.entry.watch(step)
         self.submit_step.finalized.connect(self._finalized)
         self.step_list.currentRowChanged.connect(self._list_clicked)
         self.cancel_button.clicked.connect(self.cancel)
@@ -421,16 +425,8 @@ class AcceptanceWidget(QWidget):
             action()
             return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            focus = QApplication.focusWidget()
-            if isinstance(focus, (QLineEdit, QComboBox)) or isinstance(focus and focus.parentWidget(), QComboBox):
-                nxt = next_input(self.current, focus, empty_only=True)
-                if nxt is not None:
-                    nxt.setFocus(Qt.FocusReason.TabFocusReason)
-                    if isinstance(nxt, QLineEdit):
-                        nxt.selectAll()
-                    event.accept()
-                    return
-            self.go_next()
+            if not self.entry.enter(QApplication.focusWidget()):
+                self.go_next()
             event.accept()
             return
         super().keyPressEvent(event)
