@@ -12,12 +12,11 @@ from typing import Iterable
 
 from sqlalchemy import and_, exists, not_, select
 
+from counter_app.statuses import FOLLOWUP_REFUSED, FollowUpKind
 from counter_app.store.models import CaseAttachment, CaseRow, FollowUp
 
 POLICE_ITEMS = (4, 5)
-LETTER_ROLE = "settlement_letter"
-LETTER_FOLLOWUP = "settlement_letter"
-REFUSED_PREFIX = "省平台拒收"  # the answer a follow-up keeps when the platform refused it
+LETTER_ROLE = "settlement_letter"   # the sealed attachment's role (sync.contract.ATTACHMENT_ROLES)
 
 
 def held_for_letter(conn, case_ids: Iterable[str]) -> set[str]:
@@ -28,7 +27,7 @@ def held_for_letter(conn, case_ids: Iterable[str]) -> set[str]:
         return set()
     ct = CaseRow.__table__
     sealed = exists().where(CaseAttachment.case_id == ct.c.id, CaseAttachment.role == LETTER_ROLE)
-    accepted = exists().where(FollowUp.case_id == ct.c.id, FollowUp.kind == LETTER_FOLLOWUP,
-                              FollowUp.sent_at.is_not(None), not_(FollowUp.answer.like(f"{REFUSED_PREFIX}%")))
+    accepted = exists().where(FollowUp.case_id == ct.c.id, FollowUp.kind == FollowUpKind.SETTLEMENT_LETTER,
+                              FollowUp.sent_at.is_not(None), not_(FollowUp.answer.like(f"{FOLLOWUP_REFUSED}%")))
     rows = conn.execute(select(ct.c.id, ct.c["items"]).where(and_(ct.c.id.in_(ids), not_(sealed), not_(accepted)))).all()
     return {r[0] for r in rows if 4 in {int(n) for n in (r[1] or "").split(",") if n}}

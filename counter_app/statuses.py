@@ -72,3 +72,16 @@ _DEVICE_LEVELS = {
     DeviceState.NOT_CONNECTED: "bad",
     DeviceState.ERROR: "bad",
 }
+
+
+class FollowUpKind(enum.StrEnum):
+    """What a follow-up sent after acceptance is (``follow_ups.kind``, ``counter_app.sync.followups``)."""
+
+    SETTLEMENT_LETTER = "settlement_letter"   # the stamped 落户介绍信 scanned back
+    RATING_INVITATION = "rating_invitation"   # the platform asked to invite the applicant to rate
+
+
+# The answer a follow-up keeps when the platform refused it ("省平台拒收：<the platform's message>"):
+# a refused follow-up counts as not sent (the police items stay held, the invitation is not made).
+FOLLOWUP_REFUSED = "省平台拒收"
+

@@ -22,7 +22,6 @@ worker, never the GUI thread.
 from __future__ import annotations
 
 import datetime as _dt
-import enum
 import logging
 import uuid
 from dataclasses import dataclass
@@ -32,7 +31,8 @@ from sqlalchemy import select
 from counter_app import audit
 from counter_app.errors import UserError
 from counter_app.lifecycle import CaseState
-from counter_app.statuses import OutboxStatus
+from counter_app.police_items import LETTER_ROLE
+from counter_app.statuses import FOLLOWUP_REFUSED, FollowUpKind, OutboxStatus
 from counter_app.store.models import Attachment, CaseAttachment, CaseRow, FollowUp, OutboxEntry, Rating
 from counter_app.sync import contract as C
 from counter_app.sync.errors import RejectedError, SyncError
@@ -43,11 +43,6 @@ ACKED = OutboxStatus.ACKED
 LETTER_MIMES = {"application/pdf", "image/jpeg", "image/png"}
 CHANNEL_TITLES = {"window": "窗口申请人屏", "sms": "省平台短信评价", "online": "省政务服务网"}
 STAGE_TITLES = {"acceptance": "受理评价", "completion": "办结评价"}
-
-
-class FollowUpKind(str, enum.Enum):
-    SETTLEMENT_LETTER = "settlement_letter"
-    RATING_INVITATION = "rating_invitation"
 
 
 class FollowUpError(UserError, ValueError):
@@ -113,7 +108,7 @@ def _finalized(s, case_id: str) -> CaseRow:
 
 def _sealed_letter(s, case_id: str) -> bool:
     return s.execute(select(CaseAttachment.sha256).where(CaseAttachment.case_id == case_id,
-                                                         CaseAttachment.role == "settlement_letter")).first() is not None
+                                                         CaseAttachment.role == LETTER_ROLE)).first() is not None
 
 
 def letter_state(window, case_id: str) -> LetterState:
@@ -162,7 +157,7 @@ def queue_settlement_letter(window, case_id: str, data: bytes, mime: str, actor)
             s.add(Attachment(sha256=sha, size=len(data), mime=mime, created_at=now))
         s.add(FollowUp(case_id=case_id, kind=FollowUpKind.SETTLEMENT_LETTER.value, sha256=sha, requested_at=now,
                        requested_by=actor.username, answer=""))
-        audit.append(s, actor.username, "followup", row.case_no, {"kind": "settlement_letter"})
+        audit.append(s, actor.username, "followup", row.case_no, {"kind": FollowUpKind.SETTLEMENT_LETTER.value})
     return sha
 
 
@@ -199,7 +194,7 @@ def request_rating_invitation(window, case_id: str, actor) -> None:
             raise FollowUpError("已请省平台发送过评价邀请，请等待申请人评价。")
         s.add(FollowUp(case_id=case_id, kind=FollowUpKind.RATING_INVITATION.value, requested_at=window.cases.clock(),
                        requested_by=actor.username, answer=""))
-        audit.append(s, actor.username, "followup", row.case_no, {"kind": "rating_invitation"})
+        audit.append(s, actor.username, "followup", row.case_no, {"kind": FollowUpKind.RATING_INVITATION.value})
 
 
 def invitation_state(window, case_id: str) -> InvitationState | None:
@@ -256,7 +251,7 @@ def awaiting_channel_rating(window) -> list[tuple[str, str]]:
     with window.sessions() as s:
         rated = select(Rating.case_id).where(Rating.stage == "completion")
         invited = select(FollowUp.case_id).where(FollowUp.kind == FollowUpKind.RATING_INVITATION.value,
-                                                 FollowUp.sent_at.is_not(None), FollowUp.answer.not_like("省平台拒收%"))
+                                                 FollowUp.sent_at.is_not(None), FollowUp.answer.not_like(f"{FOLLOWUP_REFUSED}%"))
         rows = s.execute(select(CaseRow.id, OutboxEntry.business_key)
                          .join(OutboxEntry, OutboxEntry.case_id == CaseRow.id)
                          .where(CaseRow.state == CaseState.COMPLETED.value, OutboxEntry.status == ACKED,
@@ -297,7 +292,7 @@ def push_followups(window, client) -> int:
             with window.sessions.begin() as s:
                 f = s.get(FollowUp, fid)
                 if f is not None:
-                    f.sent_at, f.answer = window.cases.clock(), f"省平台拒收：{exc.message}"
+                    f.sent_at, f.answer = window.cases.clock(), f"{FOLLOWUP_REFUSED}：{exc.message}"
             continue
         except SyncError:
             break
