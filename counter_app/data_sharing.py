@@ -82,7 +82,7 @@ def apply_data_sharing(app: Application, results: dict) -> Applied:
 def _apply_file(app: Application, file: dict, out: Applied) -> None:
     if not file.get("found"):
         if file:
-            out.notes.append("省平台未找到该退役军人的档案信息，请按退出现役证件等材料填写。")
+            out.notes.append(str(file.get("note") or "省平台未找到该退役军人的档案信息，请按退出现役证件等材料填写。"))
         return
     proposals = {path: str(file.get(key) or "").strip() for key, path in VETERAN_FILE_FIELDS.items()}
     discharge = str(file.get("discharge_date") or "")

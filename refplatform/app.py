@@ -293,7 +293,7 @@ def create_app(store: PlatformStore, *, tick_seconds: float | None = None) -> Fa
     @app.post(P + "/data-sharing/lookup", operation_id="lookup", tags=["window"], response_model=M.LookupAnswer, response_model_exclude_unset=True,
               responses=errors(400, 401, 413, 422), summary="数据共享校验 — the look-ups the form marks")
     def lookup(who: Who, body: M.LookupRequest):
-        return store.lookup(body.id_number, list(body.checks) if body.checks else None)
+        return store.lookup(who, body.id_number, list(body.checks) if body.checks else None)
 
     @app.post(P + "/persons/open-case", operation_id="open_case", tags=["window"], response_model=M.PersonAnswer, response_model_exclude_unset=True,
               responses=errors(400, 401, 413),

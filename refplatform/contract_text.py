@@ -21,6 +21,9 @@ and lives in the window's OS keyring. Only `GET /health` is open.
 - The platform answers only about the caller's center: worklist, attachments, progress, ratings,
   listings and the center report. Another center's case or attachment is `404`, a request naming
   another center is `403 forbidden`.
+- `POST /data-sharing/lookup` check `veteran_file` (the veteran's 档案: 退役类型, 入伍年月, 退出现役时间,
+  政治面貌, 学历, 拟安置地, 入伍前户籍地址) is answered only to a window of the center that received
+  the file; any other window gets `found: false` with a `note` saying the file is held elsewhere.
 - A window writes only its own case numbers (`center-window-date-seq-check`): a first version
   with another window's number is `403`.
 - A correction (version > 1) is accepted only from a window of the case's center, with

@@ -517,14 +517,15 @@ class PlatformStore:
         return center_views.report(self, caller, day)
 
     # ---- data sharing ----------------------------------------------------------------
-    def lookup(self, id_number: str, checks: list[str] | None) -> dict:
+    def lookup(self, caller: Caller, id_number: str, checks: list[str] | None) -> dict:
+        """数据共享校验; the veteran's file only to the center that received it."""
         from counter_app.identity import check_id_number
         from refplatform.synthetic import data_sharing_answers
 
         if not check_id_number(id_number).ok:
             raise PlatformError(422, C.E_INVALID_REQUEST, "公民身份号码不正确（校验位不符），无法进行数据共享校验。")
         return {"results": data_sharing_answers(id_number, checks or list(C.DATA_SHARING_CHECKS),
-                                                self.clock.now().astimezone(CHINA_TZ))}
+                                                self.clock.now().astimezone(CHINA_TZ), center_code=caller.center_code)}
 
     # ---- ratings ----------------------------------------------------------------------
     def receive_rating(self, caller: Caller, idempotency_key: str | None, body: dict) -> Received:

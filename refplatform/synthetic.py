@@ -57,8 +57,9 @@ def _luhn_complete(body: str) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-def data_sharing_answers(id_number: str, checks: list[str], now: _dt.datetime) -> dict:
-    """What shared government data says about this person (数据共享校验)."""
+def data_sharing_answers(id_number: str, checks: list[str], now: _dt.datetime, *, center_code: str | None = None) -> dict:
+    """What shared government data says about this person (数据共享校验); the veteran's file as
+    ``center_code``'s window may see it (``veteran_file``)."""
     number = normalise_id_number(id_number)
     rng = _rng("data-sharing", number)
     henan = number[:2] == "41" and rng.random() < 0.92
@@ -88,21 +89,28 @@ def data_sharing_answers(id_number: str, checks: list[str], now: _dt.datetime) -
                                                "source": "河南省人力资源和社会保障厅社保卡信息库",
                                                "bank_name": bank if has_card else None, "account": account}
     if "veteran_file" in checks:
-        out["veteran_file"] = veteran_file(number, now)
+        out["veteran_file"] = veteran_file(number, now, center_code=center_code)
     return out
 
 
-def veteran_file(number: str, now: _dt.datetime) -> dict:
+def veteran_file(number: str, now: _dt.datetime, *, center_code: str | None = None) -> dict:
     """What the veteran's file (档案) says, as the county center entered it when it received the
-    file (scheme, flow step 1). Most veterans' files have arrived; some have not yet."""
+    file (scheme, flow step 1). Most veterans' files have arrived; some have not yet. The file is
+    the receiving center's: another center's window (``center_code``) is told only that it is
+    held elsewhere. The synthetic file is received where the veteran enlisted from (the county of
+    the ID number), which is where they are placed."""
     from counter_app.divisions import division
     from counter_app.samples import TOWNS, VILLAGES
     from counter_app.scheme import EDUCATION_LEVELS, POLITICAL_STATUSES, RetirementType
 
     rng = _rng("veteran-file", number)
     checked_at = now.isoformat(timespec="seconds")
-    if rng.random() < 0.06:
+    home = division(number[:6])
+    if rng.random() < 0.06 or home is None or not home.in_henan:
         return {"found": False, "source": "退役军人事务部门（档案）", "checked_at": checked_at}
+    if center_code is not None and center_code != home.code:
+        return {"found": False, "source": "退役军人事务部门（档案）", "checked_at": checked_at,
+                "note": "该退役军人的档案由其他县（区）退役军人服务中心接收，本窗口不能查看；请按退出现役证件等材料填写。"}
     birth = _dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     today = now.date()
     autumn = rng.random() < 0.7
@@ -116,9 +124,6 @@ def veteran_file(number: str, now: _dt.datetime) -> dict:
     out = {"found": True, "source": "退役军人事务部门（档案）", "checked_at": checked_at,
            "retirement_type": rtype.value, "enlisted_on": f"{enlisted:%Y-%m}", "discharge_date": discharge.isoformat(),
            "political_status": political, "education": education}
-    home = division(number[:6])
-    if home is not None and home.in_henan:   # 服务对象: placed in Henan, where they enlisted from
-        out["placement_place"] = home.full_name
-        out["pre_enlistment_address"] = (f"{home.full_name}{rng.choice(TOWNS)}{rng.choice(VILLAGES)}"
-                                         f"{rng.randint(1, 99)}号")
+    out["placement_place"] = home.full_name      # 服务对象: placed in Henan, where they enlisted from
+    out["pre_enlistment_address"] = f"{home.full_name}{rng.choice(TOWNS)}{rng.choice(VILLAGES)}{rng.randint(1, 99)}号"
     return out

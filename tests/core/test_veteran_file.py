@@ -44,6 +44,8 @@ def test_a_file_not_found_fills_nothing_and_tells_the_clerk():
     assert not applied.from_file and app.applicant.discharge_date == ""
     assert any("未找到" in n for n in applied.notes)
     assert apply_data_sharing(Application(), {}).notes == []          # not asked: nothing to say
+    elsewhere = {"found": False, "note": "该退役军人的档案由其他县（区）退役军人服务中心接收"}
+    assert apply_data_sharing(Application(), {"veteran_file": elsewhere}).notes == [elsewhere["note"]]
 
 
 def test_the_files_retirement_type():

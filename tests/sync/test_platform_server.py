@@ -204,8 +204,10 @@ def test_the_reference_platforms_files_use_the_forms_words_and_henan_places():
 
 def test_the_veteran_file_over_http(platform):
     """The window asks for the file alone (step 2, the retirement type) or with the other checks
-    (step 3); the answer passes the client's checks of the contract."""
+    (step 3); the answer passes the client's checks of the contract; the file is the receiving
+    center's alone."""
     from counter_app.samples import make_id_number
+    from refplatform.synthetic import veteran_file
     import datetime as _dt
 
     client = _client(platform)
@@ -215,6 +217,13 @@ def test_the_veteran_file_over_http(platform):
     assert client.lookup(number)["results"]["veteran_file"] == alone["veteran_file"]
     with pytest.raises(RejectedError):
         client.lookup(number, ["veteran_file", "army_record"])        # not a check of the contract
+    # another county's veteran: that center received the file, this window (410702) is not told what it says
+    rng = random.Random(9)
+    elsewhere = next(n for n in (make_id_number(rng, "410703", _dt.date(1999, 5, 6), True) for _ in range(50))
+                     if veteran_file(n, _dt.datetime.now(_dt.timezone.utc))["found"])
+    answer = client.lookup(elsewhere, ["veteran_file"])["results"]["veteran_file"]
+    assert answer["found"] is False and "其他县（区）" in answer["note"]
+    assert not {"education", "discharge_date", "pre_enlistment_address"} & set(answer)
 
 
 def test_ratings_are_idempotent_and_validated(one_case):
