@@ -215,3 +215,46 @@ def test_f5_prints_every_document_of_step_7_and_the_receipt_prints_while_the_app
             script.counter.breakdown()
     finally:
         server.stop()
+
+
+def test_a_step_moving_on_by_itself_is_not_lost_to_a_job_that_starts_meanwhile(acceptance, monkeypatch):
+    """Submitted, receipt made: the stepper goes on to the rating by itself. A job that starts at
+    that instant (with the platform connected, its acknowledgement re-renders the receipt) used to
+    swallow the move, leaving the clerk to press F9; the move now waits for the job."""
+    import threading
+
+    from PySide6.QtCore import Qt
+
+    from ui.acceptance.script import Choices, demo_application, form_values
+
+    widget, script = acceptance()
+    choices = Choices(items=(1, 5))
+    script.identity_from_card()
+    script.next_step("items")
+    script.choose(choices)
+    script.next_step("form")
+    script.fill_form(form_values(demo_application(), choices))
+    script.next_step("materials")
+    script.tick_materials()
+    script.next_step("photo")
+    script.next_step("review")
+    script.sign()
+    script.next_step("print")
+    script.scan_signed_form()
+    script.next_step("submit")
+    step = widget.step("submit")
+    gate, asked = threading.Event(), []
+    step.request_next.connect(lambda: asked.append(widget.busy))
+    moving_on = step.request_next_soon
+
+    def with_a_job_starting() -> None:
+        step.run_db(gate.wait, 20)      # e.g. the acknowledgement check, started just then
+        moving_on()
+
+    monkeypatch.setattr(step, "request_next_soon", with_a_job_starting)
+    script.key(Qt.Key.Key_F9)
+    script.wait(lambda: bool(asked), "提交后的自动前进")
+    assert asked == [True] and widget.current is step     # asked while the stepper was busy
+    gate.set()
+    script.wait(lambda: widget.current.key == "rating", "任务结束后自动进入服务评价")
+    assert widget.session.finalized

@@ -11,7 +11,7 @@ mouse press delivered to a widget inside the clerk's acceptance widget:
   is counted: Space on a check box, the arrow keys in a list, Ctrl+A, Tab, the function keys, and
   every Enter — also the Enter that ends a field just typed (it moves the clerk on; those are
   listed in ``data_enters`` too, so the breakdown shows how many). A fixed-format entry that moves
-  on by itself when complete (``entry_advance``) needs none;
+  on by itself when complete (``keys``) needs none;
 * the applicant's own screen (a separate window: their signature and rating) is not the clerk's.
 
 Qt delivers an ignored key or mouse event to the receiver's parent, then its parent…; each

@@ -10,7 +10,7 @@ Keyboard (every action has one; shown on the buttons):
 * Enter — the next field still empty (fields already filled from the card, the platform or a default
   are skipped; Tab visits them); when nothing after it is left to fill, or anywhere outside a text
   field, the next step (what still blocks it is listed and focused instead). A complete phone
-  number, ID number or date moves on by itself (``entry_advance``);
+  number, ID number or date moves on by itself (``keys``);
 * F9 or Ctrl+Enter — next step; F8 or Alt+← — previous step; Ctrl+1…9 — a step already visited;
 * F5 / F6 / F7 — the current step's own actions (listed at the bottom); Esc — cancel.
 
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.cases import Actor
-from ui.acceptance.entry_advance import EntryAdvance
+from ui.acceptance.keys import EntryAdvance, stepper_key
 from ui.acceptance.fields import scroll_into_view
 from ui.acceptance.form_step import FormStep
 from ui.acceptance.identity_step import IdentityStep
@@ -141,6 +141,7 @@ class AcceptanceWidget(QWidget):
 
         self.steps: list[Step] = []
         self.entry = EntryAdvance(self)
+        self._move_waiting: int | None = None   # the step index whose own move waits for a job
         for i, cls in enumerate(STEP_CLASSES):
             step = cls(ctx, self.session)
             self.steps.append(step)
@@ -150,7 +151,7 @@ class AcceptanceWidget(QWidget):
             step.notify.connect(self.show_message)
             step.changed.connect(self._mark_dirty)
             # only the step on screen moves the stepper on (a late answer of a step left behind does not)
-            step.request_next.connect(lambda s=step: self.go_next() if self.current is s else None)
+            step.request_next.connect(lambda s=step: self._step_moves_on(s))
             step.busy_changed.connect(self._step_busy_changed)
             self.entry.watch(step)
         self.submit_step.finalized.connect(self._finalized)
@@ -304,6 +305,7 @@ class AcceptanceWidget(QWidget):
 
     def go_next(self) -> None:
         self._release_if_idle()   # an earlier advance that chose not to move on holds nothing now
+        self._move_waiting = None
         if self.busy:
             self.show_message("正在处理，请稍候……", "info")
             return
@@ -343,7 +345,19 @@ class AcceptanceWidget(QWidget):
             # an advance() that finished its job without moving on (submit stays to print the
             # receipt; a refused draft) must not leave the stepper locked
             QTimer.singleShot(0, self._release_if_idle)
+            QTimer.singleShot(0, lambda: self._step_moves_on(self.current, self._move_waiting))
         self._update_buttons()
+
+    def _step_moves_on(self, step: Step, waiting: int | None = -1) -> None:
+        """A step that moves the case on by itself (signed, scanned, submitted): at once, or when
+        the stepper is free again — a job that started in between (the platform's acknowledgement
+        re-rendering the receipt) must not swallow the move and leave the clerk to press F9."""
+        if self.current is not step or waiting not in (-1, self.index):
+            return
+        self._release_if_idle()
+        self._move_waiting = self.index if self.busy else None
+        if self._move_waiting is None:
+            self.go_next()
 
     def _release_if_idle(self) -> None:
         if self._moving and not self.current.busy:
@@ -393,33 +407,14 @@ class AcceptanceWidget(QWidget):
             return self.ctx.demo
         return True
 
-    def _key_action(self, event: QKeyEvent):
-        """The stepper's own meaning of a key press, or None (then the key is left to others)."""
-        key, mods = event.key(), event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-        none, ctrl, alt = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier,
-                           Qt.KeyboardModifier.AltModifier)
-        if mods == none:
-            table = {Qt.Key.Key_F9: self.go_next, Qt.Key.Key_F8: self.go_back, Qt.Key.Key_Escape: self.cancel,
-                     Qt.Key.Key_F5: lambda: self.trigger_action("F5"), Qt.Key.Key_F6: lambda: self.trigger_action("F6"),
-                     Qt.Key.Key_F7: lambda: self.trigger_action("F7")}
-            return table.get(key)
-        if mods == ctrl and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            return self.go_next
-        if mods == alt and key == Qt.Key.Key_Left:
-            return self.go_back
-        if mods == ctrl and Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
-            n = int(key) - int(Qt.Key.Key_1)
-            return lambda: self.goto(n) if n < len(self.steps) else None
-        return None
-
     def event(self, event) -> bool:  # noqa: ANN001
-        if event.type() == QEvent.Type.ShortcutOverride and self._key_action(event) is not None:
+        if event.type() == QEvent.Type.ShortcutOverride and stepper_key(self, event) is not None:
             event.accept()   # ours: delivered to keyPressEvent instead of the window's shortcuts
             return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        action = self._key_action(event)
+        action = stepper_key(self, event)
         if action is not None:
             event.accept()
             action()

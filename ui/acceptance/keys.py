@@ -1,4 +1,8 @@
-"""Enter, and an entry that is complete, move the focus on to the next field still to fill.
+"""The stepper's keyboard: its own keys, and the keys that move the clerk on to the next field.
+
+``stepper_key`` gives the stepper's meaning of a key (F9 / Ctrl+Enter next, F8 / Alt+← back, Esc
+cancel, F5–F7 the step's actions, Ctrl+1…9 a step). ``EntryAdvance``: Enter, and an entry that is
+complete, move the focus on to the next field still to fill:
 
 * **Enter** in a text field or a combo box goes to the next field still empty (what the card, the
   platform or a default filled is passed by; Tab visits every field). At the step's last field to
@@ -15,10 +19,33 @@ Thread contract: GUI thread only.
 from __future__ import annotations
 
 import shiboken6
+from typing import Any, Callable
+
 from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from ui.acceptance.fields import is_empty, next_input
+
+
+def stepper_key(stepper: Any, event: QKeyEvent) -> Callable[[], None] | None:
+    """The stepper's own meaning of a key press, or None (then the key is left to others)."""
+    key, mods = event.key(), event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+    none, ctrl, alt = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier,
+                       Qt.KeyboardModifier.AltModifier)
+    if mods == none:
+        table = {Qt.Key.Key_F9: stepper.go_next, Qt.Key.Key_F8: stepper.go_back, Qt.Key.Key_Escape: stepper.cancel,
+                 Qt.Key.Key_F5: lambda: stepper.trigger_action("F5"), Qt.Key.Key_F6: lambda: stepper.trigger_action("F6"),
+                 Qt.Key.Key_F7: lambda: stepper.trigger_action("F7")}
+        return table.get(key)
+    if mods == ctrl and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        return stepper.go_next
+    if mods == alt and key == Qt.Key.Key_Left:
+        return stepper.go_back
+    if mods == ctrl and Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
+        n = int(key) - int(Qt.Key.Key_1)
+        return lambda: stepper.goto(n) if n < len(stepper.steps) else None
+    return None
 
 
 class EntryAdvance(QObject):
