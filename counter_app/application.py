@@ -180,6 +180,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def get_path(app: Application, path: str) -> Any:
+    """The value at a dotted form path ("applicant.phone", "hukou.head_name"): the names the form's
+    fields, the rules' problems and the platform's answers use for the same place."""
+    obj: Any = app
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def set_path(app: Application, path: str, value: Any) -> None:
+    head, _, last = path.rpartition(".")
+    setattr(get_path(app, head) if head else app, last, value)
+
+
 def application_to_dict(app: Application) -> dict[str, Any]:
     d = {
         "items": sorted(app.items),

@@ -16,9 +16,7 @@ Headless and pure: the UI shows what ``apply_data_sharing`` reports.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from counter_app.application import Application
+from counter_app.application import Application, get_path, set_path
 from counter_app.scheme import RetirementType
 from counter_app.sync.contract import VETERAN_FILE_FIELDS
 
@@ -35,18 +33,6 @@ class Applied:
 
     notes: list[str] = field(default_factory=list)
     from_file: dict[str, str] = field(default_factory=dict)
-
-
-def _get(app: Application, path: str) -> Any:
-    obj: Any = app
-    for part in path.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def _set(app: Application, path: str, value: Any) -> None:
-    head, _, last = path.rpartition(".")
-    setattr(_get(app, head), last, value)
 
 
 def verified(results: dict, path: str) -> bool:
@@ -90,8 +76,8 @@ def _apply_file(app: Application, file: dict, out: Applied) -> None:
         # the military medical insurance runs from enlistment to the month of discharge
         proposals["medical.transfer_to"] = discharge[:7]
     for path, value in proposals.items():
-        if value and not str(_get(app, path) or "").strip():
-            _set(app, path, value)
+        if value and not str(get_path(app, path) or "").strip():
+            set_path(app, path, value)
             out.from_file[path] = value
 
 

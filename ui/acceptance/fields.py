@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget,
 )
 
-from counter_app.application import Application
+from counter_app.application import Application, get_path, set_path
 from counter_app.problems import Problem
 from ui.acceptance.style import set_invalid, set_role
 
@@ -145,21 +145,6 @@ def scroll_into_view(page: QWidget, widget: QWidget) -> None:
             parent.ensureWidgetVisible(widget, 16, 24)
             return
         parent = parent.parentWidget()
-
-
-def get_path(app: Application, path: str) -> Any:
-    obj: Any = app
-    for part in path.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def set_path(app: Application, path: str, value: Any) -> None:
-    parts = path.split(".")
-    obj: Any = app
-    for part in parts[:-1]:
-        obj = getattr(obj, part)
-    setattr(obj, parts[-1], value)
 
 
 @dataclass
