@@ -53,13 +53,8 @@ def test_enter_on_a_field_with_something_left_to_fill_stays_in_the_step(acceptan
 
 
 def _to_form(acceptance):
-    from ui.acceptance.script import Choices
-
     widget, script = acceptance()
-    script.identity_from_card()
-    script.next_step("items")
-    script.choose(Choices())
-    script.next_step("form")
+    script.walk_to("form")
     return widget, script, widget.step("form").fs.fields
 
 

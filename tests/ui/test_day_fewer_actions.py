@@ -225,23 +225,10 @@ def test_a_step_moving_on_by_itself_is_not_lost_to_a_job_that_starts_meanwhile(a
 
     from PySide6.QtCore import Qt
 
-    from ui.acceptance.script import Choices, demo_application, form_values
+    from ui.acceptance.script import Choices
 
     widget, script = acceptance()
-    choices = Choices(items=(1, 5))
-    script.identity_from_card()
-    script.next_step("items")
-    script.choose(choices)
-    script.next_step("form")
-    script.fill_form(form_values(demo_application(), choices))
-    script.next_step("materials")
-    script.tick_materials()
-    script.next_step("photo")
-    script.next_step("review")
-    script.sign()
-    script.next_step("print")
-    script.scan_signed_form()
-    script.next_step("submit")
+    script.walk_to("submit", choices=Choices(items=(1, 5)))
     step = widget.step("submit")
     gate, asked = threading.Event(), []
     step.request_next.connect(lambda: asked.append(widget.busy))

@@ -112,27 +112,18 @@ def test_a_type_chosen_before_the_file_answers_stays(acceptance, online_day, mon
 
 
 def test_offline_nothing_is_asked_and_the_clerk_types(acceptance):
-    from ui.acceptance.script import Choices
-
     widget, script = acceptance()
-    script.identity_from_card()
-    script.next_step("items")
+    script.walk_to("items")
     script.idle()
     assert widget.session.app.retirement_type is None
-    script.choose(Choices())
-    script.next_step("form")
+    script.walk_to("form")
     form = widget.step("form")
     assert form.from_file == {} and form.fs.fields["applicant.discharge_date"].value() == ""
 
 
 def test_the_insured_place_follows_the_settlement_address(acceptance):
-    from ui.acceptance.script import Choices
-
     widget, script = acceptance()
-    script.identity_from_card()
-    script.next_step("items")
-    script.choose(Choices())
-    script.next_step("form")
+    script.walk_to("form")
     fields = widget.step("form").fs.fields
     city, county, town, village = (fields[f"medical.insured_{p}"] for p in ("city", "county", "town", "village"))
     # the card's address (红旗区…) is where the hukou goes until told otherwise

@@ -502,29 +502,29 @@ class AcceptanceScript:
         self.after_step("rating")
 
     # ------------------------------------------------------------------ the whole acceptance
-    def run_full(self, *, choices: Choices | None = None, app: Application | None = None,
-                 material_scan: str | None = None, finish: bool = True, card: Any = "resident_xinxiang") -> str:
-        """Card → items → form → materials → photo → sign → print/scan → submit → rating."""
+    def walk_to(self, stop: str, *, choices: Choices | None = None, app: Application | None = None,
+                material_scan: str | None = None, card: Any = "resident_xinxiang") -> None:
+        """Drive from the step shown now up to step ``stop`` (shown, nothing done there yet; "" = to
+        the end): card → items → form → materials → photo → sign → print/scan → submit → rating."""
         choices = choices or Choices()
         app = app or demo_application()
+        done_by = {"identity": lambda: self.identity_from_card(card), "items": lambda: self.choose(choices),
+                   "form": lambda: self.fill_form(form_values(app, choices)),
+                   "materials": lambda: self.tick_materials(scan=material_scan), "photo": self.take_photo,
+                   "review": self.sign, "print": self.scan_signed_form, "submit": self.submit, "rating": self.rate}
         self.ready()
-        self.identity_from_card(card)
-        self.next_step("items")
-        self.choose(choices)
-        self.next_step("form")
-        self.fill_form(form_values(app, choices))
-        self.next_step("materials")
-        self.tick_materials(scan=material_scan)
-        self.next_step("photo")
-        self.take_photo()
-        self.next_step("review")
-        self.sign()
-        self.next_step("print")
-        self.scan_signed_form()
-        self.next_step("submit")
-        self.submit()
-        self.next_step("rating")
-        self.rate()
+        start = self.STEP_KEYS.index(self.w.current.key)
+        for key, following in list(zip(self.STEP_KEYS, (*self.STEP_KEYS[1:], "")))[start:]:
+            if key == stop:
+                return
+            done_by[key]()
+            if following:
+                self.next_step(following)
+
+    def run_full(self, *, choices: Choices | None = None, app: Application | None = None,
+                 material_scan: str | None = None, finish: bool = True, card: Any = "resident_xinxiang") -> str:
+        """The whole acceptance (``walk_to`` its end); F9 ends it unless the rating did."""
+        self.walk_to("", choices=choices, app=app, material_scan=material_scan, card=card)
         if finish and not self.w.ended:   # the applicant's rating ends the acceptance by itself
             self.key(Qt.Key.Key_F9)
         return self.session.case_id
