@@ -95,8 +95,6 @@ def _walk_in_actions(ctx, hub, platform_data: Path | None = None, card: Any = "r
     veteran's file and the data-sharing answers fill what they know); without, it is offline."""
     import contextlib
 
-    from PySide6.QtCore import QCoreApplication, QEvent
-
     from tests.ui.platform_link import connected
     from ui.acceptance import AcceptanceWidget
     from ui.acceptance.script import AcceptanceScript
@@ -114,18 +112,12 @@ def _walk_in_actions(ctx, hub, platform_data: Path | None = None, card: Any = "r
                              script)
             return script.actions
         finally:
-            script.counter.stop()
-            widget.close()
-            widget.deleteLater()
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-            hub.remove_demo_card()
+            _close(script, hub)
 
 
 def _online_actions(ctx, hub) -> int:
     """The clerk's navigation actions for an online application whose applicant brings the card:
     items, choices and the form come from the platform; the clerk checks and goes on."""
-    from PySide6.QtCore import QCoreApplication, QEvent
-
     from ui.acceptance import AcceptanceWidget
     from ui.acceptance.online_path import run_online, store_online_application
     from ui.acceptance.script import AcceptanceScript
@@ -141,11 +133,19 @@ def _online_actions(ctx, hub) -> int:
         _print_breakdown("online application", script)
         return script.actions
     finally:
-        script.counter.stop()
-        widget.close()
-        widget.deleteLater()
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        hub.remove_demo_card()
+        _close(script, hub)
+
+
+def _close(script, hub) -> None:
+    """Stop counting, close and delete the acceptance (now: the script runs outside the main
+    event loop), take the card away."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    script.counter.stop()
+    script.w.close()
+    script.w.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    hub.remove_demo_card()
 
 
 def run(report) -> None:
