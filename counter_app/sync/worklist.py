@@ -21,6 +21,7 @@ from counter_app.store.models import WorklistEntry
 from counter_app.store.worklist_entries import associated_data, decode_entry
 from counter_app.sync import contract as C
 from counter_app.sync.client import PlatformClient, client_for
+from counter_app.sync.errors import RejectedError
 
 
 _ad = associated_data
@@ -87,4 +88,14 @@ def lookup_data_sharing(window, id_number: str, *, checks: Iterable[str] = C.DAT
     asks for the paper material the rule requires instead.
     """
     client = client or client_for(window)
-    return client.lookup(id_number, checks)["results"]  # checked by ``responses.parse_lookup``
+    checks = list(checks)
+    try:
+        return client.lookup(id_number, checks)["results"]  # checked by ``responses.parse_lookup``
+    except RejectedError as exc:
+        # A platform still on contract 1.2 does not know the veteran's file (1.3) and refuses the
+        # whole request: ask again without it, so its verified answers still reach the form (the
+        # file's fields stay for the clerk to fill). Any other refusal stands.
+        rest = [c for c in checks if c != "veteran_file"]
+        if exc.code != C.E_INVALID_REQUEST or not rest or len(rest) == len(checks):
+            raise
+        return client.lookup(id_number, rest)["results"]

@@ -204,6 +204,19 @@ def test_a_malformed_data_sharing_answer_sends_the_clerk_to_the_paper(window, pl
     assert isinstance(results["hukou_cancelled"]["verified"], bool)
 
 
+def test_a_platform_that_does_not_know_the_veteran_file_still_verifies(window, platform):
+    """Contract 1.2 refuses a look-up naming ``veteran_file`` as a whole (422): the window asks
+    again without it and the verified answers still arrive; a refusal for another reason stands."""
+    refusal = _json({"code": "invalid_request", "message": "请求不符合接口约定：checks[4]"})
+    with FaultProxy(("127.0.0.1", platform.port),
+                    _once("POST", "/data-sharing/lookup", RESPOND(422, refusal, {"Content-Type": "application/json"}))) as proxy:
+        results = lookup_data_sharing(window, ID_NUMBER, client=_client(proxy.url))
+    assert "veteran_file" not in results and isinstance(results["hukou_cancelled"]["verified"], bool)
+    with pytest.raises(SyncError) as exc:                        # a wrong check digit: refused again
+        lookup_data_sharing(window, ID_NUMBER[:-1] + str((int(ID_NUMBER[-1]) + 1) % 10), client=_client(platform.url))
+    assert "公民身份号码" in exc.value.message
+
+
 @pytest.mark.parametrize("message,shown", [
     ("办件数据不完整：缺少申请人签名。", "办件数据不完整：缺少申请人签名。"),
     ("NullPointerException at line 12", "省平台拒收（422）。"),      # not for the clerk: our wording
