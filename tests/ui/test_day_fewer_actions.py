@@ -27,13 +27,8 @@ def test_choosing_the_retirement_type_ticks_every_applicable_item(acceptance):
 
 
 def test_the_card_and_mailing_addresses_follow_the_current_address(acceptance):
-    from ui.acceptance.script import Choices
-
     widget, script = acceptance()
-    script.identity_from_card()
-    script.next_step("items")
-    script.choose(Choices())
-    script.next_step("form")
+    script.walk_to("form")
     fields = widget.step("form").fs.fields
     card_address = widget.session.app.applicant.current_address
     assert card_address
@@ -47,21 +42,10 @@ def test_the_card_and_mailing_addresses_follow_the_current_address(acceptance):
 
 
 def test_the_signed_scan_moves_on_to_submit_by_itself(acceptance):
-    from ui.acceptance.script import Choices, demo_application, form_values
+    from ui.acceptance.script import Choices
 
     widget, script = acceptance()
-    choices = Choices(items=(1, 5))
-    script.identity_from_card()
-    script.next_step("items")
-    script.choose(choices)
-    script.next_step("form")
-    script.fill_form(form_values(demo_application(), choices))
-    script.next_step("materials")
-    script.tick_materials()
-    script.next_step("photo")
-    script.next_step("review")
-    script.sign()
-    script.next_step("print")
+    script.walk_to("print", choices=Choices(items=(1, 5)))
     before = script.actions
     script.scan_signed_form()
     assert widget.current.key == "submit" and script.actions == before + 2   # F5 prints all, F7 scans
@@ -129,13 +113,8 @@ def test_an_online_application_stays_within_the_target(ctx, acceptance, demo_dev
 def test_step_3_opens_on_the_first_field_to_fill(acceptance):
     from PySide6.QtWidgets import QApplication
 
-    from ui.acceptance.script import Choices
-
     widget, script = acceptance()
-    script.identity_from_card()
-    script.next_step("items")
-    script.choose(Choices())
-    script.next_step("form")
+    script.walk_to("form")
     fields = widget.step("form").fs.fields
     fields["applicant.political_status"].widget.setCurrentText("群众")
     fields["applicant.education"].widget.setCurrentText("高中")
@@ -147,15 +126,10 @@ def test_step_3_opens_on_the_first_field_to_fill(acceptance):
 def test_f5_confirms_only_this_applicants_originals(acceptance):
     """F5 confirms the list on screen for this applicant; the next acceptance starts with no
     original ticked but the card the reader itself checked."""
-    from ui.acceptance.script import Choices, demo_application, form_values
+    from ui.acceptance.script import Choices
 
     def to_materials(widget, script, card):
-        script.identity_from_card(card)
-        script.next_step("items")
-        script.choose(Choices(items=(1, 5)))
-        script.next_step("form")
-        script.fill_form(form_values(demo_application(), Choices(items=(1, 5))))
-        script.next_step("materials")
+        script.walk_to("materials", choices=Choices(items=(1, 5)), card=card)
         return widget.step("materials")
 
     first, script = acceptance()
@@ -177,25 +151,14 @@ def test_f5_prints_every_document_of_step_7_and_the_receipt_prints_while_the_app
     """Through a real (private) CUPS scheduler with a cups-pdf queue: one F5 at 打印 prints the
     signed form and the letters, F7 at 评价 the receipt; each job comes out as a PDF."""
     from tests.cups_server import CupsServer
-    from ui.acceptance.script import Choices, demo_application, form_values
+    from ui.acceptance.script import Choices
 
     server = CupsServer().start()
     try:
         server.add_pdf_queue("Counter_PDF", default=True)
         monkeypatch.setenv("CUPS_SERVER", str(server.socket))
         widget, script = acceptance()
-        choices = Choices(items=(1, 11))          # 预备役登记: the form and the reminder letter
-        script.identity_from_card()
-        script.next_step("items")
-        script.choose(choices)
-        script.next_step("form")
-        script.fill_form(form_values(demo_application(), choices))
-        script.next_step("materials")
-        script.tick_materials()
-        script.next_step("photo")
-        script.next_step("review")
-        script.sign()
-        script.next_step("print")
+        script.walk_to("print", choices=Choices(items=(1, 11)))   # 预备役登记: the form and the reminder letter
         script.scan_signed_form()                 # F5 (print all), then F7 (the scan)
         script.wait(lambda: {"form", "reserve_reminder"} <= widget.session.printed, "打印全部文书")
         script.next_step("submit")
