@@ -289,10 +289,6 @@ def sla_state(calendar: WorkCalendar, deadline: Deadline, today: _dt.date, *, do
     return SlaState.AT_RISK if left <= threshold else SlaState.ON_TIME
 
 
-SLA_ORDER = ("overdue", "at_risk", "on_time", "no_deadline", "done")
-
-
-def worst_sla(states: Iterable[str | None]) -> str | None:
-    """A case's 时限 as the worklist, the detail and the report show it: its most urgent item."""
-    known = [s for s in states if s in SLA_ORDER]
-    return min(known, key=SLA_ORDER.index) if known else None
+# The order of urgency lives in ``counter_app.sla_order`` (the worklist's start-up read needs it
+# without this module's calendar); named here too for the callers of this module.
+from counter_app.sla_order import SLA_ORDER, worst_sla  # noqa: E402,F401

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Slot
 
 from ui.background import submit
 from ui.errors import show_info, user_message
@@ -122,7 +122,7 @@ class AcceptanceRouting:
         self.acceptance_host.addWidget(widget)
         self.acceptance_host.setCurrentWidget(widget)
         self.stack.setCurrentWidget(self.acceptance_host)
-        widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        widget.setFocus()  # OtherFocusReason
 
     def _close_acceptance(self) -> None:
         widget, self.acceptance = self.acceptance, None

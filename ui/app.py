@@ -15,8 +15,9 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, Qt, QTranslator, Signal, Slot
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+# Not ``Qt``: see ``ui.qt_names`` (the start path up to the first rows does not build Qt's namespace).
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTranslator, Signal, Slot
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 import ui.pyside_fixes  # noqa: F401 - must run before any signal is emitted (see the module)
@@ -114,8 +115,8 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
         # Fractional scale factors (125 %, 150 % on Windows laptops) are used as they are, not
-        # rounded to 1× or 2×: text stays the intended physical size.
-        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        # rounded to 1× or 2×: text stays the intended physical size. That is Qt 6's default
+        # (PassThrough; a test holds it), so it is not set here: naming it builds Qt's namespace.
         QCoreApplication.setApplicationName("counter-app")
         QCoreApplication.setOrganizationName("counter-app")
         app = QApplication([sys.argv[0] if sys.argv else "counter-app", *(argv or [])])
@@ -353,6 +354,8 @@ class Startup(QObject):
         if isinstance(window, str):
             self._fail(window)
             return
+        from PySide6.QtCore import Qt
+
         from ui.crash import install as install_crash_reporter
 
         install_crash_reporter(window.home)  # an uncaught error: a report file and a plain message
@@ -399,6 +402,8 @@ class Startup(QObject):
     # ---- people -------------------------------------------------------------------------------------
     @Slot()
     def show_login(self) -> None:
+        from PySide6.QtCore import Qt
+
         from ui.login_dialog import LoginDialog
 
         self.login = LoginDialog(self.ctx, settings=self.settings, parent=self.main)

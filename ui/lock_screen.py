@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+# ``Qt`` where used: the idle watch is built on the start path (see ui.app.ensure_application).
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ui.background import submit
@@ -120,6 +121,8 @@ class LockScreen(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget, *, unlock: Callable[[str], object] | None = None):
         """``unlock(password)`` runs on ``ctx.tasks.db`` and raises (Chinese ``message``) when the
         password is wrong; default: authenticate the context's actor again."""
+        from PySide6.QtCore import Qt
+
         super().__init__(parent)
         self.ctx = ctx
         self._unlock = unlock
@@ -203,7 +206,7 @@ class LockScreen(QWidget):
         self.setGeometry(self.parentWidget().rect())
         self.show()
         self.raise_()
-        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.password.setFocus()  # OtherFocusReason
 
     @property
     def locked(self) -> bool:
@@ -242,4 +245,4 @@ class LockScreen(QWidget):
         self.unlock_button.setEnabled(True)
         self.password.clear()
         self.message.setText(user_message(exc, "解锁"))
-        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.password.setFocus()  # OtherFocusReason

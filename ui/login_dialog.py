@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
 )
@@ -114,7 +114,7 @@ class LoginDialog(QDialog):
         QWidget.setTabOrder(self.username, self.password)
         QWidget.setTabOrder(self.password, self.login_button)
         QWidget.setTabOrder(self.login_button, self.quit_button)
-        (self.password if self.username.text() else self.username).setFocus(Qt.FocusReason.OtherFocusReason)
+        (self.password if self.username.text() else self.username).setFocus()  # OtherFocusReason
         self.username.returnPressed.connect(self.password.setFocus)
         self.password.returnPressed.connect(self.try_login)
 
@@ -179,4 +179,4 @@ class LoginDialog(QDialog):
     def _fail_text(self, text: str, *, focus: QLineEdit) -> None:
         self.message.setText(text)
         self.password.clear()
-        focus.setFocus(Qt.FocusReason.OtherFocusReason)
+        focus.setFocus()  # OtherFocusReason

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
@@ -25,13 +24,16 @@ SHORTCUT_HELP = (
 
 def add_action(w: "MainWindow", menu, text: str, slot, shortcut: str | QKeySequence | None = None, *,
                name: str = "", enabled: bool = True) -> QAction:
-    """A menu action whose shortcut works even while the menu bar is hidden (window-wide)."""
+    """A menu action whose shortcut works even while the menu bar is hidden: window-wide, QAction's
+    default context (``Qt.ShortcutContext.WindowShortcut``; naming it here would build Qt's
+    namespace on the start path, see ``ui.app.ensure_application``)."""
     # QAction(text, parent) would build QIcon's type (a 151-member enum) while resolving the overload
     action = QAction(w)
     action.setText(text)
     if shortcut:
-        action.setShortcut(QKeySequence(shortcut))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        # Set as the property: resolving setShortcut's overloads (sequence, standard key, Qt.Key)
+        # makes PySide build Qt's whole namespace, which the start path leaves for later.
+        action.setProperty("shortcut", shortcut if isinstance(shortcut, QKeySequence) else QKeySequence.fromString(shortcut))
     if name:
         action.setObjectName(name)
     action.triggered.connect(slot)
@@ -81,8 +83,7 @@ def build_menus(w: "MainWindow") -> None:
 
     toolbar = QToolBar("页面")
     toolbar.setObjectName("pagesToolbar")
-    toolbar.setMovable(False)
-    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    toolbar.setMovable(False)  # text only (its actions have no icons): the style sheet says so too
     w._toolbar_buttons: list[tuple[QAction, QAction]] = []
     for action, label in ((w.act_worklist, "工作台 F4"), (w.act_new, "新建受理 F2"),
                           (w.act_supervisor, "当日概况 F6"), (w.act_settings, "系统设置 F7"),
@@ -90,4 +91,4 @@ def build_menus(w: "MainWindow") -> None:
         button_action = toolbar.addAction(label)
         button_action.triggered.connect(action.trigger)
         w._toolbar_buttons.append((button_action, action))
-    w.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+    w.addToolBar(toolbar)  # the top area

@@ -20,7 +20,8 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+# ``Qt`` itself is imported where used, off the start path: see ``ui.app.ensure_application``.
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QLabel, QMainWindow, QStackedWidget, QWidget,
@@ -100,8 +101,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self.stack.setObjectName("pages")
         self.welcome = QLabel("正在打开本窗口的数据……")
         self.welcome.setObjectName("welcomePage")
-        self.welcome.setProperty("role", "subtitle")
-        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.welcome.setProperty("role", "subtitle")  # centred by the style sheet (#welcomePage)
         self.stack.addWidget(self.welcome)
         self.setCentralWidget(self.stack)
         self.stack.currentChanged.connect(self._page_changed)
@@ -235,6 +235,8 @@ class MainWindow(QMainWindow, AcceptanceRouting):
     def detail(self):
         """The case detail page, built the first time it is asked for in a session."""
         if self._detail is None and self.in_session:
+            from PySide6.QtCore import Qt
+
             from ui.case_detail import CaseDetailPage
 
             self._detail = CaseDetailPage(self.ctx)
@@ -350,7 +352,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
             return
         self.stack.setCurrentWidget(self.worklist)
         self.worklist.refresh()
-        self.worklist.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.worklist.table.setFocus()  # Qt.FocusReason.OtherFocusReason, the default
 
     @Slot()
     def focus_search(self) -> None:
@@ -365,13 +367,13 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         if self.supervisor is not None:
             self.stack.setCurrentWidget(self.supervisor)
             self.supervisor.refresh()
-            self.supervisor.day.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.supervisor.day.setFocus()  # OtherFocusReason
 
     @Slot()
     def show_settings(self) -> None:
         if self.settings_page is not None:
             self.stack.setCurrentWidget(self.settings_page)
-            self.settings_page.tabs.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.settings_page.tabs.setFocus()  # OtherFocusReason
 
     @Slot(str)
     def show_case_detail(self, case_id: str) -> None:
@@ -379,7 +381,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
             return
         self.stack.setCurrentWidget(self.detail)
         self.detail.show_case(case_id)
-        self.detail.tabs.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.detail.tabs.setFocus()  # OtherFocusReason
 
     @Slot()
     def refresh_current(self) -> None:
@@ -472,7 +474,7 @@ class MainWindow(QMainWindow, AcceptanceRouting):
         self._apply_permissions()
         self.idle.resume()
         current = self.stack.currentWidget()
-        (current.focusWidget() or current).setFocus(Qt.FocusReason.OtherFocusReason)
+        (current.focusWidget() or current).setFocus()  # OtherFocusReason
 
     @Slot()
     def logout(self) -> None:

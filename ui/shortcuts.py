@@ -9,11 +9,13 @@ Thread contract: GUI thread only.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:  # only named: importing it would build Qt's namespace (see ui.app.ensure_application)
+    from PySide6.QtCore import Qt
 
 
 def shortcut(key: QKeySequence, parent: QWidget, slot: Callable[[], object],

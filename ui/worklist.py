@@ -14,10 +14,11 @@ import logging
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QKeySequence
+# Not ``Qt`` at import, nor anything that makes PySide build its namespace before the first rows
+# are painted (see ``ui.app.ensure_application``): the roles are Qt's numbers, checked by a test.
+from PySide6.QtCore import QModelIndex, Signal, Slot
+from PySide6.QtGui import QColor, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget,
 )
@@ -28,7 +29,6 @@ from counter_app.queries.worklist import (  # noqa: F401 - the row type and kind
 from ui.background import submit
 from ui.context import AppContext
 from ui.errors import user_message
-from ui.shortcuts import shortcut
 
 log = logging.getLogger(__name__)
 
@@ -200,15 +200,57 @@ def search_worklist(window, text: str, today: _dt.date | None = None) -> SearchR
 COLUMNS = ("办件编号", "申请人", "公民身份号码", "来源", "状态", "事项进度", "时限")
 
 
-class WorklistModel(QAbstractTableModel):
+# Qt.ItemDataRole's values (a test holds them equal): naming the enum would build Qt's namespace.
+DISPLAY_ROLE, TOOL_TIP_ROLE, BACKGROUND_ROLE, FOREGROUND_ROLE, USER_ROLE = 0, 3, 8, 9, 256
+SLA_TIPS = {"on_time": "各事项均在办理时限内", "at_risk": "有事项剩余不超过1个工作日",
+            "overdue": "有事项已超过办理时限，请联系相关部门催办"}
+
+
+def cell_texts(r: WorklistRow) -> tuple[str, ...]:
+    """The row's cells, in the order of :data:`COLUMNS`."""
+    return (r.case_no + (f"（第{r.version}版）" if r.version > 1 else ""), r.masked_name, r.masked_id,
+            "网上申请" if r.source == "online" else "窗口受理", r.state_title, r.progress_text,
+            SLA_TITLES.get(r.sla, r.sla or ""))
+
+
+class WorklistModel(QStandardItemModel):
+    """The rows as items holding what the view shows — text, SLA colours, the time limit's tool
+    tip — and the row itself (``UserRole``). The view paints them without calling back into
+    Python: a Python ``headerData`` is handed Qt's ``Orientation``, and converting it builds Qt's
+    whole namespace (~15 ms) before the first rows could be painted."""
+
     def __init__(self, parent=None):
-        super().__init__(parent)
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels(list(COLUMNS))
         self._rows: list[WorklistRow] = []
 
     def set_rows(self, rows: list[WorklistRow]) -> None:
-        self.beginResetModel()
         self._rows = list(rows)
+        self.beginResetModel()
+        blocked = self.blockSignals(True)  # one reset for the views, not a signal per cell
+        try:
+            self.setRowCount(0)
+            for r in self._rows:
+                self.appendRow(self._items(r))
+        finally:
+            self.blockSignals(blocked)
         self.endResetModel()
+
+    @staticmethod
+    def _items(r: WorklistRow) -> list[QStandardItem]:
+        items = []
+        for col, text in enumerate(cell_texts(r)):
+            item = QStandardItem()  # QStandardItem(text) would resolve its QIcon overload first
+            item.setText(text)
+            item.setEditable(False)
+            item.setData(r, USER_ROLE)
+            if r.sla in SLA_BACKGROUND:
+                item.setData(_BACKGROUND[r.sla], BACKGROUND_ROLE)
+                item.setData(_FOREGROUND[r.sla], FOREGROUND_ROLE)
+            if col == 6 and r.sla:
+                item.setData(SLA_TIPS.get(r.sla, ""), TOOL_TIP_ROLE)
+            items.append(item)
+        return items
 
     def row_at(self, row: int) -> WorklistRow:
         return self._rows[row]
@@ -217,47 +259,18 @@ class WorklistModel(QAbstractTableModel):
     def rows(self) -> list[WorklistRow]:
         return list(self._rows)
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
+class SearchBox(QLineEdit):
+    """The search field; Down goes into the list (search, arrow, Enter). A key handler, not a
+    widget shortcut: a shortcut's context is named with Qt's namespace (see :class:`WorklistModel`)."""
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+    down = Signal()
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        r = self._rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return r.case_no + (f"（第{r.version}版）" if r.version > 1 else "")
-            if col == 1:
-                return r.masked_name
-            if col == 2:
-                return r.masked_id
-            if col == 3:
-                return "网上申请" if r.source == "online" else "窗口受理"
-            if col == 4:
-                return r.state_title
-            if col == 5:
-                return r.progress_text
-            if col == 6:
-                return SLA_TITLES.get(r.sla, r.sla or "")
-        if role == Qt.ItemDataRole.BackgroundRole and r.sla in SLA_BACKGROUND:
-            return _BACKGROUND[r.sla]
-        if role == Qt.ItemDataRole.ForegroundRole and r.sla in SLA_FOREGROUND:
-            return _FOREGROUND[r.sla]
-        if role == Qt.ItemDataRole.ToolTipRole and col == 6 and r.sla:
-            return {"on_time": "各事项均在办理时限内", "at_risk": "有事项剩余不超过1个工作日",
-                    "overdue": "有事项已超过办理时限，请联系相关部门催办"}.get(r.sla, "")
-        if role == Qt.ItemDataRole.UserRole:
-            return r
-        return None
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.matches(QKeySequence.StandardKey.MoveToNextLine):
+            self.down.emit()
+            return
+        super().keyPressEvent(event)
 
 
 # ---------------------------------------------------------------------- page (GUI thread)
@@ -277,7 +290,7 @@ class WorklistPage(QWidget):
         self.setObjectName("worklistPage")
         title = QLabel("今日工作台")
         title.setProperty("role", "title")
-        self.search = QLineEdit()
+        self.search = SearchBox()
         self.search.setObjectName("worklistSearch")
         self.search.setPlaceholderText("公民身份号码、姓名或办件编号，回车查找（F3）")
         self.search.setClearButtonEnabled(True)
@@ -332,8 +345,7 @@ class WorklistPage(QWidget):
         self.clear_button.clicked.connect(self.show_all)
         self.refresh_button.clicked.connect(self.refresh)
         self.new_button.clicked.connect(self._new_walk_in)
-        # Down arrow from the search box goes into the list: search, arrow, Enter.
-        shortcut(QKeySequence(Qt.Key.Key_Down), self.search, self._into_table, Qt.ShortcutContext.WidgetShortcut)
+        self.search.down.connect(self._into_table)  # Down from the search box goes into the list
         QWidget.setTabOrder(self.search, self.search_button)
         QWidget.setTabOrder(self.search_button, self.table)
         self._loading = False
@@ -357,6 +369,8 @@ class WorklistPage(QWidget):
         self._start(self.search.text().strip())
 
     def focus_search(self) -> None:
+        from PySide6.QtCore import Qt
+
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
@@ -448,6 +462,8 @@ class WorklistPage(QWidget):
 
     def _into_table(self) -> None:
         if self.model.rowCount():
+            from PySide6.QtCore import Qt
+
             self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
             if not self.table.currentIndex().isValid():
                 self.table.selectRow(0)

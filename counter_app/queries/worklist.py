@@ -23,7 +23,7 @@ from typing import Iterable
 from counter_app.clock import CHINA_TZ
 from counter_app.lifecycle import ITEM_FINAL, OPEN_STATES, CaseState, ItemStatus
 from counter_app.masking import mask_id_number, mask_name
-from counter_app.workdays import worst_sla
+from counter_app.sla_order import worst_sla
 
 log = logging.getLogger(__name__)
 
