@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBox
 from ui.background import submit
 from ui.context import AppContext
 from ui.errors import user_message
-from ui.login_dialog import default_authenticate, role_title
+from ui.permissions import role_title
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QEvent
@@ -226,6 +226,8 @@ class LockScreen(QWidget):
         if self._unlock is not None:
             submit(self.ctx.tasks.db, self._unlock, password, on_success=self._succeeded, on_failure=self._failed)
         else:  # no operator session: authenticate the same operator again
+            from ui.login_dialog import default_authenticate  # the login dialog's module: not on the start path
+
             submit(self.ctx.tasks.db, default_authenticate(), self.ctx.window, self.ctx.actor.username, password,
                    on_success=self._succeeded, on_failure=self._failed)
 

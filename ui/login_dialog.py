@@ -20,15 +20,6 @@ from ui.background import submit
 from ui.context import AppContext
 from ui.errors import user_message
 
-def role_title(role: str) -> str:
-    """The role's name as the security package words it (窗口工作人员 / 审核负责人 / 系统管理员)."""
-    from counter_app.security.roles import Role
-
-    try:
-        return Role(role).title
-    except ValueError:
-        return {"system": "系统"}.get(role, role)
-
 
 def default_authenticate() -> Callable:
     """The security package's authenticate."""

@@ -32,7 +32,7 @@ from ui.background import submit
 from ui.context import AppContext
 from ui.errors import show_info
 from ui.lock_screen import IdleWatch, LockScreen
-from ui.login_dialog import role_title
+from ui.permissions import role_title
 from ui.main_menus import SHORTCUT_HELP, build_menus
 from ui.shell_jobs import confirm_recovered, record_lock, recovered_case_numbers
 from ui.shortcuts import shortcut

@@ -11,3 +11,13 @@ def allowed(actor, permission_name: str) -> bool:
     from counter_app.security.roles import Permission, allowed as role_allows
 
     return role_allows(actor.role, Permission[permission_name])
+
+
+def role_title(role: str) -> str:
+    """The role's name as the security package words it (窗口工作人员 / 审核负责人 / 系统管理员)."""
+    from counter_app.security.roles import Role
+
+    try:
+        return Role(role).title
+    except ValueError:
+        return {"system": "系统"}.get(role, role)
