@@ -6,6 +6,8 @@ Thread contract: GUI thread only.
 """
 from __future__ import annotations
 
+import datetime as _dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.application import Application, get_path, set_path
+from counter_app.identity import check_id_number
 from counter_app.problems import Problem
 from ui.acceptance.style import set_invalid, set_role
 
@@ -212,15 +215,10 @@ def complete_entry(kind: str, text: str) -> bool:
 
     "mobile": 11 digits starting 1 (a landline with its area code has no fixed length);
     "id": 18 characters with the right check digit; "date": a real YYYY-MM-DD; "month": YYYY-MM."""
-    import datetime as _dt
-    import re
-
     text = text.strip()
     if kind == "mobile":
         return bool(re.fullmatch(r"1[3-9][0-9]{9}", text))
     if kind == "id":
-        from counter_app.identity import check_id_number
-
         return len(text) == 18 and check_id_number(text).ok
     try:
         if kind == "date" and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):

@@ -33,11 +33,11 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.cases import Actor
-from ui.acceptance.keys import EntryAdvance, stepper_key
 from ui.acceptance.fields import scroll_into_view
 from ui.acceptance.form_step import FormStep
 from ui.acceptance.identity_step import IdentityStep
 from ui.acceptance.items_step import ItemsStep
+from ui.acceptance.keys import EntryAdvance, stepper_key
 from ui.acceptance.memory import release_memory, tune_allocator, warm_up
 from ui.acceptance.materials_step import MaterialsStep
 from ui.acceptance.photo_step import PhotoStep
@@ -345,7 +345,7 @@ class AcceptanceWidget(QWidget):
             # an advance() that finished its job without moving on (submit stays to print the
             # receipt; a refused draft) must not leave the stepper locked
             QTimer.singleShot(0, self._release_if_idle)
-            QTimer.singleShot(0, lambda: self._step_moves_on(self.current, self._move_waiting))
+            QTimer.singleShot(0, self, lambda: self._step_moves_on(self.current, self._move_waiting))
         self._update_buttons()
 
     def _step_moves_on(self, step: Step, waiting: int | None = -1) -> None:
