@@ -16,6 +16,7 @@ Headless and pure: the UI shows what ``apply_data_sharing`` reports.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from counter_app.application import Application, get_path, set_path
 from counter_app.scheme import RetirementType
 from counter_app.sync.contract import VETERAN_FILE_FIELDS
