@@ -46,15 +46,6 @@ def run_online(script: AcceptanceScript, hub: Any, card: Any) -> str:
     # what only the counter knows: the 兵役登记介绍信 is the service center's to hand over
     script.fill_form({"veteran_affairs.reserve_letter": "本中心已开具并当面交申请人"} if online.has_item(11) else {})
     script.next_step("materials")
-    script.tick_materials()
-    script.next_step("photo")
-    script.take_photo()
-    script.next_step("review")
-    script.sign()
-    script.next_step("print")
-    script.scan_signed_form()
-    script.next_step("submit")
-    script.submit()
-    script.next_step("rating")
+    script.walk_to("rating")              # materials → photo → sign → print/scan → submit
     script.rate("满意")
     return w.session.case_id
